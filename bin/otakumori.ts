@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+import { App } from 'aws-cdk-lib';
+import { OtakumoriStack } from '../lib/otakumori-stack';
+
+const app = new App();
+const context = (key: string, fallback: string) => (app.node.tryGetContext(key) as string | undefined) ?? fallback;
+
+new OtakumoriStack(app, context('stackName', 'OtakumoriOrderPipeline'), {
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  printifyShopId: context('printifyShopId', 'SET-printifyShopId-CONTEXT'),
+  emailFrom: context('emailFrom', 'orders@otakumori.example'),
+  petalRates: app.node.tryGetContext('petalRates') as string | undefined,
+});

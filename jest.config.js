@@ -1,0 +1,9 @@
+/** Unit, infrastructure, integration (DynamoDB Local) and end-to-end tests share one config. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
+  setupFiles: ['<rootDir>/lib/local/polyfills.ts'],
+  testTimeout: 60000,
+};

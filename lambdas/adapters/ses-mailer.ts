@@ -1,0 +1,34 @@
+import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
+
+export interface EmailMessage {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export interface Mailer {
+  send(message: EmailMessage): Promise<string>;
+}
+
+/** Amazon SES (v1 SendEmail). The endpoint comes from AWS_ENDPOINT_URL_SES when set. */
+export class SesMailer implements Mailer {
+  constructor(
+    private readonly from: string,
+    private readonly client = new SESClient({}),
+  ) {}
+
+  async send(message: EmailMessage): Promise<string> {
+    const result = await this.client.send(
+      new SendEmailCommand({
+        Source: this.from,
+        Destination: { ToAddresses: [message.to] },
+        Message: {
+          Subject: { Data: message.subject, Charset: 'UTF-8' },
+          Body: { Html: { Data: message.html, Charset: 'UTF-8' }, Text: { Data: message.text, Charset: 'UTF-8' } },
+        },
+      }),
+    );
+    return result.MessageId ?? 'unknown';
+  }
+}

@@ -1,0 +1,87 @@
+import { formatAmount } from './money';
+import type { Order } from './order';
+
+export interface RenderedEmail {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+const SHOP = 'Otaku-mori';
+
+/** Customer data goes into HTML only through this. */
+export function escapeHtml(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+// Subjects and text bodies are plain text: strip line breaks so that no header can be injected.
+const oneLine = (value: string) => value.replace(/[\r\n]+/g, ' ').trim();
+
+function layout(title: string, paragraphs: string[], rows: [string, string][] = []): string {
+  const table = rows.length
+    ? `<table>${rows.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`
+    : '';
+  return `<!doctype html><html><body style="font-family:sans-serif"><h1>${escapeHtml(title)}</h1>${paragraphs
+    .map((p) => `<p>${escapeHtml(p)}</p>`)
+    .join('')}${table}<p>— ${SHOP}</p></body></html>`;
+}
+
+const greeting = (order: Order) => `Hi ${oneLine(order.customerName || order.shippingAddress?.name || 'there')},`;
+
+function itemRows(order: Order): [string, string][] {
+  return order.items.map((item) => [
+    `${oneLine(item.title ?? item.productId)} × ${item.quantity}`,
+    formatAmount(item.unitAmount * item.quantity, order.currency),
+  ]);
+}
+
+export function orderConfirmationEmail(order: Order, petals: number): RenderedEmail {
+  const total = formatAmount(order.amountTotal, order.currency);
+  const lines = [
+    greeting(order),
+    `thank you for your order ${order.orderId}. We have received your payment of ${total} and your items are being printed.`,
+    ...(petals > 0 ? [`You earned ${petals} petals with this order.`] : []),
+  ];
+  const rows: [string, string][] = [...itemRows(order), ['Total', total]];
+  return {
+    subject: oneLine(`${SHOP}: order ${order.orderId} confirmed`),
+    html: layout('Thank you for your order', lines, rows),
+    text: [...lines, '', ...rows.map(([k, v]) => `${k}: ${v}`), '', `— ${SHOP}`].join('\n'),
+  };
+}
+
+export function paymentFailedEmail(order: Order, reason: string): RenderedEmail {
+  const lines = [
+    greeting(order),
+    `your payment for order ${order.orderId} did not go through: ${oneLine(reason)}`,
+    'Nothing was charged. You can try again with another payment method from your cart.',
+  ];
+  return {
+    subject: oneLine(`${SHOP}: payment for order ${order.orderId} failed`),
+    html: layout('Your payment did not go through', lines),
+    text: [...lines, '', `— ${SHOP}`].join('\n'),
+  };
+}
+
+export function refundEmail(order: Order, amountRefunded: number, petalsDeducted: number): RenderedEmail {
+  const refunded = formatAmount(amountRefunded, order.currency);
+  const full = amountRefunded >= order.amountTotal;
+  const lines = [
+    greeting(order),
+    full
+      ? `your order ${order.orderId} has been fully refunded (${refunded}).`
+      : `we have refunded ${refunded} of your order ${order.orderId} so far.`,
+    'The money should reach your account within 5–10 business days.',
+    ...(petalsDeducted > 0 ? [`${petalsDeducted} petals earned with this order have been deducted.`] : []),
+  ];
+  return {
+    subject: oneLine(`${SHOP}: refund for order ${order.orderId}`),
+    html: layout('Your refund', lines),
+    text: [...lines, '', `— ${SHOP}`].join('\n'),
+  };
+}

@@ -1,0 +1,27 @@
+/** Every key format of the single table, in one place. */
+export const keys = {
+  order: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'ORDER' }),
+  petalBalance: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PETALS' }),
+  ledgerEntry: (userId: string, entryId: string) => ({ pk: `USER#${userId}`, sk: `LEDGER#${entryId}` }),
+  cartLine: (userId: string, productId: string, variantId: string) => ({
+    pk: `USER#${userId}`,
+    sk: `CART#${productId}#${variantId}`,
+  }),
+  productMapping: (productId: string, variantId: string) => ({ pk: `PRODUCT#${productId}`, sk: `VARIANT#${variantId}` }),
+  stripeEvent: (eventId: string) => ({ pk: `STRIPE_EVENT#${eventId}`, sk: 'EVENT' }),
+  /** Outbox claim of one email, so that a retried task never sends it twice. */
+  email: (orderOrSubject: string, emailId: string) => ({ pk: `ORDER#${orderOrSubject}`, sk: `EMAIL#${emailId}` }),
+} as const;
+
+export const LEDGER_PREFIX = 'LEDGER#';
+export const CART_PREFIX = 'CART#';
+
+/** Deterministic ledger entry ids: the same business fact always produces the same entry. */
+export const ledgerEntryIds = {
+  purchase: (orderId: string) => `purchase#${orderId}`,
+  refund: (orderId: string, amountRefunded: number) => `refund#${orderId}#${amountRefunded}`,
+  invoice: (invoiceId: string) => `invoice#${invoiceId}`,
+} as const;
+
+/** Sparse global secondary index: a charge or payment intent event finds its order. */
+export const PAYMENT_INTENT_INDEX = 'byPaymentIntent';

@@ -1,0 +1,59 @@
+/**
+ * Order statuses and the only transitions allowed between them. Every status change in the system
+ * is a conditional write whose condition is derived from this table, so a duplicate, late or
+ * reordered event can never move an order backwards.
+ */
+export const ORDER_STATUSES = [
+  'pending',
+  'paid',
+  'pending_mapping',
+  'in_production',
+  'shipped',
+  'cancelled',
+  'failed',
+  'refunded',
+  'fulfillment_failed',
+] as const;
+
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  // failed -> paid: Stripe lets a customer retry a failed payment intent, and it can then succeed.
+  pending: ['paid', 'failed', 'cancelled'],
+  failed: ['paid', 'cancelled'],
+  paid: ['pending_mapping', 'in_production', 'fulfillment_failed', 'refunded', 'cancelled'],
+  pending_mapping: ['in_production', 'fulfillment_failed', 'refunded', 'cancelled'],
+  in_production: ['shipped', 'fulfillment_failed', 'refunded', 'cancelled'],
+  // an operator can retry a failed fulfilment once the cause is fixed
+  fulfillment_failed: ['in_production', 'pending_mapping', 'refunded', 'cancelled'],
+  shipped: ['refunded'],
+  refunded: [],
+  cancelled: [],
+};
+
+export function isOrderStatus(value: unknown): value is OrderStatus {
+  return typeof value === 'string' && (ORDER_STATUSES as readonly string[]).includes(value);
+}
+
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** The statuses an order may be in for a change to `to` to be allowed (the write's condition). */
+export function statusesThatMayBecome(to: OrderStatus): OrderStatus[] {
+  return ORDER_STATUSES.filter((from) => canTransition(from, to));
+}
+
+/** Statuses in which the customer's money has been taken (petals may be awarded). */
+export const PAID_STATUSES: readonly OrderStatus[] = [
+  'paid',
+  'pending_mapping',
+  'in_production',
+  'shipped',
+  'fulfillment_failed',
+  'refunded',
+];
+
+export function hasBeenPaid(status: OrderStatus): boolean {
+  return PAID_STATUSES.includes(status);
+}

@@ -1,0 +1,45 @@
+import type { OrderStatus } from './order-status';
+import type { ShippingAddress } from './workflow-input';
+
+export interface OrderItem {
+  productId: string;
+  variantId: string;
+  quantity: number;
+  /** minor units */
+  unitAmount: number;
+  title?: string;
+}
+
+/** The order item of the single table (pk ORDER#<orderId>, sk ORDER). */
+export interface Order {
+  orderId: string;
+  userId: string;
+  status: OrderStatus;
+  currency: string;
+  amountTotal: number;
+  email?: string;
+  customerName?: string;
+  items: OrderItem[];
+  shippingAddress?: ShippingAddress;
+  stripeSessionId?: string;
+  paymentIntentId?: string;
+  /** the Stripe event whose execution moved the order to paid, and therefore fulfils it */
+  paidByEventId?: string;
+  paidAt?: string;
+  printifyOrderId?: string;
+  printifyAttemptedAt?: string;
+  missingMappings?: string[];
+  failureReason?: string;
+  amountRefunded?: number;
+  petalsAwarded?: number;
+  petalsDeducted?: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ProductMapping {
+  productId: string;
+  variantId: string;
+  printifyProductId: string;
+  printifyVariantId: number;
+}

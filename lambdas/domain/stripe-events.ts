@@ -1,0 +1,279 @@
+import { z } from 'zod';
+import type {
+  EventRef,
+  InvoicePaymentInput,
+  PaymentFailedInput,
+  PaymentInput,
+  RefundInput,
+  ShippingAddress,
+  WorkflowInput,
+} from './workflow-input';
+
+/**
+ * Event routing: which Stripe event starts which workflow, with what input. The single source of
+ * truth for the handled event types (the webhook, the stack and the README's table all follow it).
+ */
+export const WORKFLOWS = ['fulfilment', 'paymentFailed', 'refund', 'subscriptionPayment'] as const;
+export type WorkflowName = (typeof WORKFLOWS)[number];
+
+export type RouteDecision =
+  | { action: 'start'; workflow: WorkflowName; input: WorkflowInput }
+  | { action: 'ignore'; reason: string };
+
+/** A signed event of a handled type whose shape cannot be processed: answered 400. */
+export class MalformedEventError extends Error {
+  override readonly name = 'MalformedEventError';
+}
+
+const metadata = z.record(z.string(), z.string()).nullish();
+const stripeAddress = z
+  .object({
+    line1: z.string().nullish(),
+    line2: z.string().nullish(),
+    city: z.string().nullish(),
+    state: z.string().nullish(),
+    postal_code: z.string().nullish(),
+    country: z.string().nullish(),
+  })
+  .nullish();
+const shippingDetails = z.object({ name: z.string().nullish(), phone: z.string().nullish(), address: stripeAddress }).nullish();
+const idOrObject = z.union([z.string(), z.object({ id: z.string() })]).nullish();
+
+const envelope = z.object({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  created: z.number().int(),
+  livemode: z.boolean(),
+  data: z.object({ object: z.record(z.string(), z.unknown()) }),
+});
+
+const checkoutSession = z.object({
+  id: z.string(),
+  client_reference_id: z.string().nullish(),
+  metadata,
+  payment_status: z.enum(['paid', 'unpaid', 'no_payment_required']),
+  payment_intent: idOrObject,
+  amount_total: z.number().int().nonnegative().nullish(),
+  currency: z.string().nullish(),
+  customer_email: z.string().nullish(),
+  customer_details: z.object({ email: z.string().nullish(), name: z.string().nullish(), phone: z.string().nullish() }).nullish(),
+  collected_information: z.object({ shipping_details: shippingDetails }).nullish(),
+  shipping_details: shippingDetails,
+});
+
+const paymentIntent = z.object({
+  id: z.string(),
+  metadata,
+  amount: z.number().int().nonnegative(),
+  amount_received: z.number().int().nonnegative().nullish(),
+  currency: z.string(),
+  receipt_email: z.string().nullish(),
+  shipping: shippingDetails,
+  last_payment_error: z.object({ message: z.string().nullish(), code: z.string().nullish(), decline_code: z.string().nullish() }).nullish(),
+});
+
+const charge = z.object({
+  id: z.string(),
+  metadata,
+  payment_intent: idOrObject,
+  amount: z.number().int().nonnegative(),
+  amount_refunded: z.number().int().nonnegative(),
+  currency: z.string(),
+});
+
+const invoice = z.object({
+  id: z.string(),
+  metadata,
+  amount_paid: z.number().int().nonnegative(),
+  currency: z.string(),
+  subscription: idOrObject,
+  subscription_details: z.object({ metadata }).nullish(),
+  parent: z
+    .object({ subscription_details: z.object({ metadata, subscription: idOrObject }).nullish() })
+    .nullish(),
+  lines: z.object({ data: z.array(z.object({ metadata })) }).nullish(),
+});
+
+type Envelope = z.infer<typeof envelope>;
+
+function parseObject<T extends z.ZodType>(schema: T, event: Envelope): z.infer<T> {
+  const result = schema.safeParse(event.data.object);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(object)'}: ${i.message}`).join('; ');
+    throw new MalformedEventError(`${event.type} ${event.id}: ${issues}`);
+  }
+  return result.data;
+}
+
+const idOf = (value: z.infer<typeof idOrObject>): string | undefined =>
+  value == null ? undefined : typeof value === 'string' ? value : value.id;
+const nonEmpty = (value: string | null | undefined): string | undefined => (value ? value : undefined);
+
+function toShippingAddress(details: z.infer<typeof shippingDetails>): ShippingAddress | undefined {
+  const address = details?.address;
+  if (!details || !address?.line1 || !address.city || !address.country || !address.postal_code) return undefined;
+  return {
+    name: details.name ?? '',
+    line1: address.line1,
+    ...(address.line2 ? { line2: address.line2 } : {}),
+    city: address.city,
+    ...(address.state ? { state: address.state } : {}),
+    postalCode: address.postal_code,
+    country: address.country,
+    ...(details.phone ? { phone: details.phone } : {}),
+  };
+}
+
+const ref = (event: Envelope): EventRef => ({
+  eventId: event.id,
+  eventType: event.type,
+  created: event.created,
+  livemode: event.livemode,
+});
+
+const start = (workflow: WorkflowName, input: WorkflowInput): RouteDecision => ({ action: 'start', workflow, input });
+const ignore = (reason: string): RouteDecision => ({ action: 'ignore', reason });
+
+function checkoutSessionCompleted(event: Envelope): RouteDecision {
+  const session = parseObject(checkoutSession, event);
+  const orderId = nonEmpty(session.client_reference_id) ?? nonEmpty(session.metadata?.orderId);
+  if (!orderId) return ignore('checkout session carries no order id (not created by this shop)');
+  const input: PaymentInput = {
+    ...ref(event),
+    kind: 'payment',
+    orderId,
+    paid: session.payment_status !== 'unpaid',
+    stripeSessionId: session.id,
+    paymentIntentId: idOf(session.payment_intent),
+    amountTotal: session.amount_total ?? undefined,
+    currency: session.currency?.toLowerCase(),
+    email: nonEmpty(session.customer_details?.email) ?? nonEmpty(session.customer_email),
+    customerName: nonEmpty(session.customer_details?.name),
+    shippingAddress: toShippingAddress(session.collected_information?.shipping_details ?? session.shipping_details),
+  };
+  return start('fulfilment', input);
+}
+
+function paymentIntentSucceeded(event: Envelope): RouteDecision {
+  const intent = parseObject(paymentIntent, event);
+  const orderId = nonEmpty(intent.metadata?.orderId);
+  if (!orderId) return ignore('payment intent carries no metadata.orderId (not created by this shop)');
+  const input: PaymentInput = {
+    ...ref(event),
+    kind: 'payment',
+    orderId,
+    paid: true,
+    paymentIntentId: intent.id,
+    amountTotal: intent.amount_received ?? intent.amount,
+    currency: intent.currency.toLowerCase(),
+    email: nonEmpty(intent.receipt_email),
+    shippingAddress: toShippingAddress(intent.shipping),
+  };
+  return start('fulfilment', input);
+}
+
+function paymentIntentFailed(event: Envelope): RouteDecision {
+  const intent = parseObject(paymentIntent, event);
+  const orderId = nonEmpty(intent.metadata?.orderId);
+  if (!orderId) return ignore('payment intent carries no metadata.orderId (not created by this shop)');
+  const error = intent.last_payment_error;
+  const input: PaymentFailedInput = {
+    ...ref(event),
+    kind: 'paymentFailed',
+    orderId,
+    paymentIntentId: intent.id,
+    reason: nonEmpty(error?.message) ?? nonEmpty(error?.decline_code) ?? nonEmpty(error?.code) ?? 'The payment was declined.',
+  };
+  return start('paymentFailed', input);
+}
+
+function chargeRefunded(event: Envelope): RouteDecision {
+  const refunded = parseObject(charge, event);
+  const orderId = nonEmpty(refunded.metadata?.orderId);
+  const paymentIntentId = idOf(refunded.payment_intent);
+  if (!orderId && !paymentIntentId) return ignore('charge has neither metadata.orderId nor a payment intent');
+  const input: RefundInput = {
+    ...ref(event),
+    kind: 'refund',
+    chargeId: refunded.id,
+    ...(paymentIntentId ? { paymentIntentId } : {}),
+    ...(orderId ? { orderId } : {}),
+    amountRefunded: refunded.amount_refunded,
+    amount: refunded.amount,
+    currency: refunded.currency.toLowerCase(),
+  };
+  return start('refund', input);
+}
+
+/**
+ * An invoice belongs to the user named by `metadata.userId` on the invoice, or else on its
+ * subscription (Checkout's `subscription_data.metadata`, which Stripe copies to the invoice's
+ * subscription details), or else on its first line.
+ */
+function invoicePaymentSucceeded(event: Envelope): RouteDecision {
+  const paid = parseObject(invoice, event);
+  const userId =
+    nonEmpty(paid.metadata?.userId) ??
+    nonEmpty(paid.parent?.subscription_details?.metadata?.userId) ??
+    nonEmpty(paid.subscription_details?.metadata?.userId) ??
+    nonEmpty(paid.lines?.data[0]?.metadata?.userId);
+  if (!userId) return ignore('invoice names no userId in its, its subscription\'s or its line\'s metadata');
+  if (paid.amount_paid <= 0) return ignore('invoice paid nothing');
+  const subscriptionId = idOf(paid.parent?.subscription_details?.subscription) ?? idOf(paid.subscription);
+  const input: InvoicePaymentInput = {
+    ...ref(event),
+    kind: 'invoicePayment',
+    invoiceId: paid.id,
+    userId,
+    amountPaid: paid.amount_paid,
+    currency: paid.currency.toLowerCase(),
+    ...(subscriptionId ? { subscriptionId } : {}),
+  };
+  return start('subscriptionPayment', input);
+}
+
+interface EventRoute {
+  workflow: WorkflowName;
+  /** one line for the README's event table */
+  does: string;
+  route: (event: Envelope) => RouteDecision;
+}
+
+export const EVENT_ROUTES: Readonly<Record<string, EventRoute>> = {
+  'checkout.session.completed': {
+    workflow: 'fulfilment',
+    does: 'records the session (email, shipping address, payment intent, amount) on the order; if paid, fulfils it',
+    route: checkoutSessionCompleted,
+  },
+  'payment_intent.succeeded': {
+    workflow: 'fulfilment',
+    does: 'fulfils the order in metadata.orderId unless it is already past pending',
+    route: paymentIntentSucceeded,
+  },
+  'payment_intent.payment_failed': {
+    workflow: 'paymentFailed',
+    does: 'marks a pending order failed and emails the reason',
+    route: paymentIntentFailed,
+  },
+  'charge.refunded': {
+    workflow: 'refund',
+    does: 'records the cumulative refund, deducts petals in proportion, emails; refunded once fully refunded',
+    route: chargeRefunded,
+  },
+  'invoice.payment_succeeded': {
+    workflow: 'subscriptionPayment',
+    does: 'awards petals for amount_paid to the invoice\'s user, once per invoice',
+    route: invoicePaymentSucceeded,
+  },
+};
+
+export const HANDLED_EVENT_TYPES = Object.keys(EVENT_ROUTES);
+
+/** Decide what a verified Stripe event (already JSON-parsed) asks for. Pure. */
+export function routeStripeEvent(raw: unknown): RouteDecision {
+  const parsed = envelope.safeParse(raw);
+  if (!parsed.success) throw new MalformedEventError(`not a Stripe event: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  const route = EVENT_ROUTES[parsed.data.type];
+  if (!route) return ignore(`event type ${parsed.data.type} is not handled`);
+  return route.route(parsed.data);
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { createDocumentClient } from '../adapters/dynamodb';
+import { EmailOutbox } from '../adapters/email-outbox';
+import { OrderRepository } from '../adapters/order-repository';
+import { SesMailer } from '../adapters/ses-mailer';
+import { parsePetalRates } from '../domain/petals';
+import { workflowInputSchema } from '../domain/workflow-input';
+import { loadConfig, tableName } from '../shared/config';
+import { taskHandler } from '../shared/task-handler';
+import { sendOrderEmail, type EmailDeps } from './use-cases';
+
+const config = loadConfig(
+  z.object({ TABLE_NAME: tableName, EMAIL_FROM: z.string().min(3), PETAL_RATES: z.string().optional() }),
+);
+const db = createDocumentClient();
+const deps: EmailDeps = {
+  orders: new OrderRepository(db, config.TABLE_NAME),
+  outbox: new EmailOutbox(db, config.TABLE_NAME),
+  mailer: new SesMailer(config.EMAIL_FROM),
+  rates: parsePetalRates(config.PETAL_RATES),
+};
+
+const common = { executionName: z.string().optional(), input: workflowInputSchema.optional(), orderId: z.string().min(1) };
+const payload = z.discriminatedUnion('template', [
+  z.object({ template: z.literal('order-confirmation'), ...common }),
+  z.object({ template: z.literal('payment-failed'), ...common, eventId: z.string().min(1), reason: z.string() }),
+  z.object({ template: z.literal('refund'), ...common, amountRefunded: z.number().int().nonnegative() }),
+]);
+
+/** Customer emails through SES, each claimed in the outbox first. */
+export const handler = taskHandler(payload, async ({ executionName: _e, input: _i, ...request }) => sendOrderEmail(deps, request));

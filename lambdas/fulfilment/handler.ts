@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { createDocumentClient } from '../adapters/dynamodb';
+import { OrderRepository } from '../adapters/order-repository';
+import { PrintifyClient } from '../adapters/printify-client';
+import { ProductMappings } from '../adapters/product-mappings';
+import { paymentFailedInputSchema, paymentInputSchema, refundInputSchema } from '../domain/workflow-input';
+import { loadConfig, tableName } from '../shared/config';
+import { resolveSecret } from '../shared/secrets';
+import { taskHandler } from '../shared/task-handler';
+import {
+  createPrintifyOrder,
+  describeCaughtError,
+  markFulfillmentFailed,
+  markPaymentFailed,
+  recordPayment,
+  recordRefund,
+  type FulfilmentDeps,
+} from './use-cases';
+
+const config = loadConfig(
+  z.object({
+    TABLE_NAME: tableName,
+    PRINTIFY_API_URL: z.url().default('https://api.printify.com'),
+    PRINTIFY_SHOP_ID: z.string().min(1),
+    PRINTIFY_API_TOKEN: z.string().optional(),
+    PRINTIFY_API_TOKEN_ARN: z.string().optional(),
+    PRINTIFY_USER_AGENT: z.string().min(1).default('Otaku-mori order pipeline'),
+    PRINTIFY_SHIPPING_METHOD: z.coerce.number().int().positive().default(1),
+    PRINTIFY_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  }),
+);
+const db = createDocumentClient();
+const orders = new OrderRepository(db, config.TABLE_NAME);
+const mappings = new ProductMappings(db, config.TABLE_NAME);
+
+let printify: Promise<PrintifyClient> | undefined;
+function printifyClient(): Promise<PrintifyClient> {
+  printify ??= resolveSecret('PRINTIFY_API_TOKEN', config.PRINTIFY_API_TOKEN, config.PRINTIFY_API_TOKEN_ARN)
+    .then(
+      (token) =>
+        new PrintifyClient({
+          baseUrl: config.PRINTIFY_API_URL,
+          token,
+          shopId: config.PRINTIFY_SHOP_ID,
+          userAgent: config.PRINTIFY_USER_AGENT,
+          timeoutMs: config.PRINTIFY_TIMEOUT_MS,
+        }),
+    )
+    .catch((error) => {
+      printify = undefined;
+      throw error;
+    });
+  return printify;
+}
+
+const deps = (client?: PrintifyClient): FulfilmentDeps => ({
+  orders,
+  mappings,
+  printify: client ?? { createOrder: () => Promise.reject(new Error('no Printify client')), findOrderByExternalId: () => Promise.resolve(undefined) },
+  shippingMethod: config.PRINTIFY_SHIPPING_METHOD,
+});
+
+const caughtError = z.object({ Error: z.string().optional(), Cause: z.string().optional() });
+
+const payload = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('recordPayment'), executionName: z.string().optional(), input: paymentInputSchema }),
+  z.object({ action: z.literal('createPrintifyOrder'), executionName: z.string().optional(), input: paymentInputSchema }),
+  z.object({
+    action: z.literal('markFulfillmentFailed'),
+    executionName: z.string().optional(),
+    input: paymentInputSchema,
+    error: caughtError.optional(),
+  }),
+  z.object({ action: z.literal('markPaymentFailed'), executionName: z.string().optional(), input: paymentFailedInputSchema }),
+  z.object({ action: z.literal('recordRefund'), executionName: z.string().optional(), input: refundInputSchema }),
+]);
+
+/** Order state changes and the Printify order: the steps that move an order along. */
+export const handler = taskHandler(payload, async (task) => {
+  switch (task.action) {
+    case 'recordPayment':
+      return recordPayment(deps(), task.input);
+    case 'createPrintifyOrder':
+      return createPrintifyOrder(deps(await printifyClient()), task.input.orderId);
+    case 'markFulfillmentFailed':
+      return markFulfillmentFailed(deps(), task.input.orderId, describeCaughtError(task.error));
+    case 'markPaymentFailed':
+      return markPaymentFailed(deps(), task.input);
+    case 'recordRefund':
+      return recordRefund(deps(), task.input);
+  }
+});

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { createDocumentClient } from '../adapters/dynamodb';
+import { OrderRepository } from '../adapters/order-repository';
+import { PetalLedger } from '../adapters/petal-ledger';
+import { parsePetalRates } from '../domain/petals';
+import { invoicePaymentInputSchema, workflowInputSchema } from '../domain/workflow-input';
+import { loadConfig, tableName } from '../shared/config';
+import { taskHandler } from '../shared/task-handler';
+import { awardInvoicePetals, settleOrderPetals, type PetalsDeps } from './use-cases';
+
+const config = loadConfig(z.object({ TABLE_NAME: tableName, PETAL_RATES: z.string().optional() }));
+const db = createDocumentClient();
+const deps: PetalsDeps = {
+  orders: new OrderRepository(db, config.TABLE_NAME),
+  ledger: new PetalLedger(db, config.TABLE_NAME),
+  rates: parsePetalRates(config.PETAL_RATES),
+};
+
+const payload = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('settleOrder'), orderId: z.string().min(1), executionName: z.string().optional(), input: workflowInputSchema.optional() }),
+  z.object({ action: z.literal('awardInvoice'), executionName: z.string().optional(), input: invoicePaymentInputSchema }),
+]);
+
+/** The petal ledger: purchase bonuses, refund deductions, subscription bonuses. */
+export const handler = taskHandler(payload, async (task) => {
+  switch (task.action) {
+    case 'settleOrder':
+      return settleOrderPetals(deps, task.orderId);
+    case 'awardInvoice':
+      return awardInvoicePetals(deps, task.input);
+  }
+});

@@ -1,0 +1,199 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Fail,
+  JitterType,
+  JsonPath,
+  LogLevel,
+  Parallel,
+  Pass,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  type IChainable,
+  type INextable,
+  type RetryProps,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { OrderNotFoundError, OrderNotReadyError, TransientError } from '../../lambdas/domain/errors';
+import type { WorkflowName } from '../../lambdas/domain/stripe-events';
+
+export interface WorkflowFunctions {
+  readonly fulfilment: IFunction;
+  readonly petals: IFunction;
+  readonly email: IFunction;
+  readonly cart: IFunction;
+}
+
+/** Throttling, timeouts, 5xx: back off with jitter, for about four minutes at most. */
+export const TRANSIENT_RETRY: RetryProps = {
+  errors: [TransientError.errorType, 'States.Timeout'],
+  interval: Duration.seconds(2),
+  maxAttempts: 6,
+  backoffRate: 2,
+  maxDelay: Duration.seconds(60),
+  jitterStrategy: JitterType.FULL,
+};
+/** The order row may lag behind the payment (the storefront's write); give it a couple of minutes. */
+export const ORDER_NOT_FOUND_RETRY: RetryProps = {
+  errors: [OrderNotFoundError.errorType],
+  interval: Duration.seconds(5),
+  maxAttempts: 5,
+  backoffRate: 2,
+  jitterStrategy: JitterType.FULL,
+};
+/** A refund that overtook its payment waits for the payment, for up to about an hour. */
+export const ORDER_NOT_READY_RETRY: RetryProps = {
+  errors: [OrderNotReadyError.errorType],
+  interval: Duration.seconds(30),
+  maxAttempts: 8,
+  backoffRate: 2,
+  maxDelay: Duration.minutes(15),
+  jitterStrategy: JitterType.FULL,
+};
+
+const EXECUTION_INPUT = '$$.Execution.Input';
+const executionFacts = {
+  executionName: JsonPath.stringAt('$$.Execution.Name'),
+  input: JsonPath.objectAt(EXECUTION_INPUT),
+};
+
+/**
+ * The Step Functions (Standard) workflows, one per business flow. Every task reads the event facts
+ * from the execution input, retries what can succeed later, and records what cannot; a workflow
+ * whose side steps failed ends failed (so that it alarms and can be redriven) without undoing the
+ * steps that succeeded.
+ */
+export class Workflows extends Construct {
+  readonly stateMachines: Record<WorkflowName, StateMachine>;
+
+  constructor(scope: Construct, id: string, private readonly fns: WorkflowFunctions) {
+    super(scope, id);
+    this.stateMachines = {
+      fulfilment: this.stateMachine('Fulfilment', this.fulfilmentDefinition()),
+      paymentFailed: this.stateMachine('PaymentFailed', this.paymentFailedDefinition()),
+      refund: this.stateMachine('Refund', this.refundDefinition()),
+      subscriptionPayment: this.stateMachine('SubscriptionPayment', this.subscriptionPaymentDefinition()),
+    };
+  }
+
+  private stateMachine(name: string, definition: IChainable): StateMachine {
+    const logs = new LogGroup(this, `${name}Logs`, { retention: RetentionDays.THREE_MONTHS });
+    return new StateMachine(this, name, {
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(definition),
+      timeout: Duration.hours(2),
+      tracingEnabled: true,
+      logs: { destination: logs, level: LogLevel.ERROR, includeExecutionData: false },
+    });
+  }
+
+  /** A Lambda task that passes the execution's facts plus `payload`, with the standard retries. */
+  private task(id: string, fn: IFunction, payload: Record<string, unknown>, resultPath: string, retries: RetryProps[] = []) {
+    const task = new LambdaInvoke(this, id, {
+      lambdaFunction: fn,
+      payload: TaskInput.fromObject({ ...executionFacts, ...payload }),
+      payloadResponseOnly: true,
+      resultPath,
+    });
+    for (const retry of [TRANSIENT_RETRY, ...retries]) task.addRetry(retry);
+    return task;
+  }
+
+  /** A side step whose failure is recorded in the branch output instead of failing its siblings. */
+  private sideStep(id: string, fn: IFunction, payload: Record<string, unknown>, step: string): IChainable {
+    const task = this.task(id, fn, payload, '$.result');
+    const failed = new Pass(this, `${id} failed`, {
+      parameters: { failedStep: step, 'error.$': '$.error' },
+    });
+    task.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
+    return task.next(new Pass(this, `${id} done`, { parameters: { step, 'result.$': '$.result' } }));
+  }
+
+  /** After a Parallel of side steps: fail the execution if any branch recorded a failure. */
+  private endAfter(id: string, branches: number, resultPath: string, errorName: string): IChainable {
+    const anyFailed = Condition.or(
+      ...Array.from({ length: branches }, (_, i) => Condition.isPresent(`${resultPath}[${i}].failedStep`)),
+    );
+    return new Choice(this, `${id}: all steps done?`)
+      .when(anyFailed, new Fail(this, `${id}: some steps failed`, { error: errorName, cause: 'see the failed branch in the execution history' }))
+      .otherwise(new Succeed(this, `${id}: done`));
+  }
+
+  /** Ends the execution failed with the caught error's own type and message, for the operator. */
+  private giveUp(id: string) {
+    return new Fail(this, `${id}: gave up`, { errorPath: '$.Error', causePath: '$.Cause' });
+  }
+
+  private fulfilmentDefinition(): IChainable {
+    const { fulfilment, email, petals, cart } = this.fns;
+    const orderId = JsonPath.stringAt(`${EXECUTION_INPUT}.orderId`);
+    const recordPayment = this.task('Record payment', fulfilment, { action: 'recordPayment' }, '$.payment', [ORDER_NOT_FOUND_RETRY]);
+    recordPayment.addCatch(this.giveUp('Record payment'), { errors: [OrderNotFoundError.errorType] });
+
+    const printify = this.task('Create Printify order', fulfilment, { action: 'createPrintifyOrder' }, '$.result');
+    const markFailed = this.task('Mark fulfillment failed', fulfilment, { action: 'markFulfillmentFailed', error: JsonPath.objectAt('$.error') }, '$.marked');
+    printify.addCatch(markFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    markFailed.next(new Pass(this, 'Printify failed', { parameters: { failedStep: 'printify', 'error.$': '$.error' } }));
+    const printifyBranch = printify.next(new Pass(this, 'Printify done', { parameters: { step: 'printify', 'result.$': '$.result' } }));
+
+    const fulfil = new Parallel(this, 'Fulfil', { resultPath: '$.steps' })
+      .branch(printifyBranch)
+      .branch(this.sideStep('Send confirmation email', email, { template: 'order-confirmation', orderId }, 'email'))
+      .branch(this.sideStep('Award petals', petals, { action: 'settleOrder', orderId }, 'petals'))
+      .branch(this.sideStep('Clear cart', cart, { action: 'clearPurchased', orderId }, 'cart'));
+    fulfil.next(this.endAfter('Fulfil', 4, '$.steps', 'FulfilmentIncomplete'));
+
+    return recordPayment.next(
+      new Choice(this, 'Paid by this event?')
+        .when(Condition.booleanEquals('$.payment.fulfil', true), fulfil)
+        .otherwise(new Succeed(this, 'Nothing to fulfil')),
+    );
+  }
+
+  private paymentFailedDefinition(): IChainable {
+    const markFailed = this.task('Mark payment failed', this.fns.fulfilment, { action: 'markPaymentFailed' }, '$.failure', [ORDER_NOT_FOUND_RETRY]);
+    markFailed.addCatch(this.giveUp('Mark payment failed'), { errors: [OrderNotFoundError.errorType] });
+    const sendEmail = this.task('Send payment failed email', this.fns.email, {
+      template: 'payment-failed',
+      orderId: JsonPath.stringAt(`${EXECUTION_INPUT}.orderId`),
+      eventId: JsonPath.stringAt(`${EXECUTION_INPUT}.eventId`),
+      reason: JsonPath.stringAt(`${EXECUTION_INPUT}.reason`),
+    }, '$.email');
+    return markFailed.next(
+      new Choice(this, 'Failed by this event?')
+        .when(Condition.booleanEquals('$.failure.notify', true), sendEmail.next(new Succeed(this, 'Customer told')))
+        .otherwise(new Succeed(this, 'Nothing to tell')),
+    );
+  }
+
+  private refundDefinition(): IChainable {
+    const record = this.task('Record refund', this.fns.fulfilment, { action: 'recordRefund' }, '$.refund', [
+      ORDER_NOT_FOUND_RETRY,
+      ORDER_NOT_READY_RETRY,
+    ]);
+    record.addCatch(this.giveUp('Record refund'), { errors: [OrderNotFoundError.errorType, OrderNotReadyError.errorType] });
+    const orderId = JsonPath.stringAt('$.refund.orderId');
+    const settle = new Parallel(this, 'Settle refund', { resultPath: '$.steps' })
+      .branch(this.sideStep('Deduct petals', this.fns.petals, { action: 'settleOrder', orderId }, 'petals'))
+      .branch(
+        this.sideStep('Send refund email', this.fns.email, {
+          template: 'refund',
+          orderId,
+          amountRefunded: JsonPath.numberAt('$.refund.amountRefunded'),
+        }, 'email'),
+      );
+    settle.next(this.endAfter('Refund', 2, '$.steps', 'RefundIncomplete'));
+    return record.next(settle);
+  }
+
+  private subscriptionPaymentDefinition(): IChainable & INextable {
+    return this.task('Award subscription petals', this.fns.petals, { action: 'awardInvoice' }, '$.petals');
+  }
+}

@@ -1,0 +1,99 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { WORKFLOWS } from '../lambdas/domain/stripe-events';
+import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/workflows';
+import { OrdersTable } from './constructs/orders-table';
+import { PipelineFunction } from './constructs/pipeline-function';
+import { WebhookApi } from './constructs/webhook-api';
+import { Workflows } from './constructs/workflows';
+
+export interface OtakumoriStackProps extends StackProps {
+  /** Printify shop that receives the orders (context `printifyShopId`). */
+  readonly printifyShopId: string;
+  /** SES-verified sender (context `emailFrom`). */
+  readonly emailFrom: string;
+  /** JSON petals-per-unit rates by currency (context `petalRates`), e.g. {"usd":1}. */
+  readonly petalRates?: string;
+}
+
+/** The whole order pipeline: one table, the webhook API, the workflows and their Lambdas. */
+export class OtakumoriStack extends Stack {
+  constructor(scope: Construct, id: string, props: OtakumoriStackProps) {
+    super(scope, id, props);
+    const { table } = new OrdersTable(this, 'Orders');
+
+    const stripeWebhookSecret = new Secret(this, 'StripeWebhookSecret', {
+      description: 'Stripe webhook signing secret (whsec_…). Set it after the first deploy.',
+    });
+    const printifyToken = new Secret(this, 'PrintifyApiToken', {
+      description: 'Printify personal access token. Set it after the first deploy.',
+    });
+
+    const env = { TABLE_NAME: table.tableName };
+    const petalEnv: Record<string, string> = props.petalRates ? { PETAL_RATES: props.petalRates } : {};
+    const fulfilment = new PipelineFunction(this, 'FulfilmentFunction', {
+      entry: 'lambdas/fulfilment/handler.ts',
+      description: 'Order status changes and Printify orders',
+      environment: {
+        ...env,
+        PRINTIFY_SHOP_ID: props.printifyShopId,
+        PRINTIFY_API_TOKEN_ARN: printifyToken.secretArn,
+      },
+    });
+    const petals = new PipelineFunction(this, 'PetalsFunction', {
+      entry: 'lambdas/petals/handler.ts',
+      description: 'Petal ledger: purchase bonuses and refund deductions',
+      environment: { ...env, ...petalEnv },
+    });
+    const email = new PipelineFunction(this, 'EmailFunction', {
+      entry: 'lambdas/email/handler.ts',
+      description: 'Customer emails through SES',
+      environment: { ...env, ...petalEnv, EMAIL_FROM: props.emailFrom },
+    });
+    const cart = new PipelineFunction(this, 'CartFunction', {
+      entry: 'lambdas/cart/handler.ts',
+      description: 'Removes purchased lines from carts',
+      environment: env,
+    });
+
+    // Least privilege: each function gets the table actions its adapters use, nothing else.
+    table.grant(fulfilment, 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchGetItem');
+    table.grant(petals, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem');
+    table.grant(email, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    table.grant(cart, 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:Query');
+    printifyToken.grantRead(fulfilment);
+    email.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' })],
+      }),
+    );
+
+    const workflows = new Workflows(this, 'Workflows', { fulfilment, petals, email, cart });
+
+    const webhook = new PipelineFunction(this, 'StripeWebhookFunction', {
+      entry: 'lambdas/webhook/handler.ts',
+      description: 'Verifies Stripe webhooks, records them and starts their workflow',
+      environment: {
+        ...env,
+        STRIPE_WEBHOOK_SECRET_ARN: stripeWebhookSecret.secretArn,
+        ...Object.fromEntries(WORKFLOWS.map((w) => [STATE_MACHINE_ARN_ENV[w], workflows.stateMachines[w].stateMachineArn])),
+      },
+    });
+    table.grant(webhook, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    stripeWebhookSecret.grantRead(webhook);
+    for (const w of WORKFLOWS) workflows.stateMachines[w].grantStartExecution(webhook);
+
+    const api = new WebhookApi(this, 'WebhookApi', { stripeWebhook: webhook });
+
+    new CfnOutput(this, 'StripeWebhookUrl', { value: api.stripeWebhookUrl, description: 'Point the Stripe webhook endpoint here' });
+    new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'StripeWebhookSecretArn', { value: stripeWebhookSecret.secretArn });
+    new CfnOutput(this, 'PrintifyApiTokenSecretArn', { value: printifyToken.secretArn });
+    for (const w of WORKFLOWS) {
+      new CfnOutput(this, `${w[0]!.toUpperCase()}${w.slice(1)}StateMachineArn`, { value: workflows.stateMachines[w].stateMachineArn });
+    }
+  }
+}
