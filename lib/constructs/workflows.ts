@@ -33,7 +33,8 @@ export interface WorkflowFunctions {
 
 /** Throttling, timeouts, 5xx: back off with jitter, for about four minutes at most. */
 export const TRANSIENT_RETRY: RetryProps = {
-  errors: [TransientError.errorType, 'States.Timeout'],
+  // Sandbox.Timedout: the Lambda itself ran out of time (a hung call); the next attempt may not.
+  errors: [TransientError.errorType, 'States.Timeout', 'Sandbox.Timedout'],
   interval: Duration.seconds(2),
   maxAttempts: 6,
   backoffRate: 2,

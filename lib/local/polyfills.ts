@@ -15,3 +15,6 @@ if (typeof promiseCtor.withResolvers !== 'function') {
   };
 }
 export {};
+
+// This machine runs Node.js 20 (Lambda runs 24); the AWS SDK's notice about it is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -1,0 +1,54 @@
+// One local "Lambda container": a worker thread with the function's own environment, which loads
+// the handler source (TypeScript, through tsx) on the first invocation — its cold start — and then
+// serves invocations like the Lambda runtime does: the result as JSON, or errorType/errorMessage.
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const { register } = require('tsx/cjs/api');
+
+register();
+
+let handler;
+function loadHandler() {
+  if (!handler) {
+    const mod = require(workerData.entryPath);
+    handler = mod[workerData.handlerName];
+    if (typeof handler !== 'function') {
+      throw Object.assign(new Error(`${workerData.entryPath} exports no function ${workerData.handlerName}`), {
+        name: 'Runtime.HandlerNotFound',
+      });
+    }
+  }
+  return handler;
+}
+
+parentPort.on('message', async (message) => {
+  const { id, event, deadlineMs, requestId } = message;
+  const context = {
+    functionName: workerData.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: workerData.functionArn,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${workerData.functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadlineMs - Date.now()),
+    done() {},
+    fail() {},
+    succeed() {},
+  };
+  try {
+    const result = await loadHandler()(event, context);
+    parentPort.postMessage({ id, ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+  } catch (error) {
+    parentPort.postMessage({
+      id,
+      ok: false,
+      error: {
+        errorType: (error && error.name) || 'Error',
+        errorMessage: (error && error.message) || String(error),
+        trace: error && error.stack ? String(error.stack).split('\n') : [],
+      },
+    });
+  }
+});

@@ -1,0 +1,178 @@
+import * as path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { WORKFLOWS, type WorkflowName } from '../../lambdas/domain/stripe-events';
+import { STATE_MACHINE_ARN_ENV } from '../../lambdas/shared/workflows';
+import { PROJECT_ROOT } from '../constructs/pipeline-function';
+import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type RunningService } from './dynamodb-local';
+import { LocalHttpApi } from './http-api';
+import { LocalLambda } from './local-lambda';
+import { startPrintifyStandIn, type PrintifyStandIn } from './printify-stand-in';
+import { startSesLocal, type SesLocal } from './ses-local';
+import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from './stack-template';
+import { LocalStepFunctions } from './step-functions-service';
+import { ensureTable } from './table';
+
+export const DEFAULTS = {
+  port: 3000,
+  dynamodbPort: 8000,
+  sesPort: 8005,
+  sfnPort: 8083,
+  printifyPort: 8085,
+  tableName: 'otakumori-orders',
+  /** documented, printed at start; never used outside this machine */
+  stripeWebhookSecret: 'whsec_otakumori_local_development_secret',
+  printifyWebhookSecret: 'otakumori-local-printify-webhook-secret',
+  printifyToken: 'otakumori-local-printify-token',
+  dataPath: path.join(PROJECT_ROOT, '.local', 'dynamodb'),
+} as const;
+
+export interface LocalStackOptions {
+  /** HTTP API port (0: any free port) */
+  port?: number;
+  sfnPort?: number;
+  sesPort?: number;
+  printifyPort?: number;
+  /** an already running DynamoDB (Local) endpoint, or the port and data path of one to start */
+  dynamodb?: { endpoint: string } | { port: number; dataPath?: string; inMemory?: boolean };
+  tableName?: string;
+  stripeWebhookSecret?: string;
+  printifyToken?: string;
+  /** see LocalStepFunctionsOptions.retryDelayScale */
+  retryDelayScale?: number;
+  /** POWERTOOLS_LOG_LEVEL for every function (default: the template's) */
+  logLevel?: string;
+  /** extra CDK context for the synthesized stack */
+  context?: Record<string, unknown>;
+  /** progress messages */
+  log?: (message: string) => void;
+}
+
+export interface RunningLocalStack {
+  urls: { api: string; stripeWebhook: string; health: string; sfn: string; ses: string; printify: string; dynamodb: string };
+  tableName: string;
+  stripeWebhookSecret: string;
+  stateMachineArns: Record<WorkflowName, string>;
+  stepFunctions: LocalStepFunctions;
+  printify: PrintifyStandIn;
+  ses: SesLocal;
+  lambdas: ReadonlyMap<string, LocalLambda>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the whole pipeline on this machine: the synthesized stack's Lambdas, state machines, table
+ * and HTTP routes, against DynamoDB Local, a local SES and the Printify stand-in.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<RunningLocalStack> {
+  const log = options.log ?? (() => undefined);
+  const tableName = options.tableName ?? DEFAULTS.tableName;
+  const stripeWebhookSecret = options.stripeWebhookSecret ?? DEFAULTS.stripeWebhookSecret;
+  const printifyToken = options.printifyToken ?? DEFAULTS.printifyToken;
+  const stoppers: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const stopOne of stoppers.splice(0).reverse()) await stopOne().catch(() => undefined);
+  };
+
+  try {
+    log('synthesizing the stack');
+    const stack = readLocalStack(synthesizeTemplate(options.context), tableName);
+
+    let dynamodbUrl: string;
+    const dynamodbOption = options.dynamodb ?? { port: DEFAULTS.dynamodbPort };
+    if ('endpoint' in dynamodbOption) {
+      dynamodbUrl = dynamodbOption.endpoint;
+    } else {
+      log(`starting DynamoDB Local on port ${dynamodbOption.port}`);
+      const dynamodb: RunningService = await startDynamoDbLocal({
+        port: dynamodbOption.port,
+        ...(dynamodbOption.inMemory ? {} : { dataPath: dynamodbOption.dataPath ?? DEFAULTS.dataPath }),
+      });
+      stoppers.push(() => dynamodb.stop());
+      dynamodbUrl = dynamodb.url;
+    }
+    const dynamodbClient = new DynamoDBClient({ endpoint: dynamodbUrl, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS });
+    await ensureTable(dynamodbClient, tableName, stack.table);
+    dynamodbClient.destroy();
+
+    const ses = await startSesLocal({ port: options.sesPort ?? DEFAULTS.sesPort });
+    stoppers.push(() => ses.stop());
+    const printifyShopId = stack.functions.map((f) => f.environment.PRINTIFY_SHOP_ID).find(Boolean) ?? 'local-shop';
+    const printify = await startPrintifyStandIn({ port: options.printifyPort ?? DEFAULTS.printifyPort, token: printifyToken, shopId: printifyShopId });
+    stoppers.push(() => printify.stop());
+
+    const sfnPort = options.sfnPort === 0 ? await freePort() : (options.sfnPort ?? DEFAULTS.sfnPort);
+    // The SDK reads these standard variables: the handlers are unchanged, only their endpoints move.
+    const base: Record<string, string> = {
+      AWS_REGION: LOCAL_REGION,
+      AWS_DEFAULT_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: DYNAMODB_LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: DYNAMODB_LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
+      AWS_ENDPOINT_URL_SES: ses.url,
+      AWS_ENDPOINT_URL_SFN: `http://127.0.0.1:${sfnPort}`,
+      TZ: 'UTC',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...(process.env.PATH ? { PATH: process.env.PATH } : {}),
+      ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
+      ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
+    };
+    const overrides: Record<string, string> = {
+      STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
+      PRINTIFY_API_TOKEN: printifyToken,
+      PRINTIFY_API_URL: printify.baseUrl,
+      ...(options.logLevel ? { POWERTOOLS_LOG_LEVEL: options.logLevel } : {}),
+    };
+    const lambdas = new Map<string, LocalLambda>();
+    for (const fn of stack.functions) lambdas.set(fn.arn, new LocalLambda(fn, base, overrides));
+    stoppers.push(async () => {
+      await Promise.all([...lambdas.values()].map((l) => l.stop()));
+    });
+
+    const stepFunctions = new LocalStepFunctions(stack.stateMachines, lambdas, { retryDelayScale: options.retryDelayScale ?? 1 });
+    const sfnUrl = await stepFunctions.listen(sfnPort);
+    stoppers.push(() => stepFunctions.stop());
+
+    const routes = stack.routes.map((route) => {
+      const lambda = lambdas.get(route.functionArn);
+      if (!lambda) throw new Error(`route ${route.method} ${route.path} targets ${route.functionArn}, which has no local Lambda`);
+      return { method: route.method, path: route.path, lambda };
+    });
+    const webhook = routes.find((r) => r.path === '/webhooks/stripe');
+    if (!webhook) throw new Error('the stack has no POST /webhooks/stripe route');
+    const stateMachineArns = Object.fromEntries(
+      WORKFLOWS.map((w) => [w, webhook.lambda.fn.environment[STATE_MACHINE_ARN_ENV[w]]]),
+    ) as Record<WorkflowName, string>;
+
+    const api = new LocalHttpApi(routes, async () => ({
+      dynamodb: await fetch(dynamodbUrl).then(() => true, () => false),
+      ses: await fetch(`${ses.url}/health-check`).then((r) => r.ok, () => false),
+      printify: await fetch(`${printify.baseUrl}/__stand-in/orders`).then((r) => r.ok, () => false),
+      stepFunctions: true,
+    }));
+    const apiUrl = await api.listen(options.port ?? DEFAULTS.port);
+    stoppers.push(() => api.stop());
+
+    return {
+      urls: {
+        api: apiUrl,
+        stripeWebhook: `${apiUrl}/webhooks/stripe`,
+        health: `${apiUrl}/health`,
+        sfn: sfnUrl,
+        ses: ses.url,
+        printify: printify.baseUrl,
+        dynamodb: dynamodbUrl,
+      },
+      tableName,
+      stripeWebhookSecret,
+      stateMachineArns,
+      stepFunctions,
+      printify,
+      ses,
+      lambdas,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

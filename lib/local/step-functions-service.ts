@@ -1,0 +1,355 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import './polyfills';
+import { StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { LocalLambda } from './local-lambda';
+import type { LocalStateMachine } from './stack-template';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
+export interface HistoryEvent {
+  id: number;
+  timestamp: Date;
+  type: string;
+  /** state name, for state events */
+  name?: string;
+  input?: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+export interface LocalExecution {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  input: string;
+  status: ExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+  output?: string;
+  error?: string;
+  cause?: string;
+  history: HistoryEvent[];
+  done: Promise<void>;
+}
+
+/** An AWS API error as the SDK expects it (its `__type` is the error name the SDK throws). */
+export class AwsApiError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly statusCode = 400,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+// Step Functions execution names: 1-80 characters, none of whitespace, brackets, wildcards,
+// special characters "#%\^|~`$&,;:/ or control characters.
+const VALID_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
+
+interface Machine {
+  config: LocalStateMachine;
+  stateMachine: StateMachine;
+  runOptions: Omit<RunOptions, 'context'>;
+}
+
+export interface LocalStepFunctionsOptions {
+  /**
+   * 1 keeps the definitions' own Retry intervals, backoff and jitter. Below 1, every retry waits
+   * IntervalSeconds × scale (without backoff), so that tests of retry paths run in milliseconds.
+   */
+  retryDelayScale?: number;
+}
+
+/**
+ * Step Functions on this machine: runs the state machine definitions from the synthesized template
+ * with aws-local-stepfunctions, their Lambda tasks bound to the local Lambda workers, and serves the
+ * Step Functions API (AWS JSON 1.0) so that the webhook's SDK client reaches it unchanged through
+ * AWS_ENDPOINT_URL_SFN.
+ */
+export class LocalStepFunctions {
+  private readonly machines = new Map<string, Machine>();
+  private readonly executions = new Map<string, LocalExecution>();
+  private readonly aborts = new Map<string, () => void>();
+  private server?: http.Server;
+
+  constructor(stateMachines: LocalStateMachine[], lambdas: ReadonlyMap<string, LocalLambda>, options: LocalStepFunctionsOptions = {}) {
+    const scale = options.retryDelayScale ?? 1;
+    for (const config of stateMachines) {
+      const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<never>> = {};
+      const retryIntervalOverrides: Record<string, number[]> = {};
+      forEachState(config.definition, (stateName, state) => {
+        if (state.Type === 'Task') {
+          const lambda = lambdas.get(String(state.Resource));
+          if (!lambda) throw new Error(`${config.name}: task "${stateName}" uses ${String(state.Resource)}, which has no local Lambda`);
+          if (taskResourceLocalHandlers[stateName]) throw new Error(`${config.name}: two Task states are named "${stateName}"`);
+          taskResourceLocalHandlers[stateName] = (input) => lambda.invoke(input) as Promise<never>;
+        }
+        const retry = state.Retry as { IntervalSeconds?: number }[] | undefined;
+        if (retry && scale !== 1) retryIntervalOverrides[stateName] = retry.map((r) => (r.IntervalSeconds ?? 1) * 1000 * scale);
+      });
+      this.machines.set(config.arn, {
+        config,
+        stateMachine: new StateMachine(config.definition),
+        runOptions: {
+          overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never, retryIntervalOverrides },
+          noThrowOnAbort: true,
+        },
+      });
+    }
+  }
+
+  get stateMachineArns(): string[] {
+    return [...this.machines.keys()];
+  }
+
+  startExecution(stateMachineArn: string, name: string, input = '{}'): { executionArn: string; startDate: Date } {
+    const machine = this.machines.get(stateMachineArn);
+    if (!machine) throw new AwsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    if (!VALID_NAME.test(name)) throw new AwsApiError('InvalidName', `Invalid Name: '${name}'`);
+    let parsedInput: unknown;
+    try {
+      parsedInput = JSON.parse(input);
+    } catch {
+      throw new AwsApiError('InvalidExecutionInput', 'Invalid State Machine Execution Input: not JSON');
+    }
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      // Standard workflows: the same name and input while running is idempotent; otherwise refused.
+      if (existing.status === 'RUNNING' && existing.input === input) return { executionArn, startDate: existing.startDate };
+      throw new AwsApiError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    }
+    const startDate = new Date();
+    const execution: LocalExecution = {
+      executionArn,
+      stateMachineArn,
+      name,
+      input,
+      status: 'RUNNING',
+      startDate,
+      history: [],
+      done: Promise.resolve(),
+    };
+    this.executions.set(executionArn, execution);
+    const run = machine.stateMachine.run(parsedInput as never, {
+      ...machine.runOptions,
+      context: {
+        Execution: { Id: executionArn, Name: name, Input: parsedInput as never, StartTime: startDate.toISOString(), RoleArn: 'local' },
+        StateMachine: { Id: stateMachineArn, Name: machine.config.name },
+      },
+    });
+    this.aborts.set(executionArn, run.abort);
+    const recording = this.record(execution, run.eventLogs);
+    execution.done = run.result
+      .then((output) => {
+        if (execution.status === 'RUNNING') {
+          execution.status = output === null && this.aborted.has(executionArn) ? 'ABORTED' : 'SUCCEEDED';
+          execution.output = JSON.stringify(output);
+        }
+      })
+      .catch((error: Error & { cause?: Error }) => {
+        const cause = error.cause;
+        execution.status = error.name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED';
+        execution.error = cause?.name ?? error.name;
+        execution.cause = cause?.message ?? error.message;
+      })
+      .then(() => recording)
+      .finally(() => {
+        execution.stopDate = new Date();
+        this.aborts.delete(executionArn);
+      });
+    return { executionArn, startDate };
+  }
+
+  private readonly aborted = new Set<string>();
+
+  stopExecution(executionArn: string): Date {
+    const abort = this.aborts.get(executionArn);
+    const execution = this.describeExecution(executionArn);
+    if (abort && execution.status === 'RUNNING') {
+      this.aborted.add(executionArn);
+      execution.status = 'ABORTED';
+      abort();
+    }
+    return new Date();
+  }
+
+  describeExecution(executionArn: string): LocalExecution {
+    const execution = this.executions.get(executionArn);
+    if (!execution) throw new AwsApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    return execution;
+  }
+
+  listExecutions(stateMachineArn?: string, statusFilter?: ExecutionStatus): LocalExecution[] {
+    if (stateMachineArn && !this.machines.has(stateMachineArn)) {
+      throw new AwsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    }
+    return [...this.executions.values()]
+      .filter((e) => (!stateMachineArn || e.stateMachineArn === stateMachineArn) && (!statusFilter || e.status === statusFilter))
+      .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+  }
+
+  /** Resolves when the execution has finished (whatever its outcome). */
+  async waitFor(executionArn: string): Promise<LocalExecution> {
+    const execution = this.describeExecution(executionArn);
+    await execution.done;
+    return execution;
+  }
+
+  /** Resolves when no execution is running (including those started meanwhile). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const running = [...this.executions.values()].filter((e) => e.status === 'RUNNING');
+      if (running.length === 0) return;
+      await Promise.all(running.map((e) => e.done));
+    }
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+    this.server = http.createServer((req, res) => void this.serve(req, res));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => resolve());
+    });
+    const address = this.server.address() as AddressInfo;
+    return `http://${host}:${address.port}`;
+  }
+
+  async stop(): Promise<void> {
+    for (const [arn, abort] of this.aborts) {
+      this.aborted.add(arn);
+      abort();
+    }
+    await Promise.allSettled([...this.executions.values()].map((e) => e.done));
+    if (this.server) {
+      this.server.closeAllConnections();
+      await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    }
+  }
+
+  private async record(execution: LocalExecution, events: AsyncGenerator<unknown>): Promise<void> {
+    let id = 1;
+    try {
+      for await (const raw of events) {
+        const event = raw as {
+          type: string;
+          timestamp: number;
+          state?: { name: string; type: string; input?: unknown; output?: unknown };
+          input?: unknown;
+          output?: unknown;
+          Error?: string;
+          Cause?: unknown;
+        };
+        const type = event.state && ['StateEntered', 'StateExited'].includes(event.type)
+          ? `${event.state.type}${event.type}`
+          : event.state && event.type === 'StateFailed' && event.state.type === 'Task'
+            ? 'TaskFailed'
+            : event.type;
+        execution.history.push({
+          id: id++,
+          timestamp: new Date(event.timestamp),
+          type,
+          ...(event.state ? { name: event.state.name } : {}),
+          ...(event.type === 'ExecutionStarted' ? { input: JSON.stringify(event.input) } : {}),
+          ...(event.type === 'ExecutionSucceeded' ? { output: JSON.stringify(event.output) } : {}),
+          ...(event.type === 'StateEntered' ? { input: JSON.stringify(event.state?.input) } : {}),
+          ...(event.type === 'StateExited' ? { output: JSON.stringify(event.state?.output) } : {}),
+          ...(event.Error !== undefined ? { error: event.Error, cause: typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause) } : {}),
+        });
+      }
+    } catch {
+      // the execution's own outcome is recorded from its result
+    }
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const operation = target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : '';
+    const send = (status: number, body: unknown, errorType?: string) => {
+      res.writeHead(status, {
+        'content-type': 'application/x-amz-json-1.0',
+        ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+      });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      const params = (chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {}) as Record<string, string | undefined>;
+      send(200, this.operation(operation, params));
+    } catch (error) {
+      if (error instanceof AwsApiError) send(error.statusCode, { __type: error.type, message: error.message }, error.type);
+      else send(500, { __type: 'InternalFailure', message: error instanceof Error ? error.message : String(error) }, 'InternalFailure');
+    }
+  }
+
+  private operation(operation: string, params: Record<string, string | undefined>): unknown {
+    const seconds = (date?: Date) => (date ? date.getTime() / 1000 : undefined);
+    const summary = (e: LocalExecution) => ({
+      executionArn: e.executionArn,
+      stateMachineArn: e.stateMachineArn,
+      name: e.name,
+      status: e.status,
+      startDate: seconds(e.startDate),
+      stopDate: seconds(e.stopDate),
+    });
+    switch (operation) {
+      case 'StartExecution': {
+        const started = this.startExecution(params.stateMachineArn ?? '', params.name ?? crypto.randomUUID(), params.input ?? '{}');
+        return { executionArn: started.executionArn, startDate: seconds(started.startDate) };
+      }
+      case 'DescribeExecution': {
+        const e = this.describeExecution(params.executionArn ?? '');
+        return { ...summary(e), input: e.input, output: e.output, error: e.error, cause: e.cause };
+      }
+      case 'StopExecution':
+        return { stopDate: seconds(this.stopExecution(params.executionArn ?? '')) };
+      case 'ListExecutions':
+        return { executions: this.listExecutions(params.stateMachineArn, params.statusFilter as ExecutionStatus | undefined).map(summary) };
+      case 'GetExecutionHistory':
+        return {
+          events: this.describeExecution(params.executionArn ?? '').history.map((e) => ({ ...e, timestamp: seconds(e.timestamp) })),
+        };
+      case 'ListStateMachines':
+        return {
+          stateMachines: [...this.machines.values()].map((m) => ({
+            stateMachineArn: m.config.arn,
+            name: m.config.name,
+            type: 'STANDARD',
+            creationDate: 0,
+          })),
+        };
+      case 'DescribeStateMachine': {
+        const machine = this.machines.get(params.stateMachineArn ?? '');
+        if (!machine) throw new AwsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${params.stateMachineArn}'`);
+        return {
+          stateMachineArn: machine.config.arn,
+          name: machine.config.name,
+          type: 'STANDARD',
+          status: 'ACTIVE',
+          definition: JSON.stringify(machine.config.definition),
+          roleArn: 'local',
+          creationDate: 0,
+        };
+      }
+      default:
+        throw new AwsApiError('UnknownOperationException', `operation ${operation || '(none)'} is not served locally`);
+    }
+  }
+}
+
+type AnyState = { Type: string; Resource?: unknown; Retry?: unknown; Branches?: StateMachineDefinition[]; ItemProcessor?: StateMachineDefinition; Iterator?: StateMachineDefinition };
+
+function forEachState(definition: StateMachineDefinition, visit: (name: string, state: AnyState) => void): void {
+  for (const [name, raw] of Object.entries(definition.States)) {
+    const state = raw as unknown as AnyState;
+    visit(name, state);
+    for (const branch of state.Branches ?? []) forEachState(branch, visit);
+    const processor = state.ItemProcessor ?? state.Iterator;
+    if (processor) forEachState(processor, visit);
+  }
+}
