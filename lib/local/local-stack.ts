@@ -41,6 +41,8 @@ export interface LocalStackOptions {
   retryDelayScale?: number;
   /** POWERTOOLS_LOG_LEVEL for every function (default: the template's) */
   logLevel?: string;
+  /** extra environment for every function, over the template's (e.g. PRINTIFY_TIMEOUT_MS) */
+  environment?: Record<string, string>;
   /** extra CDK context for the synthesized stack */
   context?: Record<string, unknown>;
   /** progress messages */
@@ -121,6 +123,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       PRINTIFY_API_TOKEN: printifyToken,
       PRINTIFY_API_URL: printify.baseUrl,
       ...(options.logLevel ? { POWERTOOLS_LOG_LEVEL: options.logLevel } : {}),
+      ...options.environment,
     };
     const lambdas = new Map<string, LocalLambda>();
     for (const fn of stack.functions) lambdas.set(fn.arn, new LocalLambda(fn, base, overrides));
