@@ -60,9 +60,10 @@ export async function receive(event: APIGatewayProxyEventV2, _context?: Context)
       logger.warn('webhook rejected', { outcome: outcome.outcome, reason: outcome.reason });
       return json(400, { error: outcome.reason });
     }
+    const { status: _status, ...answer } = outcome;
     logger.appendKeys({ eventId: outcome.eventId });
-    logger.info(`webhook ${outcome.outcome}`, { ...outcome });
-    return json(200, { received: true, ...outcome });
+    logger.info(`webhook ${outcome.outcome}`, answer);
+    return json(200, { received: true, ...answer });
   } catch (error) {
     // DynamoDB, Step Functions or Secrets Manager failed: 5xx makes Stripe deliver the event again.
     logger.error('webhook failed; Stripe will retry', { error: error as Error });

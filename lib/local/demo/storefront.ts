@@ -17,6 +17,8 @@ export const DEMO_MAPPINGS: ProductMapping[] = [
   { productId: 'prod_kitsune_sticker', variantId: 'std', printifyProductId: '5d39b411749d0a000f30e0f4', printifyVariantId: 45740 },
 ];
 
+export const DEMO_EMAIL = 'sakura@example.com';
+
 export const newOrderId = () => `ord_${randomBytes(6).toString('hex')}`;
 export const newUserId = () => `user_${randomBytes(4).toString('hex')}`;
 
@@ -28,7 +30,9 @@ export class Storefront {
     private readonly tableName: string,
   ) {}
 
-  async createPendingOrder(options: { orderId?: string; userId?: string; items?: OrderItem[]; currency?: string; createdAt?: Date } = {}): Promise<Order> {
+  async createPendingOrder(
+    options: { orderId?: string; userId?: string; email?: string; items?: OrderItem[]; currency?: string; createdAt?: Date } = {},
+  ): Promise<Order> {
     const items = options.items ?? DEMO_ITEMS;
     const createdAt = (options.createdAt ?? new Date()).toISOString();
     const order: Order = {
@@ -37,6 +41,8 @@ export class Storefront {
       status: 'pending',
       currency: options.currency ?? 'usd',
       amountTotal: orderTotal(items),
+      // the signed-in customer's address; Checkout's own email replaces it when the session completes
+      email: options.email ?? DEMO_EMAIL,
       items,
       createdAt,
       updatedAt: createdAt,
