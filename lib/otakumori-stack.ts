@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { PAYMENT_INTENT_INDEX } from '../lambdas/domain/keys';
 import { WORKFLOWS } from '../lambdas/domain/stripe-events';
 import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/workflows';
 import { OrdersTable } from './constructs/orders-table';
@@ -58,12 +59,21 @@ export class OtakumoriStack extends Stack {
       environment: env,
     });
 
-    // Least privilege: each function gets the table actions its adapters use, nothing else.
-    table.grant(fulfilment, 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchGetItem');
-    table.grant(petals, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem');
-    table.grant(email, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    table.grant(cart, 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:Query');
-    printifyToken.grantRead(fulfilment);
+    // Least privilege: each function gets exactly the table actions its adapters call.
+    const grantTable = (fn: PipelineFunction, actions: string[], options: { paymentIntentIndex?: boolean } = {}) =>
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: actions.map((action) => `dynamodb:${action}`),
+          resources: [table.tableArn, ...(options.paymentIntentIndex ? [`${table.tableArn}/index/${PAYMENT_INTENT_INDEX}`] : [])],
+        }),
+      );
+    const grantSecretValue = (fn: PipelineFunction, secret: Secret) =>
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
+    grantTable(fulfilment, ['GetItem', 'UpdateItem', 'Query', 'BatchGetItem'], { paymentIntentIndex: true });
+    grantTable(petals, ['GetItem', 'PutItem', 'UpdateItem']);
+    grantTable(email, ['GetItem', 'PutItem', 'UpdateItem']);
+    grantTable(cart, ['GetItem', 'DeleteItem']);
+    grantSecretValue(fulfilment, printifyToken);
     email.addToRolePolicy(
       new PolicyStatement({
         actions: ['ses:SendEmail'],
@@ -82,8 +92,8 @@ export class OtakumoriStack extends Stack {
         ...Object.fromEntries(WORKFLOWS.map((w) => [STATE_MACHINE_ARN_ENV[w], workflows.stateMachines[w].stateMachineArn])),
       },
     });
-    table.grant(webhook, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
-    stripeWebhookSecret.grantRead(webhook);
+    grantTable(webhook, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    grantSecretValue(webhook, stripeWebhookSecret);
     for (const w of WORKFLOWS) workflows.stateMachines[w].grantStartExecution(webhook);
 
     const api = new WebhookApi(this, 'WebhookApi', { stripeWebhook: webhook });

@@ -1,5 +1,5 @@
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { OrderNotFoundError } from '../domain/errors';
+import { InvalidInputError, OrderNotFoundError } from '../domain/errors';
 import { keys, PAYMENT_INTENT_INDEX } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { statusesThatMayBecome, type OrderStatus } from '../domain/order-status';
@@ -80,6 +80,7 @@ export class OrderRepository {
    */
   async transition(orderId: string, to: OrderStatus, values: Record<string, unknown> = {}): Promise<TransitionResult> {
     const from = statusesThatMayBecome(to);
+    if (from.length === 0) throw new InvalidInputError(`no order may become ${to}`);
     const names = { '#status': 'status' };
     const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
     const updated = await this.update(

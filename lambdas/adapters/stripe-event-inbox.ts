@@ -13,8 +13,14 @@ export interface InboxRecord {
   input: unknown;
 }
 
+export interface EventInbox {
+  record(event: InboxRecord): Promise<InboxState>;
+  forget(eventId: string): Promise<void>;
+  markStarted(eventId: string, executionArn: string): Promise<void>;
+}
+
 /** The Stripe event inbox: every accepted event once, with the execution it started. */
-export class StripeEventInbox {
+export class StripeEventInbox implements EventInbox {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -58,6 +64,9 @@ export class StripeEventInbox {
         TableName: this.tableName,
         Key: keys.stripeEvent(eventId),
         UpdateExpression: 'SET executionArn = :arn, startedAt = if_not_exists(startedAt, :now)',
+        // never create a stub record: one that a concurrent, failed delivery forgot is written again
+        // by Stripe's next delivery
+        ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':arn': executionArn, ':now': this.now().toISOString() },
       }),
     );

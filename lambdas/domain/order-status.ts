@@ -21,11 +21,13 @@ const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   // failed -> paid: Stripe lets a customer retry a failed payment intent, and it can then succeed.
   pending: ['paid', 'failed', 'cancelled'],
   failed: ['paid', 'cancelled'],
-  paid: ['pending_mapping', 'in_production', 'fulfillment_failed', 'refunded', 'cancelled'],
-  pending_mapping: ['in_production', 'fulfillment_failed', 'refunded', 'cancelled'],
-  in_production: ['shipped', 'fulfillment_failed', 'refunded', 'cancelled'],
+  // Once money is taken, an order ends through a refund (which also takes its petals back), not
+  // through cancellation: cancelled is for orders that were never paid (an expired session).
+  paid: ['pending_mapping', 'in_production', 'fulfillment_failed', 'refunded'],
+  pending_mapping: ['in_production', 'fulfillment_failed', 'refunded'],
+  in_production: ['shipped', 'fulfillment_failed', 'refunded'],
   // an operator can retry a failed fulfilment once the cause is fixed
-  fulfillment_failed: ['in_production', 'pending_mapping', 'refunded', 'cancelled'],
+  fulfillment_failed: ['in_production', 'pending_mapping', 'refunded'],
   shipped: ['refunded'],
   refunded: [],
   cancelled: [],

@@ -11,7 +11,12 @@ export const DEFAULT_PETAL_RATES: PetalRates = { usd: 1 };
 
 export function parsePetalRates(json: string | undefined): PetalRates {
   if (!json) return DEFAULT_PETAL_RATES;
-  const parsed: unknown = JSON.parse(json);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new Error(`PETAL_RATES is not JSON: ${json}`);
+  }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error('PETAL_RATES must be a JSON object such as {"usd":1,"eur":1}');
   }
@@ -22,14 +27,16 @@ export function parsePetalRates(json: string | undefined): PetalRates {
     }
     rates[currency.toLowerCase()] = rate;
   }
-  return rates;
+  // Configuring another currency must not silently stop US dollars earning petals.
+  return { ...DEFAULT_PETAL_RATES, ...rates };
 }
 
 /** Petals earned by a payment: $49.99 -> 49. */
 export function petalsForAmount(amountMinor: number, currency: string, rates: PetalRates): number {
   const rate = rates[currency.toLowerCase()] ?? 0;
   if (amountMinor <= 0 || rate <= 0) return 0;
-  return Math.floor(wholeUnits(amountMinor, currency) * rate);
+  // The epsilon keeps a product such as 90 × 0.7 (62.99999…) from losing a whole petal.
+  return Math.floor(wholeUnits(amountMinor, currency) * rate + 1e-9);
 }
 
 /**

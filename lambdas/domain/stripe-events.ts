@@ -51,7 +51,9 @@ const checkoutSession = z.object({
   id: z.string(),
   client_reference_id: z.string().nullish(),
   metadata,
-  payment_status: z.enum(['paid', 'unpaid', 'no_payment_required']),
+  // paid | unpaid | no_payment_required today; a value Stripe adds later must not 400 every event
+  payment_status: z.string(),
+  mode: z.string().nullish(),
   payment_intent: idOrObject,
   amount_total: z.number().int().nonnegative().nullish(),
   currency: z.string().nullish(),
@@ -138,11 +140,14 @@ function checkoutSessionCompleted(event: Envelope): RouteDecision {
   const session = parseObject(checkoutSession, event);
   const orderId = nonEmpty(session.client_reference_id) ?? nonEmpty(session.metadata?.orderId);
   if (!orderId) return ignore('checkout session carries no order id (not created by this shop)');
+  if (session.mode && session.mode !== 'payment') {
+    return ignore(`checkout session in ${session.mode} mode: its petals come with its invoices`);
+  }
   const input: PaymentInput = {
     ...ref(event),
     kind: 'payment',
     orderId,
-    paid: session.payment_status !== 'unpaid',
+    paid: session.payment_status === 'paid' || session.payment_status === 'no_payment_required',
     stripeSessionId: session.id,
     paymentIntentId: idOf(session.payment_intent),
     amountTotal: session.amount_total ?? undefined,

@@ -156,7 +156,8 @@ export function describeCaughtError(caught: { Error?: string; Cause?: string } |
   } catch {
     // not JSON: a plain message
   }
-  return `${caught.Error ?? 'Error'}: ${message}`.slice(0, 2000);
+  const type = caught.Error ?? 'Error';
+  return (message ? `${type}: ${message}` : type).slice(0, 2000);
 }
 
 export async function markFulfillmentFailed(

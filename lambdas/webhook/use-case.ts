@@ -1,11 +1,11 @@
-import type { StripeEventInbox } from '../adapters/stripe-event-inbox';
+import type { EventInbox } from '../adapters/stripe-event-inbox';
 import { InvalidPayloadError, InvalidSignatureError, type StripeEventVerifier } from '../adapters/stripe-signature';
 import type { WorkflowStarter } from '../adapters/workflow-starter';
 import { MalformedEventError, routeStripeEvent, type WorkflowName } from '../domain/stripe-events';
 
 export interface WebhookDeps {
   verifier: StripeEventVerifier;
-  inbox: StripeEventInbox;
+  inbox: EventInbox;
   starter: WorkflowStarter;
   stateMachineArns: Readonly<Record<WorkflowName, string>>;
 }
@@ -60,7 +60,7 @@ export async function receiveStripeWebhook(
   await deps.inbox.markStarted(event.id, executionArn);
   return {
     status: 200,
-    outcome: state === 'new' ? 'started' : 'duplicate',
+    outcome: 'started',
     eventId: event.id,
     eventType: event.type,
     workflow,

@@ -34,7 +34,7 @@ export interface WorkflowFunctions {
 /** Throttling, timeouts, 5xx: back off with jitter, for about four minutes at most. */
 export const TRANSIENT_RETRY: RetryProps = {
   // Sandbox.Timedout: the Lambda itself ran out of time (a hung call); the next attempt may not.
-  errors: [TransientError.errorType, 'States.Timeout', 'Sandbox.Timedout'],
+  errors: [TransientError.errorType, 'States.Timeout', 'Sandbox.Timedout', 'Lambda.TooManyRequestsException'],
   interval: Duration.seconds(2),
   maxAttempts: 6,
   backoffRate: 2,
@@ -141,7 +141,10 @@ export class Workflows extends Construct {
     const printify = this.task('Create Printify order', fulfilment, { action: 'createPrintifyOrder' }, '$.result');
     const markFailed = this.task('Mark fulfillment failed', fulfilment, { action: 'markFulfillmentFailed', error: JsonPath.objectAt('$.error') }, '$.marked');
     printify.addCatch(markFailed, { errors: ['States.ALL'], resultPath: '$.error' });
-    markFailed.next(new Pass(this, 'Printify failed', { parameters: { failedStep: 'printify', 'error.$': '$.error' } }));
+    const printifyFailed = new Pass(this, 'Printify failed', { parameters: { failedStep: 'printify', 'error.$': '$.error' } });
+    // Even recording the failure may fail; that must not cancel the sibling branches either.
+    markFailed.addCatch(printifyFailed, { errors: ['States.ALL'], resultPath: '$.markError' });
+    markFailed.next(printifyFailed);
     const printifyBranch = printify.next(new Pass(this, 'Printify done', { parameters: { step: 'printify', 'result.$': '$.result' } }));
 
     const fulfil = new Parallel(this, 'Fulfil', { resultPath: '$.steps' })

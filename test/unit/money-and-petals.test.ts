@@ -95,11 +95,12 @@ describe('petalsForAmount', () => {
     expect(petalsForAmount(4999, 'usd', { usd: 0 })).toBe(0);
   });
 
-  // Reported: Math.floor(wholeUnits * rate) floors a float product, so 90 * 0.7 = 62.99999999999999
-  // gives 62 petals instead of 63 (and ¥3,000 at 0.009 gives 26 instead of 27). When fixed in
-  // lambdas/domain/petals.ts, turn this `it.failing` into `it`.
-  it.failing('KNOWN BUG: is exact for a decimal rate (EUR 90.00 at 0.7 petals/unit = 63)', () => {
+
+
+
+  it('is exact for a decimal rate (EUR 90.00 at 0.7 petals/unit = 63; JPY 3000 at 0.009 = 27)', () => {
     expect(petalsForAmount(9000, 'eur', { eur: 0.7 })).toBe(63);
+    expect(petalsForAmount(3000, 'jpy', { jpy: 0.009 })).toBe(27);
   });
 });
 
@@ -113,10 +114,11 @@ describe('parsePetalRates', () => {
     expect(parsePetalRates('{"USD":1,"Jpy":0.01,"eur":0}')).toEqual({ usd: 1, jpy: 0.01, eur: 0 });
   });
 
-  it('replaces the default rather than merging with it (usd earns only if listed)', () => {
+  it('adds to the default: configuring another currency keeps US dollars earning', () => {
     const rates = parsePetalRates('{"eur":1}');
-    expect(rates).toEqual({ eur: 1 });
-    expect(petalsForAmount(4999, 'usd', rates)).toBe(0);
+    expect(rates).toEqual({ usd: 1, eur: 1 });
+    expect(petalsForAmount(4999, 'usd', rates)).toBe(49);
+    expect(petalsForAmount(4999, 'usd', parsePetalRates('{"usd":0}'))).toBe(0);
   });
 
   it.each(['[]', '[{"usd":1}]', 'null', '1', '"usd"', 'true'])('rejects %s: not an object', (json) => {
@@ -134,7 +136,7 @@ describe('parsePetalRates', () => {
   });
 
   it('rejects text that is not JSON', () => {
-    expect(() => parsePetalRates('{usd:1}')).toThrow(SyntaxError);
+    expect(() => parsePetalRates('{usd:1}')).toThrow(/PETAL_RATES is not JSON/);
     expect(() => parsePetalRates('usd=1')).toThrow();
   });
 });

@@ -14,10 +14,10 @@ import {
 const EXPECTED: Record<OrderStatus, OrderStatus[]> = {
   pending: ['paid', 'failed', 'cancelled'],
   failed: ['paid', 'cancelled'],
-  paid: ['pending_mapping', 'in_production', 'fulfillment_failed', 'refunded', 'cancelled'],
-  pending_mapping: ['in_production', 'fulfillment_failed', 'refunded', 'cancelled'],
-  in_production: ['shipped', 'fulfillment_failed', 'refunded', 'cancelled'],
-  fulfillment_failed: ['in_production', 'pending_mapping', 'refunded', 'cancelled'],
+  paid: ['pending_mapping', 'in_production', 'fulfillment_failed', 'refunded'],
+  pending_mapping: ['in_production', 'fulfillment_failed', 'refunded'],
+  in_production: ['shipped', 'fulfillment_failed', 'refunded'],
+  fulfillment_failed: ['in_production', 'pending_mapping', 'refunded'],
   shipped: ['refunded'],
   refunded: [],
   cancelled: [],
@@ -97,9 +97,9 @@ describe('canTransition', () => {
     expect([...reached].sort()).toEqual([...ORDER_STATUSES].sort());
   });
 
-  it('never leads from a paid status back to an unpaid one, except to cancelled', () => {
+  it('never leads from a paid status back to an unpaid one (a paid order ends through a refund)', () => {
     for (const [from, to] of ALL_PAIRS) {
-      if (canTransition(from, to) && hasBeenPaid(from) && to !== 'cancelled') {
+      if (canTransition(from, to) && hasBeenPaid(from)) {
         expect({ from, to, paid: hasBeenPaid(to) }).toEqual({ from, to, paid: true });
       }
     }
@@ -115,7 +115,7 @@ describe('statusesThatMayBecome (the condition of every status write)', () => {
     ['fulfillment_failed', ['paid', 'pending_mapping', 'in_production']],
     ['shipped', ['in_production']],
     ['refunded', ['paid', 'pending_mapping', 'in_production', 'shipped', 'fulfillment_failed']],
-    ['cancelled', ['pending', 'failed', 'paid', 'pending_mapping', 'in_production', 'fulfillment_failed']],
+    ['cancelled', ['pending', 'failed']],
     ['pending', []],
   ] as const)('%s may be reached from %j', (to, from) => {
     expect([...statusesThatMayBecome(to)].sort()).toEqual([...from].sort());

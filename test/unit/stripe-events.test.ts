@@ -223,6 +223,17 @@ describe('checkout.session.completed', () => {
     expect(decision.input).not.toHaveProperty('paymentIntentId', expect.anything());
   });
 
+  it('treats a payment_status it does not know as not paid yet, instead of rejecting the event', () => {
+    const { input } = started(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ payment_status: 'processing' }))));
+    expect(input).toMatchObject({ kind: 'payment', paid: false });
+  });
+
+  it('ignores a subscription-mode session: its petals come with its invoices, not twice', () => {
+    const reason = ignored(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ mode: 'subscription' }))));
+    expect(reason).toMatch(/subscription mode/);
+    expect(started(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ mode: 'payment' })))).workflow).toBe('fulfilment');
+  });
+
   it('reads the order id from metadata when client_reference_id is absent or empty', () => {
     for (const client_reference_id of [null, '']) {
       const decision = started(
@@ -294,7 +305,7 @@ describe('checkout.session.completed', () => {
   });
 
   it.each([
-    ['an unknown payment_status', { payment_status: 'maybe' }, /payment_status/],
+    ['a numeric payment_status', { payment_status: 3 }, /payment_status/],
     ['a string amount_total', { amount_total: '4999' }, /amount_total/],
     ['a negative amount_total', { amount_total: -1 }, /amount_total/],
     ['a fractional amount_total', { amount_total: 49.99 }, /amount_total/],
