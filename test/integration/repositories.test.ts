@@ -1,0 +1,172 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CartRepository } from '../../lambdas/adapters/cart-repository';
+import { EmailOutbox } from '../../lambdas/adapters/email-outbox';
+import { OrderRepository } from '../../lambdas/adapters/order-repository';
+import { PetalLedger } from '../../lambdas/adapters/petal-ledger';
+import { StripeEventInbox } from '../../lambdas/adapters/stripe-event-inbox';
+import { clearPurchasedLines } from '../../lambdas/cart/use-cases';
+import { createDocumentClient } from '../../lambdas/adapters/dynamodb';
+import { DEFAULT_PETAL_RATES } from '../../lambdas/domain/petals';
+import { settleOrderPetals, type PetalsDeps } from '../../lambdas/petals/use-cases';
+import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../lib/local/dynamodb-local';
+import { Storefront } from '../../lib/local/demo/storefront';
+import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from '../../lib/local/stack-template';
+import { ensureTable } from '../../lib/local/table';
+
+/** The adapters against AWS's DynamoDB Local, with the table exactly as the stack declares it. */
+const TABLE = 'integration-orders';
+let dynamodb: DynamoDbLocalService;
+let client: DynamoDBClient;
+let db: DynamoDBDocumentClient;
+let orders: OrderRepository;
+let storefront: Storefront;
+
+beforeAll(async () => {
+  dynamodb = await startDynamoDbLocal({ port: await freePort() });
+  client = new DynamoDBClient({ endpoint: dynamodb.url, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS });
+  await ensureTable(client, TABLE, readLocalStack(synthesizeTemplate(), TABLE).table);
+  db = createDocumentClient(client);
+  orders = new OrderRepository(db, TABLE);
+  storefront = new Storefront(db, TABLE);
+}, 120_000);
+afterAll(async () => {
+  client?.destroy();
+  await dynamodb?.stop();
+});
+
+async function paidOrder() {
+  const order = await storefront.createPendingOrder();
+  await orders.transition(order.orderId, 'paid', { paidByEventId: 'evt_1' });
+  return order;
+}
+
+describe('order status transitions', () => {
+  test('of ten concurrent attempts to pay an order, exactly one transitions it', async () => {
+    const order = await storefront.createPendingOrder();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => orders.transition(order.orderId, 'paid', { paidByEventId: `evt_${i}` })),
+    );
+    expect(results.filter((r) => r.transitioned)).toHaveLength(1);
+    const winner = results.find((r) => r.transitioned)!.order.paidByEventId;
+    expect((await orders.get(order.orderId))?.paidByEventId).toBe(winner);
+  });
+
+  test('a transition the table forbids changes nothing and reports the current order', async () => {
+    const order = await paidOrder();
+    const result = await orders.transition(order.orderId, 'failed', { failureReason: 'late failure' });
+    expect(result.transitioned).toBe(false);
+    expect(result.order.status).toBe('paid');
+    expect((await orders.get(order.orderId))?.failureReason).toBeUndefined();
+  });
+
+  test('an unknown order is OrderNotFound, not a silent no-op', async () => {
+    await expect(orders.transition('ord_missing', 'paid')).rejects.toMatchObject({ name: 'OrderNotFound' });
+  });
+
+  test('the payment intent index finds the order', async () => {
+    const order = await storefront.createPendingOrder();
+    await orders.update(order.orderId, { paymentIntentId: `pi_${order.orderId}` });
+    expect(await orders.findOrderIdByPaymentIntent(`pi_${order.orderId}`)).toBe(order.orderId);
+    expect(await orders.findOrderIdByPaymentIntent('pi_nobody')).toBeUndefined();
+  });
+});
+
+describe('petals', () => {
+  const deps = (): PetalsDeps => ({ orders, ledger: new PetalLedger(db, TABLE), rates: DEFAULT_PETAL_RATES });
+
+  test('settling an order ten times at once awards its petals once', async () => {
+    const order = await paidOrder();
+    await Promise.all(Array.from({ length: 10 }, () => settleOrderPetals(deps(), order.orderId)));
+    const ledger = deps().ledger;
+    expect(await ledger.entries(order.userId)).toEqual([
+      expect.objectContaining({ entryId: `purchase#${order.orderId}`, amount: 49, type: 'purchase_bonus', source: 'purchase' }),
+    ]);
+    expect(await ledger.balance(order.userId)).toBe(49);
+  });
+
+  test('partial refunds deduct their share; settled concurrently and repeatedly, the sum is exact', async () => {
+    const order = await paidOrder();
+    await settleOrderPetals(deps(), order.orderId);
+    for (const refunded of [1000, 2500, 4999]) {
+      await orders.update(order.orderId, { amountRefunded: refunded });
+      await Promise.all(Array.from({ length: 5 }, () => settleOrderPetals(deps(), order.orderId)));
+    }
+    const entries = await deps().ledger.entries(order.userId);
+    expect(entries.map((e) => e.amount).sort((a, b) => a - b)).toEqual([-25, -15, -9, 49]);
+    expect(entries.reduce((sum, e) => sum + e.amount, 0)).toBe(0);
+    expect(await deps().ledger.balance(order.userId)).toBe(0);
+    expect(await orders.get(order.orderId)).toMatchObject({ petalsAwarded: 49, petalsDeducted: 49 });
+  });
+
+  test('a refund recorded before the award converges to the same result', async () => {
+    const order = await paidOrder();
+    await orders.update(order.orderId, { amountRefunded: 4999 });
+    await settleOrderPetals(deps(), order.orderId);
+    expect(await deps().ledger.balance(order.userId)).toBe(0);
+    expect((await deps().ledger.entries(order.userId)).map((e) => e.amount).sort()).toEqual([-49, 49]);
+  });
+
+  test('an unpaid order earns nothing', async () => {
+    const order = await storefront.createPendingOrder();
+    const result = await settleOrderPetals(deps(), order.orderId);
+    expect(result.written).toEqual([]);
+    expect(await deps().ledger.entries(order.userId)).toEqual([]);
+  });
+});
+
+describe('email outbox', () => {
+  test('of five concurrent claims of one email, one wins; after it is sent, claims say so', async () => {
+    const outbox = new EmailOutbox(db, TABLE);
+    const claims = await Promise.all(Array.from({ length: 5 }, () => outbox.claim('ord_mail', 'order-confirmation', {})));
+    expect(claims.filter((c) => c === 'claimed')).toHaveLength(1);
+    expect(claims.filter((c) => c === 'in-progress')).toHaveLength(4);
+    await outbox.markSent('ord_mail', 'order-confirmation', 'msg-1');
+    expect(await outbox.claim('ord_mail', 'order-confirmation', {})).toBe('already-sent');
+  });
+
+  test('a released claim (failed send) can be claimed again; an expired lease is taken over', async () => {
+    const outbox = new EmailOutbox(db, TABLE);
+    expect(await outbox.claim('ord_mail2', 'refund#100', {})).toBe('claimed');
+    await outbox.release('ord_mail2', 'refund#100', 'SES throttled');
+    expect(await outbox.claim('ord_mail2', 'refund#100', {})).toBe('claimed');
+
+    let now = new Date('2026-01-01T00:00:00Z');
+    const clocked = new EmailOutbox(db, TABLE, 60_000, () => now);
+    expect(await clocked.claim('ord_mail3', 'order-confirmation', {})).toBe('claimed');
+    expect(await clocked.claim('ord_mail3', 'order-confirmation', {})).toBe('in-progress');
+    now = new Date('2026-01-01T00:01:01Z');
+    expect(await clocked.claim('ord_mail3', 'order-confirmation', {})).toBe('claimed');
+  });
+});
+
+describe('cart', () => {
+  test('removes the purchased lines unchanged since checkout, keeps newer and unrelated ones', async () => {
+    const userId = 'user_cart';
+    const checkout = new Date('2026-11-01T10:00:00Z');
+    await storefront.putCartLine(userId, { productId: 'prod_sakura_hoodie', variantId: 'M', quantity: 1, updatedAt: new Date('2026-11-01T09:59:00Z') });
+    await storefront.putCartLine(userId, { productId: 'prod_kitsune_sticker', variantId: 'std', quantity: 5, updatedAt: new Date('2026-11-01T10:05:00Z') });
+    await storefront.putCartLine(userId, { productId: 'prod_other', variantId: 'L', quantity: 1, updatedAt: new Date('2026-11-01T09:00:00Z') });
+    const order = await storefront.createPendingOrder({ userId, createdAt: checkout });
+    const deps = { orders, carts: new CartRepository(db, TABLE) };
+    const first = await clearPurchasedLines(deps, order.orderId);
+    expect(first.removed).toEqual(['prod_sakura_hoodie/M']);
+    const again = await clearPurchasedLines(deps, order.orderId);
+    expect(again.removed).toEqual([]);
+    const left = (await deps.carts.lines(userId)).map((l) => `${l.productId}/${l.variantId}`).sort();
+    expect(left).toEqual(['prod_kitsune_sticker/std', 'prod_other/L']);
+  });
+});
+
+describe('Stripe event inbox', () => {
+  test('records once; a second record reports how far the first got', async () => {
+    const inbox = new StripeEventInbox(db, TABLE);
+    const record = { eventId: 'evt_inbox', type: 'checkout.session.completed', livemode: false, workflow: 'fulfilment', input: {} };
+    expect(await inbox.record(record)).toBe('new');
+    expect(await inbox.record(record)).toBe('recorded-not-started');
+    await inbox.markStarted('evt_inbox', 'arn:aws:states:us-east-1:000000000000:execution:sm:evt_inbox');
+    expect(await inbox.record(record)).toBe('started');
+    await expect(inbox.forget('evt_inbox')).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    await expect(inbox.markStarted('evt_never_recorded', 'arn')).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+  });
+});
