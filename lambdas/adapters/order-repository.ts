@@ -74,6 +74,28 @@ export class OrderRepository {
     }
   }
 
+  /** Sets only the attributes the order does not have yet (never overwrites). */
+  async fillMissing(orderId: string, values: Record<string, unknown>): Promise<void> {
+    const fill = setExpression(values, 'm', { onlyIfMissing: true });
+    if (!fill.expression) return;
+    const stamp = setExpression({ updatedAt: this.now().toISOString() }, 'u');
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.order(orderId),
+          UpdateExpression: `${fill.expression}, ${stamp.expression.replace(/^SET /, '')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { ...fill.names, ...stamp.names },
+          ExpressionAttributeValues: { ...fill.values, ...stamp.values },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      throw new OrderNotFoundError(orderId);
+    }
+  }
+
   /**
    * Moves the order to `to` if the transition table allows it from the order's current status,
    * atomically with `values`. Returns the order as it is afterwards either way.

@@ -1,8 +1,8 @@
 /**
  * Builds `SET #a = :a REMOVE #b` for a plain record: undefined values are left alone, null values
- * remove the attribute.
+ * remove the attribute; with onlyIfMissing, existing attributes keep their values.
  */
-export function setExpression(values: Record<string, unknown>, prefix = 'v'): {
+export function setExpression(values: Record<string, unknown>, prefix = 'v', options: { onlyIfMissing?: boolean } = {}): {
   expression: string;
   names: Record<string, string>;
   values: Record<string, unknown>;
@@ -19,7 +19,11 @@ export function setExpression(values: Record<string, unknown>, prefix = 'v'): {
         removes.push(`#${prefix}${index}`);
       } else {
         exprValues[`:${prefix}${index}`] = value;
-        sets.push(`#${prefix}${index} = :${prefix}${index}`);
+        sets.push(
+          options.onlyIfMissing
+            ? `#${prefix}${index} = if_not_exists(#${prefix}${index}, :${prefix}${index})`
+            : `#${prefix}${index} = :${prefix}${index}`,
+        );
       }
     });
   const expression = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : '']

@@ -29,8 +29,8 @@ export interface PaymentRecorded {
  * duplicates), exactly one wins the conditional transition; a retry of the winner still fulfils.
  */
 export async function recordPayment(deps: FulfilmentDeps, input: PaymentInput): Promise<PaymentRecorded> {
-  await deps.orders.require(input.orderId);
-  await deps.orders.update(input.orderId, {
+  const before = await deps.orders.require(input.orderId);
+  const details = {
     stripeSessionId: input.stripeSessionId,
     paymentIntentId: input.paymentIntentId,
     amountTotal: input.amountTotal,
@@ -38,7 +38,14 @@ export async function recordPayment(deps: FulfilmentDeps, input: PaymentInput): 
     email: input.email,
     customerName: input.customerName,
     shippingAddress: input.shippingAddress,
-  });
+  };
+  if (before.status === 'pending' || before.status === 'failed') {
+    await deps.orders.update(input.orderId, details);
+  } else {
+    // Already paid (by the other event of the pair, in either order): what was fulfilled stays as
+    // it was sent to Printify; a late event only fills in what is still missing.
+    await deps.orders.fillMissing(input.orderId, details);
+  }
   if (!input.paid) {
     const order = await deps.orders.require(input.orderId);
     return { orderId: input.orderId, status: order.status, fulfil: false };
@@ -95,7 +102,11 @@ export async function createPrintifyOrder(deps: FulfilmentDeps, orderId: string)
     const { order: after } = await deps.orders.transition(orderId, 'pending_mapping', { missingMappings: missing });
     return { outcome: 'pending_mapping', missing, status: after.status };
   }
-  if (!order.shippingAddress) throw new PrintifyRejectedError(`order ${orderId} has no shipping address`);
+  if (!order.shippingAddress) {
+    // Paid by a payment intent that carried no shipping: the Checkout session with the address is
+    // on its way (Stripe does not order events). Waiting is retried; giving up records the failure.
+    throw new OrderNotReadyError(`order ${orderId} has no shipping address yet`);
+  }
 
   if (order.printifyAttemptedAt) {
     // A previous attempt may have reached Printify even though we never saw its answer.

@@ -138,7 +138,7 @@ export class Workflows extends Construct {
     const recordPayment = this.task('Record payment', fulfilment, { action: 'recordPayment' }, '$.payment', [ORDER_NOT_FOUND_RETRY]);
     recordPayment.addCatch(this.giveUp('Record payment'), { errors: [OrderNotFoundError.errorType] });
 
-    const printify = this.task('Create Printify order', fulfilment, { action: 'createPrintifyOrder' }, '$.result');
+    const printify = this.task('Create Printify order', fulfilment, { action: 'createPrintifyOrder' }, '$.result', [ORDER_NOT_READY_RETRY]);
     const markFailed = this.task('Mark fulfillment failed', fulfilment, { action: 'markFulfillmentFailed', error: JsonPath.objectAt('$.error') }, '$.marked');
     printify.addCatch(markFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     const printifyFailed = new Pass(this, 'Printify failed', { parameters: { failedStep: 'printify', 'error.$': '$.error' } });
