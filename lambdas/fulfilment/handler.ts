@@ -7,15 +7,9 @@ import { paymentFailedInputSchema, paymentInputSchema, refundInputSchema } from 
 import { loadConfig, tableName } from '../shared/config';
 import { resolveSecret } from '../shared/secrets';
 import { taskHandler } from '../shared/task-handler';
-import {
-  createPrintifyOrder,
-  describeCaughtError,
-  markFulfillmentFailed,
-  markPaymentFailed,
-  recordPayment,
-  recordRefund,
-  type FulfilmentDeps,
-} from './use-cases';
+import type { FulfilmentDeps } from './deps';
+import { markPaymentFailed, recordPayment, recordRefund } from './payments';
+import { createPrintifyOrder, describeCaughtError, markFulfillmentFailed } from './printify-order';
 
 const config = loadConfig(
   z.object({

@@ -16,7 +16,8 @@ const PRINTIFY_TIMEOUT_MS = 1500;
 
 let pipeline: LocalPipeline;
 beforeAll(async () => {
-  pipeline = await LocalPipeline.start({ environment: { PRINTIFY_TIMEOUT_MS: String(PRINTIFY_TIMEOUT_MS) } });
+  // retries 100x faster than in AWS, but slow enough that an event sent next arrives between them
+  pipeline = await LocalPipeline.start({ environment: { PRINTIFY_TIMEOUT_MS: String(PRINTIFY_TIMEOUT_MS) }, retryDelayScale: 0.01 });
 }, 120_000);
 afterAll(async () => pipeline?.stop());
 

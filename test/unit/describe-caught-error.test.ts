@@ -1,4 +1,4 @@
-import { describeCaughtError, toPrintifyAddress } from '../../lambdas/fulfilment/use-cases';
+import { describeCaughtError, toPrintifyAddress } from '../../lambdas/fulfilment/printify-order';
 import type { ShippingAddress } from '../../lambdas/domain/workflow-input';
 
 describe('describeCaughtError', () => {
