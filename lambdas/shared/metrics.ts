@@ -7,7 +7,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Otakumori' });
 
 /** Records one occurrence (or `value`) of a named outcome and publishes it at once. */
-export function countMetric(name: string, value = 1, unit: MetricUnit = MetricUnit.Count): void {
+export function countMetric(name: string, value = 1, unit: (typeof MetricUnit)[keyof typeof MetricUnit] = MetricUnit.Count): void {
   metrics.addMetric(name, unit, value);
   metrics.publishStoredMetrics();
 }
