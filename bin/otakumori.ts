@@ -10,4 +10,5 @@ new OtakumoriStack(app, context('stackName', 'OtakumoriOrderPipeline'), {
   printifyShopId: context('printifyShopId', 'SET-printifyShopId-CONTEXT'),
   emailFrom: context('emailFrom', 'orders@otakumori.example'),
   petalRates: app.node.tryGetContext('petalRates') as string | undefined,
+  stripeLivemode: String(app.node.tryGetContext('stripeLivemode') ?? 'false') === 'true',
 });

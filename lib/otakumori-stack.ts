@@ -17,6 +17,8 @@ export interface OtakumoriStackProps extends StackProps {
   readonly emailFrom: string;
   /** JSON petals-per-unit rates by currency (context `petalRates`), e.g. {"usd":1}. */
   readonly petalRates?: string;
+  /** Whether this deployment takes live-mode Stripe events (context `stripeLivemode`); default test mode. */
+  readonly stripeLivemode?: boolean;
 }
 
 /** The whole order pipeline: one table, the webhook API, the workflows and their Lambdas. */
@@ -89,6 +91,7 @@ export class OtakumoriStack extends Stack {
       environment: {
         ...env,
         STRIPE_WEBHOOK_SECRET_ARN: stripeWebhookSecret.secretArn,
+        STRIPE_LIVEMODE: String(props.stripeLivemode ?? false),
         ...Object.fromEntries(WORKFLOWS.map((w) => [STATE_MACHINE_ARN_ENV[w], workflows.stateMachines[w].stateMachineArn])),
       },
     });

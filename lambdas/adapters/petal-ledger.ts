@@ -7,7 +7,7 @@ export interface LedgerEntry {
   type: 'purchase_bonus' | 'adjust';
   amount: number;
   reason: string;
-  source: 'purchase' | 'refund' | 'subscription';
+  source: 'purchase' | 'refund' | 'subscription' | 'dispute';
   description: string;
   metadata: Record<string, string | number>;
   createdAt: string;

@@ -21,6 +21,8 @@ export const ledgerEntryIds = {
   purchase: (orderId: string) => `purchase#${orderId}`,
   refund: (orderId: string, amountRefunded: number) => `refund#${orderId}#${amountRefunded}`,
   invoice: (invoiceId: string) => `invoice#${invoiceId}`,
+  disputeHold: (orderId: string, disputeId: string) => `dispute#${orderId}#${disputeId}`,
+  disputeRelease: (orderId: string, disputeId: string) => `dispute-won#${orderId}#${disputeId}`,
 } as const;
 
 /** Sparse global secondary index: a charge or payment intent event finds its order. */

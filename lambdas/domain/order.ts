@@ -32,7 +32,13 @@ export interface Order {
   failureReason?: string;
   amountRefunded?: number;
   petalsAwarded?: number;
+  /** petals taken back so far: refunds' share, or all of them while a dispute holds them */
   petalsDeducted?: number;
+  disputeId?: string;
+  /** open while Stripe's dispute runs; then won (or an inquiry closed) or lost */
+  disputeStatus?: 'open' | 'won' | 'lost';
+  disputeReason?: string;
+  disputeAmount?: number;
   createdAt: string;
   updatedAt: string;
 }

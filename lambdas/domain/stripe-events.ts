@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type {
+  CheckoutExpiredInput,
+  DisputeInput,
   EventRef,
   InvoicePaymentInput,
   PaymentFailedInput,
@@ -13,7 +15,7 @@ import type {
  * Event routing: which Stripe event starts which workflow, with what input. The single source of
  * truth for the handled event types (the webhook, the stack and the README's table all follow it).
  */
-export const WORKFLOWS = ['fulfilment', 'paymentFailed', 'refund', 'subscriptionPayment'] as const;
+export const WORKFLOWS = ['fulfilment', 'paymentFailed', 'refund', 'subscriptionPayment', 'checkoutExpired', 'dispute'] as const;
 export type WorkflowName = (typeof WORKFLOWS)[number];
 
 export type RouteDecision =
@@ -83,6 +85,17 @@ const charge = z.object({
   currency: z.string(),
 });
 
+const dispute = z.object({
+  id: z.string(),
+  charge: idOrObject,
+  payment_intent: idOrObject,
+  metadata,
+  amount: z.number().int().nonnegative(),
+  currency: z.string(),
+  reason: z.string().nullish(),
+  status: z.string(),
+});
+
 const invoice = z.object({
   id: z.string(),
   metadata,
@@ -136,13 +149,21 @@ const ref = (event: Envelope): EventRef => ({
 const start = (workflow: WorkflowName, input: WorkflowInput): RouteDecision => ({ action: 'start', workflow, input });
 const ignore = (reason: string): RouteDecision => ({ action: 'ignore', reason });
 
-function checkoutSessionCompleted(event: Envelope): RouteDecision {
+/** The session of one of our one-off payments, or why it is not ours to handle. */
+function ourSession(event: Envelope): { session: z.infer<typeof checkoutSession>; orderId: string } | RouteDecision {
   const session = parseObject(checkoutSession, event);
   const orderId = nonEmpty(session.client_reference_id) ?? nonEmpty(session.metadata?.orderId);
   if (!orderId) return ignore('checkout session carries no order id (not created by this shop)');
   if (session.mode && session.mode !== 'payment') {
     return ignore(`checkout session in ${session.mode} mode: its petals come with its invoices`);
   }
+  return { session, orderId };
+}
+
+function checkoutSessionCompleted(event: Envelope): RouteDecision {
+  const ours = ourSession(event);
+  if ('action' in ours) return ours;
+  const { session, orderId } = ours;
   const input: PaymentInput = {
     ...ref(event),
     kind: 'payment',
@@ -157,6 +178,49 @@ function checkoutSessionCompleted(event: Envelope): RouteDecision {
     shippingAddress: toShippingAddress(session.collected_information?.shipping_details ?? session.shipping_details),
   };
   return start('fulfilment', input);
+}
+
+function checkoutSessionAsyncPaymentFailed(event: Envelope): RouteDecision {
+  const ours = ourSession(event);
+  if ('action' in ours) return ours;
+  const paymentIntentId = idOf(ours.session.payment_intent);
+  const input: PaymentFailedInput = {
+    ...ref(event),
+    kind: 'paymentFailed',
+    orderId: ours.orderId,
+    ...(paymentIntentId ? { paymentIntentId } : {}),
+    reason: 'The delayed payment (bank debit or transfer) did not complete.',
+  };
+  return start('paymentFailed', input);
+}
+
+function checkoutSessionExpired(event: Envelope): RouteDecision {
+  const ours = ourSession(event);
+  if ('action' in ours) return ours;
+  const input: CheckoutExpiredInput = { ...ref(event), kind: 'checkoutExpired', orderId: ours.orderId, stripeSessionId: ours.session.id };
+  return start('checkoutExpired', input);
+}
+
+function chargeDispute(event: Envelope): RouteDecision {
+  const opened = parseObject(dispute, event);
+  const orderId = nonEmpty(opened.metadata?.orderId);
+  const paymentIntentId = idOf(opened.payment_intent);
+  const chargeId = idOf(opened.charge);
+  if (!orderId && !paymentIntentId) return ignore('dispute has neither metadata.orderId nor a payment intent');
+  const input: DisputeInput = {
+    ...ref(event),
+    kind: 'dispute',
+    disputeId: opened.id,
+    ...(chargeId ? { chargeId } : {}),
+    ...(paymentIntentId ? { paymentIntentId } : {}),
+    ...(orderId ? { orderId } : {}),
+    status: opened.status,
+    closed: event.type === 'charge.dispute.closed',
+    reason: opened.reason ?? 'unknown',
+    amount: opened.amount,
+    currency: opened.currency.toLowerCase(),
+  };
+  return start('dispute', input);
 }
 
 function paymentIntentSucceeded(event: Envelope): RouteDecision {
@@ -250,6 +314,21 @@ export const EVENT_ROUTES: Readonly<Record<string, EventRoute>> = {
     does: 'records the session (email, shipping address, payment intent, amount) on the order; if paid, fulfils it',
     route: checkoutSessionCompleted,
   },
+  'checkout.session.async_payment_succeeded': {
+    workflow: 'fulfilment',
+    does: 'a delayed payment (bank debit, transfer) cleared: the same fulfilment as a paid session',
+    route: checkoutSessionCompleted,
+  },
+  'checkout.session.async_payment_failed': {
+    workflow: 'paymentFailed',
+    does: 'a delayed payment failed: a pending order becomes failed, with the payment-failed email',
+    route: checkoutSessionAsyncPaymentFailed,
+  },
+  'checkout.session.expired': {
+    workflow: 'checkoutExpired',
+    does: 'the customer never paid: a pending order becomes cancelled (a paid one is left alone)',
+    route: checkoutSessionExpired,
+  },
   'payment_intent.succeeded': {
     workflow: 'fulfilment',
     does: 'fulfils the order in metadata.orderId unless it is already past pending',
@@ -264,6 +343,16 @@ export const EVENT_ROUTES: Readonly<Record<string, EventRoute>> = {
     workflow: 'refund',
     does: 'records the cumulative refund, deducts petals in proportion, emails; refunded once fully refunded',
     route: chargeRefunded,
+  },
+  'charge.dispute.created': {
+    workflow: 'dispute',
+    does: 'flags the order (dispute id, reason, amount), holds its remaining petals, raises the DisputeOpened metric',
+    route: chargeDispute,
+  },
+  'charge.dispute.closed': {
+    workflow: 'dispute',
+    does: 'records the outcome; won (or an inquiry closed without a chargeback) gives the held petals back, lost keeps them',
+    route: chargeDispute,
   },
   'invoice.payment_succeeded': {
     workflow: 'subscriptionPayment',

@@ -45,8 +45,32 @@ export const paymentFailedInputSchema = z.object({
   ...eventRef,
   kind: z.literal('paymentFailed'),
   orderId: z.string().min(1),
-  paymentIntentId: z.string(),
+  /** absent when a delayed Checkout payment failed before Stripe named an intent */
+  paymentIntentId: z.string().optional(),
   reason: z.string(),
+});
+
+/** A Checkout session expired unpaid: its pending order is cancelled. */
+export const checkoutExpiredInputSchema = z.object({
+  ...eventRef,
+  kind: z.literal('checkoutExpired'),
+  orderId: z.string().min(1),
+  stripeSessionId: z.string(),
+});
+
+export const disputeInputSchema = z.object({
+  ...eventRef,
+  kind: z.literal('dispute'),
+  disputeId: z.string(),
+  chargeId: z.string().optional(),
+  paymentIntentId: z.string().optional(),
+  orderId: z.string().optional(),
+  /** Stripe's dispute status: needs_response, under_review, won, lost, warning_closed, … */
+  status: z.string(),
+  closed: z.boolean(),
+  reason: z.string(),
+  amount: z.number().int().nonnegative(),
+  currency: z.string(),
 });
 
 export const refundInputSchema = z.object({
@@ -75,12 +99,16 @@ export const invoicePaymentInputSchema = z.object({
 export const workflowInputSchema = z.discriminatedUnion('kind', [
   paymentInputSchema,
   paymentFailedInputSchema,
+  checkoutExpiredInputSchema,
+  disputeInputSchema,
   refundInputSchema,
   invoicePaymentInputSchema,
 ]);
 
 export type PaymentInput = z.infer<typeof paymentInputSchema>;
 export type PaymentFailedInput = z.infer<typeof paymentFailedInputSchema>;
+export type CheckoutExpiredInput = z.infer<typeof checkoutExpiredInputSchema>;
+export type DisputeInput = z.infer<typeof disputeInputSchema>;
 export type RefundInput = z.infer<typeof refundInputSchema>;
 export type InvoicePaymentInput = z.infer<typeof invoicePaymentInputSchema>;
 export type WorkflowInput = z.infer<typeof workflowInputSchema>;

@@ -3,12 +3,19 @@ import { createDocumentClient } from '../adapters/dynamodb';
 import { OrderRepository } from '../adapters/order-repository';
 import { PrintifyClient } from '../adapters/printify-client';
 import { ProductMappings } from '../adapters/product-mappings';
-import { paymentFailedInputSchema, paymentInputSchema, refundInputSchema } from '../domain/workflow-input';
+import {
+  checkoutExpiredInputSchema,
+  disputeInputSchema,
+  paymentFailedInputSchema,
+  paymentInputSchema,
+  refundInputSchema,
+} from '../domain/workflow-input';
+import { countMetric } from '../shared/metrics';
 import { loadConfig, tableName } from '../shared/config';
 import { resolveSecret } from '../shared/secrets';
 import { taskHandler } from '../shared/task-handler';
 import type { FulfilmentDeps } from './deps';
-import { markPaymentFailed, recordPayment, recordRefund } from './payments';
+import { cancelExpiredCheckout, markPaymentFailed, recordDispute, recordPayment, recordRefund } from './payments';
 import { createPrintifyOrder, describeCaughtError, markFulfillmentFailed } from './printify-order';
 
 const config = loadConfig(
@@ -67,6 +74,8 @@ const payload = z.discriminatedUnion('action', [
   }),
   z.object({ action: z.literal('markPaymentFailed'), executionName: z.string().optional(), input: paymentFailedInputSchema }),
   z.object({ action: z.literal('recordRefund'), executionName: z.string().optional(), input: refundInputSchema }),
+  z.object({ action: z.literal('cancelExpiredCheckout'), executionName: z.string().optional(), input: checkoutExpiredInputSchema }),
+  z.object({ action: z.literal('recordDispute'), executionName: z.string().optional(), input: disputeInputSchema }),
 ]);
 
 /** Order state changes and the Printify order: the steps that move an order along. */
@@ -82,5 +91,12 @@ export const handler = taskHandler(payload, async (task) => {
       return markPaymentFailed(deps(), task.input);
     case 'recordRefund':
       return recordRefund(deps(), task.input);
+    case 'cancelExpiredCheckout':
+      return cancelExpiredCheckout(deps(), task.input);
+    case 'recordDispute': {
+      const recorded = await recordDispute(deps(), task.input);
+      if (recorded.opened) countMetric('DisputeOpened');
+      return recorded;
+    }
   }
 });

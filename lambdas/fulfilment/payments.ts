@@ -1,6 +1,6 @@
-import { OrderNotFoundError, OrderNotReadyError } from '../domain/errors';
+import { OrderNotFoundError } from '../domain/errors';
 import type { Order } from '../domain/order';
-import type { PaymentFailedInput, PaymentInput, RefundInput } from '../domain/workflow-input';
+import type { CheckoutExpiredInput, DisputeInput, PaymentFailedInput, PaymentInput, RefundInput } from '../domain/workflow-input';
 import { nowIso, type FulfilmentDeps } from './deps';
 
 export interface PaymentRecorded {
@@ -41,7 +41,14 @@ export async function recordPayment(deps: FulfilmentDeps, input: PaymentInput): 
     paidByEventId: input.eventId,
     paidAt: nowIso(deps),
   });
-  return { orderId: input.orderId, status: order.status, fulfil: transitioned || order.paidByEventId === input.eventId };
+  const won = transitioned || order.paidByEventId === input.eventId;
+  if (won && (order.amountRefunded ?? 0) >= order.amountTotal && order.amountTotal > 0) {
+    // The full refund overtook its payment (Stripe does not order events): the order ends as it
+    // would have in order — refunded — without printing what was already paid back.
+    const refunded = await deps.orders.transition(input.orderId, 'refunded', { refundedAt: nowIso(deps) });
+    return { orderId: input.orderId, status: refunded.order.status, fulfil: false };
+  }
+  return { orderId: input.orderId, status: order.status, fulfil: won };
 }
 
 /** A failed payment marks only a pending order failed; a stale failure after success changes nothing. */
@@ -65,19 +72,24 @@ export interface RefundRecorded {
   status: Order['status'];
 }
 
-/**
- * Records a cumulative refund. Stripe's amount_refunded only grows, so the order keeps the largest
- * seen: a late, smaller one changes nothing. A refund for an order not yet known to be paid waits
- * (OrderNotReady is retried with backoff by the workflow).
- */
-export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Promise<RefundRecorded> {
+/** The order a charge-level event (refund, dispute) is about: by metadata, else by payment intent. */
+async function orderOfCharge(deps: FulfilmentDeps, input: { orderId?: string; paymentIntentId?: string }): Promise<string> {
   const orderId =
     input.orderId ?? (input.paymentIntentId ? await deps.orders.findOrderIdByPaymentIntent(input.paymentIntentId) : undefined);
+  // The index is eventually consistent and the payment may not be recorded yet: retried.
   if (!orderId) throw new OrderNotFoundError(`for payment intent ${input.paymentIntentId ?? '(none)'}`);
-  const order = await deps.orders.require(orderId);
-  if (order.status === 'pending' || order.status === 'failed') {
-    throw new OrderNotReadyError(`order ${orderId} is ${order.status}; the refund waits for its payment to be recorded`);
-  }
+  return orderId;
+}
+
+/**
+ * Records a cumulative refund. Stripe's amount_refunded only grows, so the order keeps the largest
+ * seen: a late, smaller one changes nothing. A refund that overtakes its payment is recorded on the
+ * pending order and applied when the payment arrives (recordPayment), so both orders of arrival end
+ * the same.
+ */
+export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Promise<RefundRecorded> {
+  const orderId = await orderOfCharge(deps, input);
+  await deps.orders.require(orderId);
   await deps.orders.update(
     orderId,
     { amountRefunded: input.amountRefunded },
@@ -86,8 +98,57 @@ export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Pr
   let current = await deps.orders.require(orderId);
   const amountRefunded = current.amountRefunded ?? 0;
   const fullyRefunded = amountRefunded >= current.amountTotal;
-  if (fullyRefunded && current.status !== 'refunded') {
+  const paid = current.status !== 'pending' && current.status !== 'failed' && current.status !== 'cancelled';
+  if (fullyRefunded && paid && current.status !== 'refunded') {
     current = (await deps.orders.transition(orderId, 'refunded', { refundedAt: nowIso(deps) })).order;
   }
   return { orderId, amountRefunded, fullyRefunded, status: current.status };
+}
+
+/** An expired Checkout session cancels its order only while nothing was paid. */
+export async function cancelExpiredCheckout(
+  deps: FulfilmentDeps,
+  input: CheckoutExpiredInput,
+): Promise<{ status: Order['status']; cancelled: boolean }> {
+  const { transitioned, order } = await deps.orders.transition(input.orderId, 'cancelled', {
+    cancelledAt: nowIso(deps),
+    cancelReason: `Checkout session ${input.stripeSessionId} expired`,
+  });
+  return { status: order.status, cancelled: transitioned };
+}
+
+export interface DisputeRecorded {
+  orderId: string;
+  disputeStatus: NonNullable<Order['disputeStatus']>;
+  /** true the first time this dispute is seen open (for the metric an alarm watches) */
+  opened: boolean;
+}
+
+/**
+ * Flags the order with the dispute. A closed dispute's outcome is final: an "open" that arrives
+ * after it (Stripe does not order events) does not reopen it. The petals follow in the petals step.
+ */
+export async function recordDispute(deps: FulfilmentDeps, input: DisputeInput): Promise<DisputeRecorded> {
+  const orderId = await orderOfCharge(deps, input);
+  const before = await deps.orders.require(orderId);
+  const details = { disputeId: input.disputeId, disputeReason: input.reason, disputeAmount: input.amount };
+  if (input.closed) {
+    const outcome = input.status === 'lost' ? 'lost' : 'won';
+    await deps.orders.update(orderId, { ...details, disputeStatus: outcome, disputeClosedAt: nowIso(deps) });
+    return { orderId, disputeStatus: outcome, opened: false };
+  }
+  const updated = await deps.orders.update(
+    orderId,
+    { ...details, disputeStatus: 'open', disputeOpenedAt: nowIso(deps) },
+    {
+      expression: 'attribute_not_exists(disputeStatus) OR disputeId <> :dispute OR disputeStatus = :open',
+      values: { ':dispute': input.disputeId, ':open': 'open' },
+    },
+  );
+  const current = updated ?? (await deps.orders.require(orderId));
+  return {
+    orderId,
+    disputeStatus: current.disputeStatus ?? 'open',
+    opened: updated !== undefined && !(before.disputeId === input.disputeId && before.disputeStatus === 'open'),
+  };
 }

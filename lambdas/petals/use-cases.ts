@@ -63,20 +63,50 @@ export async function settleOrderPetals(deps: PetalsDeps, orderId: string): Prom
         continue;
       }
       const amountRefunded = order.amountRefunded ?? 0;
-      const target = petalsToDeduct(order.petalsAwarded, amountRefunded, order.amountTotal);
+      const refundShare = petalsToDeduct(order.petalsAwarded, amountRefunded, order.amountTotal);
+      // An open or lost dispute holds every petal of the order; a won one gives back all but the
+      // refunds' share.
+      const held = order.disputeStatus === 'open' || order.disputeStatus === 'lost';
+      const target = held ? order.petalsAwarded : refundShare;
       const already = order.petalsDeducted ?? 0;
-      if (target <= already) return result;
-      const entry: LedgerEntry = {
-        userId: order.userId,
-        entryId: ledgerEntryIds.refund(orderId, amountRefunded),
-        type: 'adjust',
-        amount: -(target - already),
-        reason: 'Refund deduction',
-        source: 'refund',
-        description: `Refund deduction for order ${orderId}`,
-        metadata: { orderId, amountRefunded, amountCents: order.amountTotal, currency: order.currency },
-        createdAt: now,
-      };
+      if (target === already) return result;
+      const metadata = { orderId, amountRefunded, amountCents: order.amountTotal, currency: order.currency };
+      const entry: LedgerEntry =
+        target < already
+          ? {
+              userId: order.userId,
+              entryId: ledgerEntryIds.disputeRelease(orderId, order.disputeId ?? 'unknown'),
+              type: 'adjust',
+              amount: already - target,
+              reason: 'Dispute won: petals restored',
+              source: 'dispute',
+              description: `Petals restored for order ${orderId}`,
+              metadata: { ...metadata, disputeId: order.disputeId ?? '' },
+              createdAt: now,
+            }
+          : held && target > refundShare
+            ? {
+                userId: order.userId,
+                entryId: ledgerEntryIds.disputeHold(orderId, order.disputeId ?? 'unknown'),
+                type: 'adjust',
+                amount: -(target - already),
+                reason: 'Dispute hold',
+                source: 'dispute',
+                description: `Petals held while order ${orderId} is disputed`,
+                metadata: { ...metadata, disputeId: order.disputeId ?? '' },
+                createdAt: now,
+              }
+            : {
+                userId: order.userId,
+                entryId: ledgerEntryIds.refund(orderId, amountRefunded),
+                type: 'adjust',
+                amount: -(target - already),
+                reason: 'Refund deduction',
+                source: 'refund',
+                description: `Refund deduction for order ${orderId}`,
+                metadata,
+                createdAt: now,
+              };
       await deps.ledger.append(entry, {
         orderId,
         set: { petalsDeducted: target },

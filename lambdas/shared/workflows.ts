@@ -6,4 +6,6 @@ export const STATE_MACHINE_ARN_ENV: Readonly<Record<WorkflowName, string>> = {
   paymentFailed: 'PAYMENT_FAILED_STATE_MACHINE_ARN',
   refund: 'REFUND_STATE_MACHINE_ARN',
   subscriptionPayment: 'SUBSCRIPTION_PAYMENT_STATE_MACHINE_ARN',
+  checkoutExpired: 'CHECKOUT_EXPIRED_STATE_MACHINE_ARN',
+  dispute: 'DISPUTE_STATE_MACHINE_ARN',
 };

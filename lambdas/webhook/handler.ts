@@ -19,6 +19,7 @@ const config = loadConfig(
     STRIPE_WEBHOOK_SECRET: z.string().optional(),
     STRIPE_WEBHOOK_SECRET_ARN: z.string().optional(),
     STRIPE_SIGNATURE_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
+    STRIPE_LIVEMODE: z.enum(['true', 'false']).optional(),
     ...Object.fromEntries(WORKFLOWS.map((w) => [STATE_MACHINE_ARN_ENV[w], z.string().startsWith('arn:')])),
   }),
 );
@@ -37,6 +38,7 @@ function dependencies(): Promise<WebhookDeps> {
       inbox,
       starter,
       stateMachineArns,
+      ...(config.STRIPE_LIVEMODE ? { livemode: config.STRIPE_LIVEMODE === 'true' } : {}),
     }))
     .catch((error) => {
       deps = undefined;

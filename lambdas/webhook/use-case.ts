@@ -8,6 +8,8 @@ export interface WebhookDeps {
   inbox: EventInbox;
   starter: WorkflowStarter;
   stateMachineArns: Readonly<Record<WorkflowName, string>>;
+  /** the deployment's mode: a test-mode event at a live endpoint (or the reverse) is refused */
+  livemode?: boolean;
 }
 
 export type WebhookOutcome =
@@ -35,6 +37,13 @@ export async function receiveStripeWebhook(
       return { status: 400, outcome: 'rejected', reason: error.message };
     }
     throw error;
+  }
+  if (deps.livemode !== undefined && event.livemode !== deps.livemode) {
+    return {
+      status: 400,
+      outcome: 'rejected',
+      reason: `livemode mismatch: a ${event.livemode ? 'live' : 'test'}-mode event at a ${deps.livemode ? 'live' : 'test'}-mode endpoint`,
+    };
   }
   if (decision.action === 'ignore') {
     return { status: 200, outcome: 'ignored', eventId: event.id, eventType: event.type, reason: decision.reason };

@@ -81,6 +81,8 @@ export class Workflows extends Construct {
       paymentFailed: this.stateMachine('PaymentFailed', this.paymentFailedDefinition()),
       refund: this.stateMachine('Refund', this.refundDefinition()),
       subscriptionPayment: this.stateMachine('SubscriptionPayment', this.subscriptionPaymentDefinition()),
+      checkoutExpired: this.stateMachine('CheckoutExpired', this.checkoutExpiredDefinition()),
+      dispute: this.stateMachine('Dispute', this.disputeDefinition()),
     };
   }
 
@@ -195,6 +197,21 @@ export class Workflows extends Construct {
       );
     settle.next(this.endAfter('Refund', 2, '$.steps', 'RefundIncomplete'));
     return record.next(settle);
+  }
+
+  private checkoutExpiredDefinition(): IChainable {
+    const cancel = this.task('Cancel unpaid order', this.fns.fulfilment, { action: 'cancelExpiredCheckout' }, '$.cancelled', [ORDER_NOT_FOUND_RETRY]);
+    cancel.addCatch(this.giveUp('Cancel unpaid order'), { errors: [OrderNotFoundError.errorType] });
+    return cancel;
+  }
+
+  private disputeDefinition(): IChainable {
+    const record = this.task('Record dispute', this.fns.fulfilment, { action: 'recordDispute' }, '$.dispute', [ORDER_NOT_FOUND_RETRY]);
+    record.addCatch(this.giveUp('Record dispute'), { errors: [OrderNotFoundError.errorType] });
+    // Holds (or gives back) the order's petals; no Catch: a failure fails the execution visibly.
+    return record.next(
+      this.task('Hold or restore petals', this.fns.petals, { action: 'settleOrder', orderId: JsonPath.stringAt('$.dispute.orderId') }, '$.petals'),
+    );
   }
 
   private subscriptionPaymentDefinition(): IChainable & INextable {

@@ -165,10 +165,15 @@ function malformed(raw: unknown): MalformedEventError {
 }
 
 describe('the routing table', () => {
-  it('handles exactly the five event types of the design, each with a known workflow', () => {
+  it('handles exactly the payment events of the design, each with a known workflow', () => {
     expect([...HANDLED_EVENT_TYPES].sort()).toEqual([
+      'charge.dispute.closed',
+      'charge.dispute.created',
       'charge.refunded',
+      'checkout.session.async_payment_failed',
+      'checkout.session.async_payment_succeeded',
       'checkout.session.completed',
+      'checkout.session.expired',
       'invoice.payment_succeeded',
       'payment_intent.payment_failed',
       'payment_intent.succeeded',
@@ -536,7 +541,7 @@ describe('invoice.payment_succeeded', () => {
 });
 
 describe('events of other types', () => {
-  it.each(['customer.created', 'checkout.session.expired', 'charge.succeeded', 'invoice.paid', 'v2.core.event'])(
+  it.each(['customer.created', 'charge.dispute.updated', 'charge.succeeded', 'invoice.paid', 'v2.core.event'])(
     'ignores %s, naming the type',
     (type) => {
       expect(ignored(routeStripeEvent(stripeEvent(type, { id: 'x', object: 'whatever' })))).toContain(type);
@@ -562,5 +567,51 @@ describe('something that is not a Stripe event', () => {
     ['an event whose data.object is an array', stripeEvent('charge.refunded', charge(), { data: { object: [] } })],
   ])('rejects %s as malformed', (_what, raw) => {
     expect(malformed(raw).message).toMatch(/^not a Stripe event/);
+  });
+});
+
+describe('delayed payments, expiry and disputes', () => {
+  it('async_payment_succeeded fulfils like a paid session', () => {
+    const { workflow, input } = started(routeStripeEvent(stripeEvent('checkout.session.async_payment_succeeded', checkoutSession({ payment_status: 'paid' }))));
+    expect(workflow).toBe('fulfilment');
+    expect(input).toMatchObject({ kind: 'payment', orderId: 'ord_123', paid: true });
+  });
+
+  it('async_payment_failed starts the payment-failed workflow for the session\'s order', () => {
+    const { workflow, input } = started(routeStripeEvent(stripeEvent('checkout.session.async_payment_failed', checkoutSession({ payment_status: 'unpaid' }))));
+    expect(workflow).toBe('paymentFailed');
+    expect(input).toMatchObject({ kind: 'paymentFailed', orderId: 'ord_123', reason: expect.stringMatching(/delayed payment/) });
+  });
+
+  it('checkout.session.expired starts the expiry workflow; one without our order id is ignored', () => {
+    const { workflow, input } = started(routeStripeEvent(stripeEvent('checkout.session.expired', checkoutSession({ payment_status: 'unpaid' }))));
+    expect(workflow).toBe('checkoutExpired');
+    expect(input).toMatchObject({ kind: 'checkoutExpired', orderId: 'ord_123', stripeSessionId: 'cs_test_a1B2c3D4e5' });
+    ignored(routeStripeEvent(stripeEvent('checkout.session.expired', checkoutSession({ client_reference_id: null, metadata: {} }))));
+  });
+
+  const dispute = (overrides: Record<string, unknown> = {}) => ({
+    id: 'dp_1',
+    object: 'dispute',
+    amount: 4999,
+    charge: 'ch_1',
+    currency: 'USD',
+    metadata: {},
+    payment_intent: 'pi_1',
+    reason: 'fraudulent',
+    status: 'needs_response',
+    ...overrides,
+  });
+
+  it('charge.dispute.created and .closed start the dispute workflow with the outcome', () => {
+    const opened = started(routeStripeEvent(stripeEvent('charge.dispute.created', dispute())));
+    expect(opened.workflow).toBe('dispute');
+    expect(opened.input).toMatchObject({ kind: 'dispute', disputeId: 'dp_1', paymentIntentId: 'pi_1', chargeId: 'ch_1', closed: false, reason: 'fraudulent', amount: 4999, currency: 'usd' });
+    const closed = started(routeStripeEvent(stripeEvent('charge.dispute.closed', dispute({ status: 'won' }))));
+    expect(closed.input).toMatchObject({ closed: true, status: 'won' });
+  });
+
+  it('ignores a dispute it cannot tie to an order', () => {
+    ignored(routeStripeEvent(stripeEvent('charge.dispute.created', dispute({ payment_intent: null }))));
   });
 });

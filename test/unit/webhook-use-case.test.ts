@@ -11,6 +11,8 @@ const STATE_MACHINE_ARNS: Record<WorkflowName, string> = {
   fulfilment: 'arn:aws:states:us-east-1:111122223333:stateMachine:Fulfilment',
   paymentFailed: 'arn:aws:states:us-east-1:111122223333:stateMachine:PaymentFailed',
   refund: 'arn:aws:states:us-east-1:111122223333:stateMachine:Refund',
+  checkoutExpired: 'arn:aws:states:us-east-1:123456789012:stateMachine:CheckoutExpired',
+  dispute: 'arn:aws:states:us-east-1:123456789012:stateMachine:Dispute',
   subscriptionPayment: 'arn:aws:states:us-east-1:111122223333:stateMachine:SubscriptionPayment',
 };
 
@@ -429,5 +431,23 @@ describe('receiveStripeWebhook: events the pipeline does not act on', () => {
     expect(await receiveStripeWebhook(deps, raw, signature)).toMatchObject({ status: 200, outcome: 'ignored', eventId: 'evt_foreign' });
     expect(inbox.calls).toEqual([]);
     expect(starter.starts).toEqual([]);
+  });
+});
+
+describe('receiveStripeWebhook: livemode', () => {
+  it('refuses a test-mode event at a live-mode deployment with 400, recording nothing', async () => {
+    const { inbox, starter, deps } = setup();
+    const { body: raw, signature } = signed(body(sessionCompleted('evt_mode_1')));
+    const outcome = await receiveStripeWebhook({ ...deps, livemode: true }, raw, signature);
+    expect(outcome).toMatchObject({ status: 400, outcome: 'rejected', reason: expect.stringMatching(/livemode mismatch/) });
+    expect(starter.starts).toHaveLength(0);
+    expect(await inbox.record({ eventId: 'evt_mode_1', type: 'x', livemode: false, workflow: 'fulfilment', input: {} })).toBe('new');
+  });
+
+  it('accepts an event of the deployment\'s own mode', async () => {
+    const { starter, deps } = setup();
+    const { body: raw, signature } = signed(body(sessionCompleted('evt_mode_2')));
+    expect(await receiveStripeWebhook({ ...deps, livemode: false }, raw, signature)).toMatchObject({ status: 200, outcome: 'started' });
+    expect(starter.starts).toHaveLength(1);
   });
 });
