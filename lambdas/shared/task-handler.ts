@@ -1,14 +1,19 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { classifyError, InvalidInputError } from '../domain/errors';
 import { logger } from './logger';
+import { emit } from './metrics';
+import { metricsOfFailure, metricsOfResult, type TaskFacts } from './task-metrics';
+import { annotate, tracer } from './tracer';
 
 /**
- * Wraps a workflow task: validates the payload, tags every log line with the Stripe event id, order
- * id and execution name, and turns failures into typed errors whose names the state machine's
- * Retry and Catch match (anything unexpected becomes a TransientError).
+ * Wraps a workflow task: validates the payload, tags every log line (and the X-Ray trace) with the
+ * Stripe event id, order id and execution name, records the business metrics its result or failure
+ * says happened, and turns failures into typed errors whose names the state machine's Retry and
+ * Catch match (anything unexpected becomes a TransientError).
  */
 export function taskHandler<S extends z.ZodType, R>(schema: S, run: (payload: z.infer<S>) => Promise<R>) {
   const handler = async (event: unknown, _context: Context): Promise<R> => {
@@ -16,24 +21,36 @@ export function taskHandler<S extends z.ZodType, R>(schema: S, run: (payload: z.
     if (!parsed.success) {
       const error = new InvalidInputError(`invalid task payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       logger.error('rejected task payload', { error });
+      emit(metricsOfFailure({}, error.name));
       throw error;
     }
-    const payload = parsed.data as Record<string, unknown> & { input?: { eventId?: string; orderId?: string } };
-    logger.appendKeys({
+    const payload = parsed.data as Record<string, unknown> & { input?: { eventId?: string; orderId?: string; created?: number } };
+    const keys = {
       eventId: payload.input?.eventId,
       orderId: payload.input?.orderId ?? (payload.orderId as string | undefined),
       executionName: payload.executionName as string | undefined,
-      action: payload.action as string | undefined,
-    });
+      action: (payload.action ?? payload.template) as string | undefined,
+    };
+    logger.appendKeys(keys);
+    annotate(keys);
+    const facts: TaskFacts = {
+      ...(typeof payload.action === 'string' ? { action: payload.action } : {}),
+      ...(typeof payload.template === 'string' ? { template: payload.template } : {}),
+      ...(payload.input ? { input: payload.input } : {}),
+    };
     try {
       const result = await run(parsed.data);
       logger.info('task done', { result: result as unknown as Record<string, unknown> });
+      emit(metricsOfResult(facts, result));
       return result;
     } catch (error) {
       const typed = classifyError(error);
       logger[typed.retryable ? 'warn' : 'error']('task failed', { errorType: typed.name, error: typed });
+      emit(metricsOfFailure(facts, typed.name));
       throw typed;
     }
   };
-  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true }));
+  return middy(handler)
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(injectLambdaContext(logger, { resetKeys: true }));
 }

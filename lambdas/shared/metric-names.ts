@@ -1,0 +1,37 @@
+/**
+ * The pipeline's business metrics: one list shared by the Lambdas that emit them and the stack's
+ * alarms and dashboard that read them (namespace Otakumori, dimension `service` = the function).
+ */
+export const METRICS_NAMESPACE = 'Otakumori';
+
+export const METRIC = {
+  /** webhook: an event recorded and its execution started */
+  webhookAccepted: 'WebhookAccepted',
+  /** webhook: an event already recorded and started (Stripe's retry or duplicate) */
+  webhookDuplicate: 'WebhookDuplicate',
+  /** webhook: an event type or event the pipeline does not act on (200) */
+  webhookIgnored: 'WebhookIgnored',
+  /** webhook: answered 400/413 (bad signature, body, livemode, size); also by dimension `reason` */
+  webhookRejected: 'WebhookRejected',
+  /** webhook: answered 5xx (DynamoDB, Step Functions or Secrets Manager failed): Stripe retries */
+  webhookFailed: 'WebhookFailed',
+  /** seconds from Stripe's event to the Printify order (the order's fulfilment time) */
+  fulfilmentTime: 'FulfilmentTime',
+  printifyOrderCreated: 'PrintifyOrderCreated',
+  /** one Printify attempt failed (it may still be retried) */
+  printifyAttemptFailed: 'PrintifyAttemptFailed',
+  /** the Printify order could not be created: the order is fulfillment_failed */
+  printifyOrderFailed: 'PrintifyOrderFailed',
+  /** a product has no Printify mapping: the order waits in pending_mapping */
+  printifyMappingMissing: 'PrintifyMappingMissing',
+  petalsAwarded: 'PetalsAwarded',
+  petalsDeducted: 'PetalsDeducted',
+  /** a user's petal balance went below zero */
+  negativePetalBalance: 'NegativePetalBalance',
+  emailSent: 'EmailSent',
+  emailFailed: 'EmailFailed',
+  /** any workflow task that failed (one attempt) */
+  taskFailed: 'TaskFailed',
+} as const;
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
