@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb';
@@ -9,7 +10,11 @@ import { StepFunctionsStarter } from '../adapters/workflow-starter';
 import { WORKFLOWS, type WorkflowName } from '../domain/stripe-events';
 import { loadConfig, tableName } from '../shared/config';
 import { logger } from '../shared/logger';
+import { METRIC } from '../shared/metric-names';
+import { countMetric, countMetricBy } from '../shared/metrics';
 import { resolveSecret } from '../shared/secrets';
+import { annotate, tracer } from '../shared/tracer';
+import { oversizedBody } from '../shared/webhook-limits';
 import { STATE_MACHINE_ARN_ENV } from '../shared/workflows';
 import { receiveStripeWebhook, type WebhookDeps } from './use-case';
 
@@ -53,24 +58,56 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResul
   body: JSON.stringify(body),
 });
 
+/** A rejection's reason, in a few words fit for a metric dimension. */
+function rejectionKind(reason: string): string {
+  if (/livemode/i.test(reason)) return 'livemode';
+  if (/signature|timestamp|tolerance/i.test(reason)) return 'signature';
+  if (/not JSON/i.test(reason)) return 'body';
+  return 'event';
+}
+
+function rejected(reason: string, kind: string): void {
+  countMetric(METRIC.webhookRejected);
+  countMetricBy(METRIC.webhookRejected, { reason: kind });
+  logger.warn('webhook rejected', { outcome: 'rejected', reason, kind });
+}
+
 export async function receive(event: APIGatewayProxyEventV2, _context?: Context): Promise<APIGatewayProxyStructuredResultV2> {
   const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   const signature = event.headers?.['stripe-signature'] ?? event.headers?.['Stripe-Signature'];
+  const size = oversizedBody(rawBody);
+  if (size !== undefined) {
+    rejected(`body of ${size} bytes is over the limit`, 'size');
+    return json(413, { error: 'request body too large' });
+  }
   try {
     const outcome = await receiveStripeWebhook(await dependencies(), rawBody, signature);
     if (outcome.status === 400) {
-      logger.warn('webhook rejected', { outcome: outcome.outcome, reason: outcome.reason });
+      rejected(outcome.reason, rejectionKind(outcome.reason));
       return json(400, { error: outcome.reason });
     }
     const { status: _status, ...answer } = outcome;
-    logger.appendKeys({ eventId: outcome.eventId });
+    // The execution is named after the event id; the order id when the outcome names one.
+    const keys = {
+      eventId: outcome.eventId,
+      executionName: outcome.outcome === 'ignored' ? undefined : outcome.eventId,
+      orderId: (outcome as { orderId?: string }).orderId,
+    };
+    logger.appendKeys(keys);
+    annotate(keys);
+    countMetric(
+      outcome.outcome === 'started' ? METRIC.webhookAccepted : outcome.outcome === 'duplicate' ? METRIC.webhookDuplicate : METRIC.webhookIgnored,
+    );
     logger.info(`webhook ${outcome.outcome}`, answer);
     return json(200, { received: true, ...answer });
   } catch (error) {
     // DynamoDB, Step Functions or Secrets Manager failed: 5xx makes Stripe deliver the event again.
+    countMetric(METRIC.webhookFailed);
     logger.error('webhook failed; Stripe will retry', { error: error as Error });
     return json(500, { error: 'temporarily unable to record the event; retry' });
   }
 }
 
-export const handler = middy(receive).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = middy(receive)
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(injectLambdaContext(logger, { resetKeys: true }));
