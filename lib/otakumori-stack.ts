@@ -5,10 +5,12 @@ import type { Construct } from 'constructs';
 import { PAYMENT_INTENT_INDEX } from '../lambdas/domain/keys';
 import { WORKFLOWS } from '../lambdas/domain/stripe-events';
 import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/workflows';
+import { Monitoring } from './constructs/monitoring';
 import { OrdersTable } from './constructs/orders-table';
 import { PipelineFunction } from './constructs/pipeline-function';
 import { WebhookApi } from './constructs/webhook-api';
 import { Workflows } from './constructs/workflows';
+import { acknowledgeNagFindings } from './nag-acknowledgements';
 
 export interface OtakumoriStackProps extends StackProps {
   /** Printify shop that receives the orders (context `printifyShopId`). */
@@ -19,6 +21,8 @@ export interface OtakumoriStackProps extends StackProps {
   readonly petalRates?: string;
   /** Whether this deployment takes live-mode Stripe events (context `stripeLivemode`); default test mode. */
   readonly stripeLivemode?: boolean;
+  /** Subscribed to the alarm topic (context `alarmEmail`); confirm the subscription from the mail. */
+  readonly alarmEmail?: string;
 }
 
 /** The whole order pipeline: one table, the webhook API, the workflows and their Lambdas. */
@@ -100,6 +104,20 @@ export class OtakumoriStack extends Stack {
     for (const w of WORKFLOWS) workflows.stateMachines[w].grantStartExecution(webhook);
 
     const api = new WebhookApi(this, 'WebhookApi', { stripeWebhook: webhook });
+
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      api: api.api,
+      webhook,
+      fulfilment,
+      petals,
+      email,
+      functions: this.node.findAll().filter((c): c is PipelineFunction => c instanceof PipelineFunction),
+      stateMachines: workflows.stateMachines,
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.topic.topicArn, description: 'Every alarm notifies this topic' });
+    new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName });
+    acknowledgeNagFindings(this);
 
     new CfnOutput(this, 'StripeWebhookUrl', { value: api.stripeWebhookUrl, description: 'Point the Stripe webhook endpoint here' });
     new CfnOutput(this, 'TableName', { value: table.tableName });

@@ -4,6 +4,7 @@ import { Architecture, CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lam
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -15,8 +16,14 @@ export interface PipelineFunctionProps extends Omit<NodejsFunctionProps, 'entry'
   readonly entry: string;
 }
 
-/** A Lambda of this pipeline: Node.js 24 on Graviton, JSON logs with retention, bundled by esbuild. */
+/**
+ * A Lambda of this pipeline: Node.js 24 on Graviton, JSON logs with retention, X-Ray active tracing,
+ * Powertools metrics in the pipeline's namespace, bundled by esbuild.
+ */
 export class PipelineFunction extends NodejsFunction {
+  /** POWERTOOLS_SERVICE_NAME: the `service` dimension of the function's metrics */
+  readonly serviceName: string;
+
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: RetentionDays.ONE_MONTH,
@@ -37,6 +44,7 @@ export class PipelineFunction extends NodejsFunction {
       environment: {
         POWERTOOLS_SERVICE_NAME: id,
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
@@ -51,6 +59,7 @@ export class PipelineFunction extends NodejsFunction {
         ...props.bundling,
       },
     });
+    this.serviceName = props.environment?.POWERTOOLS_SERVICE_NAME ?? id;
     (this.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA_KEY, props.entry);
   }
 }

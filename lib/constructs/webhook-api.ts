@@ -1,6 +1,7 @@
 import { CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 export interface WebhookApiProps {
@@ -10,6 +11,7 @@ export interface WebhookApiProps {
 /** The HTTP API Stripe calls. Throttled so that a flood cannot run up the bill. */
 export class WebhookApi extends Construct {
   readonly api: HttpApi;
+  readonly accessLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -21,6 +23,25 @@ export class WebhookApi extends Construct {
     });
     const stage = this.api.defaultStage?.node.defaultChild as CfnStage;
     stage.defaultRouteSettings = { throttlingBurstLimit: 200, throttlingRateLimit: 100 };
+    // One JSON line per request: who called, which route, the answer and the integration's error.
+    // No headers and no body: nothing of a signature, secret or customer reaches these logs.
+    // (Bodies over MAX_WEBHOOK_BODY_BYTES are refused with 413 by the functions themselves.)
+    this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.THREE_MONTHS });
+    stage.accessLogSettings = {
+      destinationArn: this.accessLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        requestTime: '$context.requestTime',
+        sourceIp: '$context.identity.sourceIp',
+        userAgent: '$context.identity.userAgent',
+        routeKey: '$context.routeKey',
+        status: '$context.status',
+        responseLength: '$context.responseLength',
+        latencyMs: '$context.responseLatency',
+        integrationStatus: '$context.integrationStatus',
+        integrationError: '$context.integrationErrorMessage',
+      }),
+    };
   }
 
   get stripeWebhookUrl(): string {

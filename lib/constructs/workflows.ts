@@ -93,7 +93,9 @@ export class Workflows extends Construct {
       definitionBody: DefinitionBody.fromChainable(definition),
       timeout: Duration.hours(2),
       tracingEnabled: true,
-      logs: { destination: logs, level: LogLevel.ERROR, includeExecutionData: false },
+      // Every state's entry, exit and failure (an order's path, state by state), without the
+      // execution data: the inputs carry customers' emails and addresses.
+      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
     });
   }
 

@@ -1,0 +1,245 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  TextWidget,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { WorkflowName } from '../../lambdas/domain/stripe-events';
+import { METRIC, METRICS_NAMESPACE, type MetricName } from '../../lambdas/shared/metric-names';
+import type { PipelineFunction } from './pipeline-function';
+
+export interface MonitoringProps {
+  readonly api: HttpApi;
+  readonly webhook: PipelineFunction;
+  readonly fulfilment: PipelineFunction;
+  readonly petals: PipelineFunction;
+  readonly email: PipelineFunction;
+  /** every function of the pipeline, for the errors, throttles and duration graphs */
+  readonly functions: readonly PipelineFunction[];
+  readonly stateMachines: Readonly<Record<WorkflowName, StateMachine>>;
+  /** subscribed to the alarm topic when given (context `alarmEmail`) */
+  readonly alarmEmail?: string;
+  readonly dashboardName?: string;
+}
+
+/** Names of the alarms, as the runbook in the README refers to them. */
+export const ALARMS = {
+  webhookFailing: 'WebhookFailing',
+  fulfilmentSlow: 'FulfilmentSlow',
+  printifyOrderFailed: 'PrintifyOrderFailed',
+  orderWaitingForMapping: 'OrderWaitingForMapping',
+  negativePetalBalance: 'NegativePetalBalance',
+  /** one per workflow: `WorkflowFailed-<workflow>` */
+  workflowFailed: 'WorkflowFailed',
+} as const;
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * What an on-call engineer needs: one SNS topic that every alarm notifies (encrypted, TLS only, an
+ * optional email subscription), alarms for what the business cares about, and a dashboard of the
+ * same metrics. The business metrics are the Lambdas' Powertools metrics (namespace Otakumori,
+ * dimension `service`); the rest are API Gateway's, Step Functions' and Lambda's own.
+ */
+export class Monitoring extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    // CloudWatch can publish to an encrypted topic only with a customer managed key it may use.
+    const key = new Key(this, 'AlarmTopicKey', {
+      description: 'Encrypts the Otaku-mori alarm topic',
+      enableKeyRotation: true,
+    });
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topic = new Topic(this, 'AlarmTopic', {
+      displayName: 'Otaku-mori order pipeline alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+    const action = new SnsAction(this.topic);
+
+    const api5xx = props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' });
+    const api4xx = props.api.metricClientError({ period: FIVE_MINUTES, statistic: 'Sum' });
+    const webhookFailures = new MathExpression({
+      expression: 'FILL(server, 0) + FILL(client, 0)',
+      usingMetrics: { server: api5xx, client: api4xx },
+      period: FIVE_MINUTES,
+      label: 'Webhook answers that were not 2xx',
+    });
+    this.alarm(ALARMS.webhookFailing, webhookFailures, {
+      threshold: 3,
+      description:
+        'The webhook answered 4xx or 5xx 3 or more times in 5 minutes: Stripe (or Printify) is retrying, or a signing secret is wrong. Runbook: README "WebhookFailing".',
+    });
+
+    const fulfilmentTime = this.business(props.fulfilment, METRIC.fulfilmentTime, 'Maximum');
+    const fulfilmentExecutionSeconds = props.stateMachines.fulfilment.metricTime({ period: FIVE_MINUTES, statistic: 'Maximum' });
+    this.alarm(
+      ALARMS.fulfilmentSlow,
+      new MathExpression({
+        expression: 'MAX([FILL(printify, 0), FILL(execution, 0) / 1000])',
+        usingMetrics: { printify: fulfilmentTime, execution: fulfilmentExecutionSeconds },
+        period: FIVE_MINUTES,
+        label: 'Slowest fulfilment (s)',
+      }),
+      {
+        threshold: 300,
+        comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description:
+          "An order's fulfilment took over 5 minutes (Stripe's event to the Printify order, or a fulfilment execution). Runbook: README \"FulfilmentSlow\".",
+      },
+    );
+    this.alarm(ALARMS.printifyOrderFailed, this.business(props.fulfilment, METRIC.printifyOrderFailed), {
+      threshold: 1,
+      description: 'A Printify order could not be created; the order is fulfillment_failed. Runbook: README "PrintifyOrderFailed".',
+    });
+    this.alarm(ALARMS.orderWaitingForMapping, this.business(props.fulfilment, METRIC.printifyMappingMissing), {
+      threshold: 1,
+      description: 'A paid order has a product without a Printify mapping; it waits in pending_mapping. Runbook: README "OrderWaitingForMapping".',
+    });
+    this.alarm(ALARMS.negativePetalBalance, this.business(props.petals, METRIC.negativePetalBalance), {
+      threshold: 1,
+      description: "A customer's petal balance went below zero. Runbook: README \"NegativePetalBalance\".",
+    });
+    for (const [workflow, machine] of Object.entries(props.stateMachines) as [WorkflowName, StateMachine][]) {
+      this.alarm(
+        `${ALARMS.workflowFailed}-${workflow}`,
+        new MathExpression({
+          expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+          usingMetrics: {
+            failed: machine.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }),
+            timedOut: machine.metricTimedOut({ period: FIVE_MINUTES, statistic: 'Sum' }),
+            aborted: machine.metricAborted({ period: FIVE_MINUTES, statistic: 'Sum' }),
+          },
+          period: FIVE_MINUTES,
+          label: `${workflow} executions failed, timed out or aborted`,
+        }),
+        {
+          threshold: 1,
+          description: `A ${workflow} execution failed, timed out or was aborted. Runbook: README "WorkflowFailed".`,
+        },
+      );
+    }
+    for (const alarm of this.alarms) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
+      defaultInterval: Duration.hours(6),
+    });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown: '# Otaku-mori order pipeline\nAlarms go to the alarm topic; what each means and the command that fixes it: README, "Runbook".',
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }));
+    const wf = props.webhook;
+    this.dashboard.addWidgets(
+      this.graph('Webhook outcomes', [
+        this.business(wf, METRIC.webhookAccepted),
+        this.business(wf, METRIC.webhookDuplicate),
+        this.business(wf, METRIC.webhookIgnored),
+        this.business(wf, METRIC.webhookRejected),
+        this.business(wf, METRIC.webhookFailed),
+      ]),
+      this.graph('Webhook API', [props.api.metricCount({ period: FIVE_MINUTES }), api4xx, api5xx]),
+      this.graph('Fulfilment time (s)', [
+        fulfilmentTime,
+        this.business(props.fulfilment, METRIC.fulfilmentTime, 'p50'),
+        new MathExpression({ expression: 'execution / 1000', usingMetrics: { execution: fulfilmentExecutionSeconds }, label: 'fulfilment execution (max)' }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      this.graph('Printify', [
+        this.business(props.fulfilment, METRIC.printifyOrderCreated),
+        this.business(props.fulfilment, METRIC.printifyAttemptFailed),
+        this.business(props.fulfilment, METRIC.printifyOrderFailed),
+        this.business(props.fulfilment, METRIC.printifyMappingMissing),
+      ]),
+      this.graph('Petals', [
+        this.business(props.petals, METRIC.petalsAwarded),
+        this.business(props.petals, METRIC.petalsDeducted),
+        this.business(props.petals, METRIC.negativePetalBalance),
+      ]),
+      this.graph('Emails', [this.business(props.email, METRIC.emailSent), this.business(props.email, METRIC.emailFailed)]),
+    );
+    const machines = Object.entries(props.stateMachines) as [WorkflowName, StateMachine][];
+    this.dashboard.addWidgets(
+      this.graph('Executions started', machines.map(([w, m]) => m.metricStarted({ period: FIVE_MINUTES, label: w })), 6),
+      this.graph('Executions succeeded', machines.map(([w, m]) => m.metricSucceeded({ period: FIVE_MINUTES, label: w })), 6),
+      this.graph(
+        'Executions failed, timed out, aborted',
+        machines.flatMap(([w, m]) => [
+          m.metricFailed({ period: FIVE_MINUTES, label: `${w} failed` }),
+          m.metricTimedOut({ period: FIVE_MINUTES, label: `${w} timed out` }),
+          m.metricAborted({ period: FIVE_MINUTES, label: `${w} aborted` }),
+        ]),
+        12,
+      ),
+    );
+    this.dashboard.addWidgets(
+      this.graph('Lambda errors', props.functions.map((f) => f.metricErrors({ period: FIVE_MINUTES, label: f.serviceName })), 6),
+      this.graph('Lambda throttles', props.functions.map((f) => f.metricThrottles({ period: FIVE_MINUTES, label: f.serviceName })), 6),
+      this.graph('Lambda duration (p99, ms)', props.functions.map((f) => f.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: f.serviceName })), 6),
+      this.graph('Task failures (incl. retried)', props.functions.map((f) => this.business(f, METRIC.taskFailed, 'Sum', f.serviceName)), 6),
+    );
+  }
+
+  /** One of the pipeline's own metrics, as a function publishes it (dimension `service`). */
+  private business(fn: PipelineFunction, name: MetricName, statistic = 'Sum', label?: string): Metric {
+    return new Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { service: fn.serviceName },
+      statistic,
+      period: FIVE_MINUTES,
+      label: label ?? (statistic === 'Sum' ? name : `${name} (${statistic})`),
+    });
+  }
+
+  private alarm(
+    name: string,
+    metric: IMetric,
+    options: { threshold: number; description: string; comparison?: ComparisonOperator },
+  ): Alarm {
+    const alarm = new Alarm(this, name, {
+      alarmName: `${Stack.of(this).stackName}-${name}`,
+      alarmDescription: options.description,
+      metric,
+      threshold: options.threshold,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparisonOperator: options.comparison ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  private graph(title: string, metrics: IMetric[], width = 8): GraphWidget {
+    return new GraphWidget({ title, left: metrics, width, height: 6 });
+  }
+}
