@@ -99,6 +99,32 @@ export interface PrintifyOrderPage {
   [key: string]: unknown;
 }
 
+/** The order topics Printify sends webhooks for (and the shop/product ones this pipeline ignores). */
+export const PRINTIFY_ORDER_TOPICS = [
+  'order:created',
+  'order:updated',
+  'order:sent-to-production',
+  'order:shipment:created',
+  'order:shipment:delivered',
+] as const;
+export type PrintifyOrderTopic = (typeof PRINTIFY_ORDER_TOPICS)[number];
+
+/** A webhook subscription, as GET/POST /v1/shops/{shop_id}/webhooks.json return it. */
+export interface PrintifyWebhook {
+  id: string;
+  topic: string;
+  url: string;
+  shop_id?: string | number;
+  [key: string]: unknown;
+}
+
+export interface CreatePrintifyWebhookRequest {
+  topic: string;
+  url: string;
+  /** Printify signs each delivery with it: X-Pfy-Signature: sha256=<hex HMAC-SHA256 of the body>. */
+  secret?: string;
+}
+
 export interface PrintifyClientOptions {
   /** https://api.printify.com (a trailing "/v1" is tolerated). */
   baseUrl: string;
@@ -125,6 +151,11 @@ export class PrintifyApiError extends Error {
   readonly details?: unknown;
   /** From a Retry-After header (429/503), in seconds. */
   readonly retryAfterSeconds?: number;
+  /**
+   * Printify's per-field messages ("address_to.zip: The address_to.zip field is required."), for
+   * the operator: empty when the body named no field.
+   */
+  readonly fieldErrors: string[];
   readonly method: string;
   readonly path: string;
 
@@ -138,6 +169,7 @@ export class PrintifyApiError extends Error {
     code?: number;
     details?: unknown;
     retryAfterSeconds?: number;
+    fieldErrors?: string[];
     cause?: unknown;
   }) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -149,6 +181,7 @@ export class PrintifyApiError extends Error {
     if (init.code !== undefined) this.code = init.code;
     if (init.details !== undefined) this.details = init.details;
     if (init.retryAfterSeconds !== undefined) this.retryAfterSeconds = init.retryAfterSeconds;
+    this.fieldErrors = init.fieldErrors ?? [];
   }
 }
 
@@ -200,6 +233,33 @@ function describeErrorBody(body: unknown): { code?: number; message?: string; re
   if (message !== undefined) result.message = message;
   if (reason !== undefined) result.reason = reason;
   return result;
+}
+
+const FIELD_MESSAGE = /^[A-Za-z_][\w.-]*: /;
+
+/**
+ * Printify's field messages, whichever way the body carries them: `errors.reason` as one string
+ * of "field: message." sentences, or Laravel's `errors: {field: [messages]}`.
+ */
+export function fieldErrorsOf(body: unknown): string[] {
+  if (!isRecord(body)) return [];
+  const errors = body.errors;
+  const messages: string[] = [];
+  if (isRecord(errors)) {
+    if (typeof errors.reason === 'string') {
+      // "a.b: The a.b field is required. c: The c must be a string." -> one entry per field
+      const parts = errors.reason.split(/(?<=\.)\s+(?=[A-Za-z_][\w.-]*: )/).map((p) => p.trim()).filter(Boolean);
+      messages.push(...parts.filter((p) => FIELD_MESSAGE.test(p)));
+    }
+    for (const [field, value] of Object.entries(errors)) {
+      if (field === 'code' || field === 'reason') continue;
+      const texts = Array.isArray(value) ? value : [value];
+      for (const text of texts) if (typeof text === 'string' && text.trim()) messages.push(`${field}: ${text.trim()}`);
+    }
+  } else if (Array.isArray(errors)) {
+    for (const entry of errors) if (typeof entry === 'string' && entry.trim()) messages.push(entry.trim());
+  }
+  return messages;
 }
 
 /** The innermost system error code (ECONNREFUSED, ENOTFOUND …) in an error's cause chain. */
@@ -301,6 +361,28 @@ export class PrintifyClient {
     await this.#request('POST', `${this.#shopPath()}/orders/${encodeURIComponent(id)}/cancel.json`);
   }
 
+  /** GET /v1/shops/{shop_id}/webhooks.json */
+  async listWebhooks(): Promise<PrintifyWebhook[]> {
+    const path = `${this.#shopPath()}/webhooks.json`;
+    const body = await this.#request('GET', path);
+    if (!Array.isArray(body)) throw this.#invalidResponse('GET', path, 200, 'a webhook list that is not an array', body);
+    return body as PrintifyWebhook[];
+  }
+
+  /** POST /v1/shops/{shop_id}/webhooks.json */
+  async createWebhook(req: CreatePrintifyWebhookRequest): Promise<PrintifyWebhook> {
+    const path = `${this.#shopPath()}/webhooks.json`;
+    const body = await this.#request('POST', path, req);
+    if (!isRecord(body) || !nonBlank(body.id)) throw this.#invalidResponse('POST', path, 200, 'a webhook without an id', body);
+    return body as PrintifyWebhook;
+  }
+
+  /** DELETE /v1/shops/{shop_id}/webhooks/{webhook_id}.json?host=<the webhook URL's host> */
+  async deleteWebhook(id: string, host?: string): Promise<void> {
+    const query = host ? `?host=${encodeURIComponent(host)}` : '';
+    await this.#request('DELETE', `${this.#shopPath()}/webhooks/${encodeURIComponent(id)}.json${query}`);
+  }
+
   #shopPath(): string {
     return `/v1/shops/${encodeURIComponent(this.#shopId)}`;
   }
@@ -329,7 +411,7 @@ export class PrintifyClient {
     });
   }
 
-  async #request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  async #request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     const url = `${this.#baseUrl}${path}`;
     let status: number | undefined;
     let text: string;
@@ -401,6 +483,7 @@ export class PrintifyClient {
     if (!isJson && text.trim() !== '') explanation.push(`Body: ${text.trim()}`);
     if (explanation.length > 0) message += `: ${explanation.join(' ')}`;
     const retryAfterSeconds = parseRetryAfter(retryAfter);
+    const fieldErrors = isJson ? fieldErrorsOf(this.#redactValue(parsed)).map((m) => truncate(m)) : [];
     throw new PrintifyApiError({
       message: truncate(this.#redact(message)),
       kind: 'http',
@@ -411,6 +494,7 @@ export class PrintifyClient {
       ...(described.code === undefined ? {} : { code: described.code }),
       details: this.#redactValue(isJson ? parsed : text === '' ? undefined : truncate(text)),
       ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+      fieldErrors,
     });
   }
 }

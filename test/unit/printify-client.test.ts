@@ -324,3 +324,71 @@ describe('PrintifyClient', () => {
     });
   });
 });
+
+describe('PrintifyClient: field errors kept for the operator', () => {
+  it('splits a reason of several "field: message." sentences into one entry per field', async () => {
+    const body = {
+      status: 'error',
+      code: 8150,
+      message: 'Validation failed.',
+      errors: { reason: 'address_to.zip: The address_to.zip field is required. line_items.0.variant_id: The variant is not available.', code: 8150 },
+    };
+    const { fetchImpl } = fakeFetch(() => json(400, body));
+    const err = await caught(client(fetchImpl).createOrder(ORDER_REQUEST));
+    expect(err.fieldErrors).toEqual([
+      'address_to.zip: The address_to.zip field is required.',
+      'line_items.0.variant_id: The variant is not available.',
+    ]);
+  });
+
+  it('reads Laravel-style {errors: {field: [messages]}} too', async () => {
+    const { fetchImpl } = fakeFetch(() =>
+      json(422, { message: 'The given data was invalid.', errors: { 'address_to.country': ['The selected country is invalid.'], external_id: ['Taken.', 'Too long.'] } }),
+    );
+    const err = await caught(client(fetchImpl).createOrder(ORDER_REQUEST));
+    expect(err.retryable).toBe(false);
+    expect(err.fieldErrors).toEqual(['address_to.country: The selected country is invalid.', 'external_id: Taken.', 'external_id: Too long.']);
+  });
+
+  it('has no field errors for a reason that names no field, or a non-JSON body', async () => {
+    const { fetchImpl } = fakeFetch(
+      () => json(400, { status: 'error', code: 8502, message: 'Operation failed.', errors: { reason: 'Not allowed to send order to production with status canceled.', code: 8502 } }),
+      () => new Response('<html>Bad gateway</html>', { status: 502 }),
+    );
+    const c = client(fetchImpl);
+    expect((await caught(c.sendToProduction('o1'))).fieldErrors).toEqual([]);
+    expect((await caught(c.getOrder('o1'))).fieldErrors).toEqual([]);
+  });
+});
+
+describe('PrintifyClient: webhooks', () => {
+  const WEBHOOK = { topic: 'order:shipment:created', url: 'https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/printify', shop_id: SHOP_ID, id: '5cb87a8cd490a2ccb256cec4' };
+
+  it('creates a webhook with its topic, URL and signing secret (POST webhooks.json)', async () => {
+    const { fetchImpl, calls } = fakeFetch(() => json(200, WEBHOOK));
+    const created = await client(fetchImpl).createWebhook({ topic: WEBHOOK.topic, url: WEBHOOK.url, secret: 's3cret' });
+    expect(created).toEqual(WEBHOOK);
+    expect(calls[0]).toMatchObject({
+      method: 'POST',
+      url: `${BASE_URL}/v1/shops/${SHOP_ID}/webhooks.json`,
+      body: { topic: 'order:shipment:created', url: WEBHOOK.url, secret: 's3cret' },
+    });
+    expect(calls[0]?.headers['user-agent']).toBe('otakumori-order-pipeline/0.1');
+  });
+
+  it('lists webhooks and deletes one by id, naming the host as Printify asks', async () => {
+    const { fetchImpl, calls } = fakeFetch(() => json(200, [WEBHOOK]), () => json(200, { id: WEBHOOK.id }));
+    const c = client(fetchImpl);
+    expect(await c.listWebhooks()).toEqual([WEBHOOK]);
+    await c.deleteWebhook(WEBHOOK.id, 'abc.execute-api.eu-west-1.amazonaws.com');
+    expect(calls.map((call) => `${call.method} ${call.url}`)).toEqual([
+      `GET ${BASE_URL}/v1/shops/${SHOP_ID}/webhooks.json`,
+      `DELETE ${BASE_URL}/v1/shops/${SHOP_ID}/webhooks/${WEBHOOK.id}.json?host=abc.execute-api.eu-west-1.amazonaws.com`,
+    ]);
+  });
+
+  it('treats a webhook list that is not an array as a retryable invalid response', async () => {
+    const { fetchImpl } = fakeFetch(() => json(200, { data: [] }));
+    expect(await caught(client(fetchImpl).listWebhooks())).toMatchObject({ kind: 'invalid_response', retryable: true });
+  });
+});
