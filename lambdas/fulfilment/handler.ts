@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb';
 import { OrderRepository } from '../adapters/order-repository';
 import { PrintifyClient } from '../adapters/printify-client';
+import { PrintifyOrderIndex } from '../adapters/printify-order-index';
 import { ProductMappings } from '../adapters/product-mappings';
 import {
   checkoutExpiredInputSchema,
@@ -16,7 +17,7 @@ import { resolveSecret } from '../shared/secrets';
 import { taskHandler } from '../shared/task-handler';
 import type { FulfilmentDeps } from './deps';
 import { cancelExpiredCheckout, markPaymentFailed, recordDispute, recordPayment, recordRefund } from './payments';
-import { createPrintifyOrder, describeCaughtError, markFulfillmentFailed } from './printify-order';
+import { createPrintifyOrder, describeCaughtError, markFulfillmentFailed, type PrintifyOrderDeps } from './printify-order';
 
 const config = loadConfig(
   z.object({
@@ -28,6 +29,8 @@ const config = loadConfig(
     PRINTIFY_USER_AGENT: z.string().min(1).default('Otaku-mori order pipeline'),
     PRINTIFY_SHIPPING_METHOD: z.coerce.number().int().positive().default(1),
     PRINTIFY_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    /** "false": leave new Printify orders on hold for the shop's own approval setting */
+    PRINTIFY_SEND_TO_PRODUCTION: z.enum(['true', 'false']).default('true'),
   }),
 );
 const db = createDocumentClient();
@@ -61,6 +64,15 @@ const deps = (client?: PrintifyClient): FulfilmentDeps => ({
   shippingMethod: config.PRINTIFY_SHIPPING_METHOD,
 });
 
+const printifyDeps = (client: PrintifyClient): PrintifyOrderDeps => ({
+  orders,
+  mappings,
+  printify: client,
+  index: new PrintifyOrderIndex(db, config.TABLE_NAME),
+  shippingMethod: config.PRINTIFY_SHIPPING_METHOD,
+  sendToProduction: config.PRINTIFY_SEND_TO_PRODUCTION === 'true',
+});
+
 const caughtError = z.object({ Error: z.string().optional(), Cause: z.string().optional() });
 
 const payload = z.discriminatedUnion('action', [
@@ -84,7 +96,7 @@ export const handler = taskHandler(payload, async (task) => {
     case 'recordPayment':
       return recordPayment(deps(), task.input);
     case 'createPrintifyOrder':
-      return createPrintifyOrder(deps(await printifyClient()), task.input.orderId);
+      return createPrintifyOrder(printifyDeps(await printifyClient()), task.input.orderId);
     case 'markFulfillmentFailed':
       return markFulfillmentFailed(deps(), task.input.orderId, describeCaughtError(task.error));
     case 'markPaymentFailed':

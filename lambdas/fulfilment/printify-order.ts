@@ -1,12 +1,30 @@
-import { OrderNotReadyError, PrintifyRejectedError, TransientError } from '../domain/errors';
+import { OrderNotReadyError, PrintifyRejectedError } from '../domain/errors';
 import type { Order } from '../domain/order';
-import type { CreatePrintifyOrderRequest, PrintifyAddress } from '../adapters/printify-client';
+import type { CreatePrintifyOrderRequest, PrintifyAddress, PrintifyClient } from '../adapters/printify-client';
 import { PrintifyApiError } from '../adapters/printify-client';
+import type { PrintifyOrderIndex } from '../adapters/printify-order-index';
 import type { ShippingAddress } from '../domain/workflow-input';
 import { nowIso, type FulfilmentDeps } from './deps';
+import { PrintifyUnavailableError } from './printify-errors';
+
+export { PrintifyUnavailableError };
+
+export interface PrintifyOrderDeps extends Omit<FulfilmentDeps, 'printify'> {
+  printify: Pick<PrintifyClient, 'createOrder' | 'findOrderByExternalId' | 'sendToProduction' | 'getOrder'>;
+  index: Pick<PrintifyOrderIndex, 'record'>;
+  /** send_to_production right after creating; false leaves the order to the shop's approval setting */
+  sendToProduction: boolean;
+}
+
+/** What this module adds to the order item. */
+export interface PrintifyOrderFields {
+  /** Printify's per-field messages of a refused order, for the operator */
+  printifyErrors?: string[];
+  printifySentToProductionAt?: string;
+}
 
 export type PrintifyOutcome =
-  | { outcome: 'created' | 'already-created'; printifyOrderId: string; status: Order['status'] }
+  | { outcome: 'created' | 'already-created'; printifyOrderId: string; status: Order['status']; sentToProduction: boolean }
   | { outcome: 'pending_mapping'; missing: string[]; status: Order['status'] }
   | { outcome: 'skipped'; reason: string; status: Order['status'] };
 
@@ -36,10 +54,15 @@ export function toPrintifyAddress(address: ShippingAddress, email?: string): Pri
 /**
  * Creates the Printify order, at most once per order: the attempt is recorded before the call, and
  * a retry after an attempt first asks Printify whether it already has an order with our external id.
+ * Then, if configured, sends it to production (also once: recorded, and reconciled on a refusal).
  */
-export async function createPrintifyOrder(deps: FulfilmentDeps, orderId: string): Promise<PrintifyOutcome> {
-  const order = await deps.orders.require(orderId);
-  if (order.printifyOrderId) return { outcome: 'already-created', printifyOrderId: order.printifyOrderId, status: order.status };
+export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: string): Promise<PrintifyOutcome> {
+  const order = (await deps.orders.require(orderId)) as Order & PrintifyOrderFields;
+  if (order.printifyOrderId) {
+    // Created before (a retried task, or an operator's retry of a failed fulfilment).
+    if (FULFILLABLE.includes(order.status)) return recordPrintifyOrder(deps, orderId, order.printifyOrderId, 'already-created');
+    return finish(deps, order, order.printifyOrderId, 'already-created');
+  }
   if (!FULFILLABLE.includes(order.status)) return { outcome: 'skipped', reason: `order is ${order.status}`, status: order.status };
 
   const mappings = await deps.mappings.find(order.items);
@@ -58,7 +81,7 @@ export async function createPrintifyOrder(deps: FulfilmentDeps, orderId: string)
 
   if (order.printifyAttemptedAt) {
     // A previous attempt may have reached Printify even though we never saw its answer.
-    const existing = await deps.printify.findOrderByExternalId(orderId);
+    const existing = await callPrintify(() => deps.printify.findOrderByExternalId(orderId));
     if (existing) return recordPrintifyOrder(deps, orderId, existing.id, 'already-created');
   }
   await deps.orders.update(orderId, { printifyAttemptedAt: nowIso(deps) });
@@ -78,31 +101,84 @@ export async function createPrintifyOrder(deps: FulfilmentDeps, orderId: string)
   try {
     created = await deps.printify.createOrder(request);
   } catch (error) {
-    if (error instanceof PrintifyApiError) {
-      if (error.retryable) throw new TransientError(`Printify: ${error.message}`, { cause: error });
+    if (error instanceof PrintifyApiError && !error.retryable) {
+      // Kept on the order for the operator: what Printify said about which field.
+      await deps.orders.update(orderId, { printifyErrors: error.fieldErrors.length > 0 ? error.fieldErrors : [error.message] });
       throw new PrintifyRejectedError(`Printify rejected the order: ${error.message}`, { cause: error });
     }
-    throw error;
+    throw unavailable(error);
   }
   return recordPrintifyOrder(deps, orderId, created.id, 'created');
 }
 
+/** Printify's retryable failures become PrintifyUnavailable; its refusals PrintifyRejected. */
+function unavailable(error: unknown): unknown {
+  if (error instanceof PrintifyApiError) {
+    if (error.retryable) return new PrintifyUnavailableError(`Printify: ${error.message}`, { cause: error });
+    return new PrintifyRejectedError(`Printify: ${error.message}`, { cause: error });
+  }
+  return error;
+}
+
+async function callPrintify<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw unavailable(error);
+  }
+}
+
 async function recordPrintifyOrder(
-  deps: FulfilmentDeps,
+  deps: PrintifyOrderDeps,
   orderId: string,
   printifyOrderId: string,
   outcome: 'created' | 'already-created',
 ): Promise<PrintifyOutcome> {
+  // The index first: once the order names its Printify order, a webhook must be able to find it.
+  await deps.index.record(printifyOrderId, orderId);
   const { order } = await deps.orders.transition(orderId, 'in_production', {
     printifyOrderId,
     missingMappings: null,
     failureReason: null,
+    printifyErrors: null,
   });
   if (order.printifyOrderId !== printifyOrderId) {
     // The order moved on (refunded or cancelled meanwhile): keep the Printify id for the operator.
     await deps.orders.update(orderId, { printifyOrderId });
   }
-  return { outcome, printifyOrderId, status: order.status };
+  return finish(deps, order as Order & PrintifyOrderFields, printifyOrderId, outcome);
+}
+
+async function finish(
+  deps: PrintifyOrderDeps,
+  order: Order & PrintifyOrderFields,
+  printifyOrderId: string,
+  outcome: 'created' | 'already-created',
+): Promise<PrintifyOutcome> {
+  const sentToProduction = order.status === 'in_production' && (await ensureSentToProduction(deps, order, printifyOrderId));
+  return { outcome, printifyOrderId, status: order.status, sentToProduction };
+}
+
+/**
+ * POST send_to_production once: skipped when recorded; a refusal (Printify answers 400 for an order
+ * no longer on hold, e.g. when our first call went through unseen) is reconciled with the order's
+ * status at Printify before it counts as a failure.
+ */
+async function ensureSentToProduction(deps: PrintifyOrderDeps, order: Order & PrintifyOrderFields, printifyOrderId: string): Promise<boolean> {
+  if (!deps.sendToProduction) return false;
+  if (order.printifySentToProductionAt) return true;
+  try {
+    await deps.printify.sendToProduction(printifyOrderId);
+  } catch (error) {
+    if (!(error instanceof PrintifyApiError) || error.retryable) throw unavailable(error);
+    const current = await callPrintify(() => deps.printify.getOrder(printifyOrderId));
+    if (current.status === 'on-hold') {
+      throw new PrintifyRejectedError(`Printify would not send order ${printifyOrderId} to production: ${error.message}`, { cause: error });
+    }
+    // Already past on-hold (sent by our earlier attempt, or by the shop): nothing left to do.
+  }
+  await deps.orders.update(order.orderId, { printifySentToProductionAt: nowIso(deps) });
+  return true;
 }
 
 /** Step Functions hands a caught error over as {Error, Cause}; in AWS, Cause is Lambda's JSON. */
@@ -119,8 +195,9 @@ export function describeCaughtError(caught: { Error?: string; Cause?: string } |
   return (message ? `${type}: ${message}` : type).slice(0, 2000);
 }
 
+/** Records why fulfilment failed (the task wrapper counts PrintifyOrderFailed from this task). */
 export async function markFulfillmentFailed(
-  deps: FulfilmentDeps,
+  deps: { orders: Pick<FulfilmentDeps['orders'], 'transition'> },
   orderId: string,
   reason: string,
 ): Promise<{ status: Order['status']; transitioned: boolean }> {

@@ -23,6 +23,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { OrderNotFoundError, OrderNotReadyError, TransientError } from '../../lambdas/domain/errors';
 import type { WorkflowName } from '../../lambdas/domain/stripe-events';
+import { PrintifyUnavailableError } from '../../lambdas/fulfilment/printify-errors';
 
 export interface WorkflowFunctions {
   readonly fulfilment: IFunction;
@@ -142,7 +143,20 @@ export class Workflows extends Construct {
     const recordPayment = this.task('Record payment', fulfilment, { action: 'recordPayment' }, '$.payment', [ORDER_NOT_FOUND_RETRY]);
     recordPayment.addCatch(this.giveUp('Record payment'), { errors: [OrderNotFoundError.errorType] });
 
-    const printify = this.task('Create Printify order', fulfilment, { action: 'createPrintifyOrder' }, '$.result', [ORDER_NOT_READY_RETRY]);
+    // Printify rate limits or is down (PrintifyUnavailable): back off with full jitter for up to
+    // about 15 minutes in all, then "Mark fulfillment failed" records the reason (PrintifyOrderFailed).
+    const printifyRetry: RetryProps = {
+      errors: [PrintifyUnavailableError.errorType],
+      interval: Duration.seconds(5),
+      maxAttempts: 8,
+      backoffRate: 2,
+      maxDelay: Duration.minutes(5),
+      jitterStrategy: JitterType.FULL,
+    };
+    const printify = this.task('Create Printify order', fulfilment, { action: 'createPrintifyOrder' }, '$.result', [
+      printifyRetry,
+      ORDER_NOT_READY_RETRY,
+    ]);
     const markFailed = this.task('Mark fulfillment failed', fulfilment, { action: 'markFulfillmentFailed', error: JsonPath.objectAt('$.error') }, '$.marked');
     printify.addCatch(markFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     const printifyFailed = new Pass(this, 'Printify failed', { parameters: { failedStep: 'printify', 'error.$': '$.error' } });
