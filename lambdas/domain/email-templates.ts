@@ -22,13 +22,14 @@ export function escapeHtml(value: string): string {
 // Subjects and text bodies are plain text: strip line breaks so that no header can be injected.
 const oneLine = (value: string) => value.replace(/[\r\n]+/g, ' ').trim();
 
-function layout(title: string, paragraphs: string[], rows: [string, string][] = []): string {
+/** `trustedHtml` is markup built here from escaped values (a link), placed after the table. */
+function layout(title: string, paragraphs: string[], rows: [string, string][] = [], trustedHtml = ''): string {
   const table = rows.length
     ? `<table>${rows.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`
     : '';
   return `<!doctype html><html><body style="font-family:sans-serif"><h1>${escapeHtml(title)}</h1>${paragraphs
     .map((p) => `<p>${escapeHtml(p)}</p>`)
-    .join('')}${table}<p>— ${SHOP}</p></body></html>`;
+    .join('')}${table}${trustedHtml}<p>— ${SHOP}</p></body></html>`;
 }
 
 const greeting = (order: Order) => `Hi ${oneLine(order.customerName || order.shippingAddress?.name || 'there')},`;
@@ -83,5 +84,41 @@ export function refundEmail(order: Order, amountRefunded: number, petalsDeducted
     subject: oneLine(`${SHOP}: refund for order ${order.orderId}`),
     html: layout('Your refund', lines),
     text: [...lines, '', `— ${SHOP}`].join('\n'),
+  };
+}
+
+/** One Printify shipment: what the customer needs to follow the parcel. */
+export interface ShipmentNotice {
+  carrier: string;
+  trackingNumber: string;
+  trackingUrl?: string;
+}
+
+/** Only http(s) links go into an email: anything else is shown as text, never as a link. */
+function safeLink(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function shippingEmail(order: Order, shipment: ShipmentNotice): RenderedEmail {
+  const link = safeLink(shipment.trackingUrl);
+  const carrier = oneLine(shipment.carrier || 'the carrier');
+  const number = oneLine(shipment.trackingNumber);
+  const lines = [
+    greeting(order),
+    `good news: your order ${order.orderId} is on its way with ${carrier}.`,
+    `Tracking number: ${number}`,
+  ];
+  const rows = itemRows(order);
+  const track = link ? `<p><a href="${escapeHtml(link)}">Track your parcel</a></p>` : '';
+  return {
+    subject: oneLine(`${SHOP}: order ${order.orderId} has shipped`),
+    html: layout('Your order has shipped', lines, rows, track),
+    text: [...lines, ...(link ? [`Track it: ${link}`] : []), '', ...rows.map(([k, v]) => `${k}: ${v}`), '', `— ${SHOP}`].join('\n'),
   };
 }

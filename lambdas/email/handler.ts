@@ -25,6 +25,13 @@ const payload = z.discriminatedUnion('template', [
   z.object({ template: z.literal('order-confirmation'), ...common }),
   z.object({ template: z.literal('payment-failed'), ...common, eventId: z.string().min(1), reason: z.string() }),
   z.object({ template: z.literal('refund'), ...common, amountRefunded: z.number().int().nonnegative() }),
+  z.object({
+    template: z.literal('shipping'),
+    ...common,
+    carrier: z.string(),
+    trackingNumber: z.string().min(1),
+    trackingUrl: z.string().optional(),
+  }),
 ]);
 
 /** Customer emails through SES, each claimed in the outbox first. */

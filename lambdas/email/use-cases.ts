@@ -2,7 +2,7 @@ import type { EmailOutbox } from '../adapters/email-outbox';
 import type { Mailer } from '../adapters/ses-mailer';
 import type { OrderRepository } from '../adapters/order-repository';
 import { TransientError } from '../domain/errors';
-import { orderConfirmationEmail, paymentFailedEmail, refundEmail, type RenderedEmail } from '../domain/email-templates';
+import { orderConfirmationEmail, paymentFailedEmail, refundEmail, shippingEmail, type RenderedEmail } from '../domain/email-templates';
 import type { Order } from '../domain/order';
 import { petalsForAmount, petalsToDeduct, type PetalRates } from '../domain/petals';
 
@@ -16,7 +16,9 @@ export interface EmailDeps {
 export type EmailRequest =
   | { template: 'order-confirmation'; orderId: string }
   | { template: 'payment-failed'; orderId: string; eventId: string; reason: string }
-  | { template: 'refund'; orderId: string; amountRefunded: number };
+  | { template: 'refund'; orderId: string; amountRefunded: number }
+  /** one per parcel: a second shipment of the same order is another email */
+  | { template: 'shipping'; orderId: string; carrier: string; trackingNumber: string; trackingUrl?: string };
 
 export type EmailOutcome = { outcome: 'sent'; messageId: string } | { outcome: 'already-sent' | 'no-recipient' };
 
@@ -29,6 +31,8 @@ function emailId(request: EmailRequest): string {
       return `payment-failed#${request.eventId}`;
     case 'refund':
       return `refund#${request.amountRefunded}`;
+    case 'shipping':
+      return `shipping#${request.trackingNumber}`;
   }
 }
 
@@ -42,6 +46,8 @@ function render(request: EmailRequest, order: Order, rates: PetalRates): Rendere
       const awarded = order.petalsAwarded ?? petalsForAmount(order.amountTotal, order.currency, rates);
       return refundEmail(order, request.amountRefunded, petalsToDeduct(awarded, request.amountRefunded, order.amountTotal));
     }
+    case 'shipping':
+      return shippingEmail(order, request);
   }
 }
 
