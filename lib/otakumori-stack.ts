@@ -8,6 +8,7 @@ import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/workflows';
 import { Monitoring } from './constructs/monitoring';
 import { OrdersTable } from './constructs/orders-table';
 import { PipelineFunction } from './constructs/pipeline-function';
+import { PrintifyWebhook } from './constructs/printify-webhook';
 import { WebhookApi } from './constructs/webhook-api';
 import { Workflows } from './constructs/workflows';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
@@ -23,6 +24,11 @@ export interface OtakumoriStackProps extends StackProps {
   readonly stripeLivemode?: boolean;
   /** Subscribed to the alarm topic (context `alarmEmail`); confirm the subscription from the mail. */
   readonly alarmEmail?: string;
+  /**
+   * Send each new Printify order to production at once (default), or leave it on hold for the
+   * shop's own approval setting (context `printifySendToProduction`: "false").
+   */
+  readonly printifySendToProduction?: boolean;
 }
 
 /** The whole order pipeline: one table, the webhook API, the workflows and their Lambdas. */
@@ -47,6 +53,9 @@ export class OtakumoriStack extends Stack {
         ...env,
         PRINTIFY_SHOP_ID: props.printifyShopId,
         PRINTIFY_API_TOKEN_ARN: printifyToken.secretArn,
+        PRINTIFY_SEND_TO_PRODUCTION: String(
+          props.printifySendToProduction ?? String(this.node.tryGetContext('printifySendToProduction') ?? 'true') !== 'false',
+        ),
       },
     });
     const petals = new PipelineFunction(this, 'PetalsFunction', {
@@ -103,7 +112,19 @@ export class OtakumoriStack extends Stack {
     grantSecretValue(webhook, stripeWebhookSecret);
     for (const w of WORKFLOWS) workflows.stateMachines[w].grantStartExecution(webhook);
 
-    const api = new WebhookApi(this, 'WebhookApi', { stripeWebhook: webhook });
+    const printifyWebhook = new PrintifyWebhook(this, 'PrintifyWebhook', {
+      tableName: table.tableName,
+      printifyShopId: props.printifyShopId,
+      emailFrom: props.emailFrom,
+    });
+    // OrderRepository get/update, the Printify order index (GetItem), the email outbox (PutItem)
+    grantTable(printifyWebhook.fn, ['GetItem', 'PutItem', 'UpdateItem']);
+    grantSecretValue(printifyWebhook.fn, printifyWebhook.secret);
+    printifyWebhook.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['ses:SendEmail'], resources: [this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' })] }),
+    );
+
+    const api = new WebhookApi(this, 'WebhookApi', { stripeWebhook: webhook, printifyWebhook: printifyWebhook.fn });
 
     const monitoring = new Monitoring(this, 'Monitoring', {
       api: api.api,
@@ -123,6 +144,11 @@ export class OtakumoriStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'StripeWebhookSecretArn', { value: stripeWebhookSecret.secretArn });
     new CfnOutput(this, 'PrintifyApiTokenSecretArn', { value: printifyToken.secretArn });
+    new CfnOutput(this, 'PrintifyWebhookUrl', {
+      value: api.printifyWebhookUrl,
+      description: 'Register it with Printify: npm run printify-webhooks -- register --stack <name>',
+    });
+    new CfnOutput(this, 'PrintifyWebhookSecretArn', { value: printifyWebhook.secret.secretArn });
     for (const w of WORKFLOWS) {
       new CfnOutput(this, `${w[0]!.toUpperCase()}${w.slice(1)}StateMachineArn`, { value: workflows.stateMachines[w].stateMachineArn });
     }

@@ -6,6 +6,8 @@ import { Construct } from 'constructs';
 
 export interface WebhookApiProps {
   readonly stripeWebhook: IFunction;
+  /** Printify's order webhooks (POST /webhooks/printify) */
+  readonly printifyWebhook?: IFunction;
 }
 
 /** The HTTP API Stripe calls. Throttled so that a flood cannot run up the bill. */
@@ -15,12 +17,19 @@ export class WebhookApi extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
-    this.api = new HttpApi(this, 'Api', { description: 'Otaku-mori webhooks (Stripe)' });
+    this.api = new HttpApi(this, 'Api', { description: 'Otaku-mori webhooks (Stripe, Printify)' });
     this.api.addRoutes({
       path: '/webhooks/stripe',
       methods: [HttpMethod.POST],
       integration: new HttpLambdaIntegration('StripeWebhook', props.stripeWebhook),
     });
+    if (props.printifyWebhook) {
+      this.api.addRoutes({
+        path: '/webhooks/printify',
+        methods: [HttpMethod.POST],
+        integration: new HttpLambdaIntegration('PrintifyWebhook', props.printifyWebhook),
+      });
+    }
     const stage = this.api.defaultStage?.node.defaultChild as CfnStage;
     stage.defaultRouteSettings = { throttlingBurstLimit: 200, throttlingRateLimit: 100 };
     // One JSON line per request: who called, which route, the answer and the integration's error.
@@ -46,5 +55,9 @@ export class WebhookApi extends Construct {
 
   get stripeWebhookUrl(): string {
     return `${this.api.apiEndpoint}/webhooks/stripe`;
+  }
+
+  get printifyWebhookUrl(): string {
+    return `${this.api.apiEndpoint}/webhooks/printify`;
   }
 }

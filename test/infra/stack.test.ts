@@ -11,13 +11,14 @@ type Json = any;
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
-type FunctionName = 'webhook' | 'fulfilment' | 'petals' | 'email' | 'cart';
+type FunctionName = 'webhook' | 'fulfilment' | 'petals' | 'email' | 'cart' | 'printifyWebhook';
 const ENTRIES: Record<FunctionName, string> = {
   webhook: 'lambdas/webhook/handler.ts',
   fulfilment: 'lambdas/fulfilment/handler.ts',
   petals: 'lambdas/petals/handler.ts',
   email: 'lambdas/email/handler.ts',
   cart: 'lambdas/cart/handler.ts',
+  printifyWebhook: 'lambdas/printify-webhook/handler.ts',
 };
 
 /**
@@ -46,6 +47,9 @@ const NEEDED: Record<FunctionName, string[]> = {
   email: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'ses:SendEmail'],
   // OrderRepository.require = GetItem; CartRepository.removeLineIfUnchangedSince = DeleteItem
   cart: ['dynamodb:GetItem', 'dynamodb:DeleteItem'],
+  // PrintifyOrderIndex.orderIdOf + OrderRepository = GetItem, transitions = UpdateItem; the shipping
+  // email's outbox claim = PutItem; SesMailer = ses:SendEmail; its signing secret = GetSecretValue
+  printifyWebhook: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'ses:SendEmail', 'secretsmanager:GetSecretValue'],
 };
 
 /** Tracing.ACTIVE gives every function these (resource "*", as X-Ray requires). */
@@ -60,7 +64,7 @@ const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const FORBIDDEN_ACTIONS = /^(\*|[a-z0-9-]+:\*|dynamodb:Scan|dynamodb:BatchWriteItem|dynamodb:Delete(Table|Backup)|dynamodb:PartiQL.*|iam:.*|sts:.*)$/;
 
 /** The tasks each function's handler accepts, by discriminator, with their required payload keys. */
-const TASK_CONTRACTS: Record<Exclude<FunctionName, 'webhook'>, { key: 'action' | 'template'; values: Record<string, string[]> }> = {
+const TASK_CONTRACTS: Record<Exclude<FunctionName, 'webhook' | 'printifyWebhook'>, { key: 'action' | 'template'; values: Record<string, string[]> }> = {
   fulfilment: {
     key: 'action',
     values: {
@@ -223,9 +227,9 @@ describe('the table', () => {
 });
 
 describe('the Lambda functions', () => {
-  it('are exactly the five pipeline functions, each on Node.js 24', () => {
+  it('are exactly the six pipeline functions, each on Node.js 24', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(6);
     for (const [id, fn] of functions) expect({ id, runtime: fn.Properties.Runtime }).toEqual({ id, runtime: 'nodejs24.x' });
   });
 
@@ -278,6 +282,13 @@ describe('the webhook API', () => {
       PayloadFormatVersion: '2.0',
       IntegrationUri: { 'Fn::GetAtt': [functionIds.webhook, 'Arn'] },
     });
+  });
+
+  it('routes POST /webhooks/printify to the Printify webhook function', () => {
+    const route = ofType('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === 'POST /webhooks/printify');
+    expect(route).toBeDefined();
+    const integration = resources[(route![1].Properties.Target['Fn::Join'][1] as Json[])[1].Ref];
+    expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', IntegrationUri: { 'Fn::GetAtt': [functionIds.printifyWebhook, 'Arn'] } });
   });
 
   it('exposes no catch-all route', () => {
@@ -346,7 +357,7 @@ describe('the state machines', () => {
 
     it('sends a payload its function\'s handler accepts', () => {
       for (const [w, name, task] of everyTask()) {
-        const fn = functionOf(task) as Exclude<FunctionName, 'webhook'>;
+        const fn = functionOf(task) as Exclude<FunctionName, 'webhook' | 'printifyWebhook'>;
         const contract = TASK_CONTRACTS[fn];
         const value = staticParameter(task, contract.key) as string;
         expect({ w, name, fn, accepted: Object.keys(contract.values).includes(value) }).toEqual({ w, name, fn, accepted: true });
@@ -618,11 +629,13 @@ describe('IAM: least privilege', () => {
 });
 
 describe('secrets', () => {
-  it('keeps the Stripe webhook secret and the Printify token in Secrets Manager', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+  it('keeps the Stripe webhook secret, the Printify token and the Printify webhook secret in Secrets Manager', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
     const stripeSecret = resources[functionIds.webhook].Properties.Environment.Variables.STRIPE_WEBHOOK_SECRET_ARN.Ref;
     const printifyToken = resources[functionIds.fulfilment].Properties.Environment.Variables.PRINTIFY_API_TOKEN_ARN.Ref;
-    for (const id of [stripeSecret, printifyToken]) {
+    const printifyWebhookSecret = resources[functionIds.printifyWebhook].Properties.Environment.Variables.PRINTIFY_WEBHOOK_SECRET_ARN.Ref;
+    expect(resources[printifyWebhookSecret].Properties.GenerateSecretString).toBeDefined();
+    for (const id of [stripeSecret, printifyToken, printifyWebhookSecret]) {
       expect(resources[id].Type).toBe('AWS::SecretsManager::Secret');
       expect(resources[id].Properties.SecretString).toBeUndefined();
     }

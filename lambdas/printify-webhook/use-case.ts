@@ -1,0 +1,160 @@
+import type { OrderRepository } from '../adapters/order-repository';
+import type { PrintifyOrderIndex } from '../adapters/printify-order-index';
+import type { Order } from '../domain/order';
+import type { EmailOutcome, EmailRequest } from '../email/use-cases';
+import { markFulfillmentFailed } from '../fulfilment/printify-order';
+import { decidePrintifyEvent, MalformedPrintifyEventError, type PrintifyEventDecision, type Shipment } from './events';
+import { isValidPrintifySignature } from './signature';
+
+export interface PrintifyWebhookDeps {
+  secret: string;
+  /** events for another shop are acknowledged and ignored */
+  shopId?: string;
+  index: Pick<PrintifyOrderIndex, 'orderIdOf'>;
+  orders: Pick<OrderRepository, 'require' | 'transition' | 'update' | 'fillMissing'>;
+  sendEmail: (request: EmailRequest) => Promise<EmailOutcome>;
+  metric: (name: string) => void;
+}
+
+/** What Printify's webhooks add to the order item. */
+export interface ShipmentFields {
+  carrier?: string;
+  trackingNumber?: string;
+  trackingUrl?: string;
+  shippedAt?: string;
+  deliveredAt?: string;
+  printifySentToProductionAt?: string;
+  /** Printify's own status of the order, from order:updated, and the event time it is from */
+  printifyStatus?: string;
+  printifyStatusAt?: string;
+}
+
+export type PrintifyWebhookOutcome =
+  | { status: 200; outcome: 'applied'; kind: PrintifyEventDecision['kind']; orderId: string; orderStatus: Order['status']; email?: EmailOutcome['outcome'] }
+  | { status: 200; outcome: 'ignored'; reason: string }
+  | { status: 401; outcome: 'rejected'; reason: string }
+  | { status: 400; outcome: 'rejected'; reason: string };
+
+/**
+ * Verify, decide, apply. Every effect converges whatever the order and number of deliveries:
+ * status changes go through the transition table (a shipped order never goes back), timestamps are
+ * filled once, the shipping email is claimed in the outbox per tracking number. Anything that fails
+ * throws: the handler answers 5xx and Printify delivers again.
+ */
+export async function receivePrintifyWebhook(
+  deps: PrintifyWebhookDeps,
+  rawBody: Buffer,
+  signature: string | undefined,
+): Promise<PrintifyWebhookOutcome> {
+  if (!isValidPrintifySignature(rawBody, signature, deps.secret)) {
+    return { status: 401, outcome: 'rejected', reason: signature ? 'invalid X-Pfy-Signature' : 'missing X-Pfy-Signature' };
+  }
+  let decision: PrintifyEventDecision;
+  try {
+    decision = decidePrintifyEvent(JSON.parse(rawBody.toString('utf8')) as unknown, deps.shopId);
+  } catch (error) {
+    if (error instanceof SyntaxError) return { status: 400, outcome: 'rejected', reason: 'body is not JSON' };
+    if (error instanceof MalformedPrintifyEventError) return { status: 400, outcome: 'rejected', reason: error.message };
+    throw error;
+  }
+  if (decision.kind === 'ignore') return { status: 200, outcome: 'ignored', reason: decision.reason };
+
+  const orderId = await deps.index.orderIdOf(decision.printifyOrderId);
+  if (!orderId) {
+    // Not an order of this pipeline (created by hand in Printify, or by another integration).
+    // Acknowledged: Printify blocks a webhook that keeps failing.
+    deps.metric('PrintifyWebhookUnknownOrder');
+    return { status: 200, outcome: 'ignored', reason: `no order for Printify order ${decision.printifyOrderId}` };
+  }
+  const applied = await apply(deps, orderId, decision);
+  return { status: 200, outcome: 'applied', kind: decision.kind, orderId, ...applied };
+}
+
+const BEFORE_PRODUCTION: readonly Order['status'][] = ['paid', 'pending_mapping', 'fulfillment_failed'];
+
+async function apply(
+  deps: PrintifyWebhookDeps,
+  orderId: string,
+  decision: Exclude<PrintifyEventDecision, { kind: 'ignore' }>,
+): Promise<{ orderStatus: Order['status']; email?: EmailOutcome['outcome'] }> {
+  switch (decision.kind) {
+    case 'sent-to-production': {
+      // A failure recorded before stays for the operator (this event may be older than it).
+      let order = await deps.orders.require(orderId);
+      if (order.status === 'paid' || order.status === 'pending_mapping') order = (await deps.orders.transition(orderId, 'in_production')).order;
+      await deps.orders.fillMissing(orderId, { printifySentToProductionAt: decision.at });
+      return { orderStatus: order.status };
+    }
+    case 'shipped': {
+      const order = await ship(deps, orderId, decision.shipment);
+      const email = await notifyShipped(deps, order, decision.shipment);
+      return { orderStatus: order.status, ...(email ? { email } : {}) };
+    }
+    case 'delivered': {
+      // A delivery that overtook its shipment event still ships the order (the shipment event,
+      // when it comes, sends the email).
+      const order = decision.shipment ? await ship(deps, orderId, decision.shipment) : await deps.orders.require(orderId);
+      await deps.orders.fillMissing(orderId, { deliveredAt: decision.deliveredAt });
+      deps.metric('PrintifyOrderDelivered');
+      return { orderStatus: order.status };
+    }
+    case 'failed': {
+      await recordPrintifyStatus(deps, orderId, decision.printifyStatus, decision.at);
+      const { status, transitioned } = await markFulfillmentFailed(deps, orderId, decision.reason);
+      if (transitioned) {
+        // The same alarm as a Printify order that could not be created, and which case it was.
+        deps.metric('PrintifyOrderFailed');
+        deps.metric(/^cancel/.test(decision.printifyStatus) ? 'PrintifyOrderCanceled' : 'PrintifyOrderHasIssues');
+      }
+      return { orderStatus: status };
+    }
+    case 'status': {
+      await recordPrintifyStatus(deps, orderId, decision.printifyStatus, decision.at);
+      return { orderStatus: (await deps.orders.require(orderId)).status };
+    }
+  }
+}
+
+/** Keeps the newest order:updated status only (events arrive in any order). */
+async function recordPrintifyStatus(deps: PrintifyWebhookDeps, orderId: string, printifyStatus: string, at: string): Promise<void> {
+  await deps.orders.update(
+    orderId,
+    { printifyStatus, printifyStatusAt: at },
+    { expression: 'attribute_not_exists(printifyStatusAt) OR printifyStatusAt <= :at', values: { ':at': at } },
+  );
+}
+
+/** in_production -> shipped with the parcel's tracking; from before production through in_production. */
+async function ship(deps: PrintifyWebhookDeps, orderId: string, shipment: Shipment): Promise<Order & ShipmentFields> {
+  const fields = {
+    carrier: shipment.carrier,
+    trackingNumber: shipment.trackingNumber,
+    trackingUrl: shipment.trackingUrl,
+    shippedAt: shipment.shippedAt,
+  };
+  let order = (await deps.orders.require(orderId)) as Order & ShipmentFields;
+  if (BEFORE_PRODUCTION.includes(order.status)) order = (await deps.orders.transition(orderId, 'in_production')).order;
+  const result = await deps.orders.transition(orderId, 'shipped', fields);
+  order = result.order as Order & ShipmentFields;
+  if (result.transitioned) {
+    deps.metric('PrintifyOrderShipped');
+    return order;
+  }
+  if (shipment.trackingNumber && order.trackingNumber !== shipment.trackingNumber) {
+    // Another parcel of a shipped (or refunded) order: the order shows the latest one.
+    order = ((await deps.orders.update(orderId, fields)) ?? order) as Order & ShipmentFields;
+  }
+  return order;
+}
+
+async function notifyShipped(deps: PrintifyWebhookDeps, order: Order, shipment: Shipment): Promise<EmailOutcome['outcome'] | undefined> {
+  if (order.status !== 'shipped' || !shipment.trackingNumber) return undefined;
+  const sent = await deps.sendEmail({
+    template: 'shipping',
+    orderId: order.orderId,
+    carrier: shipment.carrier,
+    trackingNumber: shipment.trackingNumber,
+    ...(shipment.trackingUrl ? { trackingUrl: shipment.trackingUrl } : {}),
+  });
+  return sent.outcome;
+}
