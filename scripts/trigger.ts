@@ -35,6 +35,9 @@ options:
   --user <id>      the customer (invoice.payment_succeeded)
   --unmapped       put a product without a Printify mapping in the order
   --unpaid         checkout.session.completed with payment_status "unpaid" (delayed payment)
+  --ship           then walk the order on at Printify: sent to production, shipped (signed
+                   Printify webhooks from the stand-in to POST /webhooks/printify; shipping email)
+  --deliver        --ship, then the parcel delivered
 
 environment: PORT, SFN_PORT, DYNAMODB_PORT or DYNAMODB_ENDPOINT, SES_PORT, TABLE_NAME,
              STRIPE_WEBHOOK_SECRET — the same as for npm start.`;
@@ -47,6 +50,8 @@ const { values, positionals } = parseArgs({
     user: { type: 'string' },
     unmapped: { type: 'boolean', default: false },
     unpaid: { type: 'boolean', default: false },
+    ship: { type: 'boolean', default: false },
+    deliver: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -55,6 +60,7 @@ const env = (name: string, fallback: string | number) => process.env[name] || St
 const apiUrl = `http://127.0.0.1:${env('PORT', DEFAULTS.port)}`;
 const sfnUrl = `http://127.0.0.1:${env('SFN_PORT', DEFAULTS.sfnPort)}`;
 const sesUrl = `http://127.0.0.1:${env('SES_PORT', DEFAULTS.sesPort)}`;
+const printifyUrl = `http://127.0.0.1:${env('PRINTIFY_PORT', DEFAULTS.printifyPort)}`;
 const dynamodbUrl = process.env.DYNAMODB_ENDPOINT || `http://127.0.0.1:${env('DYNAMODB_PORT', DEFAULTS.dynamodbPort)}`;
 const tableName = env('TABLE_NAME', DEFAULTS.tableName);
 const secret = env('STRIPE_WEBHOOK_SECRET', DEFAULTS.stripeWebhookSecret);
@@ -176,7 +182,28 @@ async function main(): Promise<void> {
       break;
     }
   }
+  if (values.ship || values.deliver) await walkAtPrintify(order.orderId);
   await show(order.userId, order.orderId);
+}
+
+/** What Printify does next, told by the stand-in through its signed webhooks. */
+async function walkAtPrintify(orderId: string): Promise<void> {
+  const printifyOrderId = (await readOrder(orderId))?.printifyOrderId;
+  if (!printifyOrderId) {
+    console.log(`\norder ${orderId} has no Printify order to ship (status ${(await readOrder(orderId))?.status ?? 'unknown'})`);
+    return;
+  }
+  const topics = ['order:sent-to-production', 'order:shipment:created', ...(values.deliver ? ['order:shipment:delivered'] : [])];
+  for (const topic of topics) {
+    const response = await fetch(`${printifyUrl}/__stand-in/orders/${printifyOrderId}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ topic }),
+    }).catch(() => fail(`cannot reach the Printify stand-in at ${printifyUrl}: is \`npm start\` running?`));
+    const answer = (await response.json()) as { deliveries?: { url: string; status: number; body: string }[]; error?: string };
+    if (!response.ok) fail(`Printify stand-in: ${answer.error ?? response.status}`);
+    for (const d of answer.deliveries ?? []) console.log(`\nPrintify ${topic} (order ${printifyOrderId}) -> ${d.url}\n← ${d.status} ${d.body}`);
+  }
 }
 
 main()

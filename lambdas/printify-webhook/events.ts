@@ -68,6 +68,14 @@ const shipmentData = z.object({
 
 const nonEmpty = (value: string | null | undefined): string | undefined => (value && value.trim() ? value.trim() : undefined);
 
+/** Printify's "2022-05-17 15:00:00+00:00" as ISO 8601 UTC, like every other time on the order. */
+export function printifyTimeToIso(value: string | null | undefined): string | undefined {
+  const text = nonEmpty(value);
+  if (!text) return undefined;
+  const parsed = Date.parse(/^\d{4}-\d{2}-\d{2} /.test(text) ? text.replace(' ', 'T') : text);
+  return Number.isNaN(parsed) ? text : new Date(parsed).toISOString();
+}
+
 function shipmentOf(data: z.infer<typeof shipmentData>): Shipment | undefined {
   const carrier = typeof data.carrier === 'string' ? { code: data.carrier } : (data.carrier ?? {});
   const trackingNumber = nonEmpty('tracking_number' in carrier ? carrier.tracking_number : undefined) ?? nonEmpty(data.tracking_number) ?? nonEmpty(data.number);
@@ -78,7 +86,7 @@ function shipmentOf(data: z.infer<typeof shipmentData>): Shipment | undefined {
     carrier: code ?? 'carrier',
     ...(trackingNumber ? { trackingNumber } : {}),
     ...(trackingUrl ? { trackingUrl } : {}),
-    ...(nonEmpty(data.shipped_at) ? { shippedAt: nonEmpty(data.shipped_at)! } : {}),
+    ...(nonEmpty(data.shipped_at) ? { shippedAt: printifyTimeToIso(data.shipped_at)! } : {}),
   };
 }
 
@@ -99,7 +107,7 @@ export function decidePrintifyEvent(raw: unknown, shopId?: string, receivedAt = 
     return { kind: 'ignore', reason: `event for shop ${String(eventShop)}, not ${shopId}` };
   }
   const printifyOrderId = event.resource.id;
-  const at = nonEmpty(event.created_at) ?? receivedAt;
+  const at = printifyTimeToIso(event.created_at) ?? receivedAt;
   switch (event.type) {
     case 'order:sent-to-production':
       return { kind: 'sent-to-production', printifyOrderId, at };
@@ -109,7 +117,7 @@ export function decidePrintifyEvent(raw: unknown, shopId?: string, receivedAt = 
     }
     case 'order:shipment:delivered': {
       const shipment = shipmentOf(data.data);
-      return { kind: 'delivered', printifyOrderId, at, deliveredAt: nonEmpty(data.data.delivered_at) ?? at, ...(shipment ? { shipment } : {}) };
+      return { kind: 'delivered', printifyOrderId, at, deliveredAt: printifyTimeToIso(data.data.delivered_at) ?? at, ...(shipment ? { shipment } : {}) };
     }
     case 'order:updated': {
       const status = nonEmpty(typeof event.resource.data?.status === 'string' ? event.resource.data.status : undefined);

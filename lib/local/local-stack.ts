@@ -36,6 +36,8 @@ export interface LocalStackOptions {
   dynamodb?: { endpoint: string } | { port: number; dataPath?: string; inMemory?: boolean };
   tableName?: string;
   stripeWebhookSecret?: string;
+  /** signs the Printify stand-in's webhooks; the Printify webhook Lambda checks it */
+  printifyWebhookSecret?: string;
   printifyToken?: string;
   /** see LocalStepFunctionsOptions.retryDelayScale */
   retryDelayScale?: number;
@@ -50,9 +52,10 @@ export interface LocalStackOptions {
 }
 
 export interface RunningLocalStack {
-  urls: { api: string; stripeWebhook: string; health: string; sfn: string; ses: string; printify: string; dynamodb: string };
+  urls: { api: string; stripeWebhook: string; printifyWebhook: string; health: string; sfn: string; ses: string; printify: string; dynamodb: string };
   tableName: string;
   stripeWebhookSecret: string;
+  printifyWebhookSecret: string;
   stateMachineArns: Record<WorkflowName, string>;
   stepFunctions: LocalStepFunctions;
   printify: PrintifyStandIn;
@@ -70,6 +73,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const tableName = options.tableName ?? DEFAULTS.tableName;
   const stripeWebhookSecret = options.stripeWebhookSecret ?? DEFAULTS.stripeWebhookSecret;
   const printifyToken = options.printifyToken ?? DEFAULTS.printifyToken;
+  const printifyWebhookSecret = options.printifyWebhookSecret ?? DEFAULTS.printifyWebhookSecret;
   const stoppers: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const stopOne of stoppers.splice(0).reverse()) await stopOne().catch(() => undefined);
@@ -120,6 +124,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const overrides: Record<string, string> = {
       STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
+      PRINTIFY_WEBHOOK_SECRET: printifyWebhookSecret,
       PRINTIFY_API_TOKEN: printifyToken,
       PRINTIFY_API_URL: printify.baseUrl,
       ...(options.logLevel ? { POWERTOOLS_LOG_LEVEL: options.logLevel } : {}),
@@ -154,11 +159,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }));
     const apiUrl = await api.listen(options.port ?? DEFAULTS.port);
     stoppers.push(() => api.stop());
+    // The stand-in sends its signed order events where Printify would: to POST /webhooks/printify.
+    if (routes.some((r) => r.path === '/webhooks/printify')) {
+      printify.configureWebhookTarget({ url: `${apiUrl}/webhooks/printify`, secret: printifyWebhookSecret });
+    }
 
     return {
       urls: {
         api: apiUrl,
         stripeWebhook: `${apiUrl}/webhooks/stripe`,
+        printifyWebhook: `${apiUrl}/webhooks/printify`,
         health: `${apiUrl}/health`,
         sfn: sfnUrl,
         ses: ses.url,
@@ -167,6 +177,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       tableName,
       stripeWebhookSecret,
+      printifyWebhookSecret,
       stateMachineArns,
       stepFunctions,
       printify,

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     tableName: process.env.TABLE_NAME || DEFAULTS.tableName,
     stripeWebhookSecret: secretFromEnv || DEFAULTS.stripeWebhookSecret,
     printifyToken: process.env.PRINTIFY_API_TOKEN || DEFAULTS.printifyToken,
+    printifyWebhookSecret: process.env.PRINTIFY_WEBHOOK_SECRET || DEFAULTS.printifyWebhookSecret,
     logLevel: process.env.LOG_LEVEL || 'INFO',
     log: (message) => console.log(`… ${message}`),
   });
@@ -50,12 +51,13 @@ Otaku-mori order pipeline — running locally (ready in ${((Date.now() - started
   Stripe webhook   POST ${stack.urls.stripeWebhook}
   Health           GET  ${stack.urls.health}
   Signing secret   ${stack.stripeWebhookSecret}${secretFromEnv ? ' (from STRIPE_WEBHOOK_SECRET)' : ' (default; set STRIPE_WEBHOOK_SECRET to change it)'}
+  Printify webhook POST ${stack.urls.printifyWebhook}  (X-Pfy-Signature secret: ${stack.printifyWebhookSecret}${process.env.PRINTIFY_WEBHOOK_SECRET ? ', from PRINTIFY_WEBHOOK_SECRET' : ', default; set PRINTIFY_WEBHOOK_SECRET to change it'})
   DynamoDB Local   ${stack.urls.dynamodb}  table ${stack.tableName}${inMemory ? ' (in memory)' : ' (data in .local/dynamodb)'}
   Sent email       ${stack.urls.ses}  (JSON: ${stack.urls.ses}/store)
   Printify         ${stack.urls.printify}  (stand-in; orders: ${stack.urls.printify}/__stand-in/orders)
   Step Functions   ${stack.urls.sfn}  (AWS API: aws stepfunctions --endpoint-url ${stack.urls.sfn} list-executions …)
 
-Try it:  npm run trigger -- checkout.session.completed
+Try it:  npm run trigger -- checkout.session.completed [--ship]
 Real Stripe test events:  stripe listen --forward-to ${stack.urls.stripeWebhook}
          (then STRIPE_WEBHOOK_SECRET=<the whsec_ it prints> npm start)
 Ctrl-C stops everything.

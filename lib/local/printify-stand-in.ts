@@ -12,18 +12,28 @@
  * Printify's body `{"status":"error","code":8150,"message":"Validation failed.",
  * "errors":{"reason":"…","code":8150}}`.
  *
+ *   GET|POST /v1/shops/{shop_id}/webhooks.json, DELETE /v1/shops/{shop_id}/webhooks/{id}.json
+ *
+ * Webhooks: `emit` (or POST /__stand-in/orders/{id}/events) moves an order on as Printify would
+ * (sent to production, a shipment, its delivery, a status change) and POSTs the event, shaped as
+ * Printify documents it, to every webhook registered for its topic and to the configured local
+ * target, signed `X-Pfy-Signature: sha256=<hex HMAC-SHA256 of the body>` with the webhook's secret.
+ *
  * Control routes (no auth) for out-of-process use: POST /__stand-in/faults (a PrintifyFault),
- * GET /__stand-in/orders, GET /__stand-in/requests, POST /__stand-in/reset.
+ * GET /__stand-in/orders, GET /__stand-in/requests, POST /__stand-in/reset,
+ * POST /__stand-in/orders/{id}/events (a StandInOrderEvent), GET /__stand-in/deliveries.
  *
  * Deliberately NOT modelled: deduplication by external_id (Printify documents none, so a second
  * create with the same external_id makes a second order — duplicates stay visible to tests).
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { RunningService } from './dynamodb-local';
 
 export interface PrintifyFault {
+  /** Which call the fault applies to. Default: creating an order. */
+  operation?: 'create' | 'send_to_production';
   /** Answer this HTTP status (with `body`) instead of processing the create-order request. */
   status?: number;
   /** Body for `status`; defaults to Printify's error shape for that status. */
@@ -32,7 +42,7 @@ export interface PrintifyFault {
   delayMs?: number;
   /** Create the order for real, then wait this long before answering 200 (client-timeout-after-acceptance). */
   acceptThenDelayMs?: number;
-  /** How many create-order requests this fault applies to. Default 1. */
+  /** How many requests of that operation this fault applies to. Default 1. */
   times?: number;
 }
 
@@ -90,6 +100,38 @@ export interface RecordedRequest {
   body: unknown;
 }
 
+/** What happens to an order at Printify, and the webhook topic that tells about it. */
+export type StandInOrderEvent =
+  | { topic: 'order:created' }
+  | { topic: 'order:sent-to-production' }
+  | { topic: 'order:shipment:created'; carrier?: string; trackingNumber?: string; trackingUrl?: string }
+  | { topic: 'order:shipment:delivered' }
+  | { topic: 'order:updated'; status: string };
+
+export interface PrintifyWebhookEvent {
+  id: string;
+  type: string;
+  created_at: string;
+  resource: { id: string; type: 'order'; data: Record<string, unknown> };
+}
+
+export interface WebhookDelivery {
+  url: string;
+  eventId: string;
+  topic: string;
+  /** the HTTP status our endpoint answered, or 0 when it could not be reached */
+  status: number;
+  body: string;
+}
+
+export interface StandInWebhook {
+  id: string;
+  topic: string;
+  url: string;
+  shop_id: string;
+  secret?: string;
+}
+
 export interface PrintifyStandIn extends RunningService {
   /** e.g. http://127.0.0.1:8085 — use as the client's baseUrl. */
   readonly baseUrl: string;
@@ -102,6 +144,16 @@ export interface PrintifyStandIn extends RunningService {
   fail(fault: PrintifyFault): void;
   /** Forget orders, requests and faults. */
   reset(): void;
+  /** Where events go besides the registered webhooks (the local API's POST /webhooks/printify). */
+  configureWebhookTarget(target: { url: string; secret: string } | undefined): void;
+  /** Webhooks registered through the API (copies; secrets included). */
+  webhooks(): StandInWebhook[];
+  /** Moves the order on as Printify would and delivers the signed event; resolves with each delivery. */
+  emit(printifyOrderId: string, event: StandInOrderEvent): Promise<{ event: PrintifyWebhookEvent; deliveries: WebhookDelivery[] }>;
+  /** Delivers an event as given (a duplicate, an old one) to the same targets. */
+  deliver(event: PrintifyWebhookEvent): Promise<WebhookDelivery[]>;
+  /** Every delivery so far, oldest first. */
+  deliveries(): WebhookDelivery[];
 }
 
 export interface PrintifyStandInOptions {
@@ -110,6 +162,8 @@ export interface PrintifyStandInOptions {
   shopId: string;
   /** Interface to listen on. Default 127.0.0.1. */
   host?: string;
+  /** see configureWebhookTarget */
+  webhookTarget?: { url: string; secret: string };
 }
 
 /** Printify's list endpoints page at most this many orders. */
@@ -130,6 +184,11 @@ interface Reply {
 
 interface QueuedFault extends PrintifyFault {
   remaining: number;
+}
+
+/** Printify's webhook signature: `sha256=<hex HMAC-SHA256 of the raw body>`. */
+export function signWebhookBody(body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
 /** Printify's error body. */
@@ -320,6 +379,10 @@ function validateFault(value: unknown): PrintifyFault | string {
     return 'status and acceptThenDelayMs cannot be combined';
   }
   if ('body' in value) fault.body = value.body;
+  if (value.operation !== undefined) {
+    if (value.operation !== 'create' && value.operation !== 'send_to_production') return 'operation must be "create" or "send_to_production"';
+    fault.operation = value.operation;
+  }
   return fault;
 }
 
@@ -330,6 +393,12 @@ export async function startPrintifyStandIn(options: PrintifyStandInOptions): Pro
   let orders: StandInOrder[] = [];
   let requests: RecordedRequest[] = [];
   let faults: QueuedFault[] = [];
+  let webhooks: StandInWebhook[] = [];
+  let deliveries: WebhookDelivery[] = [];
+  let webhookTarget = options.webhookTarget;
+  /** incremented by reset(): requests from before it are dropped */
+  let generation = 0;
+  const inFlight = new Set<AbortController>();
   /** Pending fault delays: on stop they are cleared and released (the answer is then dropped). */
   const timers = new Map<NodeJS.Timeout, () => void>();
   const sockets = new Set<Socket>();
@@ -355,18 +424,35 @@ export async function startPrintifyStandIn(options: PrintifyStandInOptions): Pro
     if (times > 0) faults.push({ ...checked, remaining: times });
   };
 
-  const takeFault = (): PrintifyFault | undefined => {
-    const head = faults[0];
+  const takeFault = (operation: NonNullable<PrintifyFault['operation']>): PrintifyFault | undefined => {
+    const index = faults.findIndex((f) => (f.operation ?? 'create') === operation);
+    const head = faults[index];
     if (!head) return undefined;
     head.remaining -= 1;
-    if (head.remaining <= 0) faults.shift();
+    if (head.remaining <= 0) faults.splice(index, 1);
     return head;
   };
 
+  /** A fault's delay, then its answer (undefined: process the request as usual). */
+  const applyFault = async (fault: PrintifyFault | undefined): Promise<Reply | undefined> => {
+    const before = generation;
+    if (fault?.delayMs) await delay(fault.delayMs);
+    if (stopped) return { status: 503, body: {} }; // released by stop(): the answer is dropped
+    // A request still waiting when the stand-in was reset belongs to a finished test: drop it
+    // rather than let it create an order among the next test's.
+    if (generation !== before) return { status: 503, body: printifyError(503, 'Service Unavailable.', 'The stand-in was reset.') };
+    if (fault?.status === undefined) return undefined;
+    const headers: Record<string, string> = fault.status === 429 ? { 'retry-after': '1' } : {};
+    return { status: fault.status, body: fault.body ?? defaultFaultBody(fault.status), headers };
+  };
+
   const reset = (): void => {
+    generation += 1;
     orders = [];
     requests = [];
     faults = [];
+    webhooks = [];
+    deliveries = [];
   };
 
   const findOrder = (id: string): StandInOrder | undefined => orders.find((o) => o.id === id);
@@ -376,13 +462,9 @@ export async function startPrintifyStandIn(options: PrintifyStandInOptions): Pro
   });
 
   const createOrder = async (body: unknown): Promise<Reply> => {
-    const fault = takeFault();
-    if (fault?.delayMs) await delay(fault.delayMs);
-    if (stopped) return { status: 503, body: {} }; // released by stop(): the answer is dropped
-    if (fault?.status !== undefined) {
-      const headers: Record<string, string> = fault.status === 429 ? { 'retry-after': '1' } : {};
-      return { status: fault.status, body: fault.body ?? defaultFaultBody(fault.status), headers };
-    }
+    const fault = takeFault('create');
+    const faulted = await applyFault(fault);
+    if (faulted) return faulted;
     const errors = validateCreateOrder(body);
     if (errors.length > 0) {
       return {
@@ -434,7 +516,9 @@ export async function startPrintifyStandIn(options: PrintifyStandInOptions): Pro
     };
   };
 
-  const sendToProduction = (order: StandInOrder): Reply => {
+  const sendToProduction = async (order: StandInOrder): Promise<Reply> => {
+    const faulted = await applyFault(takeFault('send_to_production'));
+    if (faulted) return faulted;
     if (order.status !== 'on-hold') {
       return {
         status: 400,
@@ -463,6 +547,115 @@ export async function startPrintifyStandIn(options: PrintifyStandInOptions): Pro
     return { status: 200, body: order };
   };
 
+  const handleWebhooks = (method: string, id: string | undefined, body: unknown, bodyOk: boolean): Reply => {
+    const visible = (w: StandInWebhook) => ({ id: w.id, topic: w.topic, url: w.url, shop_id: w.shop_id });
+    if (id === undefined && method === 'GET') return { status: 200, body: webhooks.map(visible) };
+    if (id === undefined && method === 'POST') {
+      const errors: string[] = [];
+      if (!bodyOk || !isRecord(body)) errors.push('body: The request body must be a JSON object.');
+      const fields = isRecord(body) ? body : {};
+      if (typeof fields.topic !== 'string' || fields.topic === '') errors.push('topic: The topic field is required.');
+      if (typeof fields.url !== 'string' || !/^https?:\/\//.test(fields.url)) errors.push('url: The url must be a valid URL.');
+      if (fields.secret !== undefined && typeof fields.secret !== 'string') errors.push('secret: The secret must be a string.');
+      if (errors.length > 0) return { status: 400, body: printifyError(VALIDATION_CODE, 'Validation failed.', errors.join(' ')) };
+      const webhook: StandInWebhook = {
+        id: newOrderId(),
+        topic: fields.topic as string,
+        url: fields.url as string,
+        shop_id: shopId,
+        ...(typeof fields.secret === 'string' ? { secret: fields.secret } : {}),
+      };
+      webhooks.push(webhook);
+      return { status: 200, body: visible(webhook) };
+    }
+    if (id !== undefined && method === 'DELETE') {
+      const before = webhooks.length;
+      webhooks = webhooks.filter((w) => w.id !== decodeURIComponent(id));
+      return webhooks.length < before ? { status: 200, body: { id: decodeURIComponent(id) } } : notFound('Webhook not found.');
+    }
+    return { status: 405, body: printifyError(405, 'Method not allowed.', `${method} is not allowed here.`) };
+  };
+
+  const deliver = async (event: PrintifyWebhookEvent): Promise<WebhookDelivery[]> => {
+    const body = JSON.stringify(event);
+    const targets = webhooks.filter((w) => w.topic === event.type).map((w) => ({ url: w.url, secret: w.secret }));
+    if (webhookTarget && !targets.some((t) => t.url === webhookTarget!.url)) targets.push(webhookTarget);
+    const results: WebhookDelivery[] = [];
+    for (const target of targets) {
+      const controller = new AbortController();
+      inFlight.add(controller);
+      let delivery: WebhookDelivery;
+      try {
+        const response = await fetch(target.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'Printify-Webhooks (stand-in)',
+            ...(target.secret ? { 'x-pfy-signature': signWebhookBody(body, target.secret) } : {}),
+          },
+          body,
+          signal: controller.signal,
+        });
+        delivery = { url: target.url, eventId: event.id, topic: event.type, status: response.status, body: await response.text() };
+      } catch (error) {
+        delivery = { url: target.url, eventId: event.id, topic: event.type, status: 0, body: error instanceof Error ? error.message : String(error) };
+      } finally {
+        inFlight.delete(controller);
+      }
+      deliveries.push(delivery);
+      results.push(delivery);
+    }
+    return results;
+  };
+
+  /** Moves the order on as Printify would, then delivers the event that tells about it. */
+  const emit = async (printifyOrderId: string, change: StandInOrderEvent) => {
+    const order = findOrder(printifyOrderId);
+    if (!order) throw new Error(`Printify stand-in has no order ${printifyOrderId}`);
+    const now = printifyTime();
+    const data: Record<string, unknown> = { shop_id: /^\d+$/.test(shopId) ? Number(shopId) : shopId };
+    const setStatus = (status: string) => {
+      order.status = status;
+      for (const item of order.line_items) item.status = status;
+    };
+    switch (change.topic) {
+      case 'order:created':
+        break;
+      case 'order:sent-to-production':
+        setStatus('in-production');
+        order.sent_to_production_at ??= now;
+        break;
+      case 'order:shipment:created': {
+        const number = change.trackingNumber ?? `9400${randomBytes(9).readBigUInt64BE().toString().padStart(18, '0')}`;
+        const carrier = change.carrier ?? 'USPS';
+        const url = change.trackingUrl ?? `https://tools.usps.com/go/TrackConfirmAction?tLabels=${number}`;
+        order.shipments.push({ carrier, number, url });
+        setStatus('fulfilled');
+        order.fulfilled_at = now;
+        for (const item of order.line_items) item.fulfilled_at = now;
+        Object.assign(data, { shipped_at: now, carrier: { code: carrier, tracking_number: number, tracking_url: url }, skus: order.line_items.map((i) => i.metadata.sku) });
+        break;
+      }
+      case 'order:shipment:delivered': {
+        const shipment = order.shipments[order.shipments.length - 1];
+        if (!shipment) throw new Error(`order ${printifyOrderId} has no shipment to deliver`);
+        shipment.delivered_at = now;
+        Object.assign(data, {
+          delivered_at: now,
+          carrier: { code: shipment.carrier, tracking_number: shipment.number, tracking_url: shipment.url },
+          skus: order.line_items.map((i) => i.metadata.sku),
+        });
+        break;
+      }
+      case 'order:updated':
+        setStatus(change.status);
+        data.status = change.status;
+        break;
+    }
+    const event: PrintifyWebhookEvent = { id: randomUUID(), type: change.topic, created_at: now, resource: { id: order.id, type: 'order', data } };
+    return { event, deliveries: await deliver(event) };
+  };
+
   const handleApi = async (req: http.IncomingMessage, url: URL, body: unknown, bodyOk: boolean): Promise<Reply> => {
     const auth = req.headers.authorization;
     if (auth !== `Bearer ${token}`) {
@@ -478,6 +671,8 @@ export async function startPrintifyStandIn(options: PrintifyStandInOptions): Pro
     const match = /^\/v1\/shops\/([^/]+)\/orders(?:\/([^/]+?))?(?:\/(send_to_production|cancel))?\.json$/.exec(url.pathname);
     const shopMatch = /^\/v1\/shops\/([^/]+)\//.exec(url.pathname);
     if (shopMatch && decodeURIComponent(shopMatch[1] as string) !== shopId) return notFound('Shop not found.');
+    const webhookMatch = /^\/v1\/shops\/[^/]+\/webhooks(?:\/([^/]+?))?\.json$/.exec(url.pathname);
+    if (webhookMatch) return handleWebhooks(req.method ?? 'GET', webhookMatch[1], body, bodyOk);
     if (!match) return notFound();
     const [, , orderId, action] = match;
     const method = req.method ?? 'GET';
@@ -502,9 +697,27 @@ export async function startPrintifyStandIn(options: PrintifyStandInOptions): Pro
     return action === 'send_to_production' ? sendToProduction(order) : cancel(order);
   };
 
-  const handleControl = (req: http.IncomingMessage, url: URL, body: unknown, bodyOk: boolean): Reply => {
+  const handleControl = async (req: http.IncomingMessage, url: URL, body: unknown, bodyOk: boolean): Promise<Reply> => {
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
+    const eventRoute = /^POST \/__stand-in\/orders\/([^/]+)\/events$/.exec(route);
+    if (eventRoute) {
+      const change = body as StandInOrderEvent;
+      const topics = ['order:created', 'order:sent-to-production', 'order:shipment:created', 'order:shipment:delivered', 'order:updated'];
+      if (!bodyOk || !isRecord(body) || !topics.includes(String(body.topic))) {
+        return { status: 400, body: { error: `body must be {"topic": one of ${topics.join(', ')}}` } };
+      }
+      if (change.topic === 'order:updated' && typeof change.status !== 'string') return { status: 400, body: { error: 'order:updated needs a status' } };
+      const id = decodeURIComponent(eventRoute[1]!);
+      if (!findOrder(id)) return { status: 404, body: { error: `no order ${id}` } };
+      try {
+        return { status: 200, body: await emit(id, change) };
+      } catch (error) {
+        return { status: 409, body: { error: error instanceof Error ? error.message : String(error) } };
+      }
+    }
     switch (route) {
+      case 'GET /__stand-in/deliveries':
+        return { status: 200, body: deliveries };
       case 'POST /__stand-in/faults': {
         const checked = bodyOk ? validateFault(body) : 'body is not valid JSON';
         if (typeof checked === 'string') return { status: 400, body: { error: checked } };
@@ -541,7 +754,7 @@ export async function startPrintifyStandIn(options: PrintifyStandInOptions): Pro
         let reply: Reply;
         try {
           if (url.pathname.startsWith('/__stand-in/')) {
-            reply = handleControl(req, url, body, parsed.ok);
+            reply = await handleControl(req, url, body, parsed.ok);
           } else if (url.pathname.startsWith('/v1/')) {
             requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers: headerRecord(req.headers), body });
             reply = await handleApi(req, url, body, parsed.ok);
@@ -590,6 +803,7 @@ export async function startPrintifyStandIn(options: PrintifyStandInOptions): Pro
   const stop = (): Promise<void> => {
     stopping ??= new Promise<void>((resolve) => {
       stopped = true;
+      for (const controller of inFlight) controller.abort();
       for (const [timer, release] of timers) {
         clearTimeout(timer);
         release();
@@ -612,5 +826,12 @@ export async function startPrintifyStandIn(options: PrintifyStandInOptions): Pro
     fail,
     reset,
     stop,
+    configureWebhookTarget: (target) => {
+      webhookTarget = target;
+    },
+    webhooks: () => structuredClone(webhooks),
+    emit,
+    deliver,
+    deliveries: () => structuredClone(deliveries),
   };
 }

@@ -50,12 +50,12 @@ describe('decidePrintifyEvent', () => {
     expect(decidePrintifyEvent(shipmentCreated, '815256')).toEqual({
       kind: 'shipped',
       printifyOrderId: '5a96f649b2439217d070f507',
-      at: '2022-05-17 15:00:00+00:00',
+      at: '2022-05-17T15:00:00.000Z',
       shipment: {
         carrier: 'USPS',
         trackingNumber: '9400110200828911663274',
         trackingUrl: 'https://tools.usps.com/go/TrackConfirmAction?tLabels=9400110200828911663274',
-        shippedAt: '2022-05-17 15:00:00+00:00',
+        shippedAt: '2022-05-17T15:00:00.000Z',
       },
     });
   });
@@ -70,8 +70,8 @@ describe('decidePrintifyEvent', () => {
     expect(decided).toEqual({
       kind: 'delivered',
       printifyOrderId: '5a96f649b2439217d070f507',
-      at: '2022-05-17 15:00:00+00:00',
-      deliveredAt: '2022-05-20 10:00:00+00:00',
+      at: '2022-05-17T15:00:00.000Z',
+      deliveredAt: '2022-05-20T10:00:00.000Z',
       shipment: { carrier: 'USPS', trackingNumber: '94' },
     });
   });
@@ -95,6 +95,11 @@ describe('decidePrintifyEvent', () => {
     for (const bad of [null, 'x', {}, { id: 'e', type: 'order:updated' }, { id: '', type: 'order:updated', resource: { id: 'o' } }]) {
       expect(() => decidePrintifyEvent(bad)).toThrow(MalformedPrintifyEventError);
     }
+  });
+
+  it('reads Printify\'s times ("2022-05-17 15:00:00+00:00", other offsets, ISO) as ISO UTC', () => {
+    expect(decidePrintifyEvent({ ...withType('order:sent-to-production', {}), created_at: '2022-05-17 17:00:00+02:00' })).toMatchObject({ at: '2022-05-17T15:00:00.000Z' });
+    expect(decidePrintifyEvent({ ...withType('order:sent-to-production', {}), created_at: '2022-05-17T15:00:00Z' })).toMatchObject({ at: '2022-05-17T15:00:00.000Z' });
   });
 
   it('uses the time it was received when Printify gives none', () => {
