@@ -1,4 +1,4 @@
-import { OrderNotFoundError } from '../domain/errors';
+import { OrderNotReadyError } from '../domain/errors';
 import type { Order } from '../domain/order';
 import type { CheckoutExpiredInput, DisputeInput, PaymentFailedInput, PaymentInput, RefundInput } from '../domain/workflow-input';
 import { nowIso, type FulfilmentDeps } from './deps';
@@ -74,10 +74,11 @@ export interface RefundRecorded {
 
 /** The order a charge-level event (refund, dispute) is about: by metadata, else by payment intent. */
 async function orderOfCharge(deps: FulfilmentDeps, input: { orderId?: string; paymentIntentId?: string }): Promise<string> {
-  const orderId =
-    input.orderId ?? (input.paymentIntentId ? await deps.orders.findOrderIdByPaymentIntent(input.paymentIntentId) : undefined);
-  // The index is eventually consistent and the payment may not be recorded yet: retried.
-  if (!orderId) throw new OrderNotFoundError(`for payment intent ${input.paymentIntentId ?? '(none)'}`);
+  if (input.orderId) return input.orderId;
+  const orderId = input.paymentIntentId ? await deps.orders.findOrderIdByPaymentIntent(input.paymentIntentId) : undefined;
+  // No order records this payment intent yet: the payment event has not arrived (Stripe does not
+  // order events) or the index lags. The workflow retries this for about an hour.
+  if (!orderId) throw new OrderNotReadyError(`no order records payment intent ${input.paymentIntentId ?? '(none)'} yet`);
   return orderId;
 }
 

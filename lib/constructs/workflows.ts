@@ -222,8 +222,11 @@ export class Workflows extends Construct {
   }
 
   private disputeDefinition(): IChainable {
-    const record = this.task('Record dispute', this.fns.fulfilment, { action: 'recordDispute' }, '$.dispute', [ORDER_NOT_FOUND_RETRY]);
-    record.addCatch(this.giveUp('Record dispute'), { errors: [OrderNotFoundError.errorType] });
+    const record = this.task('Record dispute', this.fns.fulfilment, { action: 'recordDispute' }, '$.dispute', [
+      ORDER_NOT_FOUND_RETRY,
+      ORDER_NOT_READY_RETRY,
+    ]);
+    record.addCatch(this.giveUp('Record dispute'), { errors: [OrderNotFoundError.errorType, OrderNotReadyError.errorType] });
     // Holds (or gives back) the order's petals; no Catch: a failure fails the execution visibly.
     return record.next(
       this.task('Hold or restore petals', this.fns.petals, { action: 'settleOrder', orderId: JsonPath.stringAt('$.dispute.orderId') }, '$.petals'),

@@ -246,3 +246,32 @@ export function signedRequest(event: unknown, secret: string, timestamp?: number
     },
   };
 }
+
+export interface DisputeOptions {
+  disputeId?: string;
+  paymentIntentId: string;
+  chargeId?: string;
+  amount: number;
+  currency?: string;
+  reason?: string;
+  status?: 'warning_needs_response' | 'needs_response' | 'under_review' | 'won' | 'lost' | 'warning_closed';
+}
+
+export function dispute(o: DisputeOptions): Record<string, unknown> {
+  return {
+    id: o.disputeId ?? stripeId('dp'),
+    object: 'dispute',
+    amount: o.amount,
+    balance_transactions: [],
+    charge: o.chargeId ?? stripeId('ch'),
+    created: Math.floor(Date.now() / 1000) - 60,
+    currency: o.currency ?? 'usd',
+    evidence_details: { due_by: Math.floor(Date.now() / 1000) + 7 * 86_400, has_evidence: false, past_due: false, submission_count: 0 },
+    is_charge_refundable: false,
+    livemode: false,
+    metadata: {},
+    payment_intent: o.paymentIntentId,
+    reason: o.reason ?? 'fraudulent',
+    status: o.status ?? 'needs_response',
+  };
+}
