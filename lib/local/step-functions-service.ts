@@ -17,6 +17,8 @@ export interface HistoryEvent {
   output?: string;
   error?: string;
   cause?: string;
+  /** ExecutionRedriven */
+  redriveCount?: number;
 }
 
 export interface LocalExecution {
@@ -32,7 +34,13 @@ export interface LocalExecution {
   cause?: string;
   history: HistoryEvent[];
   done: Promise<void>;
+  /** RedriveExecution: how many times, and when last */
+  redriveCount: number;
+  redriveDate?: Date;
 }
+
+/** Step Functions keeps a failed execution redrivable for 14 days after it stopped. */
+export const REDRIVABLE_DAYS = 14;
 
 /** An AWS API error as the SDK expects it (its `__type` is the error name the SDK throws). */
 export class AwsApiError extends Error {
@@ -133,17 +141,73 @@ export class LocalStepFunctions {
       startDate,
       history: [],
       done: Promise.resolve(),
+      redriveCount: 0,
     };
     this.executions.set(executionArn, execution);
-    const run = machine.stateMachine.run(parsedInput as never, {
-      ...machine.runOptions,
+    this.launch(execution, machine.stateMachine, machine.runOptions, parsedInput);
+    return { executionArn, startDate };
+  }
+
+  /**
+   * RedriveExecution: continues a FAILED, ABORTED or TIMED_OUT execution from the top-level state
+   * that did not complete, with the input that state had, keeping its name, ARN, execution input
+   * and history (the states that succeeded are not run again). Locally this runs the same
+   * definition with that state as StartAt (aws-local-stepfunctions cannot resume mid-run).
+   * Limits: a failed Parallel (or Map) state is run again whole, all its branches, where AWS runs
+   * only the branches that failed; and, as in AWS, a redrive from a Fail state fails again.
+   */
+  redriveExecution(executionArn: string): Date {
+    const execution = this.describeExecution(executionArn);
+    const reason = this.notRedrivableReason(execution);
+    if (reason) throw new AwsApiError('ExecutionNotRedrivable', reason);
+    const machine = this.machines.get(execution.stateMachineArn)!;
+    const definition = machine.config.definition;
+    const from = unfinishedTopLevelState(execution.history, definition);
+    const start = from ?? { name: definition.StartAt, input: JSON.parse(execution.input) as unknown };
+    const resumed = new StateMachine({ ...definition, StartAt: start.name }, { validationOptions: { noValidate: true } });
+    const redriveDate = new Date();
+    execution.status = 'RUNNING';
+    execution.redriveCount += 1;
+    execution.redriveDate = redriveDate;
+    for (const key of ['stopDate', 'output', 'error', 'cause'] as const) delete execution[key];
+    this.aborted.delete(executionArn);
+    execution.history.push({ id: execution.history.length + 1, timestamp: redriveDate, type: 'ExecutionRedriven', name: start.name, redriveCount: execution.redriveCount });
+    this.launch(execution, resumed, machine.runOptions, start.input, { skipStartEvent: true });
+    return redriveDate;
+  }
+
+  /** Why RedriveExecution would refuse this execution (AWS's reasons), or undefined. */
+  notRedrivableReason(execution: LocalExecution, now = new Date()): string | undefined {
+    if (execution.status === 'RUNNING' || execution.status === 'SUCCEEDED') return `Execution is ${execution.status} and cannot be redriven`;
+    if (execution.stopDate && now.getTime() - execution.stopDate.getTime() > REDRIVABLE_DAYS * 86_400_000) return 'Execution redrivable period exceeded';
+    return undefined;
+  }
+
+  private launch(
+    execution: LocalExecution,
+    stateMachine: StateMachine,
+    runOptions: Omit<RunOptions, 'context'>,
+    input: unknown,
+    options: { skipStartEvent?: boolean } = {},
+  ): void {
+    const { executionArn } = execution;
+    const machine = this.machines.get(execution.stateMachineArn)!;
+    const run = stateMachine.run(input as never, {
+      ...runOptions,
       context: {
-        Execution: { Id: executionArn, Name: name, Input: parsedInput as never, StartTime: startDate.toISOString(), RoleArn: 'local' },
-        StateMachine: { Id: stateMachineArn, Name: machine.config.name },
+        Execution: {
+          Id: executionArn,
+          Name: execution.name,
+          Input: JSON.parse(execution.input) as never,
+          StartTime: execution.startDate.toISOString(),
+          RoleArn: 'local',
+          ...({ RedriveCount: execution.redriveCount } as object),
+        },
+        StateMachine: { Id: execution.stateMachineArn, Name: machine.config.name },
       },
     });
     this.aborts.set(executionArn, run.abort);
-    const recording = this.record(execution, run.eventLogs);
+    const recording = this.record(execution, run.eventLogs, options.skipStartEvent ?? false);
     execution.done = run.result
       .then((output) => {
         if (execution.status === 'RUNNING') {
@@ -162,7 +226,6 @@ export class LocalStepFunctions {
         execution.stopDate = new Date();
         this.aborts.delete(executionArn);
       });
-    return { executionArn, startDate };
   }
 
   private readonly aborted = new Set<string>();
@@ -184,12 +247,13 @@ export class LocalStepFunctions {
     return execution;
   }
 
-  listExecutions(stateMachineArn?: string, statusFilter?: ExecutionStatus): LocalExecution[] {
+  listExecutions(stateMachineArn?: string, statusFilter?: ExecutionStatus, redriveFilter?: 'REDRIVEN' | 'NOT_REDRIVEN'): LocalExecution[] {
     if (stateMachineArn && !this.machines.has(stateMachineArn)) {
       throw new AwsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
     }
     return [...this.executions.values()]
       .filter((e) => (!stateMachineArn || e.stateMachineArn === stateMachineArn) && (!statusFilter || e.status === statusFilter))
+      .filter((e) => !redriveFilter || (redriveFilter === 'REDRIVEN') === e.redriveCount > 0)
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
   }
 
@@ -231,8 +295,8 @@ export class LocalStepFunctions {
     }
   }
 
-  private async record(execution: LocalExecution, events: AsyncGenerator<unknown>): Promise<void> {
-    let id = 1;
+  private async record(execution: LocalExecution, events: AsyncGenerator<unknown>, skipStartEvent: boolean): Promise<void> {
+    let id = execution.history.length + 1;
     try {
       for await (const raw of events) {
         const event = raw as {
@@ -244,6 +308,7 @@ export class LocalStepFunctions {
           Error?: string;
           Cause?: unknown;
         };
+        if (skipStartEvent && event.type === 'ExecutionStarted') continue;
         const type = event.state && ['StateEntered', 'StateExited'].includes(event.type)
           ? `${event.state.type}${event.type}`
           : event.state && event.type === 'StateFailed' && event.state.type === 'Task'
@@ -296,6 +361,8 @@ export class LocalStepFunctions {
       status: e.status,
       startDate: seconds(e.startDate),
       stopDate: seconds(e.stopDate),
+      redriveCount: e.redriveCount,
+      redriveDate: seconds(e.redriveDate),
     });
     switch (operation) {
       case 'StartExecution': {
@@ -304,16 +371,37 @@ export class LocalStepFunctions {
       }
       case 'DescribeExecution': {
         const e = this.describeExecution(params.executionArn ?? '');
-        return { ...summary(e), input: e.input, output: e.output, error: e.error, cause: e.cause };
+        const notRedrivable = this.notRedrivableReason(e);
+        return {
+          ...summary(e),
+          input: e.input,
+          output: e.output,
+          error: e.error,
+          cause: e.cause,
+          redriveStatus: notRedrivable ? 'NOT_REDRIVABLE' : 'REDRIVABLE',
+          ...(notRedrivable ? { redriveStatusReason: notRedrivable } : {}),
+        };
       }
+      case 'RedriveExecution':
+        return { redriveDate: seconds(this.redriveExecution(params.executionArn ?? '')) };
       case 'StopExecution':
         return { stopDate: seconds(this.stopExecution(params.executionArn ?? '')) };
       case 'ListExecutions':
-        return { executions: this.listExecutions(params.stateMachineArn, params.statusFilter as ExecutionStatus | undefined).map(summary) };
-      case 'GetExecutionHistory':
         return {
-          events: this.describeExecution(params.executionArn ?? '').history.map((e) => ({ ...e, timestamp: seconds(e.timestamp) })),
+          executions: this.listExecutions(
+            params.stateMachineArn,
+            params.statusFilter as ExecutionStatus | undefined,
+            params.redriveFilter as 'REDRIVEN' | 'NOT_REDRIVEN' | undefined,
+          ).map(summary),
         };
+      case 'GetExecutionHistory': {
+        const events = this.describeExecution(params.executionArn ?? '').history.map((e) => ({
+          ...e,
+          timestamp: seconds(e.timestamp),
+          ...awsEventDetails(e),
+        }));
+        return { events: (params.reverseOrder as unknown) === true ? events.reverse() : events };
+      }
       case 'ListStateMachines':
         return {
           stateMachines: [...this.machines.values()].map((m) => ({
@@ -352,4 +440,36 @@ function forEachState(definition: StateMachineDefinition, visit: (name: string, 
     const processor = state.ItemProcessor ?? state.Iterator;
     if (processor) forEachState(processor, visit);
   }
+}
+
+/**
+ * The top-level state an unfinished execution stopped in (entered, never exited), with the input it
+ * was entered with: where a redrive continues. Undefined when no top-level state was left open.
+ */
+export function unfinishedTopLevelState(history: readonly HistoryEvent[], definition: StateMachineDefinition): { name: string; input: unknown } | undefined {
+  const topLevel = new Set(Object.keys(definition.States));
+  const open = new Map<string, unknown>();
+  let last: string | undefined;
+  for (const event of history) {
+    if (!event.name || !topLevel.has(event.name)) continue;
+    if (event.type.endsWith('StateEntered')) {
+      open.set(event.name, event.input === undefined ? undefined : JSON.parse(event.input));
+      last = event.name;
+    } else if (event.type.endsWith('StateExited')) {
+      open.delete(event.name);
+    }
+  }
+  return last !== undefined && open.has(last) ? { name: last, input: open.get(last) } : undefined;
+}
+
+/** The same event with the detail objects of AWS's HistoryEvent, so that the SDK keeps them. */
+function awsEventDetails(e: HistoryEvent): Record<string, unknown> {
+  if (e.type === 'ExecutionStarted') return { executionStartedEventDetails: { input: e.input } };
+  if (e.type === 'ExecutionSucceeded') return { executionSucceededEventDetails: { output: e.output } };
+  if (e.type === 'ExecutionFailed') return { executionFailedEventDetails: { error: e.error, cause: e.cause } };
+  if (e.type === 'ExecutionRedriven') return { executionRedrivenEventDetails: { redriveCount: e.redriveCount } };
+  if (e.type.endsWith('StateEntered')) return { stateEnteredEventDetails: { name: e.name, input: e.input } };
+  if (e.type.endsWith('StateExited')) return { stateExitedEventDetails: { name: e.name, output: e.output } };
+  if (e.type === 'TaskFailed') return { taskFailedEventDetails: { resourceType: 'lambda', resource: e.name, error: e.error, cause: e.cause } };
+  return {};
 }

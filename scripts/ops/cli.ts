@@ -1,0 +1,305 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ExecutionStatus } from '@aws-sdk/client-sfn';
+import {
+  listExecutions,
+  orderReport,
+  redrive,
+  replay,
+  type ExecutionReport,
+  type ExecutionSummary,
+  type OrderReport,
+} from './commands';
+import { operatorTarget } from '../lib/operator-target';
+import { retryMapping, RETRYABLE_STATUSES, type RetryMappingResult } from '../lib/retry-mapping';
+import { OpsError, resolveTarget, TARGET_HELP, type Target, type TargetOptions } from './target';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** A command that the dispatcher runs with a resolved target and its own parsed flags. */
+export interface OpsCommand {
+  usage: string;
+  summary: string;
+  help: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  /** the value printed: as JSON with --json, else as `text(value)` */
+  run(target: Target, positionals: string[], flags: Record<string, string | boolean | undefined>): Promise<unknown>;
+  text(value: never): string;
+}
+
+const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
+
+const ms = (value?: number) => (value === undefined ? '' : value < 1000 ? `${value} ms` : value < 120_000 ? `${(value / 1000).toFixed(1)} s` : `${(value / 60_000).toFixed(1)} min`);
+const time = (value?: string) => (value ? value.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '');
+
+function stepsText(report: ExecutionReport, indent = '    '): string[] {
+  return report.steps.map((s) => {
+    const extra = [
+      s.attempts && s.attempts > 1 ? `${s.attempts} attempts` : '',
+      s.error ? `${s.error}${s.cause ? `: ${s.cause.slice(0, 200)}` : ''}` : '',
+      s.redrive ? `redrive ${s.redrive}` : '',
+    ].filter(Boolean);
+    return `${indent}${s.name.padEnd(34)} ${s.status.padEnd(12)} ${ms(s.durationMs).padStart(9)}${extra.length ? `  ${extra.join('; ')}` : ''}`;
+  });
+}
+
+function executionText(report: ExecutionReport): string {
+  const head = `${report.name}  ${report.workflow}  ${report.status}  started ${time(report.startDate)}${report.durationMs !== undefined ? `  took ${ms(report.durationMs)}` : ''}${
+    report.redriveCount ? `  redriven ${report.redriveCount}×` : ''
+  }`;
+  const failure = report.error ? [`    ${report.error}${report.cause ? `: ${report.cause.slice(0, 300)}` : ''}`] : [];
+  return [head, ...failure, ...stepsText(report)].join('\n');
+}
+
+function parseTime(value: string | undefined, flag: string, now = Date.now()): Date | undefined {
+  if (!value) return undefined;
+  const relative = /^(\d+)\s*(s|m|min|h|d)$/.exec(value);
+  if (relative) {
+    const unit = { s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'min' | 'h' | 'd'];
+    return new Date(now - Number(relative[1]) * unit);
+  }
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new OpsError(`${flag} ${value}: give an ISO time (2026-11-26T10:00Z) or an age (30m, 2h, 7d)`);
+  return date;
+}
+
+const waitOptions = {
+  'no-wait': { type: 'boolean' },
+  'wait-seconds': { type: 'string' },
+} as const;
+const waitOf = (flags: Record<string, string | boolean | undefined>) => ({
+  wait: !flags['no-wait'],
+  waitMs: Number(flags['wait-seconds'] ?? 300) * 1000,
+});
+
+export const COMMANDS: Record<string, OpsCommand> = {
+  order: {
+    usage: 'order <order id>',
+    summary: "an order, its ledger entries, emails and every execution that touched it, state by state",
+    help: `Shows the order as stored, its petal ledger entries and balance, its emails (outbox), and every
+execution of every Stripe event about it (found in the event inbox by order id or payment intent),
+with each state's outcome, attempts and timing.`,
+    options: {},
+    async run(target, [orderId]) {
+      if (!orderId) throw new OpsError('order needs an order id: ops order <order id>');
+      return orderReport(target, orderId);
+    },
+    text(report: OrderReport) {
+      const o = report.order as Record<string, unknown>;
+      const lines = [
+        `order ${o.orderId}  ${o.status}  user ${o.userId ?? '?'}  ${o.amountTotal ?? '?'} ${o.currency ?? ''}  updated ${time(o.updatedAt as string)}`,
+        ...(['printifyOrderId', 'missingMappings', 'failureReason', 'amountRefunded', 'petalsAwarded', 'petalsDeducted', 'paidByEventId'] as const)
+          .filter((k) => o[k] !== undefined && o[k] !== null)
+          .map((k) => `  ${k}: ${JSON.stringify(o[k])}`),
+        `petals: balance ${report.petalBalance ?? 0}`,
+        ...report.ledger.map((e) => `  ${String(e.amount).padStart(6)}  ${e.reason}  (${e.entryId}, ${time(e.createdAt as string)})`),
+        `emails: ${report.emails.length}`,
+        ...report.emails.map((e) => `  ${String(e.sk).replace(/^EMAIL#/, '')}  ${e.status ?? ''}  ${time((e.sentAt ?? e.claimedAt) as string)}`),
+        `executions: ${report.executions.length}`,
+        ...report.executions.map((e) => `  ${e.eventType ?? ''} ${executionText(e).replace(/\n/g, '\n  ')}`),
+      ];
+      return lines.join('\n');
+    },
+  },
+  executions: {
+    usage: 'executions [--status FAILED] [--since 24h] [--until <time>] [--workflow fulfilment] [--limit 50]',
+    summary: 'executions of every workflow, newest first, by status and time',
+    help: `Lists executions of every workflow (or --workflow <name>), newest first.
+  --status <status>   ${STATUSES.join(', ')}
+  --since <time>      started at or after: an ISO time or an age (30m, 2h, 7d)
+  --until <time>      started at or before
+  --workflow <name>   fulfilment, paymentFailed, refund, subscriptionPayment, …
+  --limit <n>         at most n (default 50)`,
+    options: {
+      status: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      workflow: { type: 'string' },
+      limit: { type: 'string' },
+    },
+    async run(target, _positionals, flags) {
+      const status = flags.status ? String(flags.status).toUpperCase() : undefined;
+      if (status && !(STATUSES as readonly string[]).includes(status)) throw new OpsError(`--status ${flags.status}: one of ${STATUSES.join(', ')}`);
+      const limit = Number(flags.limit ?? 50);
+      if (!Number.isInteger(limit) || limit < 1) throw new OpsError(`--limit ${flags.limit}: a positive whole number`);
+      const since = parseTime(flags.since as string | undefined, '--since');
+      const until = parseTime(flags.until as string | undefined, '--until');
+      return listExecutions(target, {
+        ...(status ? { status: status as ExecutionStatus } : {}),
+        ...(flags.workflow ? { workflow: String(flags.workflow) } : {}),
+        ...(since ? { since } : {}),
+        ...(until ? { until } : {}),
+        limit,
+      });
+    },
+    text(executions: ExecutionSummary[]) {
+      if (executions.length === 0) return 'no executions';
+      return executions
+        .map((e) => `${time(e.startDate).padEnd(21)} ${e.status.padEnd(10)} ${e.workflow.padEnd(20)} ${e.name}  ${ms(e.durationMs)}${e.redriveCount ? `  redriven ${e.redriveCount}×` : ''}`)
+        .join('\n');
+    },
+  },
+  redrive: {
+    usage: 'redrive <execution ARN | event id> [--no-wait] [--wait-seconds 300] [--force]',
+    summary: 'continue a failed, timed-out or aborted execution from the state that failed',
+    help: `Step Functions RedriveExecution: the execution continues from the state that failed, with that
+state's input; the states that succeeded are not run again. Fix the cause first. Only FAILED,
+TIMED_OUT and ABORTED executions of the last 14 days. Given an event id, the newest execution of
+that event that did not succeed. Waits for the outcome unless --no-wait.
+An execution that ended in a Fail state (e.g. "Fulfil: some steps failed": the failed steps were
+caught) would only fail there again: use \`ops replay <event id>\` (or --force).`,
+    options: { ...waitOptions, force: { type: 'boolean' } },
+    async run(target, [id], flags) {
+      if (!id) throw new OpsError('redrive needs an execution ARN or an event id: ops redrive <id>');
+      return redrive(target, id, { ...waitOf(flags), force: Boolean(flags.force) });
+    },
+    text: executionText,
+  },
+  replay: {
+    usage: 'replay <event id> [--no-wait] [--wait-seconds 300]',
+    summary: 'run a recorded Stripe event again (a new execution; every effect is idempotent)',
+    help: `Starts a new execution of the event's workflow with the input recorded when the webhook accepted
+it, named <event id>-replay-<n>. Every effect is idempotent (conditional status changes, ledger
+entries with deterministic keys, the Printify order looked up by external id, emails claimed in an
+outbox): what already happened is not done again; what failed is tried again. Refused while an
+execution of the event is running. Waits for the outcome unless --no-wait.`,
+    options: waitOptions,
+    async run(target, [eventId], flags) {
+      if (!eventId) throw new OpsError('replay needs an event id: ops replay <evt_…>');
+      return replay(target, eventId, waitOf(flags));
+    },
+    text: executionText,
+  },
+  'retry-mapping': {
+    usage: 'retry-mapping <order id> [--printify-url <url>] [--printify-shop <id>]',
+    summary: 'create the Printify order of an order that waited for a mapping (or whose fulfilment failed)',
+    help: `For an order in ${RETRYABLE_STATUSES.join(' or ')}, once the cause is fixed (the product mapping added with
+\`npm run mapping -- set …\`, or Printify back): creates its Printify order exactly as the workflow's
+"Create Printify order" step does (at most once: looked up by external id first) and sends it to
+production. An order still missing a mapping stays pending_mapping and the missing products are named.
+Printify: PRINTIFY_API_URL, PRINTIFY_SHOP_ID and PRINTIFY_API_TOKEN (or the stack's
+PrintifyApiTokenSecretArn output); locally the stand-in on PRINTIFY_PORT with its local token.
+  --printify-url <url>    Printify's API (default $PRINTIFY_API_URL)
+  --printify-shop <id>    the shop (default $PRINTIFY_SHOP_ID)`,
+    options: { 'printify-url': { type: 'string' }, 'printify-shop': { type: 'string' } },
+    async run(target, [orderId], flags) {
+      if (!orderId) throw new OpsError('retry-mapping needs an order id: ops retry-mapping <order id>');
+      const base = operatorTarget(target.local ? { table: target.tableName } : { aws: true, table: target.tableName });
+      const tokenSecretArn = base.printify.tokenSecretArn ?? target.outputs?.PrintifyApiTokenSecretArn;
+      const printify = {
+        ...base.printify,
+        ...(base.printify.token || !tokenSecretArn ? {} : { tokenSecretArn }),
+        ...(flags['printify-url'] ? { baseUrl: String(flags['printify-url']) } : {}),
+        ...(flags['printify-shop'] ? { shopId: String(flags['printify-shop']) } : {}),
+      };
+      if (!target.local && !printify.shopId) throw new OpsError('retry-mapping on a deployed stack needs PRINTIFY_SHOP_ID (the shop of the printifyShopId context)');
+      try {
+        return await retryMapping(orderId, { ...base, printify, db: target.db });
+      } catch (error) {
+        // the use case says what is wrong (no such order, not a retryable status) in plain words
+        if (error instanceof Error && !('$metadata' in error)) throw new OpsError(error.message);
+        throw error;
+      }
+    },
+    text(result: RetryMappingResult) {
+      const detail =
+        'reason' in result
+          ? `: ${result.reason}`
+          : result.missing?.length
+            ? `: still missing a mapping for ${result.missing.join(', ')}`
+            : result.printifyOrderId
+              ? `: Printify order ${result.printifyOrderId}`
+              : '';
+      return `order ${result.orderId}: ${result.before} -> ${result.after} (${result.outcome})${detail}`;
+    },
+  },
+};
+
+const GLOBAL_OPTIONS = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  stack: { type: 'string' },
+  region: { type: 'string' },
+  'sfn-endpoint': { type: 'string' },
+  'dynamodb-endpoint': { type: 'string' },
+  table: { type: 'string' },
+} as const;
+
+export function usage(): string {
+  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.split(' ')[0]!.length + 2));
+  return [
+    'npm run ops -- <command> [options] [--json]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
+    '',
+    '  --json      machine-readable output (errors too: {"error": "…"})',
+    '  --help      this, or a command\'s own: npm run ops -- <command> --help',
+    '',
+    TARGET_HELP,
+  ].join('\n');
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** extra commands (retry-mapping) */
+  commands?: Record<string, OpsCommand>;
+}
+
+/** Runs one ops command; returns the process exit code (0 ok, 1 failed, 2 bad usage). */
+export async function runOps(argv: string[], io: Io, options: RunOptions = {}): Promise<number> {
+  const commands = { ...COMMANDS, ...options.commands };
+  // the command is the first positional (values of options are not)
+  const allOptions = Object.assign({}, GLOBAL_OPTIONS, ...Object.values(commands).map((c) => c.options)) as NonNullable<ParseArgsConfig['options']>;
+  const name = parseArgs({ args: argv, options: allOptions, strict: false, allowPositionals: true }).positionals[0];
+  const json = argv.includes('--json');
+  const fail = (message: string, code: number) => {
+    io.err(json ? JSON.stringify({ error: message }) : `error: ${message}`);
+    return code;
+  };
+  if (!name) {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.out(usage());
+      return 0;
+    }
+    io.err(usage());
+    return 2;
+  }
+  const command = commands[name];
+  if (!command) return fail(`unknown command ${name}: one of ${Object.keys(commands).join(', ')} (npm run ops -- --help)`, 2);
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    parsed.positionals.shift(); // the command's name
+  } catch (error) {
+    return fail(`${(error as Error).message} (npm run ops -- ${name} --help)`, 2);
+  }
+  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  if (flags.help) {
+    io.out([`npm run ops -- ${command.usage}`, '', command.help, '', TARGET_HELP].join('\n'));
+    return 0;
+  }
+  const targetOptions: TargetOptions = {
+    ...(flags.stack ? { stack: String(flags.stack) } : {}),
+    ...(flags.region ? { region: String(flags.region) } : {}),
+    ...(flags['sfn-endpoint'] ? { sfnEndpoint: String(flags['sfn-endpoint']) } : {}),
+    ...(flags['dynamodb-endpoint'] ? { dynamodbEndpoint: String(flags['dynamodb-endpoint']) } : {}),
+    ...(flags.table ? { table: String(flags.table) } : {}),
+  };
+  let target: Target | undefined;
+  try {
+    target = await resolveTarget(targetOptions, options.env);
+    const value = await command.run(target, parsed.positionals, flags);
+    io.out(json ? JSON.stringify(value, null, 2) : command.text(value as never));
+    return 0;
+  } catch (error) {
+    if (error instanceof OpsError) return fail(error.message, 1);
+    const e = error as Error & { $metadata?: unknown };
+    const where = target ? ` (${target.description})` : '';
+    return fail(`${e.name ?? 'Error'}: ${e.message}${where}`, 1);
+  } finally {
+    target?.close();
+  }
+}

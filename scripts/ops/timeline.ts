@@ -1,0 +1,93 @@
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+
+export type StepStatus = 'succeeded' | 'caught' | 'failed' | 'running' | 'not finished';
+
+/** One state of an execution, as an operator reads it: what it did, how long, how often it tried. */
+export interface Step {
+  name: string;
+  /** Task, Choice, Parallel, Pass, Fail, Succeed … */
+  type: string;
+  status: StepStatus;
+  enteredAt: string;
+  exitedAt?: string;
+  durationMs?: number;
+  /** attempts of a Task (1 + retries) */
+  attempts?: number;
+  /** the last error of a failed or caught step */
+  error?: string;
+  cause?: string;
+  /** entered again in a redrive (the count of the redrive) */
+  redrive?: number;
+}
+
+/**
+ * Every state an execution entered, in order, with its outcome and timing, from its history (AWS's
+ * GetExecutionHistory shape; the local Step Functions service answers the same). A Task's failure is
+ * the failure of the last Task entered and not yet exited; a retried Task counts its attempts (AWS:
+ * each TaskScheduled; locally: StateRetried).
+ */
+export function stepsOf(events: readonly HistoryEvent[], executionStatus: string): Step[] {
+  const steps: Step[] = [];
+  const open: Step[] = [];
+  let redrive = 0;
+  const at = (e: HistoryEvent) => (e.timestamp instanceof Date ? e.timestamp : new Date(e.timestamp ?? 0));
+  const lastOpenTask = () => [...open].reverse().find((s) => s.type === 'Task');
+  for (const event of events) {
+    const type: string = event.type ?? '';
+    if (type === 'ExecutionRedriven') {
+      redrive = event.executionRedrivenEventDetails?.redriveCount ?? redrive + 1;
+      // what was left open when the execution stopped is entered again by the redrive
+      for (const step of open.splice(0)) step.status = step.status === 'running' ? 'failed' : step.status;
+      continue;
+    }
+    if (type.endsWith('StateEntered')) {
+      const step: Step = {
+        name: event.stateEnteredEventDetails?.name ?? '?',
+        type: type.slice(0, -'StateEntered'.length),
+        status: 'running',
+        enteredAt: at(event).toISOString(),
+        ...(type === 'TaskStateEntered' ? { attempts: 1 } : {}),
+        ...(redrive ? { redrive } : {}),
+      };
+      steps.push(step);
+      open.push(step);
+    } else if (type.endsWith('StateExited')) {
+      const name = event.stateExitedEventDetails?.name;
+      const index = open.map((s) => s.name).lastIndexOf(name ?? '');
+      if (index < 0) continue;
+      const [step] = open.splice(index, 1) as [Step];
+      step.exitedAt = at(event).toISOString();
+      step.durationMs = Date.parse(step.exitedAt) - Date.parse(step.enteredAt);
+      step.status = step.error ? 'caught' : 'succeeded';
+    } else if (type === 'TaskScheduled') {
+      const task = lastOpenTask();
+      if (task && task.error !== undefined) task.attempts = (task.attempts ?? 1) + 1;
+    } else if (type === 'StateRetried') {
+      const task = lastOpenTask();
+      if (task) task.attempts = (task.attempts ?? 1) + 1;
+    } else if (type === 'TaskFailed' || type === 'TaskTimedOut' || type === 'LambdaFunctionFailed') {
+      const details = event.taskFailedEventDetails ?? event.taskTimedOutEventDetails ?? event.lambdaFunctionFailedEventDetails;
+      const task = lastOpenTask();
+      if (task) {
+        task.error = details?.error ?? type;
+        if (details?.cause) task.cause = details.cause;
+      }
+    } else if (type === 'ExecutionFailed' || type === 'ExecutionTimedOut' || type === 'ExecutionAborted') {
+      const details = event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails;
+      const innermost = open[open.length - 1];
+      if (innermost && innermost.error === undefined && details?.error) {
+        innermost.error = details.error;
+        if (details.cause) innermost.cause = details.cause;
+      }
+    }
+  }
+  const stopped = executionStatus !== 'RUNNING';
+  for (const step of open) step.status = stopped ? (step.error || step === open[open.length - 1] ? 'failed' : 'not finished') : 'running';
+  return steps;
+}
+
+/** The top-level state an execution stopped in, if it failed in a Fail state (a redrive fails again there). */
+export function failedInFailState(steps: readonly Step[]): Step | undefined {
+  const last = [...steps].reverse().find((s) => s.status === 'failed');
+  return last?.type === 'Fail' ? last : undefined;
+}

@@ -1,0 +1,194 @@
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../lambdas/domain/keys';
+import { checkoutSession, paidInvoice, stripeEvent, stripeId } from '../../lib/local/demo/stripe-events';
+import { runOps } from '../../scripts/ops/cli';
+import { LocalPipeline } from '../support/local-pipeline';
+
+/**
+ * The ops command against the local stack: an order's timeline, listing executions, redrive of a
+ * failed execution once its cause is fixed, and replay of a recorded event (which changes nothing
+ * the second time). Everything goes through the same AWS SDK calls as against a deployed stack.
+ */
+
+let pipeline: LocalPipeline;
+beforeAll(async () => {
+  pipeline = await LocalPipeline.start();
+}, 120_000);
+afterAll(async () => pipeline?.stop());
+
+const target = () => ['--sfn-endpoint', pipeline.stack.urls.sfn, '--dynamodb-endpoint', pipeline.stack.urls.dynamodb, '--table', pipeline.stack.tableName];
+
+async function ops(...args: string[]): Promise<{ code: number; out: string; err: string; json: any }> {
+  let out = '';
+  let err = '';
+  const code = await runOps([...args, ...target()], { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
+  let json: unknown;
+  try {
+    json = JSON.parse(code === 0 ? out : err);
+  } catch {
+    json = undefined;
+  }
+  return { code, out, err, json };
+}
+
+async function fulfilledOrder() {
+  const order = await pipeline.storefront.checkoutScene();
+  const event = stripeEvent(
+    'checkout.session.completed',
+    checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, email: 'ops-buyer@example.com' }),
+  );
+  const execution = await pipeline.deliver(event);
+  expect(execution.status).toBe('SUCCEEDED');
+  return { order, event };
+}
+
+describe('ops order', () => {
+  it("shows the order, its ledger entry, its email and its execution's states with outcome and timing", async () => {
+    const { order, event } = await fulfilledOrder();
+    const { code, json } = await ops('order', order.orderId, '--json');
+    expect(code).toBe(0);
+    expect(json.order).toMatchObject({ orderId: order.orderId, status: 'in_production', printifyOrderId: expect.any(String) });
+    expect(json.ledger).toEqual([expect.objectContaining({ type: 'purchase_bonus', amount: Math.floor(order.amountTotal / 100) })]);
+    expect(json.petalBalance).toBe(Math.floor(order.amountTotal / 100));
+    expect(json.emails).toEqual([expect.objectContaining({ sk: 'EMAIL#order-confirmation', status: 'sent' })]);
+    expect(json.executions).toHaveLength(1);
+    const [execution] = json.executions;
+    expect(execution).toMatchObject({ eventId: event.id, eventType: 'checkout.session.completed', workflow: 'fulfilment', name: event.id, status: 'SUCCEEDED' });
+    expect(execution.durationMs).toBeGreaterThanOrEqual(0);
+    const step = (name: string) => execution.steps.find((s: { name: string }) => s.name === name);
+    for (const name of ['Record payment', 'Paid by this event?', 'Fulfil', 'Create Printify order', 'Send confirmation email', 'Award petals', 'Clear cart', 'Fulfil: done']) {
+      expect({ name, status: step(name)?.status }).toEqual({ name, status: 'succeeded' });
+    }
+    expect(step('Record payment')).toMatchObject({ type: 'Task', attempts: 1, durationMs: expect.any(Number), enteredAt: expect.any(String) });
+    expect(step('Fulfil').type).toBe('Parallel');
+  });
+
+  it('prints the same as text, and says clearly when there is no such order', async () => {
+    const { order } = await fulfilledOrder();
+    const text = await ops('order', order.orderId);
+    expect(text.code).toBe(0);
+    expect(text.out).toContain(`order ${order.orderId}  in_production`);
+    expect(text.out).toMatch(/Create Printify order\s+succeeded/);
+    expect(text.out).not.toContain('ops-buyer@example.com');
+
+    const missing = await ops('order', 'ord_missing', '--json');
+    expect(missing).toMatchObject({ code: 1, json: { error: expect.stringContaining('no order ord_missing') } });
+  });
+});
+
+describe('ops redrive', () => {
+  it('continues a failed execution from the failed state once the cause is fixed, without running what succeeded', async () => {
+    const userId = `user_${stripeId('x').slice(2, 10)}`;
+    // the cause: a corrupt balance item that no ledger transaction can add to
+    await pipeline.db.send(new PutCommand({ TableName: pipeline.stack.tableName, Item: { ...keys.petalBalance(userId), balance: 'corrupt' } }));
+    const event = stripeEvent('invoice.payment_succeeded', paidInvoice({ userId, amountPaid: 1200 }));
+    const failed = await pipeline.deliver(event);
+    expect(failed.status).toBe('FAILED');
+
+    const listed = await ops('executions', '--status', 'failed', '--workflow', 'subscriptionPayment', '--since', '1h', '--json');
+    expect(listed.code).toBe(0);
+    expect(listed.json).toContainEqual(expect.objectContaining({ name: event.id, status: 'FAILED', workflow: 'subscriptionPayment', redriveCount: 0 }));
+
+    // the fix, then the redrive
+    await pipeline.db.send(new PutCommand({ TableName: pipeline.stack.tableName, Item: { ...keys.petalBalance(userId), balance: 0 } }));
+    const redriven = await ops('redrive', event.id, '--json');
+    expect(redriven.code).toBe(0);
+    expect(redriven.json).toMatchObject({ name: event.id, status: 'SUCCEEDED', redriveCount: 1 });
+    const award = redriven.json.steps.filter((s: { name: string }) => s.name === 'Award subscription petals');
+    expect(award.map((s: { status: string; redrive?: number }) => [s.status, s.redrive ?? 0])).toEqual([
+      ['failed', 0],
+      ['succeeded', 1],
+    ]);
+    expect(await pipeline.balance(userId)).toBe(12);
+    expect(await pipeline.ledger(userId)).toHaveLength(1);
+    // the AWS SDK sees what an operator's tooling would
+    const described = await pipeline.describeExecution('subscriptionPayment', event.id);
+    expect(described).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1, redriveStatus: 'NOT_REDRIVABLE' });
+
+    const again = await ops('redrive', event.id, '--json');
+    expect(again).toMatchObject({ code: 1, json: { error: expect.stringContaining('nothing to redrive') } });
+  });
+});
+
+describe('ops replay', () => {
+  it('runs a recorded event again as a new execution that changes nothing a second time', async () => {
+    const { order, event } = await fulfilledOrder();
+    const snapshot = async () =>
+      (await pipeline.allItems())
+        .filter((i) => i.pk !== keys.stripeEvent(event.id).pk)
+        .map(({ updatedAt: _u, ...rest }) => rest)
+        .sort((a, b) => `${a.pk}${a.sk}`.localeCompare(`${b.pk}${b.sk}`));
+    const before = await snapshot();
+    const printifyBefore = pipeline.stack.printify.orders().length;
+    const mailBefore = (await pipeline.stack.ses.sentEmails()).length;
+
+    const replayed = await ops('replay', event.id, '--json');
+    expect(replayed.code).toBe(0);
+    expect(replayed.json).toMatchObject({ name: `${event.id}-replay-1`, workflow: 'fulfilment', status: 'SUCCEEDED' });
+    const second = await ops('replay', event.id, '--json');
+    expect(second.json).toMatchObject({ name: `${event.id}-replay-2`, status: 'SUCCEEDED' });
+
+    expect(await snapshot()).toEqual(before);
+    expect(pipeline.stack.printify.orders().length).toBe(printifyBefore);
+    expect((await pipeline.stack.ses.sentEmails()).length).toBe(mailBefore);
+    // the order's timeline shows the original execution and both replays
+    const timeline = await ops('order', order.orderId, '--json');
+    expect(timeline.json.executions.map((e: { name: string }) => e.name)).toEqual([event.id, `${event.id}-replay-1`, `${event.id}-replay-2`]);
+  });
+
+  it('says clearly when the event was never recorded', async () => {
+    const result = await ops('replay', 'evt_never_seen', '--json');
+    expect(result).toMatchObject({ code: 1, json: { error: expect.stringContaining('no recorded Stripe event evt_never_seen') } });
+  });
+});
+
+describe('ops retry-mapping', () => {
+  it("creates the Printify order of an order that waited for a mapping, once the mapping exists", async () => {
+    const productId = `prod_${stripeId('p').slice(2, 12)}`;
+    const order = await pipeline.storefront.checkoutScene({ items: [{ productId, variantId: 'L', quantity: 1, unitAmount: 2500 }], mapped: false });
+    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+    await pipeline.deliver(event);
+    expect((await pipeline.order(order.orderId))?.status).toBe('pending_mapping');
+
+    const still = await ops('retry-mapping', order.orderId, '--json', '--printify-url', pipeline.stack.urls.printify);
+    expect(still.json).toMatchObject({ orderId: order.orderId, after: 'pending_mapping', missing: [`${productId}/L`] });
+
+    await pipeline.storefront.putMapping({ productId, variantId: 'L', printifyProductId: '5d39b159e7c48c000728c89f', printifyVariantId: 32918 });
+    const printify = ['--printify-url', pipeline.stack.urls.printify];
+    const retried = await ops('retry-mapping', order.orderId, ...printify);
+    expect(retried.err).toBe("");
+    expect(retried.code).toBe(0);
+    expect(retried.out).toMatch(new RegExp(`order ${order.orderId}: pending_mapping -> in_production \\(created\\): Printify order \\S+`));
+    expect(pipeline.stack.printify.orders().filter((o) => o.external_id === order.orderId)).toHaveLength(1);
+
+    const again = await ops('retry-mapping', order.orderId, '--json', ...printify);
+    expect(again).toMatchObject({ code: 1, json: { error: expect.stringContaining('in_production') } });
+  });
+});
+
+describe('ops command line', () => {
+  it('has --help for itself and for each command, and refuses unknown commands and flags', async () => {
+    for (const command of ['order', 'executions', 'redrive', 'replay', 'retry-mapping']) {
+      const help = await ops(command, '--help');
+      expect({ command, code: help.code }).toEqual({ command, code: 0 });
+      expect(help.out).toContain(`npm run ops -- ${command}`);
+    }
+    expect((await ops('--help')).out).toMatch(/Commands:[\s\S]*order[\s\S]*executions[\s\S]*redrive[\s\S]*replay[\s\S]*retry-mapping/);
+    expect(await ops('frobnicate')).toMatchObject({ code: 2 });
+    expect(await ops('executions', '--colour', 'red')).toMatchObject({ code: 2 });
+    expect(await ops('executions', '--status', 'SLEEPING', '--json')).toMatchObject({ code: 1, json: { error: expect.stringContaining('--status SLEEPING') } });
+  });
+
+  it('runs as `npm run ops` does (tsx scripts/ops.ts), and explains an unreachable stack', async () => {
+    const root = path.resolve(__dirname, '..', '..');
+    const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+    const { stdout } = await promisify(execFile)(tsx, ['scripts/ops.ts', 'executions', '--limit', '5', '--json', ...target()], { cwd: root });
+    expect(Array.isArray(JSON.parse(stdout))).toBe(true);
+    const down = await promisify(execFile)(tsx, ['scripts/ops.ts', 'executions', '--sfn-endpoint', 'http://127.0.0.1:9'], { cwd: root }).catch((e) => e);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/cannot reach the local Step Functions API at http:\/\/127\.0\.0\.1:9.*npm start/);
+  });
+});
