@@ -114,7 +114,6 @@ export class OtakumoriStack extends Stack {
 
     const printifyWebhook = new PrintifyWebhook(this, 'PrintifyWebhook', {
       tableName: table.tableName,
-      printifyShopId: props.printifyShopId,
       emailFrom: props.emailFrom,
     });
     // OrderRepository get/update, the Printify order index (GetItem), the email outbox (PutItem)

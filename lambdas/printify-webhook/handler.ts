@@ -19,7 +19,6 @@ import { receivePrintifyWebhook, type PrintifyWebhookDeps } from './use-case';
 const config = loadConfig(
   z.object({
     TABLE_NAME: tableName,
-    PRINTIFY_SHOP_ID: z.string().min(1),
     PRINTIFY_WEBHOOK_SECRET: z.string().optional(),
     PRINTIFY_WEBHOOK_SECRET_ARN: z.string().optional(),
     EMAIL_FROM: z.string().min(3),
@@ -40,7 +39,6 @@ function dependencies(): Promise<PrintifyWebhookDeps> {
     .then(
       (secret): PrintifyWebhookDeps => ({
         secret,
-        shopId: config.PRINTIFY_SHOP_ID,
         index: new PrintifyOrderIndex(db, config.TABLE_NAME),
         orders,
         sendEmail: (request) => sendOrderEmail(emailDeps, request),

@@ -8,8 +8,6 @@ import { isValidPrintifySignature } from './signature';
 
 export interface PrintifyWebhookDeps {
   secret: string;
-  /** events for another shop are acknowledged and ignored */
-  shopId?: string;
   index: Pick<PrintifyOrderIndex, 'orderIdOf'>;
   orders: Pick<OrderRepository, 'require' | 'transition' | 'update' | 'fillMissing'>;
   sendEmail: (request: EmailRequest) => Promise<EmailOutcome>;
@@ -51,7 +49,7 @@ export async function receivePrintifyWebhook(
   }
   let decision: PrintifyEventDecision;
   try {
-    decision = decidePrintifyEvent(JSON.parse(rawBody.toString('utf8')) as unknown, deps.shopId);
+    decision = decidePrintifyEvent(JSON.parse(rawBody.toString('utf8')) as unknown);
   } catch (error) {
     if (error instanceof SyntaxError) return { status: 400, outcome: 'rejected', reason: 'body is not JSON' };
     if (error instanceof MalformedPrintifyEventError) return { status: 400, outcome: 'rejected', reason: error.message };

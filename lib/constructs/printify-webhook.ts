@@ -4,7 +4,6 @@ import { PipelineFunction } from './pipeline-function';
 
 export interface PrintifyWebhookProps {
   readonly tableName: string;
-  readonly printifyShopId: string;
   /** SES-verified sender of the shipping email */
   readonly emailFrom: string;
 }
@@ -30,7 +29,6 @@ export class PrintifyWebhook extends Construct {
       description: 'Verifies Printify webhooks and records production, shipment and delivery on the order',
       environment: {
         TABLE_NAME: props.tableName,
-        PRINTIFY_SHOP_ID: props.printifyShopId,
         PRINTIFY_WEBHOOK_SECRET_ARN: this.secret.secretArn,
         EMAIL_FROM: props.emailFrom,
       },
