@@ -272,6 +272,20 @@ describe('Printify webhooks', () => {
     expect(await stored(order.orderId)).toMatchObject({ status: 'shipped', trackingNumber: '1Z999' });
   });
 
+  test('a delivery that overtakes its shipment event: shipped and delivered at once; the late shipment event sends the email', async () => {
+    const { order, email } = await paidOrder();
+    const printifyId = (await stored(order.orderId)).printifyOrderId!;
+    const carrier = { code: 'USPS', tracking_number: '9205590164917312751089', tracking_url: 'https://usps.example/9205590164917312751089' };
+    const delivered = await postPrintifyEvent(printifyEvent('order:shipment:delivered', printifyId, { delivered_at: '2026-11-28 09:30:00+00:00', carrier }));
+    expect(delivered).toMatchObject({ status: 200, body: { orderStatus: 'shipped' } });
+    expect(await stored(order.orderId)).toMatchObject({ status: 'shipped', deliveredAt: '2026-11-28T09:30:00.000Z', trackingNumber: '9205590164917312751089' });
+    expect((await pipeline.emailsTo(email)).filter((m) => /has shipped/.test(m.subject))).toHaveLength(0);
+
+    expect((await postPrintifyEvent(printifyEvent('order:shipment:created', printifyId, { carrier }))).body).toMatchObject({ email: 'sent' });
+    expect((await pipeline.emailsTo(email)).filter((m) => /has shipped/.test(m.subject))).toHaveLength(1);
+    expect((await stored(order.orderId)).deliveredAt).toBe('2026-11-28T09:30:00.000Z');
+  });
+
   test('order:updated to canceled or has-issues: fulfillment_failed with the reason', async () => {
     const canceled = await paidOrder();
     const issues = await paidOrder();
