@@ -9,6 +9,7 @@ export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | '
 
 export interface HistoryEvent {
   id: number;
+  previousEventId?: number;
   timestamp: Date;
   type: string;
   /** state name, for state events */
@@ -297,6 +298,7 @@ export class LocalStepFunctions {
 
   private async record(execution: LocalExecution, events: AsyncGenerator<unknown>, skipStartEvent: boolean): Promise<void> {
     let id = execution.history.length + 1;
+    const enteredIds = new Map<string, number>();
     try {
       for await (const raw of events) {
         const event = raw as {
@@ -314,8 +316,13 @@ export class LocalStepFunctions {
           : event.state && event.type === 'StateFailed' && event.state.type === 'Task'
             ? 'TaskFailed'
             : event.type;
+        const eventId = id++;
+        // as in AWS, a state's later events lead back (previousEventId) to the state's entry
+        const entered = event.state ? enteredIds.get(event.state.name) : undefined;
+        if (event.state && event.type === 'StateEntered') enteredIds.set(event.state.name, eventId);
         execution.history.push({
-          id: id++,
+          id: eventId,
+          ...(entered !== undefined && event.type !== 'StateEntered' ? { previousEventId: entered } : {}),
           timestamp: new Date(event.timestamp),
           type,
           ...(event.state ? { name: event.state.name } : {}),

@@ -31,7 +31,19 @@ export function stepsOf(events: readonly HistoryEvent[], executionStatus: string
   const open: Step[] = [];
   let redrive = 0;
   const at = (e: HistoryEvent) => (e.timestamp instanceof Date ? e.timestamp : new Date(e.timestamp ?? 0));
+  const byId = new Map(events.map((e) => [e.id, e]));
+  const stepByEntry = new Map<number | undefined, Step>();
   const lastOpenTask = () => [...open].reverse().find((s) => s.type === 'Task');
+  /** The step an event belongs to: back along previousEventId to the state's entry, else the last open Task. */
+  const stepOf = (event: HistoryEvent): Step | undefined => {
+    let cursor: HistoryEvent | undefined = event;
+    for (let hops = 0; cursor && hops < 20; hops++) {
+      const step = stepByEntry.get(cursor.id);
+      if (step && cursor !== event) return step;
+      cursor = cursor.previousEventId !== undefined ? byId.get(cursor.previousEventId) : undefined;
+    }
+    return lastOpenTask();
+  };
   for (const event of events) {
     const type: string = event.type ?? '';
     if (type === 'ExecutionRedriven') {
@@ -51,6 +63,7 @@ export function stepsOf(events: readonly HistoryEvent[], executionStatus: string
       };
       steps.push(step);
       open.push(step);
+      stepByEntry.set(event.id, step);
     } else if (type.endsWith('StateExited')) {
       const name = event.stateExitedEventDetails?.name;
       const index = open.map((s) => s.name).lastIndexOf(name ?? '');
@@ -60,14 +73,14 @@ export function stepsOf(events: readonly HistoryEvent[], executionStatus: string
       step.durationMs = Date.parse(step.exitedAt) - Date.parse(step.enteredAt);
       step.status = step.error ? 'caught' : 'succeeded';
     } else if (type === 'TaskScheduled') {
-      const task = lastOpenTask();
+      const task = stepOf(event);
       if (task && task.error !== undefined) task.attempts = (task.attempts ?? 1) + 1;
     } else if (type === 'StateRetried') {
-      const task = lastOpenTask();
+      const task = stepOf(event);
       if (task) task.attempts = (task.attempts ?? 1) + 1;
     } else if (type === 'TaskFailed' || type === 'TaskTimedOut' || type === 'LambdaFunctionFailed') {
       const details = event.taskFailedEventDetails ?? event.taskTimedOutEventDetails ?? event.lambdaFunctionFailedEventDetails;
-      const task = lastOpenTask();
+      const task = stepOf(event);
       if (task) {
         task.error = details?.error ?? type;
         if (details?.cause) task.cause = details.cause;

@@ -113,6 +113,29 @@ describe('ops redrive', () => {
   });
 });
 
+describe('ops redrive of a Fail state', () => {
+  it('refuses an execution that ended in "Fulfil: some steps failed" and points to replay, which completes the order', async () => {
+    const order = await pipeline.storefront.checkoutScene();
+    pipeline.stack.printify.fail({ status: 422, times: 1 }); // Printify refuses the order once
+    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+    const failed = await pipeline.deliver(event);
+    expect(failed).toMatchObject({ status: 'FAILED', error: 'FulfilmentIncomplete' });
+    expect((await pipeline.order(order.orderId))?.status).toBe('fulfillment_failed');
+
+    const timeline = await ops('order', order.orderId, '--json');
+    const steps = timeline.json.executions[0].steps as { name: string; status: string; error?: string }[];
+    expect(steps.find((s) => s.name === 'Create Printify order')).toMatchObject({ status: 'caught', error: 'PrintifyRejected' });
+    expect(steps.find((s) => s.name === 'Fulfil: some steps failed')).toMatchObject({ status: 'failed', error: 'FulfilmentIncomplete' });
+
+    const refused = await ops('redrive', event.id, '--json');
+    expect(refused).toMatchObject({ code: 1, json: { error: expect.stringMatching(/Fail state "Fulfil: some steps failed".*ops replay/) } });
+
+    const replayed = await ops('replay', event.id, '--json');
+    expect(replayed.json).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await pipeline.order(order.orderId))?.status).toBe('in_production');
+  });
+});
+
 describe('ops replay', () => {
   it('runs a recorded event again as a new execution that changes nothing a second time', async () => {
     const { order, event } = await fulfilledOrder();
@@ -166,6 +189,16 @@ describe('ops retry-mapping', () => {
 
     const again = await ops('retry-mapping', order.orderId, '--json', ...printify);
     expect(again).toMatchObject({ code: 1, json: { error: expect.stringContaining('in_production') } });
+  });
+});
+
+describe('webhook limits', () => {
+  it('refuses a body over 256 KiB with 413 before verifying or writing anything', async () => {
+    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: 'ord_too_big', userId: 'u', amountTotal: 100 }));
+    const itemsBefore = (await pipeline.allItems()).length;
+    const response = await pipeline.send(event, { body: JSON.stringify({ ...event, padding: 'x'.repeat(300 * 1024) }) });
+    expect(response).toEqual({ status: 413, body: { error: 'request body too large' } });
+    expect((await pipeline.allItems()).length).toBe(itemsBefore);
   });
 });
 
