@@ -1,4 +1,5 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../domain/keys';
 
 /**
  * Printify's order id -> our order id, so that a Printify webhook (which names only Printify's
@@ -7,8 +8,6 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
  *
  * Item: pk `PRINTIFY_ORDER#<printifyOrderId>`, sk `ORDER`, orderId.
  */
-export const printifyOrderKey = (printifyOrderId: string) => ({ pk: `PRINTIFY_ORDER#${printifyOrderId}`, sk: 'ORDER' });
-
 export class PrintifyOrderIndex {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -19,7 +18,7 @@ export class PrintifyOrderIndex {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: printifyOrderKey(printifyOrderId),
+        Key: keys.printifyOrder(printifyOrderId),
         UpdateExpression: 'SET orderId = :orderId, printifyOrderId = :printifyOrderId',
         ExpressionAttributeValues: { ':orderId': orderId, ':printifyOrderId': printifyOrderId },
       }),
@@ -28,7 +27,7 @@ export class PrintifyOrderIndex {
 
   async orderIdOf(printifyOrderId: string): Promise<string | undefined> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: printifyOrderKey(printifyOrderId), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: keys.printifyOrder(printifyOrderId), ConsistentRead: true }),
     );
     return typeof Item?.orderId === 'string' ? Item.orderId : undefined;
   }

@@ -9,6 +9,8 @@ export const keys = {
   }),
   productMapping: (productId: string, variantId: string) => ({ pk: `PRODUCT#${productId}`, sk: `VARIANT#${variantId}` }),
   stripeEvent: (eventId: string) => ({ pk: `STRIPE_EVENT#${eventId}`, sk: 'EVENT' }),
+  /** Printify's order id -> our order id, for Printify's webhooks */
+  printifyOrder: (printifyOrderId: string) => ({ pk: `PRINTIFY_ORDER#${printifyOrderId}`, sk: 'ORDER' }),
   /** Outbox claim of one email, so that a retried task never sends it twice. */
   email: (orderOrSubject: string, emailId: string) => ({ pk: `ORDER#${orderOrSubject}`, sk: `EMAIL#${emailId}` }),
 } as const;
