@@ -37,11 +37,12 @@ const time = (value?: string) => (value ? value.replace('T', ' ').replace(/\.\d+
 function stepsText(report: ExecutionReport, indent = '    '): string[] {
   return report.steps.map((s) => {
     const extra = [
-      s.attempts && s.attempts > 1 ? `${s.attempts} attempts` : '',
+      s.attempts && s.attempts > 1 ? `${s.attempts} attempts${s.retriedAfter ? ` (retried after ${s.retriedAfter})` : ''}` : '',
       s.error ? `${s.error}${s.cause ? `: ${s.cause.slice(0, 200)}` : ''}` : '',
       s.redrive ? `redrive ${s.redrive}` : '',
     ].filter(Boolean);
-    return `${indent}${s.name.padEnd(34)} ${s.status.padEnd(12)} ${ms(s.durationMs).padStart(9)}${extra.length ? `  ${extra.join('; ')}` : ''}`;
+    const name = `${'  '.repeat(s.depth)}${s.name}`;
+    return `${indent}${name.padEnd(36)} ${s.status.padEnd(12)} ${ms(s.durationMs).padStart(9)}${extra.length ? `  ${extra.join('; ')}` : ''}`;
   });
 }
 

@@ -13,11 +13,15 @@ export interface Step {
   durationMs?: number;
   /** attempts of a Task (1 + retries) */
   attempts?: number;
-  /** the last error of a failed or caught step */
+  /** the error of a failed or caught step */
   error?: string;
   cause?: string;
+  /** the last error a retry got past */
+  retriedAfter?: string;
   /** entered again in a redrive (the count of the redrive) */
   redrive?: number;
+  /** 0 for a top-level state, 1 inside a Parallel (or Map) branch, … */
+  depth: number;
 }
 
 /**
@@ -58,6 +62,7 @@ export function stepsOf(events: readonly HistoryEvent[], executionStatus: string
         type: type.slice(0, -'StateEntered'.length),
         status: 'running',
         enteredAt: at(event).toISOString(),
+        depth: open.filter((s) => s.type === 'Parallel' || s.type === 'Map').length,
         ...(type === 'TaskStateEntered' ? { attempts: 1 } : {}),
         ...(redrive ? { redrive } : {}),
       };
@@ -72,12 +77,15 @@ export function stepsOf(events: readonly HistoryEvent[], executionStatus: string
       step.exitedAt = at(event).toISOString();
       step.durationMs = Date.parse(step.exitedAt) - Date.parse(step.enteredAt);
       step.status = step.error ? 'caught' : 'succeeded';
-    } else if (type === 'TaskScheduled') {
+    } else if (type === 'TaskScheduled' || type === 'StateRetried') {
+      // AWS schedules the task again after a failure; locally a StateRetried event says so
       const task = stepOf(event);
-      if (task && task.error !== undefined) task.attempts = (task.attempts ?? 1) + 1;
-    } else if (type === 'StateRetried') {
-      const task = stepOf(event);
-      if (task) task.attempts = (task.attempts ?? 1) + 1;
+      if (task && (type === 'StateRetried' || task.error !== undefined)) {
+        task.attempts = (task.attempts ?? 1) + 1;
+        if (task.error !== undefined) task.retriedAfter = task.error;
+        delete task.error;
+        delete task.cause;
+      }
     } else if (type === 'TaskFailed' || type === 'TaskTimedOut' || type === 'LambdaFunctionFailed') {
       const details = event.taskFailedEventDetails ?? event.taskTimedOutEventDetails ?? event.lambdaFunctionFailedEventDetails;
       const task = stepOf(event);

@@ -63,7 +63,8 @@ describe('ops order', () => {
       expect({ name, status: step(name)?.status }).toEqual({ name, status: 'succeeded' });
     }
     expect(step('Record payment')).toMatchObject({ type: 'Task', attempts: 1, durationMs: expect.any(Number), enteredAt: expect.any(String) });
-    expect(step('Fulfil').type).toBe('Parallel');
+    expect(step('Fulfil')).toMatchObject({ type: 'Parallel', depth: 0 });
+    expect(step('Create Printify order')).toMatchObject({ depth: 1 });
   });
 
   it('prints the same as text, and says clearly when there is no such order', async () => {
