@@ -1,4 +1,5 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { workflowName } from '../../scripts/ops/target';
 import { failedInFailState, stepsOf } from '../../scripts/ops/timeline';
 
 /** A history as AWS's GetExecutionHistory returns it (the local service answers the same shape). */
@@ -81,5 +82,14 @@ describe('an execution timeline from AWS history', () => {
       ['succeeded', 1, undefined],
     ]);
     expect(failedInFailState(stepsOf(failedTask.slice(0, 5), 'FAILED'))).toBeUndefined();
+  });
+});
+
+describe('workflow names of the ops target', () => {
+  it('reads them from a local logical id or from a deployed stack output', () => {
+    expect(workflowName('WorkflowsFulfilmentC216901F')).toBe('fulfilment');
+    expect(workflowName('WorkflowsCheckoutExpiredD371ECC5')).toBe('checkoutExpired');
+    expect(workflowName('SubscriptionPaymentStateMachineArn')).toBe('subscriptionPayment');
+    expect(workflowName('DisputeStateMachineArn')).toBe('dispute');
   });
 });
