@@ -40,6 +40,7 @@ const SIZES = args.quick
   ? { levels: [{ concurrency: 1, requests: 40 }, { concurrency: 16, requests: 128 }, { concurrency: 64, requests: 256 }], warmup: 16, isolated: 15, perWorkflow: 5, importRuns: 3 }
   : { levels: [{ concurrency: 1, requests: 120 }, { concurrency: 16, requests: 400 }, { concurrency: 64, requests: 768 }], warmup: 32, isolated: 40, perWorkflow: 15, importRuns: 5 };
 
+let interrupted = false;
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const ms = (from: number) => performance.now() - from;
 
@@ -160,6 +161,24 @@ async function main(): Promise<void> {
   let floorApi: LocalHttpApi | undefined;
   let floorLambda: LocalLambda | undefined;
   const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamodb.url, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS }));
+  let stopping: Promise<void> | undefined;
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      db.destroy();
+      await floorApi?.stop().catch(() => undefined);
+      await floorLambda?.stop().catch(() => undefined);
+      await stack?.stop().catch(() => undefined);
+      await meter?.stop().catch(() => undefined);
+      await dynamodb.stop().catch(() => undefined);
+    })());
+  // Ctrl-C stops everything this run started (DynamoDB Local's JVM leads its own process group)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      interrupted = true;
+      log(`${signal}: stopping`);
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
   try {
     meter = await startDynamoDbMeter(dynamodb.url);
     stack = await startLocalStack({
@@ -227,7 +246,11 @@ async function main(): Promise<void> {
       let loaded = true;
       const floorUnderLoad: number[] = [];
       const probe = (async () => {
-        while (loaded) floorUnderLoad.push((await post(floor, stripeEvent('checkout.session.completed', { id: stripeId('cs_test') }))).ms);
+        while (loaded) {
+          const answer = await post(floor, stripeEvent('checkout.session.completed', { id: stripeId('cs_test') })).catch(() => undefined);
+          if (!answer) break; // interrupted: the floor is gone
+          floorUnderLoad.push(answer.ms);
+        }
       })();
       const realResult = await runLevel(webhook, events, level.concurrency, (index, at) => {
         sentAt[index] = at;
@@ -438,12 +461,7 @@ async function main(): Promise<void> {
     printReport(result, previous);
     console.log(`\nfigures written to ${path.relative(process.cwd(), file)} (and latest.json beside it)`);
   } finally {
-    db.destroy();
-    await floorApi?.stop().catch(() => undefined);
-    await floorLambda?.stop().catch(() => undefined);
-    await stack?.stop().catch(() => undefined);
-    await meter?.stop().catch(() => undefined);
-    await dynamodb.stop().catch(() => undefined);
+    await stopAll();
   }
 }
 
@@ -608,6 +626,7 @@ function printReport(r: BenchResult, previous?: BenchResult): void {
 }
 
 main().catch((error) => {
+  if (interrupted) return; // requests in flight fail while everything stops: not worth a trace
   console.error(error);
   process.exitCode = 1;
 });
