@@ -250,7 +250,7 @@ const SES_ERRORS = {
   internal: { status: 500, type: 'Receiver', code: 'InternalFailure', message: 'The request processing has failed because of an unknown error.' },
 };
 
-export async function startSesFaults(upstream: string): Promise<SesFaults> {
+export async function startSesFaults(upstream: () => string): Promise<SesFaults> {
   let fault: { kind: keyof typeof SES_ERRORS; remaining: number } | undefined;
   let failedCount = 0;
   const proxy = await startInterceptingProxy(upstream, () => {
@@ -284,15 +284,16 @@ export async function startSesFaults(upstream: string): Promise<SesFaults> {
  * service would give) instead of passing it on.
  */
 async function startInterceptingProxy(
-  upstream: string,
+  /** read on every request: the proxy can listen before the service it fronts has a port */
+  upstream: () => string,
   intercept: (req: http.IncomingMessage, body: Buffer) => { status: number; contentType: string; body: string } | undefined,
 ): Promise<{ url: string; stop(): Promise<void> }> {
-  const target = new URL(upstream);
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
+      const target = new URL(upstream());
       const answer = intercept(req, body);
       if (answer) {
         res.writeHead(answer.status, { 'content-type': answer.contentType });
@@ -333,11 +334,14 @@ export interface ReliabilityEnv {
  * every function (e.g. a short Printify timeout for the fault cases).
  */
 export async function startReliabilityEnv(environment: Record<string, string> = {}): Promise<ReliabilityEnv> {
-  const sesPort = await freePort();
-  const printifyPort = await freePort();
-  const ses = await startSesFaults(`http://127.0.0.1:${sesPort}`);
-  const printify = await startFlakyPrintify(`http://127.0.0.1:${printifyPort}`);
+  // the proxies listen first, so that the free ports picked next cannot be theirs
+  let sesPort = 0;
+  let printifyPort = 0;
+  const ses = await startSesFaults(() => `http://127.0.0.1:${sesPort}`);
+  const printify = await startFlakyPrintify(() => `http://127.0.0.1:${printifyPort}`);
   try {
+    sesPort = await freePort();
+    printifyPort = await freePort();
     const pipeline = await LocalPipeline.start({
       sesPort,
       printifyPort,
@@ -372,7 +376,7 @@ export interface FlakyPrintify {
   stop(): Promise<void>;
 }
 
-export async function startFlakyPrintify(upstream: string): Promise<FlakyPrintify> {
+export async function startFlakyPrintify(upstream: () => string): Promise<FlakyPrintify> {
   const seen = new Set<string>();
   let refused = 0;
   let on = false;
