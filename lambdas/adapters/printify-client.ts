@@ -137,7 +137,7 @@ export interface PrintifyClientOptions {
   fetchImpl?: typeof fetch;
 }
 
-export type PrintifyErrorKind = 'http' | 'timeout' | 'network' | 'invalid_response';
+export type PrintifyErrorKind = 'http' | 'timeout' | 'network' | 'invalid_response' | 'lookup_incomplete';
 
 export class PrintifyApiError extends Error {
   override readonly name = 'PrintifyApiError';
@@ -188,6 +188,16 @@ export class PrintifyApiError extends Error {
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Printify serves at most 10 orders per page. */
 const LIST_PAGE_LIMIT = 10;
+/** Printify's clock and ours may differ: look this much further back than our first attempt. */
+const CLOCK_SKEW_MS = 10 * 60_000;
+/** 10,000 orders: a lookup that must go further stops and says so rather than guess. */
+const MAX_LOOKUP_PAGES = 1_000;
+
+/** Printify writes "2019-09-10 13:32:49+00:00"; an unreadable time counts as "now" (keep walking). */
+function parsePrintifyTime(value: string | undefined): number {
+  const time = typeof value === 'string' ? Date.parse(value.replace(' ', 'T')) : Number.NaN;
+  return Number.isNaN(time) ? Number.POSITIVE_INFINITY : time;
+}
 const MAX_TEXT = 2_000;
 
 export function isRetryableStatus(status: number): boolean {
@@ -331,11 +341,21 @@ export class PrintifyClient {
   }
 
   /**
-   * Walks the order list newest first, at most `maxPages` pages, for the order whose external_id
-   * (or metadata.shop_order_id, where Printify also reports it) equals `externalId`.
-   * Undefined when not found within those pages.
+   * Walks the order list newest first for the order whose external_id (or metadata.shop_order_id,
+   * where Printify also reports it) equals `externalId`. Undefined when it is not there.
+   *
+   * With `createdSince` (when we first tried to create it) the walk goes on until it reaches orders
+   * created before then, however many pages a busy shop has filled since: stopping early would let
+   * a retry create a second print order. A walk that cannot get that far within `maxPages` throws
+   * (kind lookup_incomplete) instead of answering "not there". Without `createdSince` it reads at
+   * most `maxPages` (default 5) pages.
    */
-  async findOrderByExternalId(externalId: string, maxPages = 5): Promise<PrintifyOrder | undefined> {
+  async findOrderByExternalId(
+    externalId: string,
+    options: { createdSince?: Date | string; maxPages?: number } = {},
+  ): Promise<PrintifyOrder | undefined> {
+    const since = options.createdSince === undefined ? undefined : new Date(options.createdSince).getTime() - CLOCK_SKEW_MS;
+    const maxPages = options.maxPages ?? (since === undefined ? 5 : MAX_LOOKUP_PAGES);
     for (let page = 1; page <= maxPages; page += 1) {
       const result = await this.listOrders(page);
       const found = result.data.find(
@@ -347,8 +367,17 @@ export class PrintifyClient {
       const lastPage = typeof result.last_page === 'number' ? result.last_page : undefined;
       if (result.data.length === 0 || (lastPage !== undefined && page >= lastPage)) return undefined;
       if (lastPage === undefined && result.data.length < LIST_PAGE_LIMIT) return undefined;
+      if (since !== undefined && result.data.some((order) => parsePrintifyTime(order.created_at) < since)) return undefined;
     }
-    return undefined;
+    if (since === undefined) return undefined;
+    // Not retryable: a later walk would only be further behind. The operator checks Printify.
+    throw new PrintifyApiError({
+      message: `order ${externalId} not found in the ${maxPages} newest pages, which do not reach back to its first attempt; check Printify before retrying`,
+      kind: 'lookup_incomplete',
+      method: 'GET',
+      path: `${this.#shopPath()}/orders.json`,
+      retryable: false,
+    });
   }
 
   /** POST /v1/shops/{shop_id}/orders/{order_id}/send_to_production.json */

@@ -15,6 +15,13 @@ export const keys = {
   email: (orderOrSubject: string, emailId: string) => ({ pk: `ORDER#${orderOrSubject}`, sk: `EMAIL#${emailId}` }),
 } as const;
 
+/**
+ * What Step Functions accepts as an execution name (1-80 characters, none of whitespace,
+ * brackets, wildcards, punctuation that URLs or ARNs use, or control characters). A Stripe event
+ * names its execution, so an event id outside this can never start one.
+ */
+export const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
+
 export const LEDGER_PREFIX = 'LEDGER#';
 export const CART_PREFIX = 'CART#';
 

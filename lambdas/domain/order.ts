@@ -27,6 +27,7 @@ export interface Order {
   paidByEventId?: string;
   paidAt?: string;
   printifyOrderId?: string;
+  /** when the first Printify create was attempted: retries search Printify back to it */
   printifyAttemptedAt?: string;
   missingMappings?: string[];
   failureReason?: string;

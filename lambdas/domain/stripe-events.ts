@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXECUTION_NAME } from './keys';
 import type {
   CheckoutExpiredInput,
   DisputeInput,
@@ -42,7 +43,8 @@ const shippingDetails = z.object({ name: z.string().nullish(), phone: z.string()
 const idOrObject = z.union([z.string(), z.object({ id: z.string() })]).nullish();
 
 const envelope = z.object({
-  id: z.string().min(1),
+  // the id names the event's execution: one Step Functions would refuse can never be processed
+  id: z.string().regex(EXECUTION_NAME, 'not a usable event id (at most 80 characters, no spaces, slashes or punctuation)'),
   type: z.string().min(1),
   created: z.number().int(),
   livemode: z.boolean(),

@@ -80,11 +80,15 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
   }
 
   if (order.printifyAttemptedAt) {
-    // A previous attempt may have reached Printify even though we never saw its answer.
-    const existing = await callPrintify(() => deps.printify.findOrderByExternalId(orderId));
+    // A previous attempt may have reached Printify even though we never saw its answer: search
+    // back to the first attempt, however many orders the shop has taken since.
+    const since = order.printifyAttemptedAt;
+    const existing = await callPrintify(() => deps.printify.findOrderByExternalId(orderId, { createdSince: since }));
     if (existing) return recordPrintifyOrder(deps, orderId, existing.id, 'already-created');
+  } else {
+    // Recorded once, before the first call: later attempts search back to this moment.
+    await deps.orders.update(orderId, { printifyAttemptedAt: nowIso(deps) });
   }
-  await deps.orders.update(orderId, { printifyAttemptedAt: nowIso(deps) });
 
   const request: CreatePrintifyOrderRequest = {
     external_id: orderId,

@@ -4,6 +4,7 @@ import './polyfills';
 import { StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { LocalLambda } from './local-lambda';
 import type { LocalStateMachine } from './stack-template';
+import { EXECUTION_NAME } from '../../lambdas/domain/keys';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 
@@ -57,7 +58,6 @@ export class AwsApiError extends Error {
 
 // Step Functions execution names: 1-80 characters, none of whitespace, brackets, wildcards,
 // special characters "#%\^|~`$&,;:/ or control characters.
-const VALID_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
 interface Machine {
   config: LocalStateMachine;
@@ -118,7 +118,7 @@ export class LocalStepFunctions {
   startExecution(stateMachineArn: string, name: string, input = '{}'): { executionArn: string; startDate: Date } {
     const machine = this.machines.get(stateMachineArn);
     if (!machine) throw new AwsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
-    if (!VALID_NAME.test(name)) throw new AwsApiError('InvalidName', `Invalid Name: '${name}'`);
+    if (!EXECUTION_NAME.test(name)) throw new AwsApiError('InvalidName', `Invalid Name: '${name}'`);
     let parsedInput: unknown;
     try {
       parsedInput = JSON.parse(input);

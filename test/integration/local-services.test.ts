@@ -336,7 +336,16 @@ describe('Printify stand-in', () => {
     expect((await printify.findOrderByExternalId('bulk-0'))?.id).toBe(ids[0]);
     expect((await printify.findOrderByExternalId('bulk-11'))?.id).toBe(ids[11]);
     expect(await printify.findOrderByExternalId('nope')).toBeUndefined();
-    expect(await printify.findOrderByExternalId('bulk-0', 1)).toBeUndefined();
+    expect(await printify.findOrderByExternalId('bulk-0', { maxPages: 1 })).toBeUndefined();
+  });
+
+  it('finds an order whose answer was lost under 50 newer ones, searching back to its first attempt', async () => {
+    const firstAttempt = new Date(Date.now() - 1000);
+    const lost = await printify.createOrder(orderRequest('ord-answer-lost'));
+    for (let i = 0; i < 50; i += 1) await printify.createOrder(orderRequest(`flash-${i}`));
+
+    expect(await printify.findOrderByExternalId('ord-answer-lost')).toBeUndefined(); // five pages are not enough
+    expect((await printify.findOrderByExternalId('ord-answer-lost', { createdSince: firstAttempt }))?.id).toBe(lost.id);
   });
 
   it('rejects bad tokens, missing User-Agent, unknown shops and unknown orders', async () => {

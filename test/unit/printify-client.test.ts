@@ -313,8 +313,36 @@ describe('PrintifyClient', () => {
     it('reads at most maxPages pages', async () => {
       const full = (p: number) => () => json(200, page(p, 100, Array.from({ length: 10 }, (_, i) => recordedOrder(`${p}-${i}`, `x${p}-${i}`))));
       const { fetchImpl, calls } = fakeFetch(full(1), full(2), full(3));
-      expect(await client(fetchImpl).findOrderByExternalId('missing', 3)).toBeUndefined();
+      expect(await client(fetchImpl).findOrderByExternalId('missing', { maxPages: 3 })).toBeUndefined();
       expect(calls).toHaveLength(3);
+    });
+
+    describe('back to the first attempt (createdSince)', () => {
+      const at = (p: number, i: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, 0) - (p * 10 + i) * 60_000);
+      const printifyTime = (d: Date) => `${d.toISOString().slice(0, 19).replace('T', ' ')}+00:00`;
+      const fullPage = (p: number, last = 1000) => () =>
+        json(200, page(p, last, Array.from({ length: 10 }, (_, i) => ({ ...recordedOrder(`${p}-${i}`, `x${p}-${i}`), created_at: printifyTime(at(p, i)) }))));
+
+      it('reads past five pages when a busy shop filled them since the attempt', async () => {
+        const responders = Array.from({ length: 8 }, (_, p) => fullPage(p + 1));
+        const { fetchImpl, calls } = fakeFetch(...responders);
+        const wanted = await client(fetchImpl).findOrderByExternalId('x8-3', { createdSince: at(8, 3) });
+        expect(wanted?.id).toBe('8-3');
+        expect(calls).toHaveLength(8);
+      });
+
+      it('stops at the first page that reaches back before the attempt (with ten minutes for clock skew)', async () => {
+        const { fetchImpl, calls } = fakeFetch(...Array.from({ length: 10 }, (_, p) => fullPage(p + 1)));
+        // the attempt was at page 3's first order; ten minutes earlier is page 4's first order
+        expect(await client(fetchImpl).findOrderByExternalId('missing', { createdSince: at(3, 0) })).toBeUndefined();
+        expect(calls).toHaveLength(4);
+      });
+
+      it('says it could not look far enough instead of answering "not there"', async () => {
+        const { fetchImpl } = fakeFetch(fullPage(1), fullPage(2));
+        const err = await caught(client(fetchImpl).findOrderByExternalId('missing', { createdSince: at(50, 0), maxPages: 2 }));
+        expect(err).toMatchObject({ kind: 'lookup_incomplete', retryable: false });
+      });
     });
 
     it('propagates a retryable error from a page', async () => {

@@ -112,6 +112,31 @@ describe('createPrintifyOrder', () => {
     expect(failing.calls).toEqual(['create', 'send', 'send again']);
   });
 
+  it('after an attempt whose answer was lost, searches Printify back to the first attempt before creating again', async () => {
+    const { deps, orders, calls } = setup();
+    const searches: unknown[] = [];
+    deps.printify.createOrder = async () => {
+      calls.push('create');
+      throw new PrintifyApiError({ message: 'timed out', kind: 'timeout', method: 'POST', path: '/x', retryable: true });
+    };
+    deps.printify.findOrderByExternalId = async (externalId, options) => {
+      searches.push([externalId, options]);
+      return undefined;
+    };
+    await expect(createPrintifyOrder(deps, 'ord_1')).rejects.toBeInstanceOf(PrintifyUnavailableError);
+    deps.now = () => new Date('2026-11-26T12:05:00Z'); // the retry, after backoff
+    await expect(createPrintifyOrder(deps, 'ord_1')).rejects.toBeInstanceOf(PrintifyUnavailableError);
+    deps.now = () => new Date('2026-11-26T12:30:00Z');
+    await expect(createPrintifyOrder(deps, 'ord_1')).rejects.toBeInstanceOf(PrintifyUnavailableError);
+    // every search reaches back to the first attempt, not to the one just before
+    expect(searches).toEqual([
+      ['ord_1', { createdSince: '2026-11-26T12:00:00.000Z' }],
+      ['ord_1', { createdSince: '2026-11-26T12:00:00.000Z' }],
+    ]);
+    expect((await orders.require('ord_1')).printifyAttemptedAt).toBe('2026-11-26T12:00:00.000Z');
+    expect(calls).toEqual(['create', 'create', 'create']);
+  });
+
   it('keeps Printify\'s field messages on the order when it refuses the order', async () => {
     const { deps, orders } = setup();
     deps.printify.createOrder = async () => {

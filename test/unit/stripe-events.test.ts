@@ -554,12 +554,18 @@ describe('events of other types', () => {
 });
 
 describe('something that is not a Stripe event', () => {
+  it('accepts an id of exactly 80 characters, the longest execution name', () => {
+    expect(() => routeStripeEvent(stripeEvent('charge.refunded', charge(), { id: `evt_${'x'.repeat(76)}` }))).not.toThrow();
+  });
+
   it.each([
     ['null', null],
     ['a string', 'evt_123'],
     ['an array', [stripeEvent('charge.refunded', charge())]],
     ['an empty object', {}],
     ['an event without id', { ...stripeEvent('charge.refunded', charge()), id: undefined }],
+    ['an event id with spaces, a slash and #, which cannot name an execution', stripeEvent('charge.refunded', charge(), { id: 'evt bad/id#1' })],
+    ['an event id longer than an execution name (80)', stripeEvent('charge.refunded', charge(), { id: `evt_${'x'.repeat(77)}` })],
     ['an event with an empty type', stripeEvent('', charge())],
     ['an event with a string created', stripeEvent('charge.refunded', charge(), { created: '1793000000' })],
     ['an event without livemode', stripeEvent('charge.refunded', charge(), { livemode: undefined })],
