@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { classifyError, InvalidInputError } from '../domain/errors';
+import { classifyError, InvalidInputError, TransientError } from '../domain/errors';
 import { logger } from './logger';
 import { emit } from './metrics';
 import { metricsOfFailure, metricsOfResult, type TaskFacts } from './task-metrics';
@@ -50,7 +50,12 @@ export function taskHandler<S extends z.ZodType, R>(schema: S, run: (payload: z.
       throw typed;
     }
   };
-  return middy(handler)
+  // middy answers just before the Lambda's deadline; by default with an error named TimeoutError,
+  // which no Retry matches, so one slow call under load would fail the whole execution.
+  const timeoutEarlyResponse = () => {
+    throw new TransientError('the task ran out of time before its work was done');
+  };
+  return middy(handler, { timeoutEarlyResponse })
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }));
 }
