@@ -100,13 +100,18 @@ export class Workflows extends Construct {
     });
   }
 
-  /** A Lambda task that passes the execution's facts plus `payload`, with the standard retries. */
-  private task(id: string, fn: IFunction, payload: Record<string, unknown>, resultPath: string, retries: RetryProps[] = []) {
+  /**
+   * A Lambda task that passes the execution's facts plus `payload`, with the standard retries.
+   * `branchStep` (with resultPath '$') makes it the end of a Parallel branch: its output is only
+   * `{ step, result }`, shaped by the task itself (a Pass state would cost a transition per branch).
+   */
+  private task(id: string, fn: IFunction, payload: Record<string, unknown>, resultPath: string, retries: RetryProps[] = [], branchStep?: string) {
     const task = new LambdaInvoke(this, id, {
       lambdaFunction: fn,
       payload: TaskInput.fromObject({ ...executionFacts, ...payload }),
       payloadResponseOnly: true,
       resultPath,
+      ...(branchStep === undefined ? {} : { resultSelector: { step: branchStep, 'result.$': '$' } }),
     });
     for (const retry of [TRANSIENT_RETRY, ...retries]) task.addRetry(retry);
     return task;
@@ -114,12 +119,12 @@ export class Workflows extends Construct {
 
   /** A side step whose failure is recorded in the branch output instead of failing its siblings. */
   private sideStep(id: string, fn: IFunction, payload: Record<string, unknown>, step: string): IChainable {
-    const task = this.task(id, fn, payload, '$.result');
+    const task = this.task(id, fn, payload, '$', [], step);
     const failed = new Pass(this, `${id} failed`, {
       parameters: { failedStep: step, 'error.$': '$.error' },
     });
     task.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
-    return task.next(new Pass(this, `${id} done`, { parameters: { step, 'result.$': '$.result' } }));
+    return task;
   }
 
   /** After a Parallel of side steps: fail the execution if any branch recorded a failure. */
@@ -153,20 +158,18 @@ export class Workflows extends Construct {
       maxDelay: Duration.minutes(5),
       jitterStrategy: JitterType.FULL,
     };
-    const printify = this.task('Create Printify order', fulfilment, { action: 'createPrintifyOrder' }, '$.result', [
+    const printify = this.task('Create Printify order', fulfilment, { action: 'createPrintifyOrder' }, '$', [
       printifyRetry,
       ORDER_NOT_READY_RETRY,
-    ]);
+    ], 'printify');
     const markFailed = this.task('Mark fulfillment failed', fulfilment, { action: 'markFulfillmentFailed', error: JsonPath.objectAt('$.error') }, '$.marked');
     printify.addCatch(markFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     const printifyFailed = new Pass(this, 'Printify failed', { parameters: { failedStep: 'printify', 'error.$': '$.error' } });
     // Even recording the failure may fail; that must not cancel the sibling branches either.
     markFailed.addCatch(printifyFailed, { errors: ['States.ALL'], resultPath: '$.markError' });
     markFailed.next(printifyFailed);
-    const printifyBranch = printify.next(new Pass(this, 'Printify done', { parameters: { step: 'printify', 'result.$': '$.result' } }));
-
     const fulfil = new Parallel(this, 'Fulfil', { resultPath: '$.steps' })
-      .branch(printifyBranch)
+      .branch(printify)
       .branch(this.sideStep('Send confirmation email', email, { template: 'order-confirmation', orderId }, 'email'))
       .branch(this.sideStep('Award petals', petals, { action: 'settleOrder', orderId }, 'petals'))
       .branch(this.sideStep('Clear cart', cart, { action: 'clearPurchased', orderId }, 'cart'));
