@@ -21,6 +21,10 @@ export interface OrderPetals {
   deducted: number;
   /** entries written by this call */
   written: string[];
+  /** petals this call took back (refunds, dispute holds); the PetalsDeducted metric */
+  petalsDeducted: number;
+  /** the user's balance after a deduction by this call; below zero raises NegativePetalBalance */
+  balance?: number;
 }
 
 const MAX_ROUNDS = 5;
@@ -35,10 +39,20 @@ const MAX_ROUNDS = 5;
 export async function settleOrderPetals(deps: PetalsDeps, orderId: string): Promise<OrderPetals> {
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const written: string[] = [];
+  let petalsDeducted = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const order = await deps.orders.require(orderId);
-    const result = { orderId, userId: order.userId, awarded: order.petalsAwarded ?? 0, deducted: order.petalsDeducted ?? 0, written };
-    if (!hasBeenPaid(order.status)) return result;
+    const settled = async (): Promise<OrderPetals> => ({
+      orderId,
+      userId: order.userId,
+      awarded: order.petalsAwarded ?? 0,
+      deducted: order.petalsDeducted ?? 0,
+      written,
+      petalsDeducted,
+      // a customer may have spent petals a refund now takes back: the operator wants to know
+      ...(petalsDeducted > 0 ? { balance: await deps.ledger.balance(order.userId) } : {}),
+    });
+    if (!hasBeenPaid(order.status)) return settled();
     try {
       if (order.petalsAwarded === undefined) {
         const petals = petalsForAmount(order.amountTotal, order.currency, deps.rates);
@@ -69,7 +83,7 @@ export async function settleOrderPetals(deps: PetalsDeps, orderId: string): Prom
       const held = order.disputeStatus === 'open' || order.disputeStatus === 'lost';
       const target = held ? order.petalsAwarded : refundShare;
       const already = order.petalsDeducted ?? 0;
-      if (target === already) return result;
+      if (target === already) return settled();
       const metadata = { orderId, amountRefunded, amountCents: order.amountTotal, currency: order.currency };
       const entry: LedgerEntry =
         target < already
@@ -114,6 +128,7 @@ export async function settleOrderPetals(deps: PetalsDeps, orderId: string): Prom
         values: { ':already': already },
       });
       written.push(entry.entryId);
+      if (entry.amount < 0) petalsDeducted -= entry.amount;
     } catch (error) {
       if (!isTransactionConditionFailure(error)) throw error;
       // another execution settled first: read again and see what is left to do

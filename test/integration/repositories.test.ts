@@ -88,10 +88,14 @@ describe('petals', () => {
   test('partial refunds deduct their share; settled concurrently and repeatedly, the sum is exact', async () => {
     const order = await paidOrder();
     await settleOrderPetals(deps(), order.orderId);
+    const reported: number[] = [];
     for (const refunded of [1000, 2500, 4999]) {
       await orders.update(order.orderId, { amountRefunded: refunded });
-      await Promise.all(Array.from({ length: 5 }, () => settleOrderPetals(deps(), order.orderId)));
+      const results = await Promise.all(Array.from({ length: 5 }, () => settleOrderPetals(deps(), order.orderId)));
+      reported.push(...results.map((r) => r.petalsDeducted));
     }
+    // each deduction is reported (the PetalsDeducted metric) by exactly the call that wrote it
+    expect(reported.reduce((sum, n) => sum + n, 0)).toBe(49);
     const entries = await deps().ledger.entries(order.userId);
     expect(entries.map((e) => e.amount).sort((a, b) => a - b)).toEqual([-25, -15, -9, 49]);
     expect(entries.reduce((sum, e) => sum + e.amount, 0)).toBe(0);
@@ -105,6 +109,19 @@ describe('petals', () => {
     await settleOrderPetals(deps(), order.orderId);
     expect(await deps().ledger.balance(order.userId)).toBe(0);
     expect((await deps().ledger.entries(order.userId)).map((e) => e.amount).sort()).toEqual([-49, 49]);
+  });
+
+  test('a refund of petals already spent reports the negative balance it leaves', async () => {
+    const order = await paidOrder();
+    expect(await settleOrderPetals(deps(), order.orderId)).toMatchObject({ petalsDeducted: 0, written: [`purchase#${order.orderId}`] });
+    // the customer spent 40 of the 49 petals (the storefront writes such entries)
+    await deps().ledger.append({
+      userId: order.userId, entryId: `spend#${order.orderId}`, type: 'adjust', amount: -40, reason: 'Redeemed',
+      source: 'purchase', description: 'Redeemed at checkout', metadata: {}, createdAt: new Date().toISOString(),
+    });
+    await orders.update(order.orderId, { amountRefunded: 4999 });
+    expect(await settleOrderPetals(deps(), order.orderId)).toMatchObject({ petalsDeducted: 49, balance: -40 });
+    expect(await settleOrderPetals(deps(), order.orderId)).toMatchObject({ petalsDeducted: 0, written: [] });
   });
 
   test('an unpaid order earns nothing', async () => {
