@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb';
@@ -13,6 +14,9 @@ import { loadConfig, tableName } from '../shared/config';
 import { logger } from '../shared/logger';
 import { countMetric } from '../shared/metrics';
 import { resolveSecret } from '../shared/secrets';
+import { tracer } from '../shared/tracer';
+import { cachedUntilFailure, header, jsonResponse, rawBody } from '../shared/webhook-http';
+import { oversizedBody } from '../shared/webhook-limits';
 import { PRINTIFY_SIGNATURE_HEADER } from './signature';
 import { receivePrintifyWebhook, type PrintifyWebhookDeps } from './use-case';
 
@@ -33,52 +37,43 @@ const emailDeps = {
   rates: parsePetalRates(undefined),
 };
 
-let deps: Promise<PrintifyWebhookDeps> | undefined;
-function dependencies(): Promise<PrintifyWebhookDeps> {
-  deps ??= resolveSecret('PRINTIFY_WEBHOOK_SECRET', config.PRINTIFY_WEBHOOK_SECRET, config.PRINTIFY_WEBHOOK_SECRET_ARN)
-    .then(
-      (secret): PrintifyWebhookDeps => ({
-        secret,
-        index: new PrintifyOrderIndex(db, config.TABLE_NAME),
-        orders,
-        sendEmail: (request) => sendOrderEmail(emailDeps, request),
-        metric: (name) => countMetric(name),
-      }),
-    )
-    .catch((error) => {
-      deps = undefined;
-      throw error;
-    });
-  return deps;
-}
-
-const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
-  statusCode,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
+const dependencies = cachedUntilFailure(async (): Promise<PrintifyWebhookDeps> => ({
+  secret: await resolveSecret('PRINTIFY_WEBHOOK_SECRET', config.PRINTIFY_WEBHOOK_SECRET, config.PRINTIFY_WEBHOOK_SECRET_ARN),
+  index: new PrintifyOrderIndex(db, config.TABLE_NAME),
+  orders,
+  sendEmail: (request) => sendOrderEmail(emailDeps, request),
+  metric: (name) => countMetric(name),
+}));
 
 /** POST /webhooks/printify: Printify's order events move the order along and tell the customer. */
 export async function receive(event: APIGatewayProxyEventV2, _context?: Context): Promise<APIGatewayProxyStructuredResultV2> {
-  const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-  const signature = event.headers?.[PRINTIFY_SIGNATURE_HEADER] ?? event.headers?.['X-Pfy-Signature'];
+  const body = rawBody(event);
+  const signature = header(event, PRINTIFY_SIGNATURE_HEADER, 'X-Pfy-Signature');
+  const size = oversizedBody(body);
+  if (size !== undefined) {
+    logger.warn('Printify webhook rejected', { reason: `body of ${size} bytes is over the limit` });
+    countMetric('PrintifyWebhookRejected');
+    return jsonResponse(413, { error: 'request body too large' });
+  }
   try {
-    const outcome = await receivePrintifyWebhook(await dependencies(), rawBody, signature);
+    const outcome = await receivePrintifyWebhook(await dependencies(), body, signature);
     if (outcome.status !== 200) {
       logger.warn('Printify webhook rejected', { reason: outcome.reason });
       countMetric('PrintifyWebhookRejected');
-      return json(outcome.status, { error: outcome.reason });
+      return jsonResponse(outcome.status, { error: outcome.reason });
     }
     const { status: _status, ...answer } = outcome;
     if (answer.outcome === 'applied') logger.appendKeys({ orderId: answer.orderId });
     logger.info(`Printify webhook ${answer.outcome}`, answer);
-    return json(200, { received: true, ...answer });
+    return jsonResponse(200, { received: true, ...answer });
   } catch (error) {
     // DynamoDB, SES or Secrets Manager failed: 5xx makes Printify deliver the event again.
     logger.error('Printify webhook failed; Printify will retry', { error: error as Error });
     countMetric('PrintifyWebhookFailed');
-    return json(500, { error: 'temporarily unable to process the event; retry' });
+    return jsonResponse(500, { error: 'temporarily unable to process the event; retry' });
   }
 }
 
-export const handler = middy(receive).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = middy(receive)
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(injectLambdaContext(logger, { resetKeys: true }));

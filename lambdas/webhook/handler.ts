@@ -14,6 +14,7 @@ import { METRIC } from '../shared/metric-names';
 import { countMetric, countMetricBy } from '../shared/metrics';
 import { resolveSecret } from '../shared/secrets';
 import { annotate, tracer } from '../shared/tracer';
+import { cachedUntilFailure, header, jsonResponse, rawBody } from '../shared/webhook-http';
 import { oversizedBody } from '../shared/webhook-limits';
 import { STATE_MACHINE_ARN_ENV } from '../shared/workflows';
 import { receiveStripeWebhook, type WebhookDeps } from './use-case';
@@ -35,27 +36,15 @@ const db = createDocumentClient();
 const inbox = new StripeEventInbox(db, config.TABLE_NAME);
 const starter = new StepFunctionsStarter();
 
-let deps: Promise<WebhookDeps> | undefined;
-function dependencies(): Promise<WebhookDeps> {
-  deps ??= resolveSecret('STRIPE_WEBHOOK_SECRET', config.STRIPE_WEBHOOK_SECRET, config.STRIPE_WEBHOOK_SECRET_ARN)
-    .then((secret) => ({
-      verifier: new StripeSignatureVerifier(secret, config.STRIPE_SIGNATURE_TOLERANCE_SECONDS),
-      inbox,
-      starter,
-      stateMachineArns,
-      ...(config.STRIPE_LIVEMODE ? { livemode: config.STRIPE_LIVEMODE === 'true' } : {}),
-    }))
-    .catch((error) => {
-      deps = undefined;
-      throw error;
-    });
-  return deps;
-}
-
-const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
-  statusCode,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
+const dependencies = cachedUntilFailure(async (): Promise<WebhookDeps> => {
+  const secret = await resolveSecret('STRIPE_WEBHOOK_SECRET', config.STRIPE_WEBHOOK_SECRET, config.STRIPE_WEBHOOK_SECRET_ARN);
+  return {
+    verifier: new StripeSignatureVerifier(secret, config.STRIPE_SIGNATURE_TOLERANCE_SECONDS),
+    inbox,
+    starter,
+    stateMachineArns,
+    ...(config.STRIPE_LIVEMODE ? { livemode: config.STRIPE_LIVEMODE === 'true' } : {}),
+  };
 });
 
 /** A rejection's reason, in a few words fit for a metric dimension. */
@@ -73,25 +62,25 @@ function rejected(reason: string, kind: string): void {
 }
 
 export async function receive(event: APIGatewayProxyEventV2, _context?: Context): Promise<APIGatewayProxyStructuredResultV2> {
-  const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-  const signature = event.headers?.['stripe-signature'] ?? event.headers?.['Stripe-Signature'];
-  const size = oversizedBody(rawBody);
+  const body = rawBody(event);
+  const signature = header(event, 'stripe-signature', 'Stripe-Signature');
+  const size = oversizedBody(body);
   if (size !== undefined) {
     rejected(`body of ${size} bytes is over the limit`, 'size');
-    return json(413, { error: 'request body too large' });
+    return jsonResponse(413, { error: 'request body too large' });
   }
   try {
-    const outcome = await receiveStripeWebhook(await dependencies(), rawBody, signature);
+    const outcome = await receiveStripeWebhook(await dependencies(), body, signature);
     if (outcome.status === 400) {
       rejected(outcome.reason, rejectionKind(outcome.reason));
-      return json(400, { error: outcome.reason });
+      return jsonResponse(400, { error: outcome.reason });
     }
     const { status: _status, ...answer } = outcome;
     // The execution is named after the event id; the order id when the outcome names one.
     const keys = {
       eventId: outcome.eventId,
       executionName: outcome.outcome === 'ignored' ? undefined : outcome.eventId,
-      orderId: (outcome as { orderId?: string }).orderId,
+      orderId: outcome.outcome === 'ignored' ? undefined : outcome.orderId,
     };
     logger.appendKeys(keys);
     annotate(keys);
@@ -99,12 +88,12 @@ export async function receive(event: APIGatewayProxyEventV2, _context?: Context)
       outcome.outcome === 'started' ? METRIC.webhookAccepted : outcome.outcome === 'duplicate' ? METRIC.webhookDuplicate : METRIC.webhookIgnored,
     );
     logger.info(`webhook ${outcome.outcome}`, answer);
-    return json(200, { received: true, ...answer });
+    return jsonResponse(200, { received: true, ...answer });
   } catch (error) {
     // DynamoDB, Step Functions or Secrets Manager failed: 5xx makes Stripe deliver the event again.
     countMetric(METRIC.webhookFailed);
     logger.error('webhook failed; Stripe will retry', { error: error as Error });
-    return json(500, { error: 'temporarily unable to record the event; retry' });
+    return jsonResponse(500, { error: 'temporarily unable to record the event; retry' });
   }
 }
 

@@ -13,7 +13,16 @@ export interface WebhookDeps {
 }
 
 export type WebhookOutcome =
-  | { status: 200; outcome: 'started' | 'duplicate'; eventId: string; eventType: string; workflow: WorkflowName; executionArn?: string }
+  | {
+      status: 200;
+      outcome: 'started' | 'duplicate';
+      eventId: string;
+      eventType: string;
+      workflow: WorkflowName;
+      /** when the event names its order (not a subscription invoice, nor a refund found later by its charge) */
+      orderId?: string;
+      executionArn?: string;
+    }
   | { status: 200; outcome: 'ignored'; eventId: string; eventType: string; reason: string }
   | { status: 400; outcome: 'rejected'; reason: string };
 
@@ -49,15 +58,9 @@ export async function receiveStripeWebhook(
     return { status: 200, outcome: 'ignored', eventId: event.id, eventType: event.type, reason: decision.reason };
   }
   const { workflow, input } = decision;
-  const state = await deps.inbox.record({
-    eventId: event.id,
-    type: event.type,
-    livemode: event.livemode,
-    workflow,
-    ...('orderId' in input && input.orderId ? { orderId: input.orderId } : {}),
-    input,
-  });
-  if (state === 'started') return { status: 200, outcome: 'duplicate', eventId: event.id, eventType: event.type, workflow };
+  const order = 'orderId' in input && input.orderId ? { orderId: input.orderId } : {};
+  const state = await deps.inbox.record({ eventId: event.id, type: event.type, livemode: event.livemode, workflow, ...order, input });
+  if (state === 'started') return { status: 200, outcome: 'duplicate', eventId: event.id, eventType: event.type, workflow, ...order };
   let executionArn: string;
   try {
     executionArn = await deps.starter.start(deps.stateMachineArns[workflow], event.id, input);
@@ -73,6 +76,7 @@ export async function receiveStripeWebhook(
     eventId: event.id,
     eventType: event.type,
     workflow,
+    ...order,
     executionArn,
   };
 }

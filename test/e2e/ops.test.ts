@@ -201,6 +201,17 @@ describe('webhook limits', () => {
     expect(response).toEqual({ status: 413, body: { error: 'request body too large' } });
     expect((await pipeline.allItems()).length).toBe(itemsBefore);
   });
+
+  it('refuses the same of a Printify webhook', async () => {
+    const itemsBefore = (await pipeline.allItems()).length;
+    const response = await fetch(pipeline.stack.urls.printifyWebhook, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-pfy-signature': 'sha256=00' },
+      body: JSON.stringify({ id: 'e', type: 'order:updated', padding: 'x'.repeat(300 * 1024) }),
+    });
+    expect({ status: response.status, body: await response.json() }).toEqual({ status: 413, body: { error: 'request body too large' } });
+    expect((await pipeline.allItems()).length).toBe(itemsBefore);
+  });
 });
 
 describe('ops command line', () => {

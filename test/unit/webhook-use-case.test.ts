@@ -133,6 +133,7 @@ describe('receiveStripeWebhook: a valid event', () => {
       eventId: 'evt_session_1',
       eventType: 'checkout.session.completed',
       workflow: 'fulfilment',
+      orderId: 'ord_123',
       executionArn,
     });
     const expectedInput = {
@@ -219,6 +220,7 @@ describe('receiveStripeWebhook: redelivery', () => {
       eventId: 'evt_session_1',
       eventType: 'checkout.session.completed',
       workflow: 'fulfilment',
+      orderId: 'ord_123',
     });
     expect(starter.starts).toHaveLength(1);
     expect(inbox.calls).toEqual(['record evt_session_1', 'markStarted evt_session_1', 'record evt_session_1']);
