@@ -131,6 +131,7 @@ export class OtakumoriStack extends Stack {
       fulfilment,
       petals,
       email,
+      printifyWebhook: printifyWebhook.fn,
       functions: this.node.findAll().filter((c): c is PipelineFunction => c instanceof PipelineFunction),
       stateMachines: workflows.stateMachines,
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),

@@ -11,6 +11,7 @@ import {
   paymentInputSchema,
   refundInputSchema,
 } from '../domain/workflow-input';
+import { METRIC } from '../shared/metric-names';
 import { countMetric } from '../shared/metrics';
 import { loadConfig, tableName } from '../shared/config';
 import { resolveSecret } from '../shared/secrets';
@@ -107,7 +108,7 @@ export const handler = taskHandler(payload, async (task) => {
       return cancelExpiredCheckout(deps(), task.input);
     case 'recordDispute': {
       const recorded = await recordDispute(deps(), task.input);
-      if (recorded.opened) countMetric('DisputeOpened');
+      if (recorded.opened) countMetric(METRIC.disputeOpened);
       return recorded;
     }
   }

@@ -12,6 +12,7 @@ import { parsePetalRates } from '../domain/petals';
 import { sendOrderEmail } from '../email/use-cases';
 import { loadConfig, tableName } from '../shared/config';
 import { logger } from '../shared/logger';
+import { METRIC } from '../shared/metric-names';
 import { countMetric } from '../shared/metrics';
 import { resolveSecret } from '../shared/secrets';
 import { tracer } from '../shared/tracer';
@@ -52,14 +53,14 @@ export async function receive(event: APIGatewayProxyEventV2, _context?: Context)
   const size = oversizedBody(body);
   if (size !== undefined) {
     logger.warn('Printify webhook rejected', { reason: `body of ${size} bytes is over the limit` });
-    countMetric('PrintifyWebhookRejected');
+    countMetric(METRIC.printifyWebhookRejected);
     return jsonResponse(413, { error: 'request body too large' });
   }
   try {
     const outcome = await receivePrintifyWebhook(await dependencies(), body, signature);
     if (outcome.status !== 200) {
       logger.warn('Printify webhook rejected', { reason: outcome.reason });
-      countMetric('PrintifyWebhookRejected');
+      countMetric(METRIC.printifyWebhookRejected);
       return jsonResponse(outcome.status, { error: outcome.reason });
     }
     const { status: _status, ...answer } = outcome;
@@ -69,7 +70,7 @@ export async function receive(event: APIGatewayProxyEventV2, _context?: Context)
   } catch (error) {
     // DynamoDB, SES or Secrets Manager failed: 5xx makes Printify deliver the event again.
     logger.error('Printify webhook failed; Printify will retry', { error: error as Error });
-    countMetric('PrintifyWebhookFailed');
+    countMetric(METRIC.printifyWebhookFailed);
     return jsonResponse(500, { error: 'temporarily unable to process the event; retry' });
   }
 }

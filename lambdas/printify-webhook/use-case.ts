@@ -5,13 +5,14 @@ import type { EmailOutcome, EmailRequest } from '../email/use-cases';
 import { markFulfillmentFailed } from '../fulfilment/printify-order';
 import { decidePrintifyEvent, MalformedPrintifyEventError, type PrintifyEventDecision, type Shipment } from './events';
 import { isValidPrintifySignature } from './signature';
+import { METRIC, type MetricName } from '../shared/metric-names';
 
 export interface PrintifyWebhookDeps {
   secret: string;
   index: Pick<PrintifyOrderIndex, 'orderIdOf'>;
   orders: Pick<OrderRepository, 'require' | 'transition' | 'update' | 'fillMissing'>;
   sendEmail: (request: EmailRequest) => Promise<EmailOutcome>;
-  metric: (name: string) => void;
+  metric: (name: MetricName) => void;
 }
 
 /** What Printify's webhooks add to the order item. */
@@ -61,7 +62,7 @@ export async function receivePrintifyWebhook(
   if (!orderId) {
     // Not an order of this pipeline (created by hand in Printify, or by another integration).
     // Acknowledged: Printify blocks a webhook that keeps failing.
-    deps.metric('PrintifyWebhookUnknownOrder');
+    deps.metric(METRIC.printifyWebhookUnknownOrder);
     return { status: 200, outcome: 'ignored', reason: `no order for Printify order ${decision.printifyOrderId}` };
   }
   const applied = await apply(deps, orderId, decision);
@@ -93,7 +94,7 @@ async function apply(
       // when it comes, sends the email).
       const order = decision.shipment ? await ship(deps, orderId, decision.shipment) : await deps.orders.require(orderId);
       await deps.orders.fillMissing(orderId, { deliveredAt: decision.deliveredAt });
-      deps.metric('PrintifyOrderDelivered');
+      deps.metric(METRIC.printifyOrderDelivered);
       return { orderStatus: order.status };
     }
     case 'failed': {
@@ -101,8 +102,8 @@ async function apply(
       const { status, transitioned } = await markFulfillmentFailed(deps, orderId, decision.reason);
       if (transitioned) {
         // The same alarm as a Printify order that could not be created, and which case it was.
-        deps.metric('PrintifyOrderFailed');
-        deps.metric(/^cancel/.test(decision.printifyStatus) ? 'PrintifyOrderCanceled' : 'PrintifyOrderHasIssues');
+        deps.metric(METRIC.printifyOrderFailed);
+        deps.metric(/^cancel/.test(decision.printifyStatus) ? METRIC.printifyOrderCanceled : METRIC.printifyOrderHasIssues);
       }
       return { orderStatus: status };
     }
@@ -135,7 +136,7 @@ async function ship(deps: PrintifyWebhookDeps, orderId: string, shipment: Shipme
   const result = await deps.orders.transition(orderId, 'shipped', fields);
   order = result.order as Order & ShipmentFields;
   if (result.transitioned) {
-    deps.metric('PrintifyOrderShipped');
+    deps.metric(METRIC.printifyOrderShipped);
     return order;
   }
   if (shipment.trackingNumber && order.trackingNumber !== shipment.trackingNumber) {

@@ -24,10 +24,25 @@ export const METRIC = {
   printifyOrderFailed: 'PrintifyOrderFailed',
   /** a product has no Printify mapping: the order waits in pending_mapping */
   printifyMappingMissing: 'PrintifyMappingMissing',
+  /** Printify webhook: Printify shipped a parcel of the order */
+  printifyOrderShipped: 'PrintifyOrderShipped',
+  printifyOrderDelivered: 'PrintifyOrderDelivered',
+  /** Printify webhook: Printify canceled the order (also counted as PrintifyOrderFailed) */
+  printifyOrderCanceled: 'PrintifyOrderCanceled',
+  /** Printify webhook: Printify reports issues with the order (also counted as PrintifyOrderFailed) */
+  printifyOrderHasIssues: 'PrintifyOrderHasIssues',
+  /** Printify webhook: an event about a Printify order this shop does not know */
+  printifyWebhookUnknownOrder: 'PrintifyWebhookUnknownOrder',
+  /** Printify webhook: answered 400/401/413 */
+  printifyWebhookRejected: 'PrintifyWebhookRejected',
+  /** Printify webhook: answered 5xx (DynamoDB, SES or Secrets Manager failed): Printify retries */
+  printifyWebhookFailed: 'PrintifyWebhookFailed',
   petalsAwarded: 'PetalsAwarded',
   petalsDeducted: 'PetalsDeducted',
   /** a user's petal balance went below zero */
   negativePetalBalance: 'NegativePetalBalance',
+  /** a customer disputed a charge: the shop has days to respond in the Stripe Dashboard */
+  disputeOpened: 'DisputeOpened',
   emailSent: 'EmailSent',
   emailFailed: 'EmailFailed',
   /** any workflow task that failed (one attempt) */

@@ -15,7 +15,7 @@ export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_N
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 /** Records one occurrence (or `value`) of a named outcome and publishes it at once. */
-export function countMetric(name: MetricName | string, value = 1, unit: Unit = MetricUnit.Count): void {
+export function countMetric(name: MetricName, value = 1, unit: Unit = MetricUnit.Count): void {
   metrics.addMetric(name, unit, value);
   metrics.publishStoredMetrics();
 }

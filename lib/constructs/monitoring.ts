@@ -29,6 +29,7 @@ export interface MonitoringProps {
   readonly fulfilment: PipelineFunction;
   readonly petals: PipelineFunction;
   readonly email: PipelineFunction;
+  readonly printifyWebhook: PipelineFunction;
   /** every function of the pipeline, for the errors, throttles and duration graphs */
   readonly functions: readonly PipelineFunction[];
   readonly stateMachines: Readonly<Record<WorkflowName, StateMachine>>;
@@ -44,6 +45,7 @@ export const ALARMS = {
   printifyOrderFailed: 'PrintifyOrderFailed',
   orderWaitingForMapping: 'OrderWaitingForMapping',
   negativePetalBalance: 'NegativePetalBalance',
+  disputeOpened: 'DisputeOpened',
   /** one per workflow: `WorkflowFailed-<workflow>` */
   workflowFailed: 'WorkflowFailed',
 } as const;
@@ -108,10 +110,25 @@ export class Monitoring extends Construct {
           "An order's fulfilment took over 5 minutes (Stripe's event to the Printify order, or a fulfilment execution). Runbook: README \"FulfilmentSlow\".",
       },
     );
-    this.alarm(ALARMS.printifyOrderFailed, this.business(props.fulfilment, METRIC.printifyOrderFailed), {
-      threshold: 1,
-      description: 'A Printify order could not be created; the order is fulfillment_failed. Runbook: README "PrintifyOrderFailed".',
-    });
+    // Both ways an order ends fulfillment_failed: creating it failed, or Printify canceled it or
+    // reported issues later (its webhook).
+    this.alarm(
+      ALARMS.printifyOrderFailed,
+      new MathExpression({
+        expression: 'FILL(creating, 0) + FILL(reported, 0)',
+        usingMetrics: {
+          creating: this.business(props.fulfilment, METRIC.printifyOrderFailed),
+          reported: this.business(props.printifyWebhook, METRIC.printifyOrderFailed),
+        },
+        period: FIVE_MINUTES,
+        label: 'Orders fulfillment_failed',
+      }),
+      {
+        threshold: 1,
+        description:
+          'A Printify order could not be created, or Printify canceled it or reported issues with it; the order is fulfillment_failed. Runbook: README "PrintifyOrderFailed".',
+      },
+    );
     this.alarm(ALARMS.orderWaitingForMapping, this.business(props.fulfilment, METRIC.printifyMappingMissing), {
       threshold: 1,
       description: 'A paid order has a product without a Printify mapping; it waits in pending_mapping. Runbook: README "OrderWaitingForMapping".',
@@ -119,6 +136,10 @@ export class Monitoring extends Construct {
     this.alarm(ALARMS.negativePetalBalance, this.business(props.petals, METRIC.negativePetalBalance), {
       threshold: 1,
       description: "A customer's petal balance went below zero. Runbook: README \"NegativePetalBalance\".",
+    });
+    this.alarm(ALARMS.disputeOpened, this.business(props.fulfilment, METRIC.disputeOpened), {
+      threshold: 1,
+      description: 'A customer disputed a charge; Stripe gives the shop days to respond. Runbook: README "DisputeOpened".',
     });
     for (const [workflow, machine] of Object.entries(props.stateMachines) as [WorkflowName, StateMachine][]) {
       this.alarm(
@@ -179,12 +200,22 @@ export class Monitoring extends Construct {
         this.business(props.fulfilment, METRIC.printifyOrderFailed),
         this.business(props.fulfilment, METRIC.printifyMappingMissing),
       ]),
+      this.graph('Printify webhooks', [
+        this.business(props.printifyWebhook, METRIC.printifyOrderShipped),
+        this.business(props.printifyWebhook, METRIC.printifyOrderDelivered),
+        this.business(props.printifyWebhook, METRIC.printifyOrderCanceled),
+        this.business(props.printifyWebhook, METRIC.printifyOrderHasIssues),
+        this.business(props.printifyWebhook, METRIC.printifyWebhookUnknownOrder),
+        this.business(props.printifyWebhook, METRIC.printifyWebhookRejected),
+        this.business(props.printifyWebhook, METRIC.printifyWebhookFailed),
+      ]),
       this.graph('Petals', [
         this.business(props.petals, METRIC.petalsAwarded),
         this.business(props.petals, METRIC.petalsDeducted),
         this.business(props.petals, METRIC.negativePetalBalance),
       ]),
       this.graph('Emails', [this.business(props.email, METRIC.emailSent), this.business(props.email, METRIC.emailFailed)]),
+      this.graph('Disputes opened', [this.business(props.fulfilment, METRIC.disputeOpened)]),
     );
     const machines = Object.entries(props.stateMachines) as [WorkflowName, StateMachine][];
     this.dashboard.addWidgets(

@@ -92,8 +92,22 @@ describe('alarms', () => {
     );
   });
 
+  it('PrintifyOrderFailed: any order fulfillment_failed, by the fulfilment task or by a Printify webhook (canceled, had issues)', () => {
+    const alarm = alarmNamed('PrintifyOrderFailed');
+    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(metricsOf(alarm)).toEqual(
+      ['lambdas/fulfilment/handler.ts', 'lambdas/printify-webhook/handler.ts'].map((entry) => ({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: METRIC.printifyOrderFailed,
+        Dimensions: [{ Name: 'service', Value: serviceOf(entry) }],
+        Stat: 'Sum',
+        Period: 300,
+      })),
+    );
+  });
+
   it.each([
-    ['PrintifyOrderFailed', METRIC.printifyOrderFailed, 'lambdas/fulfilment/handler.ts'],
+    ['DisputeOpened', METRIC.disputeOpened, 'lambdas/fulfilment/handler.ts'],
     ['OrderWaitingForMapping', METRIC.printifyMappingMissing, 'lambdas/fulfilment/handler.ts'],
     ['NegativePetalBalance', METRIC.negativePetalBalance, 'lambdas/petals/handler.ts'],
   ])('%s: any %s from the function that emits it', (name, metric, entry) => {

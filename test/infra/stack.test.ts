@@ -583,19 +583,24 @@ describe('IAM: least privilege', () => {
   it('gives each secret to the one function that reads it', () => {
     const stripeSecret = resources[functionIds.webhook].Properties.Environment.Variables.STRIPE_WEBHOOK_SECRET_ARN.Ref;
     const printifyToken = resources[functionIds.fulfilment].Properties.Environment.Variables.PRINTIFY_API_TOKEN_ARN.Ref;
-    expect(stripeSecret).not.toBe(printifyToken);
+    const printifySigningSecret = resources[functionIds.printifyWebhook].Properties.Environment.Variables.PRINTIFY_WEBHOOK_SECRET_ARN.Ref;
+    expect(new Set([stripeSecret, printifyToken, printifySigningSecret]).size).toBe(3);
     expect(resourcesFor(roleIdOf('webhook'), 'secretsmanager:GetSecretValue')).toEqual([{ Ref: stripeSecret }]);
     expect(resourcesFor(roleIdOf('fulfilment'), 'secretsmanager:GetSecretValue')).toEqual([{ Ref: printifyToken }]);
+    expect(resourcesFor(roleIdOf('printifyWebhook'), 'secretsmanager:GetSecretValue')).toEqual([{ Ref: printifySigningSecret }]);
     for (const fn of ['petals', 'email', 'cart'] as const) {
       expect(actionsOfRole(roleIdOf(fn)).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
     }
   });
 
-  it('lets only the email function send mail, and only from SES identities of this account', () => {
+  it('lets only the email and Printify webhook (shipping email) functions send mail, and only from SES identities of this account', () => {
     for (const fn of ['webhook', 'fulfilment', 'petals', 'cart'] as const) expect(actionsOfRole(roleIdOf(fn))).not.toContain('ses:SendEmail');
-    const [identity] = resourcesFor(roleIdOf('email'), 'ses:SendEmail');
-    expect(identity).not.toBe('*');
-    expect(JSON.stringify(identity)).toMatch(/:ses:.*:identity\/\*/);
+    for (const fn of ['email', 'printifyWebhook'] as const) {
+      const identities = resourcesFor(roleIdOf(fn), 'ses:SendEmail');
+      expect(identities).toHaveLength(1);
+      expect(identities[0]).not.toBe('*');
+      expect(JSON.stringify(identities[0])).toMatch(/:ses:.*:identity\/\*/);
+    }
   });
 
   it('uses resource "*" only for X-Ray', () => {
