@@ -145,8 +145,27 @@ export class LocalStepFunctions {
       redriveCount: 0,
     };
     this.executions.set(executionArn, execution);
-    this.launch(execution, machine.stateMachine, machine.runOptions, parsedInput);
+    const run = () => this.launch(execution, machine.stateMachine, machine.runOptions, parsedInput);
+    if (this.held) this.held.push(run);
+    else run();
     return { executionArn, startDate };
+  }
+
+  private held: (() => void)[] | undefined;
+
+  /**
+   * For `npm run bench`: executions are started (RUNNING, as StartExecution answers) but wait until
+   * releaseExecutions(). On AWS the workflows never share the webhook's CPU; on this machine they
+   * do, and holding them measures the webhook's own path.
+   */
+  holdExecutions(): void {
+    this.held ??= [];
+  }
+
+  releaseExecutions(): void {
+    const queued = this.held ?? [];
+    this.held = undefined;
+    for (const run of queued) run();
   }
 
   /**
@@ -267,6 +286,7 @@ export class LocalStepFunctions {
 
   /** Resolves when no execution is running (including those started meanwhile). */
   async idle(): Promise<void> {
+    if (this.held) throw new Error('idle() while executions are held would never resolve: releaseExecutions() first');
     for (;;) {
       const running = [...this.executions.values()].filter((e) => e.status === 'RUNNING');
       if (running.length === 0) return;

@@ -383,3 +383,24 @@ describe('orders that cannot (yet) go to Printify', () => {
     expect(await pipeline.cart(order.userId)).toHaveLength(2);
   });
 });
+
+describe('the webhook answers before the workflow runs', () => {
+  test('with executions held (as the bench measures the webhook alone), the event is recorded and answered; released, the order is fulfilled', async () => {
+    const { order, email, sessionCompleted } = await checkout();
+    const event = sessionCompleted();
+    pipeline.stack.stepFunctions.holdExecutions();
+    let answer: Awaited<ReturnType<LocalPipeline['send']>>;
+    try {
+      answer = await pipeline.send(event);
+      expect(answer).toMatchObject({ status: 200, body: { outcome: 'started', orderId: order.orderId } });
+      const held = pipeline.stack.stepFunctions.describeExecution(pipeline.executionArn('fulfilment', event.id));
+      expect({ status: held.status, history: held.history }).toEqual({ status: 'RUNNING', history: [] });
+      expect((await pipeline.order(order.orderId))?.status).toBe('pending');
+      await expect(pipeline.stack.stepFunctions.idle()).rejects.toThrow(/held/);
+    } finally {
+      pipeline.stack.stepFunctions.releaseExecutions();
+    }
+    expect((await pipeline.execution('fulfilment', event.id)).status).toBe('SUCCEEDED');
+    await expectFulfilledOnce(order, email);
+  });
+});
