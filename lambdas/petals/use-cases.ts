@@ -64,7 +64,14 @@ export async function settleOrderPetals(deps: PetalsDeps, orderId: string): Prom
           reason: 'Purchase bonus',
           source: 'purchase',
           description: `Purchase bonus for order ${orderId}`,
-          metadata: { orderId, stripeSessionId: order.stripeSessionId ?? '', amountCents: order.amountTotal, currency: order.currency },
+          // the payment that earned them: a Checkout session, or a payment intent when that paid first
+          metadata: {
+            orderId,
+            ...(order.stripeSessionId ? { stripeSessionId: order.stripeSessionId } : {}),
+            ...(order.paymentIntentId ? { paymentIntentId: order.paymentIntentId } : {}),
+            amountCents: order.amountTotal,
+            currency: order.currency,
+          },
           createdAt: now,
         };
         await deps.ledger.append(entry, {

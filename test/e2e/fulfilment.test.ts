@@ -244,6 +244,9 @@ describe('two events pay the same order', () => {
     expect(printifyCreatesFor(order.orderId)).toHaveLength(1);
     // The session's details are still recorded on the order.
     expect(await pipeline.order(order.orderId)).toMatchObject({ stripeSessionId: sessionId, paymentIntentId, email });
+    // The petals name the payment that earned them (no session was known yet).
+    const [entry] = await pipeline.ledger(order.userId);
+    expect(entry?.metadata).toEqual({ orderId: order.orderId, paymentIntentId, amountCents: order.amountTotal, currency: 'usd' });
   });
 
   test('payment_intent.succeeded without shipping first: the Printify order waits for the session\'s address', async () => {

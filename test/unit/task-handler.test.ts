@@ -1,3 +1,4 @@
+import '../support/silent-powertools';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { taskHandler } from '../../lambdas/shared/task-handler';
