@@ -140,8 +140,12 @@ async function ship(deps: PrintifyWebhookDeps, orderId: string, shipment: Shipme
     return order;
   }
   if (shipment.trackingNumber && order.trackingNumber !== shipment.trackingNumber) {
-    // Another parcel of a shipped (or refunded) order: the order shows the latest one.
-    order = ((await deps.orders.update(orderId, fields)) ?? order) as Order & ShipmentFields;
+    // Another parcel of a shipped (or refunded) order: the order shows the newest one, whatever
+    // order the events arrive in (each parcel still gets its own shipping email).
+    const newer = shipment.shippedAt
+      ? { expression: 'attribute_not_exists(shippedAt) OR shippedAt <= :shippedAt', values: { ':shippedAt': shipment.shippedAt } }
+      : undefined;
+    order = ((await deps.orders.update(orderId, fields, newer)) ?? order) as Order & ShipmentFields;
   }
   return order;
 }

@@ -272,6 +272,18 @@ describe('Printify webhooks', () => {
     expect(await stored(order.orderId)).toMatchObject({ status: 'shipped', trackingNumber: '1Z999' });
   });
 
+  test('two parcels, the newer reported first: the order shows the newer parcel, and each parcel gets its email', async () => {
+    const { order, email } = await paidOrder();
+    const printifyId = (await stored(order.orderId)).printifyOrderId!;
+    const parcel = (tracking: string, shippedAt: string) =>
+      printifyEvent('order:shipment:created', printifyId, { shipped_at: shippedAt, carrier: { code: 'USPS', tracking_number: tracking, tracking_url: `https://usps.example/${tracking}` } }, shippedAt);
+    expect((await postPrintifyEvent(parcel('NEWER-2', '2026-11-26 12:00:00+00:00'))).status).toBe(200);
+    expect((await postPrintifyEvent(parcel('OLDER-1', '2026-11-26 10:00:00+00:00'))).status).toBe(200);
+    expect(await stored(order.orderId)).toMatchObject({ status: 'shipped', trackingNumber: 'NEWER-2', trackingUrl: 'https://usps.example/NEWER-2' });
+    const shippingEmails = (await pipeline.emailsTo(email)).filter((m) => /has shipped/.test(m.subject));
+    expect(shippingEmails.map((m) => (m.text?.includes('NEWER-2') ? 'NEWER-2' : m.text?.includes('OLDER-1') ? 'OLDER-1' : '?')).sort()).toEqual(['NEWER-2', 'OLDER-1']);
+  });
+
   test('a delivery that overtakes its shipment event: shipped and delivered at once; the late shipment event sends the email', async () => {
     const { order, email } = await paidOrder();
     const printifyId = (await stored(order.orderId)).printifyOrderId!;
