@@ -106,8 +106,13 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     created = await deps.printify.createOrder(request);
   } catch (error) {
     if (error instanceof PrintifyApiError && !error.retryable) {
-      // Kept on the order for the operator: what Printify said about which field.
-      await deps.orders.update(orderId, { printifyErrors: error.fieldErrors.length > 0 ? error.fieldErrors : [error.message] });
+      // Kept on the order for the operator: what Printify said about which field. Printify holds
+      // no order for it (the search before this attempt found none, and this one was refused), so
+      // the operator's retry after a fix starts afresh instead of searching back to this attempt.
+      await deps.orders.update(orderId, {
+        printifyErrors: error.fieldErrors.length > 0 ? error.fieldErrors : [error.message],
+        printifyAttemptedAt: null,
+      });
       throw new PrintifyRejectedError(`Printify rejected the order: ${error.message}`, { cause: error });
     }
     throw unavailable(error);

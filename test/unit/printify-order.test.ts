@@ -152,5 +152,15 @@ describe('createPrintifyOrder', () => {
     };
     await expect(createPrintifyOrder(deps, 'ord_1')).rejects.toThrow('Printify rejected the order: HTTP 400: Validation failed.');
     expect((await orders.require('ord_1')).printifyErrors).toEqual(['address_to.zip: The address_to.zip field is required.']);
+
+    // fixed by the operator days later: created without searching Printify's history for a refusal
+    let searched = false;
+    deps.printify.findOrderByExternalId = async () => {
+      searched = true;
+      return undefined;
+    };
+    deps.printify.createOrder = async () => ({ id: 'pf_after_fix' });
+    expect(await createPrintifyOrder(deps, 'ord_1')).toMatchObject({ outcome: 'created', printifyOrderId: 'pf_after_fix' });
+    expect(searched).toBe(false);
   });
 });
