@@ -274,7 +274,7 @@ async function main(): Promise<void> {
       const heldOrders = await newOrders(level.requests);
       const heldEvents = heldOrders.map(paidEvent);
       running.stepFunctions.holdExecutions();
-      const heldResult = await runLevel(webhook, heldEvents, level.concurrency).finally(() => running.stepFunctions.releaseExecutions());
+      const heldResult = await runLevel(webhook, heldEvents, level.concurrency).finally(() => running.stepFunctions.releaseExecutions(level.concurrency));
       await running.stepFunctions.idle();
       const heldUnfinished = heldEvents.filter((event) => running.stepFunctions.describeExecution(executionArn('fulfilment', event.id)).status !== 'SUCCEEDED').length;
 

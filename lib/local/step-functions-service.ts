@@ -145,13 +145,16 @@ export class LocalStepFunctions {
       redriveCount: 0,
     };
     this.executions.set(executionArn, execution);
-    const run = () => this.launch(execution, machine.stateMachine, machine.runOptions, parsedInput);
+    const run = () => {
+      this.launch(execution, machine.stateMachine, machine.runOptions, parsedInput);
+      return execution.done;
+    };
     if (this.held) this.held.push(run);
-    else run();
+    else void run();
     return { executionArn, startDate };
   }
 
-  private held: (() => void)[] | undefined;
+  private held: (() => Promise<void>)[] | undefined;
 
   /**
    * For `npm run bench`: executions are started (RUNNING, as StartExecution answers) but wait until
@@ -162,11 +165,21 @@ export class LocalStepFunctions {
     this.held ??= [];
   }
 
-  releaseExecutions(): void {
-    const queued = this.held ?? [];
+  /**
+   * Runs the held executions, at most `atOnce` at a time (a burst of hundreds at once would only
+   * queue on the Lambdas' connection pools), and any started meanwhile; resolves once all have run.
+   */
+  async releaseExecutions(atOnce = Number.POSITIVE_INFINITY): Promise<void> {
+    const queue = this.held;
+    if (!queue) return;
+    await Promise.all(
+      Array.from({ length: Math.min(atOnce, Math.max(queue.length, 1)) }, async () => {
+        for (let run = queue.shift(); run; run = queue.shift()) await run();
+      }),
+    );
     this.held = undefined;
-    for (const run of queued) run();
   }
+
 
   /**
    * RedriveExecution: continues a FAILED, ABORTED or TIMED_OUT execution from the top-level state

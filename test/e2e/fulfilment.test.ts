@@ -401,7 +401,7 @@ describe('the webhook answers before the workflow runs', () => {
       expect((await pipeline.order(order.orderId))?.status).toBe('pending');
       await expect(pipeline.stack.stepFunctions.idle()).rejects.toThrow(/held/);
     } finally {
-      pipeline.stack.stepFunctions.releaseExecutions();
+      await pipeline.stack.stepFunctions.releaseExecutions();
     }
     expect((await pipeline.execution('fulfilment', event.id)).status).toBe('SUCCEEDED');
     await expectFulfilledOnce(order, email);
