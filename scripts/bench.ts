@@ -21,6 +21,7 @@ import type { Order } from '../lambdas/domain/order';
 import type { WorkflowName } from '../lambdas/domain/stripe-events';
 import { measureBundles, type BundleFigures } from './bench/bundles';
 import { meterDelta, meterTotals, startDynamoDbMeter, type DynamoDbMeter, type MeterSnapshot, type MeterTotals } from './bench/dynamodb-meter';
+import { processGroupCpuMs } from './bench/cpu';
 import { PRICES } from './bench/prices';
 import { distribution, pool, round, type Distribution } from './bench/stats';
 
@@ -274,12 +275,31 @@ async function main(): Promise<void> {
       const heldOrders = await newOrders(level.requests);
       const heldEvents = heldOrders.map(paidEvent);
       running.stepFunctions.holdExecutions();
-      const heldResult = await runLevel(webhook, heldEvents, level.concurrency).finally(() => running.stepFunctions.releaseExecutions(level.concurrency));
+      // what one answer costs the machine: CPU of this process (all threads) and of DynamoDB Local
+      const webhookLambda = [...running.lambdas.values()].find((l) => l.fn.entry === 'lambdas/webhook/handler.ts')!;
+      const busyBefore = webhookLambda.eventLoopUtilization();
+      const cpuBefore = process.cpuUsage();
+      const javaBefore = processGroupCpuMs(dynamodb.pid);
+      let heldResult: LevelResult;
+      try {
+        heldResult = await runLevel(webhook, heldEvents, level.concurrency);
+      } catch (error) {
+        await running.stepFunctions.releaseExecutions();
+        throw error;
+      }
+      const cpu = process.cpuUsage(cpuBefore);
+      const javaAfter = processGroupCpuMs(dynamodb.pid);
+      const webhookThreadBusy = round(webhookLambda.eventLoopUtilization(busyBefore).utilization * 100, 1);
+      const cpuPerRequestMs = {
+        node: round((cpu.user + cpu.system) / 1000 / heldEvents.length, 2),
+        dynamodbLocal: javaBefore === undefined || javaAfter === undefined ? undefined : round((javaAfter - javaBefore) / heldEvents.length, 2),
+      };
+      await running.stepFunctions.releaseExecutions(level.concurrency);
       await running.stepFunctions.idle();
       const heldUnfinished = heldEvents.filter((event) => running.stepFunctions.describeExecution(executionArn('fulfilment', event.id)).status !== 'SUCCEEDED').length;
 
       webhookLevels.push({
-        webhookWorkflowsHeld: { ...heldResult, failedExecutions: heldUnfinished },
+        webhookWorkflowsHeld: { ...heldResult, failedExecutions: heldUnfinished, cpuPerRequestMs, webhookThreadBusyPercent: webhookThreadBusy },
         concurrency: level.concurrency,
         floor: floorResult,
         floorUnderLoadMs: distribution(floorUnderLoad),
@@ -482,7 +502,7 @@ interface BenchResult {
   machine: Record<string, unknown>;
   sizes: Record<string, unknown>;
   coldStart: { webhookFirstRequestMs: number; floorFirstRequestMs: number };
-  webhook: { concurrency: number; webhookWorkflowsHeld: LevelResult & { failedExecutions: number }; floor: LevelResult; floorUnderLoadMs: Distribution; webhook: LevelResult; ratio: { p50: number; p95: number; p99: number }; endToEndUnderLoadMs: Distribution; failedExecutions: number; failures: { eventId: string; status: string; error?: string; cause?: string }[]; machine: { mainThreadEventLoopDelayMs: { p50: number; p99: number; max: number }; dynamodbLocalAnswerMs: Record<string, Distribution> } }[];
+  webhook: { concurrency: number; webhookWorkflowsHeld: LevelResult & { failedExecutions: number; cpuPerRequestMs: { node: number; dynamodbLocal: number | undefined }; webhookThreadBusyPercent: number }; floor: LevelResult; floorUnderLoadMs: Distribution; webhook: LevelResult; ratio: { p50: number; p95: number; p99: number }; endToEndUnderLoadMs: Distribution; failedExecutions: number; failures: { eventId: string; status: string; error?: string; cause?: string }[]; machine: { mainThreadEventLoopDelayMs: { p50: number; p99: number; max: number }; dynamodbLocalAnswerMs: Record<string, Distribution> } }[];
   endToEnd: { isolatedMs: Distribution; note: string };
   workflows: WorkflowFigures[];
   bundles: BundleFigures[];
@@ -546,7 +566,7 @@ function printReport(r: BenchResult, previous?: BenchResult): void {
   console.log('\nThe same webhook requests with the workflows held until the level is done (the webhook\'s own path, as on AWS, where the workflows do not share its CPU)');
   console.log(
     table(
-      ['concurrency', 'n', 'webhook p50', 'p95', 'p99', 'req/s', 'ratio to floor p50', 'p99', 'non-200', 'executions not succeeded after release', 'prev p99'],
+      ['concurrency', 'n', 'webhook p50', 'p95', 'p99', 'req/s', 'ratio to floor p50', 'p99', 'CPU ms/request: Node', 'DynamoDB Local', 'webhook thread busy %', 'non-200', 'executions not succeeded after release', 'prev p99'],
       r.webhook.map((l) => [
         l.concurrency,
         l.webhookWorkflowsHeld.requests,
@@ -556,11 +576,17 @@ function printReport(r: BenchResult, previous?: BenchResult): void {
         l.webhookWorkflowsHeld.throughputPerSecond,
         round(l.webhookWorkflowsHeld.latencyMs.p50 / l.floor.latencyMs.p50),
         round(l.webhookWorkflowsHeld.latencyMs.p99 / l.floor.latencyMs.p99),
+        l.webhookWorkflowsHeld.cpuPerRequestMs.node,
+        l.webhookWorkflowsHeld.cpuPerRequestMs.dynamodbLocal ?? '-',
+        l.webhookWorkflowsHeld.webhookThreadBusyPercent,
         l.webhookWorkflowsHeld.non200,
         l.webhookWorkflowsHeld.failedExecutions,
         prev(l.concurrency)?.webhookWorkflowsHeld?.latencyMs.p99 ?? '-',
       ]),
     ),
+  );
+  console.log(
+    `CPU per request: this process, all threads (the load generator, HTTP API, Step Functions API, capacity meter and the webhook's thread), and DynamoDB Local's JVM; ${r.machine.cpus} cores give ${Number(r.machine.cpus) * 1000} ms of CPU a second`,
   );
   console.log('\nWhere the time goes under load: the main thread\'s event loop delay (HTTP API + Step Functions) and DynamoDB Local\'s answer times (ms)');
   console.log(

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { PROJECT_ROOT } from '../constructs/pipeline-function';
 import type { LocalFunction } from './stack-template';
@@ -69,6 +70,11 @@ export class LocalLambda {
   }
 
   /** Invokes the handler with a JSON copy of `event` (as Lambda does), within the function's timeout. */
+  /** How busy the function's thread has been (since `since`): for `npm run bench`. */
+  eventLoopUtilization(since?: EventLoopUtilization): EventLoopUtilization {
+    return this.worker.performance.eventLoopUtilization(since);
+  }
+
   invoke(event: unknown): Promise<unknown> {
     if (this.exited) return Promise.reject(new LambdaInvocationError('Lambda.ServiceException', `${this.fn.logicalId} is stopped`));
     this.invocations++;
