@@ -3,9 +3,9 @@ import type { PrintifyOrderIndex } from '../adapters/printify-order-index';
 import type { Order } from '../domain/order';
 import type { EmailOutcome, EmailRequest } from '../email/use-cases';
 import { markFulfillmentFailed } from '../fulfilment/printify-order';
+import { METRIC, type MetricName } from '../shared/metric-names';
 import { decidePrintifyEvent, MalformedPrintifyEventError, type PrintifyEventDecision, type Shipment } from './events';
 import { isValidPrintifySignature } from './signature';
-import { METRIC, type MetricName } from '../shared/metric-names';
 
 export interface PrintifyWebhookDeps {
   secret: string;
