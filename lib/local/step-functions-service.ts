@@ -149,8 +149,13 @@ export class LocalStepFunctions {
       this.launch(execution, machine.stateMachine, machine.runOptions, parsedInput);
       return execution.done;
     };
-    if (this.held) this.held.push(run);
-    else void run();
+    const held = this.held;
+    if (held) {
+      // waitFor() on a held execution waits for it to run, not just to be released
+      execution.done = new Promise<void>((resolve) => {
+        held.push(() => run().then(resolve));
+      });
+    } else void run();
     return { executionArn, startDate };
   }
 
