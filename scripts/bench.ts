@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick]`: measures the pipeline on this machine (the local stack, as `npm
 // start` runs it) and prints a table; the figures go to bench-results/ as JSON. See docs/scaling.md.
-import '../lib/local/polyfills';
+import '../local/polyfills';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,14 +9,14 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PROJECT_ROOT } from '../lib/constructs/pipeline-function';
-import { DEMO_MAPPINGS, newUserId, Storefront } from '../lib/local/demo/storefront';
-import { checkoutSession, paidInvoice, paymentIntent, refundedCharge, signedRequest, stripeEvent, stripeId } from '../lib/local/demo/stripe-events';
-import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal } from '../lib/local/dynamodb-local';
-import { LocalHttpApi } from '../lib/local/http-api';
-import { LocalLambda } from '../lib/local/local-lambda';
-import { startLocalStack, type RunningLocalStack } from '../lib/local/local-stack';
-import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from '../lib/local/stack-template';
-import type { LocalExecution } from '../lib/local/step-functions-service';
+import { DEMO_MAPPINGS, newUserId, Storefront } from '../test/fixtures/storefront';
+import { checkoutSession, paidInvoice, paymentIntent, refundedCharge, signedRequest, stripeEvent, stripeId } from '../test/fixtures/stripe-events';
+import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal } from '../local/dynamodb-local';
+import { LocalHttpApi } from '../local/http-api';
+import { LocalLambda } from '../local/local-lambda';
+import { startLocalStack, type RunningLocalStack } from '../local/local-stack';
+import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from '../local/stack-template';
+import type { LocalExecution } from '../local/step-functions-service';
 import type { Order } from '../lambdas/domain/order';
 import type { WorkflowName } from '../lambdas/domain/stripe-events';
 import { measureBundles, type BundleFigures } from './bench/bundles';

@@ -1,6 +1,6 @@
 // `npm run mapping -- <command>`: our product/variant -> Printify product/variant, and the retry of
 // orders that waited for a mapping. Against the local stack by default, a deployed one with --aws.
-import '../lib/local/polyfills';
+import '../local/polyfills';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -1,12 +1,12 @@
 // `npm run printify-webhooks -- <command>`: registers this pipeline's Printify webhooks (the order
 // topics it acts on) for a deployed URL, signed with the stack's generated secret; lists or removes
 // them. With --local, against the Printify stand-in of `npm start`.
-import '../lib/local/polyfills';
+import '../local/polyfills';
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { PrintifyClient, type PrintifyWebhook } from '../lambdas/adapters/printify-client';
 import { resolveSecret } from '../lambdas/shared/secrets';
-import { DEFAULTS } from '../lib/local/local-stack';
+import { DEFAULTS } from '../local/local-stack';
 
 /** The order topics the Printify webhook Lambda acts on (order:created needs nothing from us). */
 export const WEBHOOK_TOPICS = ['order:sent-to-production', 'order:shipment:created', 'order:shipment:delivered', 'order:updated'] as const;

@@ -1,7 +1,7 @@
 // `npm run trigger -- <event type> [options]`: what `stripe trigger` does, against the local
 // pipeline started by `npm start`: sets the scene (a pending order, its cart and product mappings),
 // sends a realistically shaped, signed Stripe event, waits for its workflow and prints the outcome.
-import '../lib/local/polyfills';
+import '../local/polyfills';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -9,8 +9,8 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { keys } from '../lambdas/domain/keys';
 import type { Order } from '../lambdas/domain/order';
 import { HANDLED_EVENT_TYPES } from '../lambdas/domain/stripe-events';
-import { DYNAMODB_LOCAL_CREDENTIALS } from '../lib/local/dynamodb-local';
-import { DEMO_ITEMS, newUserId, Storefront } from '../lib/local/demo/storefront';
+import { DYNAMODB_LOCAL_CREDENTIALS } from '../local/dynamodb-local';
+import { DEMO_ITEMS, newUserId, Storefront } from '../test/fixtures/storefront';
 import {
   checkoutSession,
   paidInvoice,
@@ -20,9 +20,9 @@ import {
   stripeEvent,
   stripeId,
   type StripeEventEnvelope,
-} from '../lib/local/demo/stripe-events';
-import { DEFAULTS } from '../lib/local/local-stack';
-import { LOCAL_REGION } from '../lib/local/stack-template';
+} from '../test/fixtures/stripe-events';
+import { DEFAULTS } from '../local/local-stack';
+import { LOCAL_REGION } from '../local/stack-template';
 
 const USAGE = `usage: npm run trigger -- <event type> [options]
 

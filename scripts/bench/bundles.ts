@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { PROJECT_ROOT } from '../../lib/constructs/pipeline-function';
-import type { LocalFunction } from '../../lib/local/stack-template';
+import type { LocalFunction } from '../../local/stack-template';
 import { percentile } from './stats';
 
 export interface BundleFigures {

@@ -1,8 +1,8 @@
 // Where an operator command acts: the local stack of `npm start` (default), or a deployed stack
 // (--aws: AWS's DynamoDB with the environment's credentials and region).
-import { DYNAMODB_LOCAL_CREDENTIALS } from '../../lib/local/dynamodb-local';
-import { DEFAULTS } from '../../lib/local/local-stack';
-import { LOCAL_REGION } from '../../lib/local/stack-template';
+import { DYNAMODB_LOCAL_CREDENTIALS } from '../../local/dynamodb-local';
+import { DEFAULTS } from '../../local/local-stack';
+import { LOCAL_REGION } from '../../local/stack-template';
 import type { RetryMappingOptions } from './retry-mapping';
 
 export interface TargetFlags {

@@ -2,9 +2,9 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DYNAMODB_LOCAL_CREDENTIALS } from '../../lib/local/dynamodb-local';
-import { DEFAULTS } from '../../lib/local/local-stack';
-import { LOCAL_REGION } from '../../lib/local/stack-template';
+import { DYNAMODB_LOCAL_CREDENTIALS } from '../../local/dynamodb-local';
+import { DEFAULTS } from '../../local/local-stack';
+import { LOCAL_REGION } from '../../local/stack-template';
 
 /** An error whose message is all the operator needs (no stack trace). */
 export class OpsError extends Error {}

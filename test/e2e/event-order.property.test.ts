@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { petalsToDeduct } from '../../lambdas/domain/petals';
-import { checkoutSession, paymentIntent, refundedCharge, stripeEvent, stripeId } from '../../lib/local/demo/stripe-events';
+import { checkoutSession, paymentIntent, refundedCharge, stripeEvent, stripeId } from '../fixtures/stripe-events';
 import { LocalPipeline } from '../support/local-pipeline';
 
 /**

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { OrderItem } from '../../lambdas/domain/order';
-import { DEMO_ITEMS, DEMO_MAPPINGS } from '../../lib/local/demo/storefront';
-import { checkoutSession, DEMO_ADDRESS, paymentIntent, stripeEvent, stripeId, type DemoAddress } from '../../lib/local/demo/stripe-events';
-import type { LocalExecution } from '../../lib/local/step-functions-service';
+import { DEMO_ITEMS, DEMO_MAPPINGS } from '../fixtures/storefront';
+import { checkoutSession, DEMO_ADDRESS, paymentIntent, stripeEvent, stripeId, type DemoAddress } from '../fixtures/stripe-events';
+import type { LocalExecution } from '../../local/step-functions-service';
 import { LocalPipeline } from '../support/local-pipeline';
 
 /**

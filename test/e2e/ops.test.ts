@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lambdas/domain/keys';
-import { checkoutSession, paidInvoice, stripeEvent, stripeId } from '../../lib/local/demo/stripe-events';
+import { checkoutSession, paidInvoice, stripeEvent, stripeId } from '../fixtures/stripe-events';
 import { runOps } from '../../scripts/ops/cli';
 import { LocalPipeline } from '../support/local-pipeline';
 

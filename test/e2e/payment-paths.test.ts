@@ -7,7 +7,7 @@ import {
   refundedCharge,
   stripeEvent,
   stripeId,
-} from '../../lib/local/demo/stripe-events';
+} from '../fixtures/stripe-events';
 import { LocalPipeline } from '../support/local-pipeline';
 
 /** Every Stripe payment path of the shop, end to end through HTTP on the local runtime. */

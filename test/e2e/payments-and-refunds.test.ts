@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ORDER_NOT_FOUND_RETRY } from '../../lib/constructs/workflows';
-import { DEMO_ITEMS, DEMO_MAPPINGS, newUserId, type Storefront } from '../../lib/local/demo/storefront';
-import { checkoutSession, paidInvoice, paymentIntent, refundedCharge, stripeEvent, stripeId } from '../../lib/local/demo/stripe-events';
-import type { LocalExecution } from '../../lib/local/step-functions-service';
+import { DEMO_ITEMS, DEMO_MAPPINGS, newUserId, type Storefront } from '../fixtures/storefront';
+import { checkoutSession, paidInvoice, paymentIntent, refundedCharge, stripeEvent, stripeId } from '../fixtures/stripe-events';
+import type { LocalExecution } from '../../local/step-functions-service';
 import { LocalPipeline } from '../support/local-pipeline';
 
 /**

@@ -1,10 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Order, OrderItem } from '../../lambdas/domain/order';
-import { DEMO_ITEMS, DEMO_MAPPINGS } from '../../lib/local/demo/storefront';
-import { checkoutSession, stripeEvent } from '../../lib/local/demo/stripe-events';
+import { DEMO_ITEMS, DEMO_MAPPINGS } from '../fixtures/storefront';
+import { checkoutSession, stripeEvent } from '../fixtures/stripe-events';
 import { retryMapping } from '../../scripts/lib/retry-mapping';
-import { DYNAMODB_LOCAL_CREDENTIALS } from '../../lib/local/dynamodb-local';
-import { LOCAL_REGION } from '../../lib/local/stack-template';
+import { DYNAMODB_LOCAL_CREDENTIALS } from '../../local/dynamodb-local';
+import { LOCAL_REGION } from '../../local/stack-template';
 import { LocalPipeline } from '../support/local-pipeline';
 
 /**

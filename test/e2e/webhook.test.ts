@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import Stripe from 'stripe';
-import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../lib/local/dynamodb-local';
-import { checkoutSession, signedRequest, stripeEvent } from '../../lib/local/demo/stripe-events';
-import { LOCAL_REGION } from '../../lib/local/stack-template';
+import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../local/dynamodb-local';
+import { checkoutSession, signedRequest, stripeEvent } from '../fixtures/stripe-events';
+import { LOCAL_REGION } from '../../local/stack-template';
 import { LocalPipeline } from '../support/local-pipeline';
 
 /** The webhook's contract, row by row (issue: "The webhook … answers"). */

@@ -16,9 +16,9 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
-import { freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../lib/local/dynamodb-local';
-import { startSesLocal, type SesLocal } from '../../lib/local/ses-local';
-import { startPrintifyStandIn, type PrintifyStandIn } from '../../lib/local/printify-stand-in';
+import { freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../local/dynamodb-local';
+import { startSesLocal, type SesLocal } from '../../local/ses-local';
+import { startPrintifyStandIn, type PrintifyStandIn } from '../../local/printify-stand-in';
 import {
   PrintifyApiError,
   PrintifyClient,

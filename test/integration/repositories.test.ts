@@ -9,10 +9,10 @@ import { clearPurchasedLines } from '../../lambdas/cart/use-cases';
 import { createDocumentClient } from '../../lambdas/adapters/dynamodb';
 import { DEFAULT_PETAL_RATES } from '../../lambdas/domain/petals';
 import { settleOrderPetals, type PetalsDeps } from '../../lambdas/petals/use-cases';
-import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../lib/local/dynamodb-local';
-import { Storefront } from '../../lib/local/demo/storefront';
-import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from '../../lib/local/stack-template';
-import { ensureTable } from '../../lib/local/table';
+import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../local/dynamodb-local';
+import { Storefront } from '../fixtures/storefront';
+import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from '../../local/stack-template';
+import { ensureTable } from '../../local/table';
 
 /** The adapters against AWS's DynamoDB Local, with the table exactly as the stack declares it. */
 const TABLE = 'integration-orders';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../lib/local/dynamodb-local';
+import { freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../local/dynamodb-local';
 import { LocalPipeline } from '../support/local-pipeline';
 import { boundMs, checkOutcomes, deliverOrder, firstEvent, kindFor, planOrder, pool, putMappings, SIZE, within, type PlannedOrder, type SentEvent } from './support';
 

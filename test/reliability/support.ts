@@ -3,9 +3,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { OrderItem, Order } from '../../lambdas/domain/order';
 import type { WorkflowName } from '../../lambdas/domain/stripe-events';
-import { DEMO_ITEMS, DEMO_MAPPINGS, newUserId } from '../../lib/local/demo/storefront';
-import { checkoutSession, paymentIntent, refundedCharge, stripeEvent, stripeId, type StripeEventEnvelope } from '../../lib/local/demo/stripe-events';
-import { freePort } from '../../lib/local/dynamodb-local';
+import { DEMO_ITEMS, DEMO_MAPPINGS, newUserId } from '../fixtures/storefront';
+import { checkoutSession, paymentIntent, refundedCharge, stripeEvent, stripeId, type StripeEventEnvelope } from '../fixtures/stripe-events';
+import { freePort } from '../../local/dynamodb-local';
 import { LocalPipeline } from '../support/local-pipeline';
 
 /**

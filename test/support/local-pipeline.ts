@@ -4,12 +4,12 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@
 import { keys } from '../../lambdas/domain/keys';
 import type { Order } from '../../lambdas/domain/order';
 import type { WorkflowName } from '../../lambdas/domain/stripe-events';
-import { DYNAMODB_LOCAL_CREDENTIALS, freePort } from '../../lib/local/dynamodb-local';
-import { Storefront } from '../../lib/local/demo/storefront';
-import { signedRequest } from '../../lib/local/demo/stripe-events';
-import { startLocalStack, type LocalStackOptions, type RunningLocalStack } from '../../lib/local/local-stack';
-import { LOCAL_REGION } from '../../lib/local/stack-template';
-import type { LocalExecution } from '../../lib/local/step-functions-service';
+import { DYNAMODB_LOCAL_CREDENTIALS, freePort } from '../../local/dynamodb-local';
+import { Storefront } from '../fixtures/storefront';
+import { signedRequest } from '../fixtures/stripe-events';
+import { startLocalStack, type LocalStackOptions, type RunningLocalStack } from '../../local/local-stack';
+import { LOCAL_REGION } from '../../local/stack-template';
+import type { LocalExecution } from '../../local/step-functions-service';
 
 /**
  * The whole local pipeline for one test file: DynamoDB Local in memory and every other service on

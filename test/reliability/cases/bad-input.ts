@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../../lambdas/shared/webhook-limits';
-import { checkoutSession, signedRequest, stripeEvent } from '../../../lib/local/demo/stripe-events';
+import { checkoutSession, signedRequest, stripeEvent } from '../../fixtures/stripe-events';
 import type { ReliabilityEnv } from '../support';
 
 /**

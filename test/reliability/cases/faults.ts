@@ -1,9 +1,9 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../../lambdas/domain/keys';
-import { DYNAMODB_LOCAL_CREDENTIALS } from '../../../lib/local/dynamodb-local';
-import { LOCAL_REGION } from '../../../lib/local/stack-template';
-import type { LocalExecution } from '../../../lib/local/step-functions-service';
+import { DYNAMODB_LOCAL_CREDENTIALS } from '../../../local/dynamodb-local';
+import { LOCAL_REGION } from '../../../local/stack-template';
+import type { LocalExecution } from '../../../local/step-functions-service';
 import {
   boundMs,
   checkOutcomes,

@@ -1,4 +1,4 @@
-import { newUserId } from '../../../lib/local/demo/storefront';
+import { newUserId } from '../../fixtures/storefront';
 import {
   boundMs,
   checkOutcomes,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { PROJECT_ROOT } from '../constructs/pipeline-function';
+import { PROJECT_ROOT } from '../lib/constructs/pipeline-function';
 import type { LocalFunction } from './stack-template';
 
 /** A failed invocation, as the Lambda service reports it: the handler's error type and message. */

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { OtakumoriStack } from '../otakumori-stack';
-import { ENTRY_METADATA_KEY } from '../constructs/pipeline-function';
+import { OtakumoriStack } from '../lib/otakumori-stack';
+import { ENTRY_METADATA_KEY } from '../lib/constructs/pipeline-function';
 
 /**
  * Reads the synthesized CloudFormation template — the same one `cdk synth` emits — and turns it

@@ -4,7 +4,7 @@ import './polyfills';
 import { StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { LocalLambda } from './local-lambda';
 import type { LocalStateMachine } from './stack-template';
-import { EXECUTION_NAME } from '../../lambdas/domain/keys';
+import { EXECUTION_NAME } from '../lambdas/domain/keys';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { WORKFLOWS, type WorkflowName } from '../../lambdas/domain/stripe-events';
-import { STATE_MACHINE_ARN_ENV } from '../../lambdas/shared/workflows';
-import { PROJECT_ROOT } from '../constructs/pipeline-function';
+import { WORKFLOWS, type WorkflowName } from '../lambdas/domain/stripe-events';
+import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/workflows';
+import { PROJECT_ROOT } from '../lib/constructs/pipeline-function';
 import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type RunningService } from './dynamodb-local';
 import { LocalHttpApi } from './http-api';
 import { LocalLambda } from './local-lambda';
