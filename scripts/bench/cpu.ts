@@ -2,16 +2,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * CPU time (ms) used so far by every process of a process group (Linux /proc; undefined elsewhere):
- * DynamoDB Local's JVM leads its own group.
+ * DynamoDB Local's JVM leads its own group. `procRoot` is for tests (a folder shaped like /proc).
  */
-export function processGroupCpuMs(pgid: number): number | undefined {
+export function processGroupCpuMs(pgid: number, procRoot = '/proc'): number | undefined {
   let total = 0;
   try {
-    for (const entry of readdirSync('/proc')) {
+    for (const entry of readdirSync(procRoot)) {
       if (!/^\d+$/.test(entry)) continue;
       let stat: string;
       try {
-        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        stat = readFileSync(`${procRoot}/${entry}/stat`, 'utf8');
       } catch {
         continue; // the process ended meanwhile
       }

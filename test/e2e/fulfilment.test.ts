@@ -4,6 +4,7 @@ import { DEMO_ITEMS, DEMO_MAPPINGS } from '../fixtures/storefront';
 import { checkoutSession, DEMO_ADDRESS, paymentIntent, stripeEvent, stripeId, type DemoAddress } from '../fixtures/stripe-events';
 import type { LocalExecution } from '../../local/step-functions-service';
 import { LocalPipeline } from '../support/local-pipeline';
+import { eventually } from '../support/eventually';
 
 /**
  * The fulfilment workflow end to end: Stripe's payment events -> webhook -> Step Functions ->
@@ -258,10 +259,9 @@ describe('two events pay the same order', () => {
     expect((await pipeline.send(intent)).status).toBe(200);
     // Wait until the intent's Printify step is waiting for an address (retrying), then send the session.
     const waiting = pipeline.stack.stepFunctions.describeExecution(pipeline.executionArn('fulfilment', intent.id));
-    while (!waiting.history.some((h) => h.type === 'StateRetried' && h.name === 'Create Printify order')) {
-      expect(waiting.status).toBe('RUNNING');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await eventually('a retry of "Create Printify order"', () => waiting.history.some((h) => h.type === 'StateRetried' && h.name === 'Create Printify order'), {
+      check: () => expect(waiting.status).toBe('RUNNING'),
+    });
     const session = sessionCompleted();
     expect((await pipeline.send(session)).status).toBe(200);
     const [first, second] = await Promise.all([pipeline.execution('fulfilment', intent.id), pipeline.execution('fulfilment', session.id)]);

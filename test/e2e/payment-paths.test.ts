@@ -9,6 +9,7 @@ import {
   stripeId,
 } from '../fixtures/stripe-events';
 import { LocalPipeline } from '../support/local-pipeline';
+import { eventually } from '../support/eventually';
 
 /** Every Stripe payment path of the shop, end to end through HTTP on the local runtime. */
 let pipeline: LocalPipeline;
@@ -91,10 +92,9 @@ describe('refunds that overtake their payment', () => {
     const early = refund(1000);
     expect((await pipeline.send(early)).status).toBe(200);
     const waiting = pipeline.stack.stepFunctions.describeExecution(pipeline.executionArn('refund', early.id));
-    while (!waiting.history.some((h) => h.type === 'StateRetried' && h.name === 'Record refund')) {
-      expect(waiting.status).toBe('RUNNING');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await eventually('a retry of "Record refund"', () => waiting.history.some((h) => h.type === 'StateRetried' && h.name === 'Record refund'), {
+      check: () => expect(waiting.status).toBe('RUNNING'),
+    });
     await pipeline.deliver(session('checkout.session.completed'));
     expect((await pipeline.execution('refund', early.id)).status).toBe('SUCCEEDED');
     // Settled by the fulfilment's petals step: 49 awarded, floor(49 × 1000 / 4999) = 9 deducted.
