@@ -22,6 +22,24 @@ export const keys = {
  */
 export const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
+/**
+ * The longest id (order, user, product, variant, tracking number …) this pipeline puts into a key.
+ * DynamoDB allows 2,048 bytes of partition key and 1,024 of sort key (AWS's DynamoDB quotas); a
+ * key joins a prefix and up to two ids, so 255 characters of UTF-8 (at most 1,020 bytes) always fit.
+ */
+export const MAX_KEY_ID_LENGTH = 255;
+
+/**
+ * Whether `value` can be part of a key: 1-255 characters, no control characters (they cannot be
+ * typed by an operator, and CR/LF would split log lines). An id that fails this is refused where
+ * it enters the system (400 to Stripe; acknowledged and logged for Printify), because no retry can
+ * ever write it.
+ */
+export function isKeyId(value: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+  return value.length >= 1 && value.length <= MAX_KEY_ID_LENGTH && !/[\u0000-\u001f\u007f-\u009f]/.test(value);
+}
+
 export const LEDGER_PREFIX = 'LEDGER#';
 export const CART_PREFIX = 'CART#';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EXECUTION_NAME } from './keys';
+import { EXECUTION_NAME, isKeyId, MAX_KEY_ID_LENGTH } from './keys';
 import type {
   CheckoutExpiredInput,
   DisputeInput,
@@ -63,8 +63,18 @@ const checkoutSession = z.object({
   currency: z.string().nullish(),
   customer_email: z.string().nullish(),
   customer_details: z.object({ email: z.string().nullish(), name: z.string().nullish(), phone: z.string().nullish() }).nullish(),
+  // where the address is depends on the endpoint's API version: collected_information (2025-03-31
+  // and later), shipping_details (2022-08-01 to 2025-03-31), shipping (before 2022-08-01)
   collected_information: z.object({ shipping_details: shippingDetails }).nullish(),
   shipping_details: shippingDetails,
+  shipping: shippingDetails,
+  // Adaptive Pricing: before 2025-03-31 amount_total/currency are the customer's (presentment)
+  // and currency_conversion holds the integration's; from 2025-03-31 amount_total/currency are the
+  // integration's and presentment_details holds the customer's (Stripe's Adaptive Pricing docs).
+  currency_conversion: z
+    .object({ amount_total: z.number().int().nonnegative(), source_currency: z.string(), fx_rate: z.string().nullish() })
+    .nullish(),
+  presentment_details: z.object({ presentment_amount: z.number().int().nonnegative(), presentment_currency: z.string() }).nullish(),
 });
 
 const paymentIntent = z.object({
@@ -126,6 +136,19 @@ const idOf = (value: z.infer<typeof idOrObject>): string | undefined =>
   value == null ? undefined : typeof value === 'string' ? value : value.id;
 const nonEmpty = (value: string | null | undefined): string | undefined => (value ? value : undefined);
 
+/**
+ * An order or user id the event names, refused (MalformedEventError: 400, nothing written) when it
+ * could never be stored in a key: a retry by Stripe cannot change it.
+ */
+function keyId(event: Envelope, field: string, value: string | undefined): string | undefined {
+  if (value !== undefined && !isKeyId(value)) {
+    throw new MalformedEventError(
+      `${event.type} ${event.id}: ${field} is not a usable id (1-${MAX_KEY_ID_LENGTH} characters, no control characters)`,
+    );
+  }
+  return value;
+}
+
 function toShippingAddress(details: z.infer<typeof shippingDetails>): ShippingAddress | undefined {
   const address = details?.address;
   if (!details || !address?.line1 || !address.city || !address.country || !address.postal_code) return undefined;
@@ -154,7 +177,9 @@ const ignore = (reason: string): RouteDecision => ({ action: 'ignore', reason })
 /** The session of one of our one-off payments, or why it is not ours to handle. */
 function ourSession(event: Envelope): { session: z.infer<typeof checkoutSession>; orderId: string } | RouteDecision {
   const session = parseObject(checkoutSession, event);
-  const orderId = nonEmpty(session.client_reference_id) ?? nonEmpty(session.metadata?.orderId);
+  const orderId = nonEmpty(session.client_reference_id)
+    ? keyId(event, 'client_reference_id', nonEmpty(session.client_reference_id))
+    : keyId(event, 'metadata.orderId', nonEmpty(session.metadata?.orderId));
   if (!orderId) return ignore('checkout session carries no order id (not created by this shop)');
   if (session.mode && session.mode !== 'payment') {
     return ignore(`checkout session in ${session.mode} mode: its petals come with its invoices`);
@@ -166,6 +191,8 @@ function checkoutSessionCompleted(event: Envelope): RouteDecision {
   const ours = ourSession(event);
   if ('action' in ours) return ours;
   const { session, orderId } = ours;
+  // What the order is compared with is the integration's amount, whatever the customer saw.
+  const conversion = session.currency_conversion;
   const input: PaymentInput = {
     ...ref(event),
     kind: 'payment',
@@ -173,11 +200,11 @@ function checkoutSessionCompleted(event: Envelope): RouteDecision {
     paid: session.payment_status === 'paid' || session.payment_status === 'no_payment_required',
     stripeSessionId: session.id,
     paymentIntentId: idOf(session.payment_intent),
-    amountTotal: session.amount_total ?? undefined,
-    currency: session.currency?.toLowerCase(),
+    amountTotal: conversion ? conversion.amount_total : (session.amount_total ?? undefined),
+    currency: (conversion ? conversion.source_currency : session.currency)?.toLowerCase(),
     email: nonEmpty(session.customer_details?.email) ?? nonEmpty(session.customer_email),
     customerName: nonEmpty(session.customer_details?.name),
-    shippingAddress: toShippingAddress(session.collected_information?.shipping_details ?? session.shipping_details),
+    shippingAddress: toShippingAddress(session.collected_information?.shipping_details ?? session.shipping_details ?? session.shipping),
   };
   return start('fulfilment', input);
 }
@@ -205,7 +232,7 @@ function checkoutSessionExpired(event: Envelope): RouteDecision {
 
 function chargeDispute(event: Envelope): RouteDecision {
   const opened = parseObject(dispute, event);
-  const orderId = nonEmpty(opened.metadata?.orderId);
+  const orderId = keyId(event, 'metadata.orderId', nonEmpty(opened.metadata?.orderId));
   const paymentIntentId = idOf(opened.payment_intent);
   const chargeId = idOf(opened.charge);
   if (!orderId && !paymentIntentId) return ignore('dispute has neither metadata.orderId nor a payment intent');
@@ -227,7 +254,7 @@ function chargeDispute(event: Envelope): RouteDecision {
 
 function paymentIntentSucceeded(event: Envelope): RouteDecision {
   const intent = parseObject(paymentIntent, event);
-  const orderId = nonEmpty(intent.metadata?.orderId);
+  const orderId = keyId(event, 'metadata.orderId', nonEmpty(intent.metadata?.orderId));
   if (!orderId) return ignore('payment intent carries no metadata.orderId (not created by this shop)');
   const input: PaymentInput = {
     ...ref(event),
@@ -245,7 +272,7 @@ function paymentIntentSucceeded(event: Envelope): RouteDecision {
 
 function paymentIntentFailed(event: Envelope): RouteDecision {
   const intent = parseObject(paymentIntent, event);
-  const orderId = nonEmpty(intent.metadata?.orderId);
+  const orderId = keyId(event, 'metadata.orderId', nonEmpty(intent.metadata?.orderId));
   if (!orderId) return ignore('payment intent carries no metadata.orderId (not created by this shop)');
   const error = intent.last_payment_error;
   const input: PaymentFailedInput = {
@@ -260,7 +287,7 @@ function paymentIntentFailed(event: Envelope): RouteDecision {
 
 function chargeRefunded(event: Envelope): RouteDecision {
   const refunded = parseObject(charge, event);
-  const orderId = nonEmpty(refunded.metadata?.orderId);
+  const orderId = keyId(event, 'metadata.orderId', nonEmpty(refunded.metadata?.orderId));
   const paymentIntentId = idOf(refunded.payment_intent);
   if (!orderId && !paymentIntentId) return ignore('charge has neither metadata.orderId nor a payment intent');
   const input: RefundInput = {
@@ -283,11 +310,14 @@ function chargeRefunded(event: Envelope): RouteDecision {
  */
 function invoicePaymentSucceeded(event: Envelope): RouteDecision {
   const paid = parseObject(invoice, event);
-  const userId =
+  const userId = keyId(
+    event,
+    'metadata.userId',
     nonEmpty(paid.metadata?.userId) ??
-    nonEmpty(paid.parent?.subscription_details?.metadata?.userId) ??
-    nonEmpty(paid.subscription_details?.metadata?.userId) ??
-    nonEmpty(paid.lines?.data[0]?.metadata?.userId);
+      nonEmpty(paid.parent?.subscription_details?.metadata?.userId) ??
+      nonEmpty(paid.subscription_details?.metadata?.userId) ??
+      nonEmpty(paid.lines?.data[0]?.metadata?.userId),
+  );
   if (!userId) return ignore('invoice names no userId in its, its subscription\'s or its line\'s metadata');
   if (paid.amount_paid <= 0) return ignore('invoice paid nothing');
   const subscriptionId = idOf(paid.parent?.subscription_details?.subscription) ?? idOf(paid.subscription);
@@ -365,8 +395,20 @@ export const EVENT_ROUTES: Readonly<Record<string, EventRoute>> = {
 
 export const HANDLED_EVENT_TYPES = Object.keys(EVENT_ROUTES);
 
-/** Decide what a verified Stripe event (already JSON-parsed) asks for. Pure. */
+/**
+ * Decide what a verified Stripe event (already JSON-parsed) asks for. Pure.
+ *
+ * A thin event (`object: "v2.core.event"`, sent by an Event Destination) carries no object, only a
+ * reference to fetch: none of the handled types comes that way, so it is acknowledged and ignored
+ * (a 400 would be retried by Stripe for days and count toward disabling the endpoint).
+ *
+ * @throws MalformedEventError when the event cannot be processed whatever is retried (answer 400).
+ */
 export function routeStripeEvent(raw: unknown): RouteDecision {
+  if (typeof raw === 'object' && raw !== null && (raw as { object?: unknown }).object === 'v2.core.event') {
+    const type = (raw as { type?: unknown }).type;
+    return ignore(`thin event (v2.core.event${typeof type === 'string' ? ` ${type}` : ''}): no handled type is sent thin`);
+  }
   const parsed = envelope.safeParse(raw);
   if (!parsed.success) throw new MalformedEventError(`not a Stripe event: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   const route = EVENT_ROUTES[parsed.data.type];

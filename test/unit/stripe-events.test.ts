@@ -621,3 +621,87 @@ describe('delayed payments, expiry and disputes', () => {
     ignored(routeStripeEvent(stripeEvent('charge.dispute.created', dispute({ payment_intent: null }))));
   });
 });
+
+describe('every API version a shop may be pinned to', () => {
+  it('reads the address of a session from before 2022-08-01, under `shipping`', () => {
+    const decision = started(
+      routeStripeEvent(
+        stripeEvent(
+          'checkout.session.completed',
+          checkoutSession({ collected_information: undefined, shipping_details: undefined, shipping: { name: 'Api 2020', address } }),
+          { api_version: '2020-08-27' },
+        ),
+      ),
+    );
+    expect(decision.input).toMatchObject({ shippingAddress: { name: 'Api 2020', line1: '1 Sakura Way', postalCode: '97201', country: 'US' } });
+  });
+
+  it('prefers collected_information, then shipping_details, then shipping', () => {
+    const named = (name: string) => ({ name, address });
+    const input = (overrides: Record<string, unknown>) =>
+      started(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession(overrides)))).input as { shippingAddress?: { name: string } };
+    expect(input({ collected_information: { shipping_details: named('new') }, shipping_details: named('mid'), shipping: named('old') }).shippingAddress?.name).toBe('new');
+    expect(input({ collected_information: null, shipping_details: named('mid'), shipping: named('old') }).shippingAddress?.name).toBe('mid');
+  });
+
+  it('compares in the integration\'s currency: a session from before 2025-03-31 with Adaptive Pricing carries it in currency_conversion', () => {
+    // The customer paid ¥7,450 for a $49.99 order; Stripe's amount_total/currency are the customer's.
+    const decision = started(
+      routeStripeEvent(
+        stripeEvent(
+          'checkout.session.completed',
+          checkoutSession({
+            amount_total: 7450,
+            currency: 'jpy',
+            currency_conversion: { amount_subtotal: 4999, amount_total: 4999, fx_rate: '149.03', source_currency: 'usd' },
+          }),
+          { api_version: '2024-06-20' },
+        ),
+      ),
+    );
+    expect(decision.input).toMatchObject({ amountTotal: 4999, currency: 'usd' });
+  });
+
+  it('reads amount_total/currency as the integration\'s from 2025-03-31, whatever presentment_details says', () => {
+    const decision = started(
+      routeStripeEvent(
+        stripeEvent(
+          'checkout.session.completed',
+          checkoutSession({ amount_total: 4999, currency: 'usd', presentment_details: { presentment_amount: 7450, presentment_currency: 'jpy' } }),
+        ),
+      ),
+    );
+    expect(decision.input).toMatchObject({ amountTotal: 4999, currency: 'usd' });
+  });
+});
+
+describe('thin events and other envelopes', () => {
+  it('acknowledges and ignores a thin event (v2.core.event from an Event Destination)', () => {
+    const thin = {
+      id: 'evt_test_65R9Ijk8gHQ2ajsu2Oq16SVM5sK3F9DyJH0cRxq2cY3Z',
+      object: 'v2.core.event',
+      type: 'v1.billing.meter.error_report_triggered',
+      livemode: false,
+      created: '2024-09-17T06:20:52.246Z',
+      related_object: { id: 'mtr_test_61R9IeFOSsj5TdEz041JZQ8y5sK3FCR', type: 'billing.meter', url: '/v1/billing/meters/mtr_test_61R9IeFOSsj5TdEz041JZQ8y5sK3FCR' },
+    };
+    expect(ignored(routeStripeEvent(thin))).toMatch(/thin event/);
+  });
+});
+
+describe('ids that cannot fit a key are refused at the door', () => {
+  it.each([
+    ['a client_reference_id of 3,000 characters', 'checkout.session.completed', () => checkoutSession({ client_reference_id: 'o'.repeat(3000) }), /client_reference_id/],
+    ['a metadata.orderId with a line break', 'checkout.session.completed', () => checkoutSession({ client_reference_id: null, metadata: { orderId: 'ord_1\r\nx' } }), /metadata\.orderId/],
+    ['a payment intent\'s metadata.orderId of 256 characters', 'payment_intent.succeeded', () => ({ id: 'pi_1', object: 'payment_intent', amount: 4999, currency: 'usd', metadata: { orderId: 'o'.repeat(256) } }), /metadata\.orderId/],
+    ['a charge\'s metadata.orderId of 1,000 characters', 'charge.refunded', () => charge({ metadata: { orderId: 'o'.repeat(1000) } }), /metadata\.orderId/],
+    ['an invoice\'s metadata.userId with a NUL', 'invoice.payment_succeeded', () => ({ id: 'in_1', object: 'invoice', amount_paid: 900, currency: 'usd', metadata: { userId: 'u\u0000' } }), /metadata\.userId/],
+  ])('rejects %s as malformed (400, nothing written)', (_what, type, object, field) => {
+    expect(malformed(stripeEvent(type, object())).message).toMatch(field);
+  });
+
+  it('accepts an id of exactly 255 characters', () => {
+    const decision = started(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ client_reference_id: 'o'.repeat(255) }))));
+    expect(decision.input).toMatchObject({ orderId: 'o'.repeat(255) });
+  });
+});

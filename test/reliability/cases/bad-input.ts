@@ -169,6 +169,8 @@ const CASES: Case[] = [
     expect: [400],
   },
   // what is not ours: acknowledged, not processed
+  { name: 'a client_reference_id of 3,000 characters (no key can hold it)', build: () => signed(sessionWith((o) => (o.client_reference_id = 'o'.repeat(3000)))), expect: [400] },
+  { name: 'an order id in metadata with CR/LF', build: () => signed(sessionWith((o) => ((o.client_reference_id = null), (o.metadata = { orderId: 'ord\r\nx' })))), expect: [400] },
   { name: 'an event type this shop does not handle', build: () => signed(JSON.stringify(stripeEvent('customer.created', { id: 'cus_1', object: 'customer' }))), expect: [200], outcome: 'ignored' },
   {
     name: 'a checkout session without an order id (a payment link)',
