@@ -1,0 +1,226 @@
+import { HANDLED_EVENT_TYPES, routeStripeEvent, type RouteDecision } from '../../lambdas/domain/stripe-events';
+import { workflowInputSchema } from '../../lambdas/domain/workflow-input';
+import {
+  charge,
+  checkoutSession,
+  dispute,
+  eventAt,
+  invoiceUserField,
+  paymentIntent,
+  PURCHASE,
+  sessionAddressField,
+  STRIPE_API_VERSIONS,
+  subscriptionInvoice,
+  type Purchase,
+  type StripeApiVersion,
+} from '../fixtures/stripe-api-versions';
+
+/**
+ * The contract with Stripe: whatever API version the webhook endpoint is pinned to, every handled
+ * event of one of our purchases starts the same workflow with the same input. The objects are
+ * built per version by test/fixtures/stripe-api-versions.ts (see its header for where each shape
+ * comes from); `scripts/check-stripe-fixtures.ts` runs the router over Stripe's own fixtures.
+ */
+
+const EVENT_ID = 'evt_1Q9ContractEvA1b2C3';
+
+function route(version: StripeApiVersion, type: string, object: Record<string, unknown>): RouteDecision {
+  // a router that throws here would answer 400, which Stripe retries for days
+  return routeStripeEvent(JSON.parse(JSON.stringify(eventAt(version, type, object))));
+}
+
+function started(decision: RouteDecision, workflow: string) {
+  if (decision.action !== 'start') throw new Error(`expected ${workflow} to start, got: ${JSON.stringify(decision)}`);
+  expect(decision.workflow).toBe(workflow);
+  // what the router produces is what the workflows' tasks accept, unchanged
+  expect(workflowInputSchema.parse(decision.input)).toStrictEqual(decision.input);
+  return decision.input;
+}
+
+const ref = (eventType: string) => ({ eventId: EVENT_ID, eventType, created: expect.any(Number), livemode: false });
+
+// a session's shipping details carry no phone (it is the customer's, in customer_details)
+const { phone, ...sessionAddress } = PURCHASE.address;
+
+/** A paid session of the purchase, whichever event carries it. */
+const paidSession = {
+  kind: 'payment',
+  orderId: PURCHASE.orderId,
+  paid: true,
+  stripeSessionId: PURCHASE.sessionId,
+  paymentIntentId: PURCHASE.paymentIntentId,
+  amountTotal: 4999,
+  currency: 'usd',
+  email: 'hinata@example.com',
+  customerName: 'Hinata Shoyo',
+  shippingAddress: sessionAddress,
+};
+
+const disputeOfPurchase = {
+  kind: 'dispute',
+  disputeId: 'dp_1Q9ContractDpA1b2',
+  chargeId: PURCHASE.chargeId,
+  paymentIntentId: PURCHASE.paymentIntentId,
+  reason: 'fraudulent',
+  amount: 4999,
+  currency: 'usd',
+};
+
+/** Each handled event type, the object Stripe sends with it, and what the router must start. */
+const CONTRACT: Record<string, { object: (v: StripeApiVersion) => Record<string, unknown>; workflow: string; input: Record<string, unknown> }> = {
+  'checkout.session.completed': {
+    object: (v) => checkoutSession(v),
+    workflow: 'fulfilment',
+    input: paidSession,
+  },
+  'checkout.session.async_payment_succeeded': {
+    object: (v) => checkoutSession(v),
+    workflow: 'fulfilment',
+    input: paidSession,
+  },
+  'checkout.session.async_payment_failed': {
+    object: (v) => checkoutSession(v, PURCHASE, { payment_status: 'unpaid' }),
+    workflow: 'paymentFailed',
+    input: { kind: 'paymentFailed', orderId: PURCHASE.orderId, paymentIntentId: PURCHASE.paymentIntentId, reason: expect.stringMatching(/delayed payment/) },
+  },
+  'checkout.session.expired': {
+    object: (v) => checkoutSession(v, PURCHASE, { payment_status: 'unpaid', status: 'expired', payment_intent: null, customer_details: null }),
+    workflow: 'checkoutExpired',
+    input: { kind: 'checkoutExpired', orderId: PURCHASE.orderId, stripeSessionId: PURCHASE.sessionId },
+  },
+  'payment_intent.succeeded': {
+    object: (v) => paymentIntent(v),
+    workflow: 'fulfilment',
+    input: {
+      kind: 'payment',
+      orderId: PURCHASE.orderId,
+      paid: true,
+      paymentIntentId: PURCHASE.paymentIntentId,
+      amountTotal: 4999,
+      currency: 'usd',
+      email: 'hinata@example.com',
+      shippingAddress: { ...sessionAddress, phone },
+    },
+  },
+  'payment_intent.payment_failed': {
+    object: (v) =>
+      paymentIntent(v, PURCHASE, {
+        amount_received: 0,
+        status: 'requires_payment_method',
+        last_payment_error: { code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.', type: 'card_error' },
+      }),
+    workflow: 'paymentFailed',
+    input: { kind: 'paymentFailed', orderId: PURCHASE.orderId, paymentIntentId: PURCHASE.paymentIntentId, reason: 'Your card has insufficient funds.' },
+  },
+  'charge.refunded': {
+    object: (v) => charge(v, PURCHASE, { amountRefunded: 2000 }),
+    workflow: 'refund',
+    input: {
+      kind: 'refund',
+      chargeId: PURCHASE.chargeId,
+      paymentIntentId: PURCHASE.paymentIntentId,
+      orderId: PURCHASE.orderId,
+      amountRefunded: 2000,
+      amount: 4999,
+      currency: 'usd',
+    },
+  },
+  'charge.dispute.created': {
+    object: (v) => dispute(v),
+    workflow: 'dispute',
+    input: { ...disputeOfPurchase, status: 'needs_response', closed: false },
+  },
+  'charge.dispute.closed': {
+    object: (v) => dispute(v, PURCHASE, { status: 'lost' }),
+    workflow: 'dispute',
+    input: { ...disputeOfPurchase, status: 'lost', closed: true },
+  },
+  'invoice.payment_succeeded': {
+    object: (v) => subscriptionInvoice(v),
+    workflow: 'subscriptionPayment',
+    input: {
+      kind: 'invoicePayment',
+      invoiceId: 'in_1Q9ContractInvA1',
+      userId: PURCHASE.userId,
+      amountPaid: 999,
+      currency: 'usd',
+      subscriptionId: 'sub_1Q9ContractSubA1',
+    },
+  },
+};
+
+it('has a contract for every handled event type', () => {
+  expect(Object.keys(CONTRACT).sort()).toEqual([...HANDLED_EVENT_TYPES].sort());
+});
+
+describe.each(STRIPE_API_VERSIONS)('an endpoint pinned to API version %s', (version) => {
+  it.each(Object.keys(CONTRACT))('%s starts its workflow with the same input as at every version', (type) => {
+    const contract = CONTRACT[type]!;
+    const input = started(route(version, type, contract.object(version)), contract.workflow);
+    expect(input).toStrictEqual({ ...ref(type), ...contract.input });
+  });
+
+  it(`reads the session's address from ${sessionAddressField(version)}, every part of it`, () => {
+    const session = checkoutSession(version);
+    const [first, second] = sessionAddressField(version).split('.') as [string, string | undefined];
+    const holder = session[first as keyof typeof session] as Record<string, unknown>;
+    expect((second ? holder[second] : holder) as unknown).toMatchObject({ address: { postal_code: '153-0063' } });
+    const input = started(route(version, 'checkout.session.completed', session), 'fulfilment');
+    expect(input).toMatchObject({ shippingAddress: sessionAddress });
+  });
+
+  it(`reads the invoice's user from ${invoiceUserField(version)}`, () => {
+    const input = started(route(version, 'invoice.payment_succeeded', subscriptionInvoice(version)), 'subscriptionPayment');
+    expect(input).toMatchObject({ userId: PURCHASE.userId, subscriptionId: 'sub_1Q9ContractSubA1' });
+  });
+
+  it('compares in the integration\'s currency when the customer paid in theirs (Adaptive Pricing)', () => {
+    const adaptive: Purchase = { ...PURCHASE, presentment: { amount: 7450, currency: 'jpy', fxRate: '149.03' } };
+    for (const type of ['checkout.session.completed', 'checkout.session.async_payment_succeeded']) {
+      const input = started(route(version, type, checkoutSession(version, adaptive)), 'fulfilment');
+      expect(input).toMatchObject({ amountTotal: 4999, currency: 'usd' });
+    }
+  });
+
+  if (version === '2025-03-31.basil') {
+    it('still reads currency_conversion on a session created before 2025-03-31 with Adaptive Pricing', () => {
+      const legacy: Purchase = { ...PURCHASE, presentment: { amount: 7450, currency: 'jpy', fxRate: '149.03' }, legacyAdaptivePricing: true };
+      const session = checkoutSession(version, legacy);
+      expect(session).toMatchObject({ amount_total: 7450, currency: 'jpy', currency_conversion: { source_currency: 'usd' } });
+      expect(started(route(version, 'checkout.session.completed', session), 'fulfilment')).toMatchObject({ amountTotal: 4999, currency: 'usd' });
+    });
+  }
+
+  it('routes a refund of a charge with or without `invoice` by its payment intent, inventing no order', () => {
+    // a subscription invoice's charge: no order metadata; the refund workflow decides by the intent
+    const subscriptionCharge = charge(version, { ...PURCHASE, chargeId: 'ch_3Q9ContractSubCh', paymentIntentId: 'pi_3Q9ContractSubPi' }, { amountRefunded: 999, invoice: 'in_1Q9ContractInvA1' }, { metadata: {}, amount: 999 });
+    const input = started(route(version, 'charge.refunded', subscriptionCharge), 'refund');
+    expect(input).toMatchObject({ chargeId: 'ch_3Q9ContractSubCh', paymentIntentId: 'pi_3Q9ContractSubPi', amountRefunded: 999, amount: 999 });
+    expect(input).not.toHaveProperty('orderId');
+  });
+
+  describe('events whose objects are not ours are acknowledged and ignored, never 400', () => {
+    const notOurs: [string, () => Record<string, unknown>][] = [
+      ['checkout.session.completed', () => checkoutSession(version, PURCHASE, { client_reference_id: null, metadata: {} })],
+      ['checkout.session.async_payment_succeeded', () => checkoutSession(version, PURCHASE, { client_reference_id: null, metadata: {} })],
+      ['checkout.session.async_payment_failed', () => checkoutSession(version, PURCHASE, { client_reference_id: null, metadata: {}, payment_status: 'unpaid' })],
+      ['checkout.session.expired', () => checkoutSession(version, PURCHASE, { client_reference_id: null, metadata: null, status: 'expired' })],
+      ['payment_intent.succeeded', () => paymentIntent(version, PURCHASE, { metadata: {} })],
+      ['payment_intent.payment_failed', () => paymentIntent(version, PURCHASE, { metadata: {}, status: 'requires_payment_method' })],
+      // a charge made without a payment intent (Charges API, Dashboard): never one of ours
+      ['charge.refunded', () => charge(version, PURCHASE, { amountRefunded: 4999 }, { metadata: {}, payment_intent: null })],
+      ['charge.dispute.created', () => dispute(version, PURCHASE, { withPaymentIntent: false })],
+      ['charge.dispute.closed', () => dispute(version, PURCHASE, { withPaymentIntent: false, status: 'won' })],
+      ['invoice.payment_succeeded', () => subscriptionInvoice(version, { ...PURCHASE, userId: '' })],
+    ];
+
+    it('covers every handled type', () => {
+      expect(notOurs.map(([type]) => type).sort()).toEqual([...HANDLED_EVENT_TYPES].sort());
+    });
+
+    it.each(notOurs)('%s', (type, object) => {
+      const decision = route(version, type, object());
+      expect(decision).toStrictEqual({ action: 'ignore', reason: expect.any(String) });
+    });
+  });
+});
