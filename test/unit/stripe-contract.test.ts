@@ -1,6 +1,7 @@
 import { HANDLED_EVENT_TYPES, routeStripeEvent, type RouteDecision } from '../../lambdas/domain/stripe-events';
 import { workflowInputSchema } from '../../lambdas/domain/workflow-input';
 import {
+  atLeast,
   charge,
   checkoutSession,
   dispute,
@@ -222,5 +223,71 @@ describe.each(STRIPE_API_VERSIONS)('an endpoint pinned to API version %s', (vers
       const decision = route(version, type, object());
       expect(decision).toStrictEqual({ action: 'ignore', reason: expect.any(String) });
     });
+  });
+});
+
+/**
+ * Stripe's fixtures (read by scripts/check-stripe-fixtures.ts) carry values no real payment of ours
+ * has; what the router does with each is decided here, at the versions where they occur.
+ */
+describe('the values of Stripe\'s fixtures, decided', () => {
+  const nullAddress = { city: null, country: null, line1: null, line2: null, postal_code: null, state: null };
+
+  it.each(['2025-03-31.basil', '2025-09-30.clover', '2026-03-25.dahlia'] as const)(
+    'a session whose amount_total/currency are null but which carries currency_conversion is the integration\'s amount (%s)',
+    (version) => {
+      const conversion = { amount_subtotal: 4999, amount_total: 4999, fx_rate: '149.03', source_currency: 'usd' };
+      const session = checkoutSession(version, PURCHASE, { amount_subtotal: null, amount_total: null, currency: null, currency_conversion: conversion });
+      expect(started(route(version, 'checkout.session.completed', session), 'fulfilment')).toMatchObject({ amountTotal: 4999, currency: 'usd' });
+    },
+  );
+
+  it.each(STRIPE_API_VERSIONS)('a session without amount or currency is started without them, never as 0 and never 400 (%s)', (version) => {
+    // the order says what is owed: a paid claim with no amount is for the payment check to hold
+    const session = checkoutSession(version, PURCHASE, { amount_subtotal: null, amount_total: null, currency: null, total_details: null });
+    const input = started(route(version, 'checkout.session.completed', session), 'fulfilment');
+    expect(input).not.toHaveProperty('amountTotal', expect.anything());
+    expect(input).not.toHaveProperty('currency', expect.anything());
+  });
+
+  it.each(STRIPE_API_VERSIONS)('an address of nulls is no address, not one of empty strings (%s)', (version) => {
+    const nulls = { name: 'name', address: nullAddress };
+    const field = sessionAddressField(version);
+    const overrides =
+      field === 'collected_information.shipping_details'
+        ? { collected_information: { business_name: null, individual_name: null, shipping_details: nulls } }
+        : { [field]: nulls };
+    const input = started(route(version, 'checkout.session.completed', checkoutSession(version, PURCHASE, overrides)), 'fulfilment');
+    expect(input).not.toHaveProperty('shippingAddress', expect.anything());
+    for (const shipping of [{}, null, { address: nullAddress, carrier: null, name: null, phone: null, tracking_number: null }]) {
+      const intent = started(route(version, 'payment_intent.succeeded', paymentIntent(version, PURCHASE, { shipping })), 'fulfilment');
+      expect(intent).not.toHaveProperty('shippingAddress', expect.anything());
+    }
+  });
+
+  it.each(STRIPE_API_VERSIONS)('a succeeded payment intent that received 0 claims 0, not its `amount` (%s)', (version) => {
+    const intent = paymentIntent(version, PURCHASE, { amount: 1099, amount_received: 0, status: 'requires_payment_method' });
+    expect(started(route(version, 'payment_intent.succeeded', intent), 'fulfilment')).toMatchObject({ amountTotal: 0, paid: true });
+  });
+
+  it.each(STRIPE_API_VERSIONS)('a charge.refunded that refunded 0 is routed as 0, for the refund workflow to weigh (%s)', (version) => {
+    const input = started(route(version, 'charge.refunded', charge(version, PURCHASE, { amountRefunded: 0 })), 'refund');
+    expect(input).toMatchObject({ amountRefunded: 0, amount: 4999 });
+  });
+
+  it.each(STRIPE_API_VERSIONS)('a closed dispute whose status is still an open one is routed closed with that status (%s)', (version) => {
+    const input = started(route(version, 'charge.dispute.closed', dispute(version, PURCHASE, { status: 'warning_needs_response' })), 'dispute');
+    expect(input).toMatchObject({ closed: true, status: 'warning_needs_response' });
+  });
+
+  it.each(STRIPE_API_VERSIONS)('an invoice that paid 0 is ignored; one whose subscription metadata is null falls back to its lines (%s)', (version) => {
+    expect(route(version, 'invoice.payment_succeeded', subscriptionInvoice(version, PURCHASE, { amountPaid: 0 }))).toMatchObject({ action: 'ignore', reason: expect.stringMatching(/paid nothing/) });
+    const nullMetadata = atLeast(version, '2025-03-31.basil')
+      ? { parent: { quote_details: null, subscription_details: { metadata: null, subscription: 'sub_1Q9ContractSubA1' }, type: 'subscription_details' } }
+      : atLeast(version, '2022-11-15')
+        ? { subscription_details: { metadata: null } }
+        : {};
+    const input = started(route(version, 'invoice.payment_succeeded', subscriptionInvoice(version, PURCHASE, {}, nullMetadata)), 'subscriptionPayment');
+    expect(input).toMatchObject({ userId: PURCHASE.userId });
   });
 });
