@@ -149,9 +149,11 @@ function keyId(event: Envelope, field: string, value: string | undefined): strin
   return value;
 }
 
-function toShippingAddress(details: z.infer<typeof shippingDetails>): ShippingAddress | undefined {
+/** `phone`: the customer's, for a Checkout Session, whose shipping details carry none. */
+function toShippingAddress(details: z.infer<typeof shippingDetails>, phone?: string | null): ShippingAddress | undefined {
   const address = details?.address;
   if (!details || !address?.line1 || !address.city || !address.country || !address.postal_code) return undefined;
+  const contact = nonEmpty(details.phone) ?? nonEmpty(phone);
   return {
     name: details.name ?? '',
     line1: address.line1,
@@ -160,7 +162,7 @@ function toShippingAddress(details: z.infer<typeof shippingDetails>): ShippingAd
     ...(address.state ? { state: address.state } : {}),
     postalCode: address.postal_code,
     country: address.country,
-    ...(details.phone ? { phone: details.phone } : {}),
+    ...(contact ? { phone: contact } : {}),
   };
 }
 
@@ -204,7 +206,10 @@ function checkoutSessionCompleted(event: Envelope): RouteDecision {
     currency: (conversion ? conversion.source_currency : session.currency)?.toLowerCase(),
     email: nonEmpty(session.customer_details?.email) ?? nonEmpty(session.customer_email),
     customerName: nonEmpty(session.customer_details?.name),
-    shippingAddress: toShippingAddress(session.collected_information?.shipping_details ?? session.shipping_details ?? session.shipping),
+    shippingAddress: toShippingAddress(
+      session.collected_information?.shipping_details ?? session.shipping_details ?? session.shipping,
+      session.customer_details?.phone,
+    ),
   };
   return start('fulfilment', input);
 }

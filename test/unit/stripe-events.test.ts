@@ -297,6 +297,28 @@ describe('checkout.session.completed', () => {
     expect(input.customerName).toBeUndefined();
   });
 
+  it('gives the address the phone the customer entered at checkout (shipping details carry none)', () => {
+    const withPhone = (customer_details: Record<string, unknown>) =>
+      (started(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ customer_details })))).input as {
+        shippingAddress?: { phone?: string };
+      }).shippingAddress;
+    expect(withPhone({ email: 'aiko@example.com', name: 'Aiko Tanaka', phone: '+815055550100' })).toMatchObject({ phone: '+815055550100' });
+    for (const phone of [null, '', undefined]) expect(withPhone({ email: 'aiko@example.com', phone })).not.toHaveProperty('phone');
+    // a phone in the shipping details themselves (a payment intent's, or a future session's) wins
+    const own = started(
+      routeStripeEvent(
+        stripeEvent(
+          'checkout.session.completed',
+          checkoutSession({
+            customer_details: { email: 'a@example.com', phone: '+1000' },
+            collected_information: { shipping_details: { name: 'A', address, phone: '+2000' } },
+          }),
+        ),
+      ),
+    );
+    expect(own.input).toMatchObject({ shippingAddress: { phone: '+2000' } });
+  });
+
   it('leaves out an incomplete shipping address rather than inventing parts of it', () => {
     const decision = started(
       routeStripeEvent(
