@@ -311,7 +311,9 @@ function chargeRefunded(event: Envelope): RouteDecision {
 /**
  * An invoice belongs to the user named by `metadata.userId` on the invoice, or else on its
  * subscription (Checkout's `subscription_data.metadata`, which Stripe copies to the invoice's
- * subscription details), or else on its first line.
+ * subscription details), or else on its first line that names one: before 2022-11-15 the lines
+ * are the only place, and a subscription line's metadata is its subscription's, while an invoice
+ * item (a one-off fee, a proration credit) on the same invoice carries its own.
  */
 function invoicePaymentSucceeded(event: Envelope): RouteDecision {
   const paid = parseObject(invoice, event);
@@ -321,7 +323,7 @@ function invoicePaymentSucceeded(event: Envelope): RouteDecision {
     nonEmpty(paid.metadata?.userId) ??
       nonEmpty(paid.parent?.subscription_details?.metadata?.userId) ??
       nonEmpty(paid.subscription_details?.metadata?.userId) ??
-      nonEmpty(paid.lines?.data[0]?.metadata?.userId),
+      paid.lines?.data.map((line) => nonEmpty(line.metadata?.userId)).find((id) => id !== undefined),
   );
   if (!userId) return ignore('invoice names no userId in its, its subscription\'s or its line\'s metadata');
   if (paid.amount_paid <= 0) return ignore('invoice paid nothing');

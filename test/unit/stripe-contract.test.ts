@@ -175,6 +175,13 @@ describe.each(STRIPE_API_VERSIONS)('an endpoint pinned to API version %s', (vers
     expect(input).toMatchObject({ userId: PURCHASE.userId, subscriptionId: 'sub_1Q9ContractSubA1' });
   });
 
+  it('finds the invoice\'s user past a one-off invoice item listed before the subscription line', () => {
+    const invoice = subscriptionInvoice(version);
+    const fee = { ...invoice.lines.data[0]!, id: 'il_1Q9ContractFee', amount: 500, description: 'Express shipping', metadata: {} };
+    const withFee = { ...invoice, lines: { ...invoice.lines, data: [fee, ...invoice.lines.data] } };
+    expect(started(route(version, 'invoice.payment_succeeded', withFee), 'subscriptionPayment')).toMatchObject({ userId: PURCHASE.userId });
+  });
+
   it('compares in the integration\'s currency when the customer paid in theirs (Adaptive Pricing)', () => {
     const adaptive: Purchase = { ...PURCHASE, presentment: { amount: 7450, currency: 'jpy', fxRate: '149.03' } };
     for (const type of ['checkout.session.completed', 'checkout.session.async_payment_succeeded']) {

@@ -537,6 +537,11 @@ describe('invoice.payment_succeeded', () => {
     expect(decision.input).toMatchObject({ userId: 'from_line', subscriptionId: 'sub_1' });
   });
 
+  it('then from the first line that names a user, past an invoice item of its own (a one-off fee)', () => {
+    const lines = { data: [{ metadata: {} }, { metadata: null }, { metadata: { userId: 'from_subscription_line' } }] };
+    expect(userOf({ parent: null, subscription: 'sub_legacy', lines })).toBe('from_subscription_line');
+  });
+
   it('omits subscriptionId for an invoice outside a subscription', () => {
     const decision = started(
       routeStripeEvent(stripeEvent('invoice.payment_succeeded', invoice({ parent: null, metadata: { userId: 'user_7' } }))),
