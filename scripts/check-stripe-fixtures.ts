@@ -105,6 +105,14 @@ function describe(input: WorkflowInput): string {
   return facts.join(' ');
 }
 
+/** What a started input leaves to the workflow, for the reader of the fixtures' random values. */
+function notes(input: WorkflowInput): string {
+  if (input.kind === 'payment' && input.amountTotal === undefined) return ' [no amount: the payment check must not take it as a match]';
+  if (input.kind === 'payment' && input.paid && input.amountTotal === 0) return ' [paid 0: the payment check holds it against what the order owes]';
+  if (input.kind === 'refund' && input.amountRefunded === 0) return ' [refunded 0: nothing to deduct]';
+  return '';
+}
+
 export interface Routed {
   eventType: string;
   variant: Variant;
@@ -122,7 +130,7 @@ export function routeOne(event: Json, variant: Variant): Routed {
     if (!checked.success) {
       return { eventType, variant, outcome: 'invalid input', detail: checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
     }
-    return { eventType, variant, outcome: 'started', detail: `${decision.workflow}: ${describe(decision.input)}` };
+    return { eventType, variant, outcome: 'started', detail: `${decision.workflow}: ${describe(decision.input)}${notes(decision.input)}` };
   } catch (error) {
     if (error instanceof MalformedEventError) return { eventType, variant, outcome: 'malformed', detail: error.message };
     return { eventType, variant, outcome: 'thrown', detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
