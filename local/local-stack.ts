@@ -6,7 +6,7 @@ import { PROJECT_ROOT } from '../lib/constructs/pipeline-function';
 import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type RunningService } from './dynamodb-local';
 import { LocalHttpApi } from './http-api';
 import { LocalLambda } from './local-lambda';
-import { startPrintifyStandIn, type PrintifyStandIn } from './printify-stand-in';
+import { startPrintifyStandIn, type PrintifyStandIn } from './printify';
 import { startSesLocal, type SesLocal } from './ses-local';
 import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from './stack-template';
 import { LocalStepFunctions } from './step-functions-service';
