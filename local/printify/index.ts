@@ -11,7 +11,8 @@
  *   GET|POST /v1/shops/{shop_id}/webhooks.json, DELETE /v1/shops/{shop_id}/webhooks/{id}.json
  * Every API call needs `Authorization: Bearer <token>` and a `User-Agent` header. Errors use
  * Printify's body `{"status":"error","code":8150,"message":"Validation failed.",
- * "errors":{"reason":"…","code":8150}}`.
+ * "errors":{"reason":"…","code":8150}}`. Over the rate limit (Printify's 600 requests a minute
+ * unless configured) the answer is 429 with `Retry-After` in seconds.
  *
  * Webhooks: `emit` (or POST /__stand-in/orders/{id}/events) moves an order on as Printify would
  * (sent to production, a shipment, its delivery, a status change) and POSTs the event, shaped as
@@ -19,27 +20,31 @@
  * target, signed `X-Pfy-Signature: sha256=<hex HMAC-SHA256 of the body>` with the webhook's secret.
  *
  * Control routes (no auth) for out-of-process use: POST /__stand-in/faults (a PrintifyFault),
- * GET /__stand-in/orders, GET /__stand-in/requests, POST /__stand-in/reset,
- * POST /__stand-in/orders/{id}/events (a StandInOrderEvent),
+ * GET /__stand-in/orders, GET /__stand-in/requests, GET /__stand-in/stats (PrintifyTrafficStats),
+ * POST /__stand-in/reset, POST /__stand-in/orders/{id}/events (a StandInOrderEvent),
  * GET /__stand-in/deliveries.
  *
  * Deliberately NOT modelled: deduplication by external_id (Printify documents none, so a second
  * create with the same external_id makes a second order — duplicates stay visible to tests).
  *
  * The parts: orders.ts (the store and the order lifecycle), webhooks.ts (subscriptions and signed
- * deliveries), faults.ts (injected failures), server.ts
+ * deliveries), faults.ts (injected failures), quota.ts (the rate limit and the counts), server.ts
  * (HTTP routing); the wire types are the client's (lambdas/adapters/printify-api-types.ts).
  */
 import type { PrintifyWebhookEvent } from '../../lambdas/adapters/printify-api-types';
 import type { RunningService } from '../dynamodb-local';
+import type { RateLimitOptions } from '../rate-limit';
 import { FaultInjector, type PrintifyFault } from './faults';
 import { OrderStore, type StandInOrder, type StandInOrderEvent } from './orders';
+import { PrintifyQuota, type PrintifyTrafficStats } from './quota';
 import { serve, type RecordedRequest, type StandInParts } from './server';
 import { WebhookHub, type StandInWebhook, type WebhookDelivery } from './webhooks';
 
 export type { PrintifyWebhookEvent } from '../../lambdas/adapters/printify-api-types';
+export type { RateLimitOptions } from '../rate-limit';
 export type { PrintifyFault } from './faults';
 export { validateCreateOrder, type StandInAddress, type StandInLineItem, type StandInOrder, type StandInOrderEvent } from './orders';
+export { PRINTIFY_RATE_LIMIT, PRINTIFY_RATE_WINDOW_MS, printifyRateLimitFromEnv, type PrintifyTrafficStats } from './quota';
 export { printifyError } from './replies';
 export type { RecordedRequest } from './server';
 export { signWebhookBody, type StandInWebhook, type WebhookDelivery } from './webhooks';
@@ -54,8 +59,14 @@ export interface PrintifyStandIn extends RunningService {
   requests(): RecordedRequest[];
   /** Queue a fault for the next `times` create-order requests. */
   fail(fault: PrintifyFault): void;
-  /** Forget orders, requests and faults. */
+  /** Forget orders, requests, faults, webhooks, deliveries, the rate limit's window and the counts. */
   reset(): void;
+  /**
+   * Requests, 429s, 4xx, 5xx, the error rate and the peak requests per window since the start or
+   * the last reset (a copy). Printify's rules to hold them against: at most 600 a minute, errors
+   * under 5 % of responses.
+   */
+  stats(): PrintifyTrafficStats;
   /** Where events go besides the registered webhooks (the local API's POST /webhooks/printify). */
   configureWebhookTarget(target: { url: string; secret: string } | undefined): void;
   /** Webhooks registered through the API (copies; secrets included). */
@@ -76,10 +87,16 @@ export interface PrintifyStandInOptions {
   host?: string;
   /** see configureWebhookTarget */
   webhookTarget?: { url: string; secret: string };
+  /**
+   * The API's rate limit: default Printify's 600 requests per 60 000 ms window. A simulation
+   * scales time down with a lower limit or a shorter window; tests inject `now`.
+   */
+  rateLimit?: RateLimitOptions;
 }
 
 /**
- * Starts the stand-in on `host` (default 127.0.0.1):`port`. Rejects when the port is taken.
+ * Starts the stand-in on `host` (default 127.0.0.1):`port`. Rejects when the port is taken or the
+ * rate limit is not a positive integer per a positive window.
  */
 export async function startPrintifyStandIn(options: PrintifyStandInOptions): Promise<PrintifyStandIn> {
   const { port, token, shopId } = options;
@@ -87,18 +104,21 @@ export async function startPrintifyStandIn(options: PrintifyStandInOptions): Pro
   const orders = new OrderStore();
   const faults = new FaultInjector();
   const webhooks = new WebhookHub(shopId, orders, options.webhookTarget);
+  const quota = new PrintifyQuota(options.rateLimit);
   const parts: StandInParts = {
     token,
     shopId,
     orders,
     faults,
     webhooks,
+    quota,
     requests: [],
     reset: () => {
       faults.reset();
       orders.reset();
       parts.requests.length = 0;
       webhooks.reset();
+      quota.reset();
     },
   };
   const server = await serve(parts, { port, host });
@@ -111,6 +131,7 @@ export async function startPrintifyStandIn(options: PrintifyStandInOptions): Pro
     requests: () => structuredClone(parts.requests),
     fail: (fault) => faults.fail(fault),
     reset: parts.reset,
+    stats: () => quota.stats(),
     stop: server.stop,
     configureWebhookTarget: (target) => {
       webhooks.target = target;

@@ -1,6 +1,6 @@
 /**
- * The stand-in's HTTP side: Printify's API routes under /v1 (token and User-Agent checked, faults
- * injected, then the orders or webhooks module answers) and the
+ * The stand-in's HTTP side: Printify's API routes under /v1 (token and User-Agent checked, the
+ * rate limit applied, faults injected, then the orders or webhooks module answers) and the
  * stand-in's own control routes under /__stand-in (no auth), for out-of-process use.
  */
 import http from 'node:http';
@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { FaultInjector } from './faults';
 import { validateFault } from './faults';
 import { STAND_IN_ORDER_TOPICS, type OrderStore, type StandInOrderEvent } from './orders';
+import type { PrintifyQuota } from './quota';
 import { isRecord, methodNotAllowed, notFound, printifyError, VALIDATION_CODE, type Reply } from './replies';
 import type { WebhookHub } from './webhooks';
 
@@ -26,6 +27,7 @@ export interface StandInParts {
   orders: OrderStore;
   faults: FaultInjector;
   webhooks: WebhookHub;
+  quota: PrintifyQuota;
   /** every /v1 request, oldest first (emptied in place by reset) */
   requests: RecordedRequest[];
   reset(): void;
@@ -50,7 +52,7 @@ function parseBody(raw: string): { ok: true; value: unknown } | { ok: false } {
 
 /** Routes a request to Printify's API or to a control route; never throws for a bad request. */
 function router(parts: StandInParts) {
-  const { token, shopId, orders, faults, webhooks } = parts;
+  const { token, shopId, orders, faults, webhooks, quota } = parts;
 
   const createOrder = async (body: unknown): Promise<Reply> => {
     const fault = faults.take('create');
@@ -73,6 +75,9 @@ function router(parts: StandInParts) {
         body: printifyError(VALIDATION_CODE, 'Validation failed.', 'User-Agent: A User-Agent header is required.'),
       };
     }
+    // Printify counts requests per access token: a request without a valid one is not counted.
+    const throttled = quota.admit();
+    if (throttled) return throttled;
     const match = /^\/v1\/shops\/([^/]+)\/orders(?:\/([^/]+?))?(?:\/(send_to_production|cancel))?\.json$/.exec(url.pathname);
     const shopMatch = /^\/v1\/shops\/([^/]+)\//.exec(url.pathname);
     if (shopMatch && decodeURIComponent(shopMatch[1] as string) !== shopId) return notFound('Shop not found.');
@@ -141,6 +146,8 @@ function router(parts: StandInParts) {
             headers: { ...r.headers, ...(r.headers.authorization ? { authorization: '[redacted]' } : {}) },
           })),
         };
+      case 'GET /__stand-in/stats':
+        return { status: 200, body: quota.stats() };
       case 'POST /__stand-in/reset':
         parts.reset();
         return { status: 200, body: { reset: true } };
@@ -188,6 +195,7 @@ export async function serve(parts: StandInParts, options: { port: number; host: 
           reply = { status: 500, body: printifyError(500, 'Internal Server Error.', (err as Error).message) };
         }
         if (res.destroyed || res.writableEnded || stopped) return;
+        if (api) parts.quota.record(reply.status);
         const payload = JSON.stringify(reply.body ?? {});
         res.writeHead(reply.status, {
           'content-type': 'application/json',
