@@ -49,6 +49,7 @@ export class SlidingWindow {
     return this.#peak;
   }
 
+  /** Counts `units` now. */
   add(units = 1): void {
     const at = this.now();
     this.#expire(at);
@@ -71,6 +72,7 @@ export class SlidingWindow {
     return total + units <= limit ? 0 : this.windowMs;
   }
 
+  /** Forgets every unit and the peak. */
   reset(): void {
     this.#entries = [];
     this.#total = 0;

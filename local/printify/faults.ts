@@ -1,12 +1,14 @@
 /**
  * Injectable Printify failures, for the reliability suite and the client's tests: an error status
- * (500, 429 with `Retry-After`, any 4xx), a slow answer, or an order accepted and then answered
- * too late for the client (Printify created it; the client timed out). Queued with `fail(fault)`
- * or `POST /__stand-in/faults`, and used up by the next requests of their operation, oldest first.
- * (Printify being down altogether is a proxy in front of the stand-in, in the reliability suite.)
+ * (500, 429 with `Retry-After: 1`, any 4xx), a slow answer (`delayMs`), an order accepted and then
+ * answered too late for the client (`acceptThenDelayMs`: Printify created it, the client timed
+ * out), or Printify down for a while (a 5xx for the next `times` requests). Queued with
+ * `fail(fault)` or `POST /__stand-in/faults`, and used up by the next requests of their
+ * operation, oldest first. They come on top of the rate limit, which is not a fault.
  */
 import { isRecord, printifyError, VALIDATION_CODE, type Reply } from './replies';
 
+/** One injected failure; see the module's comment. Checked by validateFault. */
 export interface PrintifyFault {
   /** Which call the fault applies to. Default: creating an order. */
   operation?: 'create' | 'send_to_production';
@@ -120,11 +122,13 @@ export class FaultInjector {
     });
   }
 
+  /** Drops the queue; requests still waiting on a delay will answer 503 without acting. */
   reset(): void {
     this.#generation += 1;
     this.#faults = [];
   }
 
+  /** Releases every waiting request at once; later delays do not wait. */
   stop(): void {
     this.#stopped = true;
     for (const [timer, release] of this.#timers) {

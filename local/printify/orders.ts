@@ -226,10 +226,12 @@ export class OrderStore {
     return this.#orders;
   }
 
+  /** The live order with Printify id `id`, or undefined. */
   find(id: string): StandInOrder | undefined {
     return this.#orders.find((o) => o.id === id);
   }
 
+  /** Forgets every order. */
   reset(): void {
     this.#orders = [];
   }

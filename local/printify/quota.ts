@@ -86,6 +86,7 @@ export class PrintifyQuota {
     if (status >= 500) this.#counts.serverErrors += 1;
   }
 
+  /** The counts and peaks so far (a new object). */
   stats(): PrintifyTrafficStats {
     const { requests, clientErrors, serverErrors } = this.#counts;
     return {

@@ -11,6 +11,7 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
+/** A JSON object. */
 export type Json = Record<string, unknown>;
 
 /** Printify's code for "Validation failed." (a 400 whose reason names the fields). */
@@ -38,6 +39,7 @@ export function validationFailed(errors: string[]): Reply {
   return { status: 400, body: printifyError(VALIDATION_CODE, 'Validation failed.', errors.join(' ')) };
 }
 
+/** True for a JSON object (not null, not an array). */
 export function isRecord(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -55,19 +55,23 @@ export class WebhookHub {
     public target: WebhookTarget | undefined,
   ) {}
 
+  /** The registered webhooks, oldest first (live: the caller copies). */
   webhooks(): StandInWebhook[] {
     return this.#webhooks;
   }
 
+  /** Every delivery so far, oldest first (live: the caller copies). */
   deliveries(): WebhookDelivery[] {
     return this.#deliveries;
   }
 
+  /** Forgets the webhooks and the deliveries. */
   reset(): void {
     this.#webhooks = [];
     this.#deliveries = [];
   }
 
+  /** Aborts the deliveries in flight (each is then recorded with status 0). */
   stop(): void {
     for (const controller of this.#inFlight) controller.abort();
   }
