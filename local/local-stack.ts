@@ -6,8 +6,9 @@ import { PROJECT_ROOT } from '../lib/constructs/pipeline-function';
 import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type RunningService } from './dynamodb-local';
 import { LocalHttpApi } from './http-api';
 import { LocalLambda } from './local-lambda';
-import { startPrintifyStandIn, type PrintifyStandIn } from './printify-stand-in';
-import { startSesLocal, type SesLocal } from './ses-local';
+import { printifyRateLimitFromEnv, startPrintifyStandIn, type PrintifyStandIn } from './printify';
+import type { RateLimitOptions } from './rate-limit';
+import { sesSendRateFromEnv, startSesLocal, type SesLocal } from './ses-local';
 import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from './stack-template';
 import { LocalStepFunctions } from './step-functions-service';
 import { ensureTable } from './table';
@@ -39,6 +40,13 @@ export interface LocalStackOptions {
   /** signs the Printify stand-in's webhooks; the Printify webhook Lambda checks it */
   printifyWebhookSecret?: string;
   printifyToken?: string;
+  /**
+   * The Printify stand-in's rate limit (default PRINTIFY_RATE_LIMIT_PER_MINUTE and
+   * PRINTIFY_RATE_LIMIT_WINDOW_MS, else Printify's 600 requests a minute)
+   */
+  printifyRateLimit?: RateLimitOptions;
+  /** the local SES's sending rate (default SES_MAX_SEND_RATE and SES_SEND_RATE_WINDOW_MS, else 14 a second) */
+  sesSendRate?: RateLimitOptions;
   /** see LocalStepFunctionsOptions.retryDelayScale */
   retryDelayScale?: number;
   /** POWERTOOLS_LOG_LEVEL for every function (default: the template's) */
@@ -100,10 +108,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await ensureTable(dynamodbClient, tableName, stack.table);
     dynamodbClient.destroy();
 
-    const ses = await startSesLocal({ port: options.sesPort ?? DEFAULTS.sesPort });
+    const ses = await startSesLocal({ port: options.sesPort ?? DEFAULTS.sesPort, sendRate: options.sesSendRate ?? sesSendRateFromEnv() });
     stoppers.push(() => ses.stop());
     const printifyShopId = stack.functions.map((f) => f.environment.PRINTIFY_SHOP_ID).find(Boolean) ?? 'local-shop';
-    const printify = await startPrintifyStandIn({ port: options.printifyPort ?? DEFAULTS.printifyPort, token: printifyToken, shopId: printifyShopId });
+    const printify = await startPrintifyStandIn({
+      port: options.printifyPort ?? DEFAULTS.printifyPort,
+      token: printifyToken,
+      shopId: printifyShopId,
+      rateLimit: options.printifyRateLimit ?? printifyRateLimitFromEnv(),
+    });
     stoppers.push(() => printify.stop());
 
     const sfnPort = options.sfnPort === 0 ? await freePort() : (options.sfnPort ?? DEFAULTS.sfnPort);

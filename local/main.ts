@@ -45,6 +45,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
+  const printify = stack.printify.stats();
+  const ses = stack.ses.stats();
   console.log(`
 Otaku-mori order pipeline — running locally (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
 
@@ -55,6 +57,7 @@ Otaku-mori order pipeline — running locally (ready in ${((Date.now() - started
   DynamoDB Local   ${stack.urls.dynamodb}  table ${stack.tableName}${inMemory ? ' (in memory)' : ' (data in .local/dynamodb)'}
   Sent email       ${stack.urls.ses}  (JSON: ${stack.urls.ses}/store)
   Printify         ${stack.urls.printify}  (stand-in; orders: ${stack.urls.printify}/__stand-in/orders)
+  Quotas           Printify ${printify.limit} requests per ${printify.windowMs / 1000} s, SES ${ses.limit} emails per ${ses.windowMs / 1000} s  (PRINTIFY_RATE_LIMIT_PER_MINUTE, SES_MAX_SEND_RATE)
   Step Functions   ${stack.urls.sfn}  (AWS API: aws stepfunctions --endpoint-url ${stack.urls.sfn} list-executions …)
 
 Try it:  npm run trigger -- checkout.session.completed [--ship]

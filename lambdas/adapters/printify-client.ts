@@ -13,117 +13,26 @@
  * findOrderByExternalId before creating again.
  */
 
-export interface PrintifyAddress {
-  first_name: string;
-  last_name: string;
-  email?: string;
-  phone?: string;
-  country: string;
-  region?: string;
-  address1: string;
-  address2?: string;
-  city: string;
-  zip: string;
-}
+import type { CreatePrintifyOrderRequest, PrintifyOrder, PrintifyOrderPage, PrintifyWebhook, CreatePrintifyWebhookRequest } from './printify-api-types';
 
-export interface PrintifyLineItem {
-  product_id: string;
-  variant_id: number;
-  quantity: number;
-}
-
-export interface CreatePrintifyOrderRequest {
-  external_id: string;
-  label?: string;
-  line_items: PrintifyLineItem[];
-  shipping_method: number;
-  send_shipping_notification: boolean;
-  address_to: PrintifyAddress;
-}
-
-export interface PrintifyOrderLineItem extends PrintifyLineItem {
-  print_provider_id?: number;
-  cost?: number;
-  shipping_cost?: number;
-  status?: string;
-  metadata?: { title?: string; price?: number; variant_label?: string; sku?: string; country?: string };
-  sent_to_production_at?: string;
-  fulfilled_at?: string | null;
-}
-
-/** The address as Printify returns it (it may spell the country out, e.g. "United States"). */
-export type PrintifyOrderAddress = Partial<PrintifyAddress> & { company?: string };
-
-export interface PrintifyShipment {
-  carrier: string;
-  number: string;
-  url: string;
-  delivered_at?: string | null;
-}
-
-export interface PrintifyOrder {
-  id: string;
-  external_id?: string;
-  label?: string;
-  /** on-hold, pending, sending-to-production, in-production, fulfilled, partially-fulfilled, canceled, … */
-  status: string;
-  line_items: PrintifyOrderLineItem[];
-  address_to: PrintifyOrderAddress;
-  metadata?: {
-    order_type?: string;
-    shop_order_id?: string | number;
-    shop_order_label?: string;
-    shop_fulfilled_at?: string;
-  };
-  total_price?: number;
-  total_shipping?: number;
-  total_tax?: number;
-  shipping_method?: number;
-  is_printify_express?: boolean;
-  is_economy_shipping?: boolean;
-  shipments?: PrintifyShipment[];
-  created_at: string;
-  sent_to_production_at?: string;
-  fulfilled_at?: string;
-  [key: string]: unknown;
-}
-
-/** One page of GET /v1/shops/{shop_id}/orders.json (Laravel-style paginator). */
-export interface PrintifyOrderPage {
-  current_page: number;
-  data: PrintifyOrder[];
-  last_page?: number;
-  per_page?: number;
-  total?: number;
-  next_page_url?: string | null;
-  [key: string]: unknown;
-}
-
-/** The order topics Printify sends webhooks for (and the shop/product ones this pipeline ignores). */
-export const PRINTIFY_ORDER_TOPICS = [
-  'order:created',
-  'order:updated',
-  'order:sent-to-production',
-  'order:shipment:created',
-  'order:shipment:delivered',
-] as const;
-export type PrintifyOrderTopic = (typeof PRINTIFY_ORDER_TOPICS)[number];
-
-/** A webhook subscription, as GET/POST /v1/shops/{shop_id}/webhooks.json return it. */
-export interface PrintifyWebhook {
-  id: string;
-  topic: string;
-  url: string;
-  shop_id?: string | number;
-  [key: string]: unknown;
-}
-
-export interface CreatePrintifyWebhookRequest {
-  topic: string;
-  url: string;
-  /** Printify signs each delivery with it: X-Pfy-Signature: sha256=<hex HMAC-SHA256 of the body>. */
-  secret?: string;
-}
+// The wire types live in their own module (shared with the local Printify stand-in); re-exported
+// here so that existing imports keep working.
+export { PRINTIFY_ORDER_TOPICS } from './printify-api-types';
+export type {
+  PrintifyAddress,
+  PrintifyLineItem,
+  CreatePrintifyOrderRequest,
+  PrintifyOrderLineItem,
+  PrintifyOrderAddress,
+  PrintifyShipment,
+  PrintifyOrder,
+  PrintifyOrderPage,
+  PrintifyOrderTopic,
+  PrintifyWebhook,
+  CreatePrintifyWebhookRequest,
+  PrintifyWebhookEvent,
+  PrintifyErrorBody,
+} from './printify-api-types';
 
 export interface PrintifyClientOptions {
   /** https://api.printify.com (a trailing "/v1" is tolerated). */

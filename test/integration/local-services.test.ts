@@ -18,7 +18,7 @@ import {
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../local/dynamodb-local';
 import { startSesLocal, type SesLocal } from '../../local/ses-local';
-import { startPrintifyStandIn, type PrintifyStandIn } from '../../local/printify-stand-in';
+import { startPrintifyStandIn, type PrintifyStandIn } from '../../local/printify';
 import {
   PrintifyApiError,
   PrintifyClient,
