@@ -129,6 +129,7 @@ export async function reconcile(target: Target, options: { stuckAfterMs: number;
   return actions;
 }
 
+/** Does one reconcile action; returns the execution that now does the event's work. Throws the SDK's error. */
 async function act(target: Target, event: InboxEvent, unfinished: UnfinishedEvent, action: 'start' | 'redrive' | 'replay'): Promise<string> {
   if (action === 'redrive') {
     await target.sfn.send(new RedriveExecutionCommand({ executionArn: unfinished.executionArn! }));
