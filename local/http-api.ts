@@ -64,6 +64,9 @@ export function toApiGatewayEvent(req: http.IncomingMessage, body: Buffer, route
  */
 export class LocalHttpApi {
   private server?: http.Server;
+  private draining = false;
+  private inFlight = 0;
+  private readonly quiet: (() => void)[] = [];
 
   constructor(
     private readonly routes: LocalRoute[],
@@ -79,6 +82,16 @@ export class LocalHttpApi {
     return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /**
+   * Stops taking requests: from now on every request (GET /health too) is answered 503 with
+   * Retry-After, so that Stripe and Printify deliver again later. Resolves once the requests
+   * already being handled have been answered.
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.quiet.push(resolve));
+  }
+
   async stop(): Promise<void> {
     if (!this.server) return;
     this.server.closeAllConnections();
@@ -86,6 +99,21 @@ export class LocalHttpApi {
   }
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (this.draining) {
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10', connection: 'close' });
+      res.end(JSON.stringify({ message: 'Service Unavailable: the local pipeline is stopping' }));
+      return;
+    }
+    this.inFlight += 1;
+    try {
+      await this.handle(req, res);
+    } finally {
+      this.inFlight -= 1;
+      if (this.inFlight === 0) for (const resolve of this.quiet.splice(0)) resolve();
+    }
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));

@@ -1,10 +1,12 @@
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { WORKFLOWS, type WorkflowName } from '../lambdas/domain/stripe-events';
 import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/workflows';
 import { PROJECT_ROOT } from '../lib/constructs/pipeline-function';
 import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type RunningService } from './dynamodb-local';
 import { LocalHttpApi } from './http-api';
+import { executionNameOf, scanInbox } from './inbox-scan';
 import { LocalLambda } from './local-lambda';
 import { printifyRateLimitFromEnv, startPrintifyStandIn, type PrintifyStandIn } from './printify';
 import type { RateLimitOptions } from './rate-limit';
@@ -24,7 +26,11 @@ export const DEFAULTS = {
   stripeWebhookSecret: 'whsec_otakumori_local_development_secret',
   printifyWebhookSecret: 'otakumori-local-printify-webhook-secret',
   printifyToken: 'otakumori-local-printify-token',
+  /** `npm start`'s state: DynamoDB Local's data, its pid file, the executions' journal */
+  localDir: path.join(PROJECT_ROOT, '.local'),
   dataPath: path.join(PROJECT_ROOT, '.local', 'dynamodb'),
+  /** how long Ctrl-C (SIGINT/SIGTERM) lets running executions finish before stopping them */
+  drainMs: 20_000,
 } as const;
 
 export interface LocalStackOptions {
@@ -34,7 +40,14 @@ export interface LocalStackOptions {
   sesPort?: number;
   printifyPort?: number;
   /** an already running DynamoDB (Local) endpoint, or the port and data path of one to start */
-  dynamodb?: { endpoint: string } | { port: number; dataPath?: string; inMemory?: boolean };
+  dynamodb?: { endpoint: string } | { port: number; dataPath?: string; inMemory?: boolean; pidFile?: string };
+  /**
+   * Keeps executions across restarts (LocalStepFunctionsOptions.journalPath), and on start runs
+   * again every inbox event whose execution this journal does not know: those that were running
+   * (or not yet started) when the last run died. Undefined: executions live in memory, and nothing
+   * is re-driven on start (without a journal, finished and lost executions look alike).
+   */
+  executionJournal?: string;
   tableName?: string;
   stripeWebhookSecret?: string;
   /** signs the Printify stand-in's webhooks; the Printify webhook Lambda checks it */
@@ -69,6 +82,15 @@ export interface RunningLocalStack {
   printify: PrintifyStandIn;
   ses: SesLocal;
   lambdas: ReadonlyMap<string, LocalLambda>;
+  /** the inbox events started again at start (see LocalStackOptions.executionJournal) */
+  recovered: string[];
+  /**
+   * Ctrl-C's first half: the HTTP API answers 503 from now on (so Stripe delivers again later),
+   * the requests being handled are answered, and running executions get up to `timeoutMs` to
+   * finish. Resolves true when all finished, false when some still ran at the bound; stop() then
+   * aborts them, and the next start on the same journal runs them again.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -91,6 +113,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     log('synthesizing the stack');
     const stack = readLocalStack(synthesizeTemplate(options.context), tableName);
 
+    // the console's port is known before DynamoDB Local starts: its CORS allow-list names it
+    const apiPort = options.port === 0 ? await freePort() : (options.port ?? DEFAULTS.port);
     let dynamodbUrl: string;
     const dynamodbOption = options.dynamodb ?? { port: DEFAULTS.dynamodbPort };
     if ('endpoint' in dynamodbOption) {
@@ -100,6 +124,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const dynamodb: RunningService = await startDynamoDbLocal({
         port: dynamodbOption.port,
         ...(dynamodbOption.inMemory ? {} : { dataPath: dynamodbOption.dataPath ?? DEFAULTS.dataPath }),
+        ...(dynamodbOption.pidFile ? { pidFile: dynamodbOption.pidFile } : {}),
+        corsOrigins: [`http://127.0.0.1:${apiPort}`, `http://localhost:${apiPort}`],
       });
       stoppers.push(() => dynamodb.stop());
       dynamodbUrl = dynamodb.url;
@@ -149,7 +175,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.all([...lambdas.values()].map((l) => l.stop()));
     });
 
-    const stepFunctions = new LocalStepFunctions(stack.stateMachines, lambdas, { retryDelayScale: options.retryDelayScale ?? 1 });
+    const stepFunctions = new LocalStepFunctions(stack.stateMachines, lambdas, {
+      retryDelayScale: options.retryDelayScale ?? 1,
+      ...(options.executionJournal ? { journalPath: options.executionJournal } : {}),
+    });
     const sfnUrl = await stepFunctions.listen(sfnPort);
     stoppers.push(() => stepFunctions.stop());
 
@@ -170,7 +199,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       printify: await fetch(`${printify.baseUrl}/__stand-in/orders`).then((r) => r.ok, () => false),
       stepFunctions: true,
     }));
-    const apiUrl = await api.listen(options.port ?? DEFAULTS.port);
+    const recovered = options.executionJournal ? await startUnknown(dynamodbUrl, tableName, stepFunctions, stateMachineArns) : [];
+    if (recovered.length > 0) log(`running again ${recovered.length} accepted event(s) whose execution was lost: ${recovered.join(', ')}`);
+
+    const apiUrl = await api.listen(apiPort);
     stoppers.push(() => api.stop());
     // The stand-in sends its signed order events where Printify would: to POST /webhooks/printify.
     if (routes.some((r) => r.path === '/webhooks/printify')) {
@@ -196,10 +228,56 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       printify,
       ses,
       lambdas,
+      recovered,
+      async drain(timeoutMs) {
+        let timer: NodeJS.Timeout | undefined;
+        const bound = new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        });
+        try {
+          // the bound covers both: a request stuck in a Lambda must not hold Ctrl-C forever
+          const settled = (async () => {
+            await api.drain();
+            await stepFunctions.idle();
+            return true as const;
+          })();
+          return await Promise.race([settled, bound]);
+        } finally {
+          clearTimeout(timer);
+        }
+      },
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * Starts again every inbox event whose execution `stepFunctions` does not know (running, or not
+ * yet started, when the last run died), with the same execution name and the recorded input: every
+ * effect is idempotent, so what was done is not done twice. Returns their event ids.
+ */
+async function startUnknown(
+  dynamodbUrl: string,
+  tableName: string,
+  stepFunctions: LocalStepFunctions,
+  stateMachineArns: Record<WorkflowName, string>,
+): Promise<string[]> {
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamodbUrl, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS }));
+  try {
+    const started: string[] = [];
+    for (const event of await scanInbox(db, tableName)) {
+      const stateMachineArn = stateMachineArns[event.workflow as WorkflowName];
+      if (!stateMachineArn) continue;
+      const name = executionNameOf(event);
+      if (stepFunctions.knows(stateMachineArn, name)) continue;
+      stepFunctions.startExecution(stateMachineArn, name, JSON.stringify(event.input));
+      started.push(event.eventId);
+    }
+    return started;
+  } finally {
+    db.destroy();
   }
 }

@@ -1,4 +1,6 @@
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import './polyfills';
 import { StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -71,6 +73,30 @@ export interface LocalStepFunctionsOptions {
    * IntervalSeconds × scale (without backoff), so that tests of retry paths run in milliseconds.
    */
   retryDelayScale?: number;
+  /**
+   * A file (JSON lines) where every execution that stops is written, and from which the executions
+   * of earlier runs are read back at construction: `npm start` keeps them across restarts, so
+   * DescribeExecution, ListExecutions, GetExecutionHistory and RedriveExecution still know them.
+   * An execution still running when the process dies (or is aborted by stop()) is not written:
+   * after a restart it is unknown, and the local stack starts it again (see local-stack.ts).
+   * Undefined: executions live in memory only.
+   */
+  journalPath?: string;
+}
+
+/**
+ * Runs before an execution's first state, once StartExecution has answered: the execution is
+ * RUNNING with an empty history until the returned promise resolves. For tooling that needs the
+ * workflows to wait (the bench holds them to measure the webhook alone); rejecting fails nothing:
+ * the execution runs anyway.
+ */
+export type BeforeRunHook = (execution: LocalExecution) => Promise<void> | void;
+
+interface JournalLine extends Omit<LocalExecution, 'done' | 'startDate' | 'stopDate' | 'redriveDate' | 'history'> {
+  startDate: string;
+  stopDate?: string;
+  redriveDate?: string;
+  history: (Omit<HistoryEvent, 'timestamp'> & { timestamp: string })[];
 }
 
 /**
@@ -84,9 +110,14 @@ export class LocalStepFunctions {
   private readonly executions = new Map<string, LocalExecution>();
   private readonly aborts = new Map<string, () => void>();
   private server?: http.Server;
+  private beforeRun?: BeforeRunHook;
+  private readonly journalPath?: string;
+  /** set by stop(): executions aborted from now on are not journaled (they must run again) */
+  private stopping = false;
 
   constructor(stateMachines: LocalStateMachine[], lambdas: ReadonlyMap<string, LocalLambda>, options: LocalStepFunctionsOptions = {}) {
     const scale = options.retryDelayScale ?? 1;
+    this.journalPath = options.journalPath;
     for (const config of stateMachines) {
       const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<never>> = {};
       const retryIntervalOverrides: Record<string, number[]> = {};
@@ -109,6 +140,51 @@ export class LocalStepFunctions {
         },
       });
     }
+    if (this.journalPath) this.readJournal(this.journalPath);
+  }
+
+  /** Loads the executions of earlier runs (the last line of an ARN wins: a redrive rewrites it). */
+  private readJournal(file: string): void {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return; // a first run
+    }
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      let saved: JournalLine;
+      try {
+        saved = JSON.parse(line) as JournalLine;
+      } catch {
+        continue; // a line cut short by a crash: that execution runs again
+      }
+      if (!this.machines.has(saved.stateMachineArn)) continue;
+      const { stopDate, redriveDate, ...rest } = saved;
+      this.executions.set(saved.executionArn, {
+        ...rest,
+        startDate: new Date(saved.startDate),
+        ...(stopDate ? { stopDate: new Date(stopDate) } : {}),
+        ...(redriveDate ? { redriveDate: new Date(redriveDate) } : {}),
+        history: saved.history.map((e) => ({ ...e, timestamp: new Date(e.timestamp) })),
+        done: Promise.resolve(),
+      });
+    }
+  }
+
+  private writeJournal(execution: LocalExecution): void {
+    if (!this.journalPath || this.stopping || execution.status === 'RUNNING') return;
+    const { done: _done, ...rest } = execution;
+    mkdirSync(path.dirname(this.journalPath), { recursive: true });
+    appendFileSync(this.journalPath, `${JSON.stringify(rest)}\n`);
+  }
+
+  /**
+   * Sets (or, with undefined, removes) the hook that runs before each execution started from now
+   * on. One hook at a time.
+   */
+  setBeforeRun(hook: BeforeRunHook | undefined): void {
+    this.beforeRun = hook;
   }
 
   get stateMachineArns(): string[] {
@@ -145,46 +221,14 @@ export class LocalStepFunctions {
       redriveCount: 0,
     };
     this.executions.set(executionArn, execution);
-    const run = () => {
-      this.launch(execution, machine.stateMachine, machine.runOptions, parsedInput);
-      return execution.done;
-    };
-    const held = this.held;
-    if (held) {
-      // waitFor() on a held execution waits for it to run, not just to be released
-      execution.done = new Promise<void>((resolve) => {
-        held.push(() => run().then(resolve));
-      });
-    } else void run();
+    const beforeRun = this.beforeRun;
+    execution.done = (async () => {
+      // done (waitFor) resolves when the execution has run, not when the hook lets it go
+      if (beforeRun) await Promise.resolve(beforeRun(execution)).catch(() => undefined);
+      await this.launch(execution, machine.stateMachine, machine.runOptions, parsedInput);
+    })();
     return { executionArn, startDate };
   }
-
-  private held: (() => Promise<void>)[] | undefined;
-
-  /**
-   * For `npm run bench`: executions are started (RUNNING, as StartExecution answers) but wait until
-   * releaseExecutions(). On AWS the workflows never share the webhook's CPU; on this machine they
-   * do, and holding them measures the webhook's own path.
-   */
-  holdExecutions(): void {
-    this.held ??= [];
-  }
-
-  /**
-   * Runs the held executions, at most `atOnce` at a time (a burst of hundreds at once would only
-   * queue on the Lambdas' connection pools), and any started meanwhile; resolves once all have run.
-   */
-  async releaseExecutions(atOnce = Number.POSITIVE_INFINITY): Promise<void> {
-    const queue = this.held;
-    if (!queue) return;
-    await Promise.all(
-      Array.from({ length: Math.min(atOnce, Math.max(queue.length, 1)) }, async () => {
-        for (let run = queue.shift(); run; run = queue.shift()) await run();
-      }),
-    );
-    this.held = undefined;
-  }
-
 
   /**
    * RedriveExecution: continues a FAILED, ABORTED or TIMED_OUT execution from the top-level state
@@ -210,7 +254,7 @@ export class LocalStepFunctions {
     for (const key of ['stopDate', 'output', 'error', 'cause'] as const) delete execution[key];
     this.aborted.delete(executionArn);
     execution.history.push({ id: execution.history.length + 1, timestamp: redriveDate, type: 'ExecutionRedriven', name: start.name, redriveCount: execution.redriveCount });
-    this.launch(execution, resumed, machine.runOptions, start.input, { skipStartEvent: true });
+    execution.done = this.launch(execution, resumed, machine.runOptions, start.input, { skipStartEvent: true });
     return redriveDate;
   }
 
@@ -227,7 +271,7 @@ export class LocalStepFunctions {
     runOptions: Omit<RunOptions, 'context'>,
     input: unknown,
     options: { skipStartEvent?: boolean } = {},
-  ): void {
+  ): Promise<void> {
     const { executionArn } = execution;
     const machine = this.machines.get(execution.stateMachineArn)!;
     const run = stateMachine.run(input as never, {
@@ -246,7 +290,7 @@ export class LocalStepFunctions {
     });
     this.aborts.set(executionArn, run.abort);
     const recording = this.record(execution, run.eventLogs, options.skipStartEvent ?? false);
-    execution.done = run.result
+    return run.result
       .then((output) => {
         if (execution.status === 'RUNNING') {
           execution.status = output === null && this.aborted.has(executionArn) ? 'ABORTED' : 'SUCCEEDED';
@@ -263,6 +307,7 @@ export class LocalStepFunctions {
       .finally(() => {
         execution.stopDate = new Date();
         this.aborts.delete(executionArn);
+        this.writeJournal(execution);
       });
   }
 
@@ -277,6 +322,11 @@ export class LocalStepFunctions {
       abort();
     }
     return new Date();
+  }
+
+  /** Whether an execution of that name exists on that state machine (in this run or the journal). */
+  knows(stateMachineArn: string, name: string): boolean {
+    return this.executions.has(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`);
   }
 
   describeExecution(executionArn: string): LocalExecution {
@@ -304,7 +354,6 @@ export class LocalStepFunctions {
 
   /** Resolves when no execution is running (including those started meanwhile). */
   async idle(): Promise<void> {
-    if (this.held) throw new Error('idle() while executions are held would never resolve: releaseExecutions() first');
     for (;;) {
       const running = [...this.executions.values()].filter((e) => e.status === 'RUNNING');
       if (running.length === 0) return;
@@ -322,7 +371,12 @@ export class LocalStepFunctions {
     return `http://${host}:${address.port}`;
   }
 
+  /**
+   * Aborts what still runs and closes the API. Executions aborted here are not journaled: after a
+   * restart on the same journal they are unknown and run again.
+   */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const [arn, abort] of this.aborts) {
       this.aborted.add(arn);
       abort();

@@ -22,6 +22,7 @@ import type { WorkflowName } from '../lambdas/domain/stripe-events';
 import { measureBundles, type BundleFigures } from './bench/bundles';
 import { meterDelta, meterTotals, startDynamoDbMeter, type DynamoDbMeter, type MeterSnapshot, type MeterTotals } from './bench/dynamodb-meter';
 import { processGroupCpuMs } from './bench/cpu';
+import { ExecutionHold } from './bench/hold';
 import { PRICES } from './bench/prices';
 import { distribution, pool, round, type Distribution } from './bench/stats';
 
@@ -192,6 +193,7 @@ async function main(): Promise<void> {
       retryDelayScale: 1,
     });
     const running = stack;
+    const hold = new ExecutionHold(running.stepFunctions);
     // the scene (orders, carts, mappings) is written directly, not through the meter: it is the
     // storefront's cost, not the pipeline's
     const storefront = new Storefront(db, running.tableName);
@@ -274,7 +276,7 @@ async function main(): Promise<void> {
       // (verify, record, start, mark started), as on AWS, where no workflow shares its CPU.
       const heldOrders = await newOrders(level.requests);
       const heldEvents = heldOrders.map(paidEvent);
-      running.stepFunctions.holdExecutions();
+      hold.hold();
       // what one answer costs the machine: CPU of this process (all threads) and of DynamoDB Local
       const webhookLambda = [...running.lambdas.values()].find((l) => l.fn.entry === 'lambdas/webhook/handler.ts')!;
       const busyBefore = webhookLambda.eventLoopUtilization();
@@ -284,7 +286,7 @@ async function main(): Promise<void> {
       try {
         heldResult = await runLevel(webhook, heldEvents, level.concurrency);
       } catch (error) {
-        await running.stepFunctions.releaseExecutions();
+        await hold.release();
         throw error;
       }
       const cpu = process.cpuUsage(cpuBefore);
@@ -294,7 +296,7 @@ async function main(): Promise<void> {
         node: round((cpu.user + cpu.system) / 1000 / heldEvents.length, 2),
         dynamodbLocal: javaBefore === undefined || javaAfter === undefined ? undefined : round((javaAfter - javaBefore) / heldEvents.length, 2),
       };
-      await running.stepFunctions.releaseExecutions(level.concurrency);
+      await hold.release(level.concurrency);
       await running.stepFunctions.idle();
       const heldUnfinished = heldEvents.filter((event) => running.stepFunctions.describeExecution(executionArn('fulfilment', event.id)).status !== 'SUCCEEDED').length;
 

@@ -12,6 +12,7 @@ import {
 import { operatorTarget } from '../lib/operator-target';
 import { retryMapping, RETRYABLE_STATUSES, type RetryMappingResult } from '../lib/retry-mapping';
 import { OpsError, resolveTarget, TARGET_HELP, type Target, type TargetOptions } from './target';
+import { reconcile, unfinishedEvents, type ReconcileAction, type UnfinishedEvent } from './unfinished';
 
 export interface Io {
   out(text: string): void;
@@ -66,6 +67,22 @@ function parseTime(value: string | undefined, flag: string, now = Date.now()): D
   return date;
 }
 
+/** A duration: `90s`, `15m`, `2h`, `1d`, in ms. */
+function parseAge(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const match = /^(\d+)\s*(s|m|min|h|d)$/.exec(value);
+  if (!match) throw new OpsError(`${flag} ${value}: give an age (90s, 15m, 2h, 1d)`);
+  return Number(match[1]) * { s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'min' | 'h' | 'd'];
+}
+
+/** Default of --stuck-after: a fulfilment takes seconds; a quarter of an hour is clearly stuck. */
+const STUCK_AFTER_MS = 15 * 60_000;
+
+const unfinishedText = (e: UnfinishedEvent) =>
+  `${time(e.receivedAt).padEnd(21)} ${e.reason.padEnd(12)} ${e.workflow.padEnd(20)} ${e.eventId}  ${e.type}${e.orderId ? `  order ${e.orderId}` : ''}${
+    e.runningMs !== undefined ? `  running ${ms(e.runningMs)}` : ''
+  }`;
+
 const waitOptions = {
   'no-wait': { type: 'boolean' },
   'wait-seconds': { type: 'string' },
@@ -102,6 +119,50 @@ with each state's outcome, attempts and timing.`,
         ...report.executions.map((e) => `  ${e.eventType ?? ''} ${executionText(e).replace(/\n/g, '\n  ')}`),
       ];
       return lines.join('\n');
+    },
+  },
+  events: {
+    usage: 'events --unfinished [--stuck-after 15m]',
+    summary: 'accepted Stripe events whose work is not done (execution missing, failed or stuck)',
+    help: `Lists every Stripe event the webhook acknowledged (the event inbox) whose work is not done:
+its execution is missing (never started, or lost: a local run killed mid-burst), or its newest
+execution FAILED, TIMED_OUT or was ABORTED and none succeeded, or one has been running longer than
+--stuck-after. \`ops reconcile\` finishes them.
+  --unfinished          (required: the only listing there is)
+  --stuck-after <age>   running (or received and not started) for longer than this (default 15m)`,
+    options: { unfinished: { type: 'boolean' }, 'stuck-after': { type: 'string' } },
+    async run(target, _positionals, flags) {
+      if (!flags.unfinished) throw new OpsError('events lists unfinished events only: ops events --unfinished');
+      return unfinishedEvents(target, { stuckAfterMs: parseAge(flags['stuck-after'] as string | undefined, '--stuck-after', STUCK_AFTER_MS) });
+    },
+    text(events: UnfinishedEvent[]) {
+      if (events.length === 0) return 'no unfinished events';
+      return [`${events.length} unfinished event(s):`, ...events.map(unfinishedText)].join('\n');
+    },
+  },
+  reconcile: {
+    usage: 'reconcile [--dry-run] [--stuck-after 15m]',
+    summary: 'finish every unfinished event: start the missing, redrive or replay the failed',
+    help: `For every event \`ops events --unfinished\` lists: a missing execution is started with the name it
+should have and the input recorded when the webhook accepted the event; a FAILED, TIMED_OUT or
+ABORTED one is redriven where Step Functions allows it (not after a Fail state, which would only
+fail again), else replayed (\`ops replay\`); one running too long is left alone (stop it first).
+Every effect is idempotent, so what was already done is not done twice. Does not wait for the
+executions: run \`ops events --unfinished\` again to see what is left.
+  --dry-run             say what it would do, do nothing
+  --stuck-after <age>   as for events (default 15m)`,
+    options: { 'dry-run': { type: 'boolean' }, 'stuck-after': { type: 'string' } },
+    async run(target, _positionals, flags) {
+      return reconcile(target, {
+        dryRun: Boolean(flags['dry-run']),
+        stuckAfterMs: parseAge(flags['stuck-after'] as string | undefined, '--stuck-after', STUCK_AFTER_MS),
+      });
+    },
+    text(actions: ReconcileAction[]) {
+      if (actions.length === 0) return 'nothing to reconcile';
+      return actions
+        .map((a) => `${a.eventId}  ${a.reason.padEnd(12)} ${a.done ? a.action : `would ${a.action}`.replace('would none', 'left alone')}${a.executionArn ? `  ${a.executionArn}` : ''}${a.note ? `  (${a.note})` : ''}`)
+        .join('\n');
     },
   },
   executions: {

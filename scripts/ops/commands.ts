@@ -101,7 +101,8 @@ const executionsOfRecord = (record: Item) =>
 /**
  * An order and everything that happened to it: its ledger entries and emails, and every execution
  * of every Stripe event about it (by order id, or by its payment intent for charge events), state
- * by state. The events are found by scanning the event inbox.
+ * by state. The events are found by scanning the event inbox. An execution that no longer exists
+ * is listed with status MISSING and no steps (`ops reconcile` runs it again).
  */
 export async function orderReport(target: Target, orderId: string): Promise<OrderReport> {
   const { Item: order } = await target.db.send(new GetCommand({ TableName: target.tableName, Key: keys.order(orderId), ConsistentRead: true }));
@@ -156,7 +157,15 @@ export async function orderReport(target: Target, orderId: string): Promise<Orde
     .sort((a, b) => String(a.receivedAt).localeCompare(String(b.receivedAt)));
   const executions: ExecutionReport[] = [];
   for (const event of events) {
-    for (const arn of event.executionArns) executions.push(await executionReport(target, arn, event));
+    for (const arn of event.executionArns) {
+      try {
+        executions.push(await executionReport(target, arn, event));
+      } catch (error) {
+        if (!(error instanceof OpsError)) throw error;
+        // the execution is gone (a local run killed mid-flight): the order's own records still tell
+        executions.push({ eventId: event.eventId, eventType: event.type, workflow: workflowOf(target, arn), executionArn: arn, name: arn.slice(arn.lastIndexOf(':') + 1), status: 'MISSING', redriveCount: 0, steps: [] });
+      }
+    }
   }
   executions.sort((a, b) => String(a.startDate).localeCompare(String(b.startDate)));
   return { order, ...(balance !== undefined ? { petalBalance: balance } : {}), ledger, emails, events, executions };

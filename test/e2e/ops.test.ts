@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lambdas/domain/keys';
 import { checkoutSession, paidInvoice, stripeEvent, stripeId } from '../fixtures/stripe-events';
-import { runOps } from '../../scripts/ops/cli';
 import { LocalPipeline } from '../support/local-pipeline';
+import { opsAgainst, opsTarget } from '../support/ops';
 
 /**
  * The ops command against the local stack: an order's timeline, listing executions, redrive of a
@@ -19,20 +19,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => pipeline?.stop());
 
-const target = () => ['--sfn-endpoint', pipeline.stack.urls.sfn, '--dynamodb-endpoint', pipeline.stack.urls.dynamodb, '--table', pipeline.stack.tableName];
-
-async function ops(...args: string[]): Promise<{ code: number; out: string; err: string; json: any }> {
-  let out = '';
-  let err = '';
-  const code = await runOps([...args, ...target()], { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-  let json: unknown;
-  try {
-    json = JSON.parse(code === 0 ? out : err);
-  } catch {
-    json = undefined;
-  }
-  return { code, out, err, json };
-}
+const ops = opsAgainst(() => pipeline);
 
 async function fulfilledOrder() {
   const order = await pipeline.storefront.checkoutScene();
@@ -230,7 +217,7 @@ describe('ops command line', () => {
   it('runs as `npm run ops` does (tsx scripts/ops.ts), and explains an unreachable stack', async () => {
     const root = path.resolve(__dirname, '..', '..');
     const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
-    const { stdout } = await promisify(execFile)(tsx, ['scripts/ops.ts', 'executions', '--limit', '5', '--json', ...target()], { cwd: root });
+    const { stdout } = await promisify(execFile)(tsx, ['scripts/ops.ts', 'executions', '--limit', '5', '--json', ...opsTarget(pipeline)], { cwd: root });
     expect(Array.isArray(JSON.parse(stdout))).toBe(true);
     const down = await promisify(execFile)(tsx, ['scripts/ops.ts', 'executions', '--sfn-endpoint', 'http://127.0.0.1:9'], { cwd: root }).catch((e) => e);
     expect(down.code).toBe(1);

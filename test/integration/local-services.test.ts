@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,12 +40,12 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-/** Command lines of the java processes that mention this port. */
+/** Command lines of the java processes that mention this port (not their watchdog's). */
 function javaOnPort(port: number): string[] {
   const out = execFileSync('ps', ['-eo', 'pid=,pgid=,args='], { encoding: 'utf8' });
   return out
     .split('\n')
-    .filter((line) => line.includes('DynamoDBLocal.jar') && new RegExp(`-port ${port}(\\s|$)`).test(line));
+    .filter((line) => /^\s*\d+\s+\d+\s+java\s/.test(line) && line.includes('DynamoDBLocal.jar') && new RegExp(`-port ${port}(\\s|$)`).test(line));
 }
 
 async function createAndUseTable(service: DynamoDbLocalService, table: string): Promise<void> {
@@ -100,6 +100,9 @@ describe('DynamoDB Local', () => {
     expect(running).toHaveLength(1);
     expect(running[0]).toContain('-inMemory');
     expect(running[0]).toContain('-sharedDb');
+    expect(running[0]).toContain('-disableTelemetry');
+    // no web page but the local console's origin may call it from a browser
+    expect(running[0]).toContain('-cors http://127.0.0.1');
 
     await createAndUseTable(service, 'otakumori-orders');
 
@@ -134,6 +137,31 @@ describe('DynamoDB Local', () => {
       expect(groupAlive(second.pid)).toBe(false);
     } finally {
       rmSync(path.dirname(path.dirname(dir)), { recursive: true, force: true });
+    }
+  });
+
+  it('reclaims the DynamoDB Local its pid file names when its watchdog is gone, and refuses a port held by anything else', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ddb-pid-'));
+    const pidFile = path.join(dir, 'dynamodb-local.pid');
+    try {
+      const port = await freePort();
+      const first = await startDynamoDbLocal({ port, pidFile, corsOrigins: ['http://localhost:3000'] });
+      started.push(first);
+      expect(JSON.parse(readFileSync(pidFile, 'utf8'))).toEqual({ pid: first.pid, port });
+      expect(javaOnPort(port)[0]).toContain('-cors http://localhost:3000');
+      // the watchdog alone is killed: its JVM is orphaned and keeps the port, as after a kill -9 of the group leader
+      process.kill(first.pid, 'SIGKILL');
+      expect(javaOnPort(port)).toHaveLength(1);
+
+      const second = await startDynamoDbLocal({ port, pidFile });
+      started.push(second);
+      expect(javaOnPort(port)).toHaveLength(1);
+      expect(groupAlive(first.pid)).toBe(false);
+      await createAndUseTable(second, 'reclaimed');
+      await second.stop();
+      expect(existsSync(pidFile)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
