@@ -1,14 +1,16 @@
-import type { EmailOutbox } from '../adapters/email-outbox';
-import type { Mailer } from '../adapters/ses-mailer';
-import type { OrderRepository } from '../adapters/order-repository';
 import { TransientError } from '../domain/errors';
 import { orderConfirmationEmail, paymentFailedEmail, refundEmail, shippingEmail, type RenderedEmail } from '../domain/email-templates';
+import { emailOutboxId } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { petalsForAmount, petalsToDeduct, type PetalRates } from '../domain/petals';
+import type { EmailOutboxPort } from '../ports/email-outbox';
+import type { Mailer } from '../ports/mailer';
+import type { OrdersPort } from '../ports/orders';
 
+/** What sendOrderEmail depends on: the order (recipient and content), the outbox, the mailer, the petal rates. */
 export interface EmailDeps {
-  orders: OrderRepository;
-  outbox: EmailOutbox;
+  orders: Pick<OrdersPort, 'require'>;
+  outbox: EmailOutboxPort;
   mailer: Mailer;
   rates: PetalRates;
 }
@@ -21,20 +23,6 @@ export type EmailRequest =
   | { template: 'shipping'; orderId: string; carrier: string; trackingNumber: string; trackingUrl?: string };
 
 export type EmailOutcome = { outcome: 'sent'; messageId: string } | { outcome: 'already-sent' | 'no-recipient' };
-
-/** Which email this is: the outbox key, so that the same email is never sent twice. */
-function emailId(request: EmailRequest): string {
-  switch (request.template) {
-    case 'order-confirmation':
-      return 'order-confirmation';
-    case 'payment-failed':
-      return `payment-failed#${request.eventId}`;
-    case 'refund':
-      return `refund#${request.amountRefunded}`;
-    case 'shipping':
-      return `shipping#${request.trackingNumber}`;
-  }
-}
 
 function render(request: EmailRequest, order: Order, rates: PetalRates): RenderedEmail {
   switch (request.template) {
@@ -51,11 +39,19 @@ function render(request: EmailRequest, order: Order, rates: PetalRates): Rendere
   }
 }
 
-/** Claims the email in the outbox, sends it through SES, records it as sent. */
+/**
+ * Sends one customer email at most once: claims it in the outbox (its id from emailOutboxId),
+ * sends it through the mailer, records it as sent.
+ *
+ * - `sent` with the mailer's message id; `already-sent` when an earlier call sent it;
+ *   `no-recipient` when the order has no email address (nothing to do).
+ * - Throws TransientError while another task holds the claim (retry later), the mailer's error
+ *   after giving the claim back (retry), OrderNotFoundError for an unknown order.
+ */
 export async function sendOrderEmail(deps: EmailDeps, request: EmailRequest): Promise<EmailOutcome> {
   const order = await deps.orders.require(request.orderId);
   if (!order.email) return { outcome: 'no-recipient' };
-  const id = emailId(request);
+  const id = emailOutboxId(request);
   const message = { ...render(request, order, deps.rates), to: order.email };
   const claim = await deps.outbox.claim(order.orderId, id, { template: request.template, to: order.email, subject: message.subject });
   if (claim === 'already-sent') return { outcome: 'already-sent' };

@@ -58,12 +58,7 @@ function printifyClient(): Promise<PrintifyClient> {
   return printify;
 }
 
-const deps = (client?: PrintifyClient): FulfilmentDeps => ({
-  orders,
-  mappings,
-  printify: client ?? { createOrder: () => Promise.reject(new Error('no Printify client')), findOrderByExternalId: () => Promise.resolve(undefined) },
-  shippingMethod: config.PRINTIFY_SHIPPING_METHOD,
-});
+const deps = (): FulfilmentDeps => ({ orders });
 
 const printifyDeps = (client: PrintifyClient): PrintifyOrderDeps => ({
   orders,

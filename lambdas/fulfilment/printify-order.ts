@@ -1,17 +1,23 @@
 import { OrderNotReadyError, PrintifyRejectedError } from '../domain/errors';
 import type { Order } from '../domain/order';
-import type { CreatePrintifyOrderRequest, PrintifyAddress, PrintifyClient } from '../adapters/printify-client';
+import type { CreatePrintifyOrderRequest, PrintifyAddress } from '../adapters/printify-client';
 import { PrintifyApiError } from '../adapters/printify-client';
-import type { PrintifyOrderIndex } from '../adapters/printify-order-index';
+import { isBeforeProduction } from '../domain/order-status';
 import type { ShippingAddress } from '../domain/workflow-input';
+import type { OrdersPort } from '../ports/orders';
+import type { PrintifyApi, PrintifyOrderIndexPort, ProductMappingsPort } from '../ports/printify';
 import { nowIso, type FulfilmentDeps } from './deps';
 import { PrintifyUnavailableError } from './printify-errors';
 
 export { PrintifyUnavailableError };
 
-export interface PrintifyOrderDeps extends Omit<FulfilmentDeps, 'printify'> {
-  printify: Pick<PrintifyClient, 'createOrder' | 'findOrderByExternalId' | 'sendToProduction' | 'getOrder'>;
-  index: Pick<PrintifyOrderIndex, 'record'>;
+/** What createPrintifyOrder depends on: the orders, the product mappings, Printify's API and the index of its order ids. */
+export interface PrintifyOrderDeps extends FulfilmentDeps {
+  mappings: ProductMappingsPort;
+  printify: PrintifyApi;
+  index: Pick<PrintifyOrderIndexPort, 'record'>;
+  /** Printify's shipping method id (1 standard, 2 priority, 3 express, 4 economy) */
+  shippingMethod: number;
   /** send_to_production right after creating; false leaves the order to the shop's approval setting */
   sendToProduction: boolean;
 }
@@ -27,8 +33,6 @@ export type PrintifyOutcome =
   | { outcome: 'created' | 'already-created'; printifyOrderId: string; status: Order['status']; sentToProduction: boolean }
   | { outcome: 'pending_mapping'; missing: string[]; status: Order['status'] }
   | { outcome: 'skipped'; reason: string; status: Order['status'] };
-
-const FULFILLABLE: readonly Order['status'][] = ['paid', 'pending_mapping', 'fulfillment_failed'];
 
 function splitName(name: string): { first_name: string; last_name: string } {
   const parts = name.trim().split(/\s+/).filter(Boolean);
@@ -60,10 +64,10 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
   const order = (await deps.orders.require(orderId)) as Order & PrintifyOrderFields;
   if (order.printifyOrderId) {
     // Created before (a retried task, or an operator's retry of a failed fulfilment).
-    if (FULFILLABLE.includes(order.status)) return recordPrintifyOrder(deps, orderId, order.printifyOrderId, 'already-created');
+    if (isBeforeProduction(order.status)) return recordPrintifyOrder(deps, orderId, order.printifyOrderId, 'already-created');
     return finish(deps, order, order.printifyOrderId, 'already-created');
   }
-  if (!FULFILLABLE.includes(order.status)) return { outcome: 'skipped', reason: `order is ${order.status}`, status: order.status };
+  if (!isBeforeProduction(order.status)) return { outcome: 'skipped', reason: `order is ${order.status}`, status: order.status };
 
   const mappings = await deps.mappings.find(order.items);
   const missing = order.items
@@ -87,7 +91,7 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     if (existing) return recordPrintifyOrder(deps, orderId, existing.id, 'already-created');
   } else {
     // Recorded once, before the first call: later attempts search back to this moment.
-    await deps.orders.update(orderId, { printifyAttemptedAt: nowIso(deps) });
+    await deps.orders.set(orderId, { printifyAttemptedAt: nowIso(deps) });
   }
 
   const request: CreatePrintifyOrderRequest = {
@@ -109,7 +113,7 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
       // Kept on the order for the operator: what Printify said about which field. Printify holds
       // no order for it (the search before this attempt found none, and this one was refused), so
       // the operator's retry after a fix starts afresh instead of searching back to this attempt.
-      await deps.orders.update(orderId, {
+      await deps.orders.set(orderId, {
         printifyErrors: error.fieldErrors.length > 0 ? error.fieldErrors : [error.message],
         printifyAttemptedAt: null,
       });
@@ -153,7 +157,7 @@ async function recordPrintifyOrder(
   });
   if (order.printifyOrderId !== printifyOrderId) {
     // The order moved on (refunded or cancelled meanwhile): keep the Printify id for the operator.
-    await deps.orders.update(orderId, { printifyOrderId });
+    await deps.orders.set(orderId, { printifyOrderId });
   }
   return finish(deps, order as Order & PrintifyOrderFields, printifyOrderId, outcome);
 }
@@ -186,7 +190,7 @@ async function ensureSentToProduction(deps: PrintifyOrderDeps, order: Order & Pr
     }
     // Already past on-hold (sent by our earlier attempt, or by the shop): nothing left to do.
   }
-  await deps.orders.update(order.orderId, { printifySentToProductionAt: nowIso(deps) });
+  await deps.orders.set(order.orderId, { printifySentToProductionAt: nowIso(deps) });
   return true;
 }
 
@@ -206,7 +210,7 @@ export function describeCaughtError(caught: { Error?: string; Cause?: string } |
 
 /** Records why fulfilment failed (the task wrapper counts PrintifyOrderFailed from this task). */
 export async function markFulfillmentFailed(
-  deps: { orders: Pick<FulfilmentDeps['orders'], 'transition'> },
+  deps: { orders: Pick<OrdersPort, 'transition'> },
   orderId: string,
   reason: string,
 ): Promise<{ status: Order['status']; transitioned: boolean }> {

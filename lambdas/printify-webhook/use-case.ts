@@ -1,16 +1,17 @@
-import type { OrderRepository } from '../adapters/order-repository';
-import type { PrintifyOrderIndex } from '../adapters/printify-order-index';
 import type { Order } from '../domain/order';
+import { isBeforeProduction } from '../domain/order-status';
 import type { EmailOutcome, EmailRequest } from '../email/use-cases';
 import { markFulfillmentFailed } from '../fulfilment/printify-order';
 import { METRIC, type MetricName } from '../shared/metric-names';
 import { decidePrintifyEvent, MalformedPrintifyEventError, type PrintifyEventDecision, type Shipment } from './events';
+import type { OrdersPort } from '../ports/orders';
+import type { PrintifyOrderIndexPort } from '../ports/printify';
 import { isValidPrintifySignature } from './signature';
 
 export interface PrintifyWebhookDeps {
   secret: string;
-  index: Pick<PrintifyOrderIndex, 'orderIdOf'>;
-  orders: Pick<OrderRepository, 'require' | 'transition' | 'update' | 'fillMissing'>;
+  index: Pick<PrintifyOrderIndexPort, 'orderIdOf'>;
+  orders: Pick<OrdersPort, 'require' | 'transition' | 'fillMissing' | 'recordPrintifyStatusIfNewer' | 'showNewerParcel'>;
   sendEmail: (request: EmailRequest) => Promise<EmailOutcome>;
   metric: (name: MetricName) => void;
 }
@@ -69,8 +70,6 @@ export async function receivePrintifyWebhook(
   return { status: 200, outcome: 'applied', kind: decision.kind, orderId, ...applied };
 }
 
-const BEFORE_PRODUCTION: readonly Order['status'][] = ['paid', 'pending_mapping', 'fulfillment_failed'];
-
 async function apply(
   deps: PrintifyWebhookDeps,
   orderId: string,
@@ -116,11 +115,7 @@ async function apply(
 
 /** Keeps the newest order:updated status only (events arrive in any order). */
 async function recordPrintifyStatus(deps: PrintifyWebhookDeps, orderId: string, printifyStatus: string, at: string): Promise<void> {
-  await deps.orders.update(
-    orderId,
-    { printifyStatus, printifyStatusAt: at },
-    { expression: 'attribute_not_exists(printifyStatusAt) OR printifyStatusAt <= :at', values: { ':at': at } },
-  );
+  await deps.orders.recordPrintifyStatusIfNewer(orderId, printifyStatus, at);
 }
 
 /** in_production -> shipped with the parcel's tracking; from before production through in_production. */
@@ -132,7 +127,7 @@ async function ship(deps: PrintifyWebhookDeps, orderId: string, shipment: Shipme
     shippedAt: shipment.shippedAt,
   };
   let order = (await deps.orders.require(orderId)) as Order & ShipmentFields;
-  if (BEFORE_PRODUCTION.includes(order.status)) order = (await deps.orders.transition(orderId, 'in_production')).order;
+  if (isBeforeProduction(order.status)) order = (await deps.orders.transition(orderId, 'in_production')).order;
   const result = await deps.orders.transition(orderId, 'shipped', fields);
   order = result.order as Order & ShipmentFields;
   if (result.transitioned) {
@@ -142,10 +137,7 @@ async function ship(deps: PrintifyWebhookDeps, orderId: string, shipment: Shipme
   if (shipment.trackingNumber && order.trackingNumber !== shipment.trackingNumber) {
     // Another parcel of a shipped (or refunded) order: the order shows the newest one, whatever
     // order the events arrive in (each parcel still gets its own shipping email).
-    const newer = shipment.shippedAt
-      ? { expression: 'attribute_not_exists(shippedAt) OR shippedAt <= :shippedAt', values: { ':shippedAt': shipment.shippedAt } }
-      : undefined;
-    order = ((await deps.orders.update(orderId, fields, newer)) ?? order) as Order & ShipmentFields;
+    order = ((await deps.orders.showNewerParcel(orderId, fields)) ?? order) as Order & ShipmentFields;
   }
   return order;
 }

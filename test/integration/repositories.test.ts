@@ -66,7 +66,7 @@ describe('order status transitions', () => {
 
   test('the payment intent index finds the order', async () => {
     const order = await storefront.createPendingOrder();
-    await orders.update(order.orderId, { paymentIntentId: `pi_${order.orderId}` });
+    await orders.set(order.orderId, { paymentIntentId: `pi_${order.orderId}` });
     expect(await orders.findOrderIdByPaymentIntent(`pi_${order.orderId}`)).toBe(order.orderId);
     expect(await orders.findOrderIdByPaymentIntent('pi_nobody')).toBeUndefined();
   });
@@ -90,7 +90,7 @@ describe('petals', () => {
     await settleOrderPetals(deps(), order.orderId);
     const reported: number[] = [];
     for (const refunded of [1000, 2500, 4999]) {
-      await orders.update(order.orderId, { amountRefunded: refunded });
+      await orders.set(order.orderId, { amountRefunded: refunded });
       const results = await Promise.all(Array.from({ length: 5 }, () => settleOrderPetals(deps(), order.orderId)));
       reported.push(...results.map((r) => r.petalsDeducted));
     }
@@ -105,7 +105,7 @@ describe('petals', () => {
 
   test('a refund recorded before the award converges to the same result', async () => {
     const order = await paidOrder();
-    await orders.update(order.orderId, { amountRefunded: 4999 });
+    await orders.set(order.orderId, { amountRefunded: 4999 });
     await settleOrderPetals(deps(), order.orderId);
     expect(await deps().ledger.balance(order.userId)).toBe(0);
     expect((await deps().ledger.entries(order.userId)).map((e) => e.amount).sort()).toEqual([-49, 49]);
@@ -119,7 +119,7 @@ describe('petals', () => {
       userId: order.userId, entryId: `spend#${order.orderId}`, type: 'adjust', amount: -40, reason: 'Redeemed',
       source: 'purchase', description: 'Redeemed at checkout', metadata: {}, createdAt: new Date().toISOString(),
     });
-    await orders.update(order.orderId, { amountRefunded: 4999 });
+    await orders.set(order.orderId, { amountRefunded: 4999 });
     expect(await settleOrderPetals(deps(), order.orderId)).toMatchObject({ petalsDeducted: 49, balance: -40 });
     expect(await settleOrderPetals(deps(), order.orderId)).toMatchObject({ petalsDeducted: 0, written: [] });
   });
