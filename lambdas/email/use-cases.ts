@@ -2,6 +2,7 @@ import { TransientError } from '../domain/errors';
 import { orderConfirmationEmail, paymentFailedEmail, refundEmail, shippingEmail, type RenderedEmail } from '../domain/email-templates';
 import { emailOutboxId } from '../domain/keys';
 import type { Order } from '../domain/order';
+import type { Signal } from '../domain/signals';
 import { petalsForAmount, petalsToDeduct, type PetalRates } from '../domain/petals';
 import type { EmailOutboxPort } from '../ports/email-outbox';
 import type { Mailer } from '../ports/mailer';
@@ -22,7 +23,8 @@ export type EmailRequest =
   /** one per parcel: a second shipment of the same order is another email */
   | { template: 'shipping'; orderId: string; carrier: string; trackingNumber: string; trackingUrl?: string };
 
-export type EmailOutcome = { outcome: 'sent'; messageId: string } | { outcome: 'already-sent' | 'no-recipient' };
+/** What sendOrderEmail did; `signals` has email-sent when this call sent it. */
+export type EmailOutcome = ({ outcome: 'sent'; messageId: string } | { outcome: 'already-sent' | 'no-recipient' }) & { signals: Signal[] };
 
 function render(request: EmailRequest, order: Order, rates: PetalRates): RenderedEmail {
   switch (request.template) {
@@ -50,16 +52,16 @@ function render(request: EmailRequest, order: Order, rates: PetalRates): Rendere
  */
 export async function sendOrderEmail(deps: EmailDeps, request: EmailRequest): Promise<EmailOutcome> {
   const order = await deps.orders.require(request.orderId);
-  if (!order.email) return { outcome: 'no-recipient' };
+  if (!order.email) return { outcome: 'no-recipient', signals: [] };
   const id = emailOutboxId(request);
   const message = { ...render(request, order, deps.rates), to: order.email };
   const claim = await deps.outbox.claim(order.orderId, id, { template: request.template, to: order.email, subject: message.subject });
-  if (claim === 'already-sent') return { outcome: 'already-sent' };
+  if (claim === 'already-sent') return { outcome: 'already-sent', signals: [] };
   if (claim === 'in-progress') throw new TransientError(`email ${id} for order ${order.orderId} is being sent by another task`);
   try {
     const messageId = await deps.mailer.send(message);
     await deps.outbox.markSent(order.orderId, id, messageId);
-    return { outcome: 'sent', messageId };
+    return { outcome: 'sent', messageId, signals: [{ kind: 'email-sent' }] };
   } catch (error) {
     await deps.outbox.release(order.orderId, id, error instanceof Error ? error.message : String(error));
     throw error;

@@ -1,5 +1,6 @@
 import { OrderNotReadyError } from '../domain/errors';
 import type { Order } from '../domain/order';
+import type { Signal } from '../domain/signals';
 import { hasBeenPaid } from '../domain/order-status';
 import type { CheckoutExpiredInput, DisputeInput, PaymentFailedInput, PaymentInput, RefundInput } from '../domain/workflow-input';
 import { nowIso, type FulfilmentDeps } from './deps';
@@ -118,6 +119,8 @@ export interface DisputeRecorded {
   disputeStatus: NonNullable<Order['disputeStatus']>;
   /** true the first time this dispute is seen open (for the metric an alarm watches) */
   opened: boolean;
+  /** dispute-opened when `opened` */
+  signals: Signal[];
 }
 
 /**
@@ -131,13 +134,10 @@ export async function recordDispute(deps: FulfilmentDeps, input: DisputeInput): 
   if (input.closed) {
     const outcome = input.status === 'lost' ? 'lost' : 'won';
     await deps.orders.closeDispute(orderId, details, outcome, nowIso(deps));
-    return { orderId, disputeStatus: outcome, opened: false };
+    return { orderId, disputeStatus: outcome, opened: false, signals: [] };
   }
   const updated = await deps.orders.openDispute(orderId, details, nowIso(deps));
   const current = updated ?? (await deps.orders.require(orderId));
-  return {
-    orderId,
-    disputeStatus: current.disputeStatus ?? 'open',
-    opened: updated !== undefined && !(before.disputeId === input.disputeId && before.disputeStatus === 'open'),
-  };
+  const opened = updated !== undefined && !(before.disputeId === input.disputeId && before.disputeStatus === 'open');
+  return { orderId, disputeStatus: current.disputeStatus ?? 'open', opened, signals: opened ? [{ kind: 'dispute-opened' }] : [] };
 }

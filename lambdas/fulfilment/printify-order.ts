@@ -1,5 +1,6 @@
 import { OrderNotReadyError, PrintifyRejectedError } from '../domain/errors';
 import type { Order } from '../domain/order';
+import type { Signal } from '../domain/signals';
 import type { CreatePrintifyOrderRequest, PrintifyAddress } from '../adapters/printify-client';
 import { PrintifyApiError } from '../adapters/printify-client';
 import { isBeforeProduction } from '../domain/order-status';
@@ -29,10 +30,20 @@ export interface PrintifyOrderFields {
   printifySentToProductionAt?: string;
 }
 
-export type PrintifyOutcome =
+/**
+ * - `created`: this call created the Printify order (signal printify-order-created);
+ *   `already-created`: an earlier attempt did (found on the order or at Printify). Either way the
+ *   order is in_production (unless it moved on meanwhile) and `sentToProduction` says whether
+ *   Printify was asked to produce it.
+ * - `pending_mapping`: products without a Printify mapping (`missing`, `<productId>/<variantId>`);
+ *   the order waits (signal printify-mapping-missing).
+ * - `skipped`: the order is not before production (pending, refunded, cancelled, …): nothing done.
+ */
+export type PrintifyOutcome = (
   | { outcome: 'created' | 'already-created'; printifyOrderId: string; status: Order['status']; sentToProduction: boolean }
   | { outcome: 'pending_mapping'; missing: string[]; status: Order['status'] }
-  | { outcome: 'skipped'; reason: string; status: Order['status'] };
+  | { outcome: 'skipped'; reason: string; status: Order['status'] }
+) & { signals: Signal[] };
 
 function splitName(name: string): { first_name: string; last_name: string } {
   const parts = name.trim().split(/\s+/).filter(Boolean);
@@ -67,7 +78,7 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     if (isBeforeProduction(order.status)) return recordPrintifyOrder(deps, orderId, order.printifyOrderId, 'already-created');
     return finish(deps, order, order.printifyOrderId, 'already-created');
   }
-  if (!isBeforeProduction(order.status)) return { outcome: 'skipped', reason: `order is ${order.status}`, status: order.status };
+  if (!isBeforeProduction(order.status)) return { outcome: 'skipped', reason: `order is ${order.status}`, status: order.status, signals: [] };
 
   const mappings = await deps.mappings.find(order.items);
   const missing = order.items
@@ -75,7 +86,7 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     .map((item) => `${item.productId}/${item.variantId}`);
   if (missing.length > 0) {
     const { order: after } = await deps.orders.transition(orderId, 'pending_mapping', { missingMappings: missing });
-    return { outcome: 'pending_mapping', missing, status: after.status };
+    return { outcome: 'pending_mapping', missing, status: after.status, signals: [{ kind: 'printify-mapping-missing' }] };
   }
   if (!order.shippingAddress) {
     // Paid by a payment intent that carried no shipping: the Checkout session with the address is
@@ -169,7 +180,7 @@ async function finish(
   outcome: 'created' | 'already-created',
 ): Promise<PrintifyOutcome> {
   const sentToProduction = order.status === 'in_production' && (await ensureSentToProduction(deps, order, printifyOrderId));
-  return { outcome, printifyOrderId, status: order.status, sentToProduction };
+  return { outcome, printifyOrderId, status: order.status, sentToProduction, signals: outcome === 'created' ? [{ kind: 'printify-order-created' }] : [] };
 }
 
 /**
@@ -208,13 +219,18 @@ export function describeCaughtError(caught: { Error?: string; Cause?: string } |
   return (message ? `${type}: ${message}` : type).slice(0, 2000);
 }
 
-/** Records why fulfilment failed (the task wrapper counts PrintifyOrderFailed from this task). */
+/**
+ * Records why fulfilment failed for good (the workflow's catch after Printify's retries, or an
+ * operator's retry that Printify refused): the order becomes fulfillment_failed with `reason`,
+ * unless it has moved past that (shipped, refunded). The signal printify-order-failed is reported
+ * on every call, as the task's PrintifyOrderFailed count always has been.
+ */
 export async function markFulfillmentFailed(
   deps: { orders: Pick<OrdersPort, 'transition'> },
   orderId: string,
   reason: string,
-): Promise<{ status: Order['status']; transitioned: boolean }> {
+): Promise<{ status: Order['status']; transitioned: boolean; signals: Signal[] }> {
   const { transitioned, order } = await deps.orders.transition(orderId, 'fulfillment_failed', { failureReason: reason });
-  return { status: order.status, transitioned };
+  return { status: order.status, transitioned, signals: [{ kind: 'printify-order-failed' }] };
 }
 

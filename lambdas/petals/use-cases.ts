@@ -1,4 +1,5 @@
 import { TransientError } from '../domain/errors';
+import type { Signal } from '../domain/signals';
 import { invoicePetalEntry, planOrderPetals, type PetalRates } from '../domain/petals';
 import type { InvoicePaymentInput } from '../domain/workflow-input';
 import type { OrdersPort } from '../ports/orders';
@@ -22,12 +23,12 @@ export interface OrderPetals {
   deducted: number;
   /** entries written by this call */
   written: string[];
-  /** petals of the purchase bonus this call awarded (the PetalsAwarded metric); 0 if another call did */
-  petalsAwarded: number;
-  /** petals this call took back (refunds, dispute holds); the PetalsDeducted metric */
+  /** petals this call took back (refunds, dispute holds) */
   petalsDeducted: number;
-  /** the user's balance after a deduction by this call; below zero raises NegativePetalBalance */
+  /** the user's balance after a deduction by this call (a customer may have spent them) */
   balance?: number;
+  /** petals-awarded (the purchase bonus, when this call wrote it), petals-deducted, negative-petal-balance */
+  signals: Signal[];
 }
 
 const MAX_ROUNDS = 5;
@@ -52,16 +53,21 @@ export async function settleOrderPetals(deps: PetalsDeps, orderId: string): Prom
     const order = await deps.orders.require(orderId);
     const step = planOrderPetals(order, deps.rates, now);
     if (step.kind === 'settled') {
+      // a customer may have spent petals a refund now takes back: the operator wants to know
+      const balance = petalsDeducted > 0 ? await deps.ledger.balance(order.userId) : undefined;
+      const signals: Signal[] = [];
+      if (petalsAwarded > 0) signals.push({ kind: 'petals-awarded', petals: petalsAwarded });
+      if (petalsDeducted > 0) signals.push({ kind: 'petals-deducted', petals: petalsDeducted });
+      if (balance !== undefined && balance < 0) signals.push({ kind: 'negative-petal-balance' });
       return {
         orderId,
         userId: order.userId,
         awarded: order.petalsAwarded ?? 0,
         deducted: order.petalsDeducted ?? 0,
         written,
-        petalsAwarded,
         petalsDeducted,
-        // a customer may have spent petals a refund now takes back: the operator wants to know
-        ...(petalsDeducted > 0 ? { balance: await deps.ledger.balance(order.userId) } : {}),
+        ...(balance !== undefined ? { balance } : {}),
+        signals,
       };
     }
     const result =
@@ -85,8 +91,9 @@ export async function settleOrderPetals(deps: PetalsDeps, orderId: string): Prom
 export async function awardInvoicePetals(
   deps: PetalsDeps,
   input: InvoicePaymentInput,
-): Promise<{ userId: string; invoiceId: string; petals: number; written: boolean }> {
+): Promise<{ userId: string; invoiceId: string; petals: number; written: boolean; signals: Signal[] }> {
   const entry = invoicePetalEntry(input, deps.rates, (deps.now ?? (() => new Date()))().toISOString());
-  const result = await deps.ledger.append(entry);
-  return { userId: input.userId, invoiceId: input.invoiceId, petals: entry.amount, written: result === 'written' && entry.amount !== 0 };
+  const written = (await deps.ledger.append(entry)) === 'written' && entry.amount !== 0;
+  const signals: Signal[] = written ? [{ kind: 'petals-awarded', petals: entry.amount }] : [];
+  return { userId: input.userId, invoiceId: input.invoiceId, petals: entry.amount, written, signals };
 }

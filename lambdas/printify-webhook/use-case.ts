@@ -1,8 +1,8 @@
 import type { Order } from '../domain/order';
 import { isBeforeProduction } from '../domain/order-status';
+import type { Signal } from '../domain/signals';
 import type { EmailOutcome, EmailRequest } from '../email/use-cases';
 import { markFulfillmentFailed } from '../fulfilment/printify-order';
-import { METRIC, type MetricName } from '../shared/metric-names';
 import { decidePrintifyEvent, MalformedPrintifyEventError, type PrintifyEventDecision, type Shipment } from './events';
 import type { OrdersPort } from '../ports/orders';
 import type { PrintifyOrderIndexPort } from '../ports/printify';
@@ -13,7 +13,13 @@ export interface PrintifyWebhookDeps {
   index: Pick<PrintifyOrderIndexPort, 'orderIdOf'>;
   orders: Pick<OrdersPort, 'require' | 'transition' | 'fillMissing' | 'recordPrintifyStatusIfNewer' | 'showNewerParcel'>;
   sendEmail: (request: EmailRequest) => Promise<EmailOutcome>;
-  metric: (name: MetricName) => void;
+  /**
+   * Reports what happened as it happens (printify-order-shipped, -delivered, -failed with its
+   * reason, printify-webhook-unknown-order): an effect made before a later step fails still
+   * counts, since Printify's redelivery will not make it again. The handler maps them to metrics
+   * (metricsOfSignals).
+   */
+  signal: (signal: Signal) => void;
 }
 
 /** What Printify's webhooks add to the order item. */
@@ -63,7 +69,7 @@ export async function receivePrintifyWebhook(
   if (!orderId) {
     // Not an order of this pipeline (created by hand in Printify, or by another integration).
     // Acknowledged: Printify blocks a webhook that keeps failing.
-    deps.metric(METRIC.printifyWebhookUnknownOrder);
+    deps.signal({ kind: 'printify-webhook-unknown-order' });
     return { status: 200, outcome: 'ignored', reason: `no order for Printify order ${decision.printifyOrderId}` };
   }
   const applied = await apply(deps, orderId, decision);
@@ -93,7 +99,7 @@ async function apply(
       // when it comes, sends the email).
       const order = decision.shipment ? await ship(deps, orderId, decision.shipment) : await deps.orders.require(orderId);
       await deps.orders.fillMissing(orderId, { deliveredAt: decision.deliveredAt });
-      deps.metric(METRIC.printifyOrderDelivered);
+      deps.signal({ kind: 'printify-order-delivered' });
       return { orderStatus: order.status };
     }
     case 'failed': {
@@ -101,8 +107,8 @@ async function apply(
       const { status, transitioned } = await markFulfillmentFailed(deps, orderId, decision.reason);
       if (transitioned) {
         // The same alarm as a Printify order that could not be created, and which case it was.
-        deps.metric(METRIC.printifyOrderFailed);
-        deps.metric(/^cancel/.test(decision.printifyStatus) ? METRIC.printifyOrderCanceled : METRIC.printifyOrderHasIssues);
+        deps.signal({ kind: 'printify-order-failed' });
+        deps.signal({ kind: /^cancel/.test(decision.printifyStatus) ? 'printify-order-canceled' : 'printify-order-has-issues' });
       }
       return { orderStatus: status };
     }
@@ -131,7 +137,7 @@ async function ship(deps: PrintifyWebhookDeps, orderId: string, shipment: Shipme
   const result = await deps.orders.transition(orderId, 'shipped', fields);
   order = result.order as Order & ShipmentFields;
   if (result.transitioned) {
-    deps.metric(METRIC.printifyOrderShipped);
+    deps.signal({ kind: 'printify-order-shipped' });
     return order;
   }
   if (shipment.trackingNumber && order.trackingNumber !== shipment.trackingNumber) {

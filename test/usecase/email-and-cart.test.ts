@@ -12,8 +12,8 @@ async function emailScene(overrides: Record<string, unknown> = {}) {
 describe('sendOrderEmail: sent', () => {
   it('sends the confirmation to the order\'s address once; run again, already-sent', async () => {
     const { deps, mailer } = await emailScene();
-    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toEqual({ outcome: 'sent', messageId: 'msg_1' });
-    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toEqual({ outcome: 'already-sent' });
+    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toEqual({ outcome: 'sent', messageId: 'msg_1', signals: [{ kind: 'email-sent' }] });
+    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toEqual({ outcome: 'already-sent', signals: [] });
     expect(mailer.sent).toHaveLength(1);
     expect(mailer.sent[0]).toMatchObject({ to: 'sakura@example.com' });
     expect(mailer.sent[0]!.text).toContain('25 petals');
@@ -37,7 +37,7 @@ describe('sendOrderEmail: sent', () => {
 describe('sendOrderEmail: not sent', () => {
   it('an order without an email address has no recipient', async () => {
     const { deps, mailer } = await emailScene({ email: undefined });
-    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toEqual({ outcome: 'no-recipient' });
+    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toEqual({ outcome: 'no-recipient', signals: [] });
     expect(mailer.sent).toEqual([]);
   });
 

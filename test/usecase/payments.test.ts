@@ -190,8 +190,8 @@ describe('cancelExpiredCheckout', () => {
 describe('recordDispute', () => {
   it('flags the order with an open dispute; opened only the first time', async () => {
     const { deps, orders } = await withOrder('shipped', { paymentIntentId: 'pi_1' });
-    expect(await recordDispute(deps, dispute('needs_response', false))).toEqual({ orderId: 'ord_1', disputeStatus: 'open', opened: true });
-    expect(await recordDispute(deps, dispute('under_review', false))).toEqual({ orderId: 'ord_1', disputeStatus: 'open', opened: false });
+    expect(await recordDispute(deps, dispute('needs_response', false))).toEqual({ orderId: 'ord_1', disputeStatus: 'open', opened: true, signals: [{ kind: 'dispute-opened' }] });
+    expect(await recordDispute(deps, dispute('under_review', false))).toEqual({ orderId: 'ord_1', disputeStatus: 'open', opened: false, signals: [] });
     expect(await orders.read('ord_1')).toMatchObject({ disputeId: 'dp_1', disputeStatus: 'open', disputeReason: 'fraudulent', disputeAmount: 2500 });
   });
 
@@ -201,13 +201,13 @@ describe('recordDispute', () => {
     ['lost', 'lost'],
   ])('a dispute closed as %s is final: a late "open" does not reopen it', async (stripeStatus, outcome) => {
     const { deps } = await withOrder('shipped', { paymentIntentId: 'pi_1' });
-    expect(await recordDispute(deps, dispute(stripeStatus, true))).toEqual({ orderId: 'ord_1', disputeStatus: outcome, opened: false });
-    expect(await recordDispute(deps, dispute('needs_response', false))).toEqual({ orderId: 'ord_1', disputeStatus: outcome, opened: false });
+    expect(await recordDispute(deps, dispute(stripeStatus, true))).toEqual({ orderId: 'ord_1', disputeStatus: outcome, opened: false, signals: [] });
+    expect(await recordDispute(deps, dispute('needs_response', false))).toEqual({ orderId: 'ord_1', disputeStatus: outcome, opened: false, signals: [] });
   });
 
   it('a new dispute of the same order opens again after an earlier one closed', async () => {
     const { deps } = await withOrder('shipped', { paymentIntentId: 'pi_1' });
     await recordDispute(deps, dispute('won', true));
-    expect(await recordDispute(deps, dispute('needs_response', false, { disputeId: 'dp_2' }))).toEqual({ orderId: 'ord_1', disputeStatus: 'open', opened: true });
+    expect(await recordDispute(deps, dispute('needs_response', false, { disputeId: 'dp_2' }))).toEqual({ orderId: 'ord_1', disputeStatus: 'open', opened: true, signals: [{ kind: 'dispute-opened' }] });
   });
 });

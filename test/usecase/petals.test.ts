@@ -16,7 +16,8 @@ describe('settleOrderPetals: purchase', () => {
   it('awards one petal per dollar once, in the purchase entry\'s shape', async () => {
     const { deps, ledger, orders } = await withOrder();
     expect(await settleOrderPetals(deps, 'ord_1')).toEqual({
-      orderId: 'ord_1', userId: 'user_1', awarded: 25, deducted: 0, written: ['purchase#ord_1'], petalsAwarded: 25, petalsDeducted: 0,
+      orderId: 'ord_1', userId: 'user_1', awarded: 25, deducted: 0, written: ['purchase#ord_1'], petalsDeducted: 0,
+      signals: [{ kind: 'petals-awarded', petals: 25 }],
     });
     expect(await ledger.entries('user_1')).toEqual([
       {
@@ -31,7 +32,7 @@ describe('settleOrderPetals: purchase', () => {
   it('settled again writes nothing and reports nothing awarded by this call', async () => {
     const { deps, ledger } = await withOrder();
     await settleOrderPetals(deps, 'ord_1');
-    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ awarded: 25, written: [], petalsAwarded: 0, petalsDeducted: 0 });
+    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ awarded: 25, written: [], petalsDeducted: 0, signals: [] });
     expect(await ledger.balance('user_1')).toBe(25);
   });
 
@@ -43,7 +44,7 @@ describe('settleOrderPetals: purchase', () => {
 
   it('a currency without a rate records an award of 0 without a ledger line', async () => {
     const { deps, ledger, orders } = await withOrder('paid', { currency: 'eur' });
-    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ awarded: 0, written: [], petalsAwarded: 0 });
+    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ awarded: 0, written: [], signals: [] });
     expect(await ledger.entries('user_1')).toEqual([]);
     expect((await orders.read('ord_1')).petalsAwarded).toBe(0);
   });
@@ -51,7 +52,7 @@ describe('settleOrderPetals: purchase', () => {
   it('when another execution awards first, reads again and writes nothing twice', async () => {
     const { deps, ledger } = await withOrder();
     ledger.beforeAppend = async () => void (await settleOrderPetals(deps, 'ord_1'));
-    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ awarded: 25, written: [], petalsAwarded: 0 });
+    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ awarded: 25, written: [], signals: [] });
     expect(await amounts(ledger)).toEqual(['purchase#ord_1 25']);
   });
 });
@@ -61,16 +62,20 @@ describe('settleOrderPetals: refunds', () => {
     const { deps, ledger, orders } = await withOrder();
     await settleOrderPetals(deps, 'ord_1');
     await orders.set('ord_1', { amountRefunded: 1000 });
-    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ deducted: 10, written: ['refund#ord_1#1000'], petalsDeducted: 10, balance: 15 });
+    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ deducted: 10, written: ['refund#ord_1#1000'], petalsDeducted: 10, balance: 15, signals: [{ kind: 'petals-deducted', petals: 10 }] });
     await orders.set('ord_1', { amountRefunded: 2500 });
     expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ deducted: 25, petalsDeducted: 15, balance: 0 });
-    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ written: [], petalsDeducted: 0 });
+    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ written: [], petalsDeducted: 0, signals: [] });
     expect(await amounts(ledger)).toEqual(['purchase#ord_1 25', 'refund#ord_1#1000 -10', 'refund#ord_1#2500 -15']);
   });
 
   it('a refund recorded before the award: awards, then deducts, in one call', async () => {
     const { deps, ledger } = await withOrder('refunded', { amountRefunded: 2500 });
-    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ written: ['purchase#ord_1', 'refund#ord_1#2500'], petalsAwarded: 25, petalsDeducted: 25, balance: 0 });
+    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({
+      written: ['purchase#ord_1', 'refund#ord_1#2500'],
+      balance: 0,
+      signals: [{ kind: 'petals-awarded', petals: 25 }, { kind: 'petals-deducted', petals: 25 }],
+    });
     expect(await ledger.balance('user_1')).toBe(0);
   });
 
@@ -79,7 +84,7 @@ describe('settleOrderPetals: refunds', () => {
     await settleOrderPetals(deps, 'ord_1');
     await ledger.append({ userId: 'user_1', entryId: 'spend#1', type: 'adjust', amount: -20, reason: 'Redeemed', source: 'purchase', description: 'Redeemed', metadata: {}, createdAt: 'x' });
     await orders.set('ord_1', { amountRefunded: 2500 });
-    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ petalsDeducted: 25, balance: -20 });
+    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ petalsDeducted: 25, balance: -20, signals: [{ kind: 'petals-deducted', petals: 25 }, { kind: 'negative-petal-balance' }] });
   });
 });
 
@@ -89,7 +94,7 @@ describe('settleOrderPetals: disputes', () => {
     await settleOrderPetals(deps, 'ord_1');
     expect(await amounts(ledger)).toEqual(['dispute#ord_1#dp_1 -25', 'purchase#ord_1 25']);
     await orders.set('ord_1', { disputeStatus: 'won' });
-    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ deducted: 10, written: ['dispute-won#ord_1#dp_1'], petalsDeducted: 0 });
+    expect(await settleOrderPetals(deps, 'ord_1')).toMatchObject({ deducted: 10, written: ['dispute-won#ord_1#dp_1'], petalsDeducted: 0, signals: [] });
     expect(await ledger.balance('user_1')).toBe(15);
     const release = (await ledger.entries('user_1')).find((e) => e.entryId === 'dispute-won#ord_1#dp_1');
     expect(release).toMatchObject({ amount: 15, reason: 'Dispute won: petals restored', source: 'dispute', metadata: { disputeId: 'dp_1', amountRefunded: 1000 } });
@@ -117,8 +122,8 @@ describe('awardInvoicePetals', () => {
 
   it('awards the invoice\'s petals once', async () => {
     const { deps, ledger } = await withOrder();
-    expect(await awardInvoicePetals(deps, invoice)).toEqual({ userId: 'user_1', invoiceId: 'in_1', petals: 12, written: true });
-    expect(await awardInvoicePetals(deps, invoice)).toEqual({ userId: 'user_1', invoiceId: 'in_1', petals: 12, written: false });
+    expect(await awardInvoicePetals(deps, invoice)).toEqual({ userId: 'user_1', invoiceId: 'in_1', petals: 12, written: true, signals: [{ kind: 'petals-awarded', petals: 12 }] });
+    expect(await awardInvoicePetals(deps, invoice)).toEqual({ userId: 'user_1', invoiceId: 'in_1', petals: 12, written: false, signals: [] });
     expect(await ledger.entries('user_1')).toEqual([
       expect.objectContaining({ entryId: 'invoice#in_1', type: 'purchase_bonus', amount: 12, source: 'subscription', metadata: { invoiceId: 'in_1', subscriptionId: 'sub_1', amountCents: 1299, currency: 'usd' } }),
     ]);
@@ -126,7 +131,7 @@ describe('awardInvoicePetals', () => {
 
   it('an invoice too small for a petal writes nothing', async () => {
     const { deps, ledger } = await withOrder();
-    expect(await awardInvoicePetals(deps, { ...invoice, amountPaid: 99 })).toMatchObject({ petals: 0, written: false });
+    expect(await awardInvoicePetals(deps, { ...invoice, amountPaid: 99 })).toMatchObject({ petals: 0, written: false, signals: [] });
     expect(await ledger.entries('user_1')).toEqual([]);
   });
 });

@@ -26,7 +26,7 @@ const outage = (message = '502') => new PrintifyApiError({ message, kind: 'http'
 describe('createPrintifyOrder: created', () => {
   it('creates the order with our id as external_id, indexes Printify\'s id to ours, and sends it to production', async () => {
     const { deps, orders, index, printify } = await setup();
-    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({ outcome: 'created', printifyOrderId: 'pf_1', status: 'in_production', sentToProduction: true });
+    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({ outcome: 'created', printifyOrderId: 'pf_1', status: 'in_production', sentToProduction: true, signals: [{ kind: 'printify-order-created' }] });
     expect(await index.orderIdOf('pf_1')).toBe('ord_1');
     expect(printify.orders[0]!.request).toMatchObject({
       external_id: 'ord_1',
@@ -39,7 +39,7 @@ describe('createPrintifyOrder: created', () => {
   it('run again (a retried task), creates and sends nothing more', async () => {
     const { deps, printify } = await setup();
     await createPrintifyOrder(deps, 'ord_1');
-    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({ outcome: 'already-created', printifyOrderId: 'pf_1', status: 'in_production', sentToProduction: true });
+    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({ outcome: 'already-created', printifyOrderId: 'pf_1', status: 'in_production', sentToProduction: true, signals: [] });
     expect(printify.calls).toEqual(['createOrder', 'sendToProduction']);
   });
 
@@ -127,7 +127,7 @@ describe('createPrintifyOrder: lost answers and refusals', () => {
 describe('createPrintifyOrder: waits or skips', () => {
   it('moves an order with an unmapped product to pending_mapping, naming the pair, and calls Printify not at all', async () => {
     const { deps, orders, printify } = await setup({ mapped: false });
-    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({ outcome: 'pending_mapping', missing: ['p1/M'], status: 'pending_mapping' });
+    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({ outcome: 'pending_mapping', missing: ['p1/M'], status: 'pending_mapping', signals: [{ kind: 'printify-mapping-missing' }] });
     expect((await orders.require('ord_1')).missingMappings).toEqual(['p1/M']);
     expect(printify.calls).toEqual([]);
   });
@@ -140,7 +140,7 @@ describe('createPrintifyOrder: waits or skips', () => {
 
   it.each(['pending', 'refunded', 'cancelled'] as const)('skips a %s order', async (status) => {
     const { deps, printify } = await setup({ status });
-    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({ outcome: 'skipped', reason: `order is ${status}`, status });
+    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({ outcome: 'skipped', reason: `order is ${status}`, status, signals: [] });
     expect(printify.calls).toEqual([]);
   });
 
@@ -151,7 +151,7 @@ describe('createPrintifyOrder: waits or skips', () => {
       await orders.transition('ord_1', 'refunded');
       return create(request);
     };
-    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({ outcome: 'created', printifyOrderId: 'pf_1', status: 'refunded', sentToProduction: false });
+    expect(await createPrintifyOrder(deps, 'ord_1')).toMatchObject({ outcome: 'created', printifyOrderId: 'pf_1', status: 'refunded', sentToProduction: false });
     expect((await orders.require('ord_1')).printifyOrderId).toBe('pf_1');
     expect(printify.calls).not.toContain('sendToProduction');
   });
@@ -160,14 +160,14 @@ describe('createPrintifyOrder: waits or skips', () => {
 describe('markFulfillmentFailed', () => {
   it('records the reason and moves the order to fulfillment_failed once', async () => {
     const { orders } = await setup();
-    expect(await markFulfillmentFailed({ orders }, 'ord_1', 'PrintifyRejected: no')).toEqual({ status: 'fulfillment_failed', transitioned: true });
-    expect(await markFulfillmentFailed({ orders }, 'ord_1', 'PrintifyRejected: no')).toEqual({ status: 'fulfillment_failed', transitioned: false });
+    expect(await markFulfillmentFailed({ orders }, 'ord_1', 'PrintifyRejected: no')).toEqual({ status: 'fulfillment_failed', transitioned: true, signals: [{ kind: 'printify-order-failed' }] });
+    expect(await markFulfillmentFailed({ orders }, 'ord_1', 'PrintifyRejected: no')).toMatchObject({ status: 'fulfillment_failed', transitioned: false });
     expect((await orders.require('ord_1')).failureReason).toBe('PrintifyRejected: no');
   });
 
   it('leaves a shipped order as it is', async () => {
     const { orders } = await setup({ status: 'shipped' });
-    expect(await markFulfillmentFailed({ orders }, 'ord_1', 'late')).toEqual({ status: 'shipped', transitioned: false });
+    expect(await markFulfillmentFailed({ orders }, 'ord_1', 'late')).toMatchObject({ status: 'shipped', transitioned: false });
     expect((await orders.require('ord_1')).failureReason).toBeUndefined();
   });
 });
