@@ -1,38 +1,29 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CartRepository } from '../../lambdas/adapters/cart-repository';
 import { EmailOutbox } from '../../lambdas/adapters/email-outbox';
 import { OrderRepository } from '../../lambdas/adapters/order-repository';
 import { PetalLedger } from '../../lambdas/adapters/petal-ledger';
 import { StripeEventInbox } from '../../lambdas/adapters/stripe-event-inbox';
 import { clearPurchasedLines } from '../../lambdas/cart/use-cases';
-import { createDocumentClient } from '../../lambdas/adapters/dynamodb';
 import { DEFAULT_PETAL_RATES } from '../../lambdas/domain/petals';
 import { settleOrderPetals, type PetalsDeps } from '../../lambdas/petals/use-cases';
-import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../local/dynamodb-local';
 import { Storefront } from '../fixtures/storefront';
-import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from '../../local/stack-template';
-import { ensureTable } from '../../local/table';
+import { startDynamoDbTable } from '../support/dynamodb-table';
 
 /** The adapters against AWS's DynamoDB Local, with the table exactly as the stack declares it. */
 const TABLE = 'integration-orders';
-let dynamodb: DynamoDbLocalService;
-let client: DynamoDBClient;
+let stop: (() => Promise<void>) | undefined;
 let db: DynamoDBDocumentClient;
 let orders: OrderRepository;
 let storefront: Storefront;
 
 beforeAll(async () => {
-  dynamodb = await startDynamoDbLocal({ port: await freePort() });
-  client = new DynamoDBClient({ endpoint: dynamodb.url, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS });
-  await ensureTable(client, TABLE, readLocalStack(synthesizeTemplate(), TABLE).table);
-  db = createDocumentClient(client);
+  ({ db, stop } = await startDynamoDbTable(TABLE));
   orders = new OrderRepository(db, TABLE);
   storefront = new Storefront(db, TABLE);
 }, 120_000);
 afterAll(async () => {
-  client?.destroy();
-  await dynamodb?.stop();
+  await stop?.();
 });
 
 async function paidOrder() {
