@@ -1,7 +1,7 @@
 import { OrderNotReadyError } from '../domain/errors';
 import type { Order } from '../domain/order';
-import type { Signal } from '../domain/signals';
 import { hasBeenPaid } from '../domain/order-status';
+import type { Signal } from '../domain/signals';
 import type { CheckoutExpiredInput, DisputeInput, PaymentFailedInput, PaymentInput, RefundInput } from '../domain/workflow-input';
 import { nowIso, type FulfilmentDeps } from './deps';
 

@@ -1,9 +1,9 @@
-import { OrderNotReadyError, PrintifyRejectedError } from '../domain/errors';
-import type { Order } from '../domain/order';
-import type { Signal } from '../domain/signals';
 import type { CreatePrintifyOrderRequest, PrintifyAddress } from '../adapters/printify-client';
 import { PrintifyApiError } from '../adapters/printify-client';
+import { OrderNotReadyError, PrintifyRejectedError } from '../domain/errors';
+import type { Order } from '../domain/order';
 import { isBeforeProduction } from '../domain/order-status';
+import type { Signal } from '../domain/signals';
 import type { ShippingAddress } from '../domain/workflow-input';
 import type { OrdersPort } from '../ports/orders';
 import type { PrintifyApi, PrintifyOrderIndexPort, ProductMappingsPort } from '../ports/printify';

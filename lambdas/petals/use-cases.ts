@@ -1,6 +1,6 @@
 import { TransientError } from '../domain/errors';
-import type { Signal } from '../domain/signals';
 import { invoicePetalEntry, planOrderPetals, type PetalRates } from '../domain/petals';
+import type { Signal } from '../domain/signals';
 import type { InvoicePaymentInput } from '../domain/workflow-input';
 import type { OrdersPort } from '../ports/orders';
 import type { PetalLedgerPort } from '../ports/petal-ledger';

@@ -3,9 +3,9 @@ import { isBeforeProduction } from '../domain/order-status';
 import type { Signal } from '../domain/signals';
 import type { EmailOutcome, EmailRequest } from '../email/use-cases';
 import { markFulfillmentFailed } from '../fulfilment/printify-order';
-import { decidePrintifyEvent, MalformedPrintifyEventError, type PrintifyEventDecision, type Shipment } from './events';
 import type { OrdersPort } from '../ports/orders';
 import type { PrintifyOrderIndexPort } from '../ports/printify';
+import { decidePrintifyEvent, MalformedPrintifyEventError, type PrintifyEventDecision, type Shipment } from './events';
 import { isValidPrintifySignature } from './signature';
 
 export interface PrintifyWebhookDeps {
