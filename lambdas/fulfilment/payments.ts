@@ -16,6 +16,7 @@ export interface PaymentRecorded {
  * Records what Stripe told us about the payment on the order and, if the money is in, moves it to
  * paid. Of several events that pay the same order (session completed, payment intent succeeded,
  * duplicates), exactly one wins the conditional transition; a retry of the winner still fulfils.
+ * Throws OrderNotFoundError while the storefront's order is not there (the workflow retries).
  */
 export async function recordPayment(deps: FulfilmentDeps, input: PaymentInput): Promise<PaymentRecorded> {
   const before = await deps.orders.require(input.orderId);

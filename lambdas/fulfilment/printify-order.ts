@@ -70,6 +70,12 @@ export function toPrintifyAddress(address: ShippingAddress, email?: string): Pri
  * Creates the Printify order, at most once per order: the attempt is recorded before the call, and
  * a retry after an attempt first asks Printify whether it already has an order with our external id.
  * Then, if configured, sends it to production (also once: recorded, and reconciled on a refusal).
+ *
+ * Throws OrderNotFoundError (unknown order) and OrderNotReadyError (paid, but the shipping address
+ * has not arrived yet): retried; PrintifyUnavailableError (429, 5xx, timeout): retried with
+ * Printify's backoff; PrintifyRejectedError (Printify refused the order or its production, its
+ * field messages kept on the order as printifyErrors): not retried, the workflow records
+ * fulfillment_failed.
  */
 export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: string): Promise<PrintifyOutcome> {
   const order = (await deps.orders.require(orderId)) as Order & PrintifyOrderFields;
