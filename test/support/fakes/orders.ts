@@ -55,9 +55,10 @@ export class MemoryOrders implements OrdersPort {
 
   async fillMissing(orderId: string, changes: OrderChanges): Promise<void> {
     const order = this.stored(orderId);
-    const missing = Object.entries(changes).filter(([key, value]) => value !== undefined && value !== null && order[key] === undefined);
-    if (missing.length === 0) return;
-    this.updateIf(orderId, Object.fromEntries(missing), () => true);
+    const given = Object.entries(changes).filter(([, value]) => value !== undefined && value !== null);
+    if (given.length === 0) return;
+    // as the adapter's if_not_exists: the order is stamped updated even when everything was there
+    this.updateIf(orderId, Object.fromEntries(given.filter(([key]) => order[key] === undefined)), () => true);
   }
 
   async raiseRefundedAmount(orderId: string, amountRefunded: number): Promise<boolean> {
