@@ -1,5 +1,6 @@
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CART_PREFIX, keys } from '../domain/keys';
+import type { CartsPort } from '../ports/carts';
 import { isConditionFailure } from './dynamodb';
 
 export interface CartLine {
@@ -10,16 +11,13 @@ export interface CartLine {
   updatedAt?: string;
 }
 
-export class CartRepository {
+/** The carts port on DynamoDB: a conditional DeleteItem per line. */
+export class CartRepository implements CartsPort {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
-  /**
-   * Removes a line only if it has not changed since `notChangedAfter` (the checkout): a line the
-   * customer added or changed after paying stays in the cart. Returns whether it was removed.
-   */
   async removeLineIfUnchangedSince(userId: string, productId: string, variantId: string, notChangedAfter: string): Promise<boolean> {
     try {
       await this.db.send(

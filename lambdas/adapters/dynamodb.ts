@@ -15,9 +15,15 @@ export function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
-/** A transaction cancelled only because one of its conditions did not hold (not throttling). */
-export function isTransactionConditionFailure(error: unknown): boolean {
-  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return false;
+/**
+ * For a transaction cancelled only by its conditions (not throttling or a conflict), which of its
+ * items' conditions failed, by position (DynamoDB's CancellationReasons are in TransactItems
+ * order); undefined for any other error.
+ */
+export function transactionConditionFailures(error: unknown): boolean[] | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
   const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.some((r) => r.Code === 'ConditionalCheckFailed') && reasons.every((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'None');
+  const onlyConditions =
+    reasons.some((r) => r.Code === 'ConditionalCheckFailed') && reasons.every((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'None');
+  return onlyConditions ? reasons.map((r) => r.Code === 'ConditionalCheckFailed') : undefined;
 }

@@ -1,15 +1,16 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../domain/keys';
+import type { ClaimResult, EmailOutboxPort } from '../ports/email-outbox';
 import { isConditionFailure } from './dynamodb';
 
-export type ClaimResult = 'claimed' | 'already-sent' | 'in-progress';
+export type { ClaimResult };
 
 /**
  * Emails are claimed in the table before they are sent, so that a retried or duplicated task sends
  * each email once. A claim whose sender died is taken over after its lease (the only case in which
  * a customer could get an email twice: SES accepted it and the task died before recording that).
  */
-export class EmailOutbox {
+export class EmailOutbox implements EmailOutboxPort {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,

@@ -3,16 +3,23 @@ import { InvalidInputError, OrderNotFoundError } from '../domain/errors';
 import { keys, PAYMENT_INTENT_INDEX } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { statusesThatMayBecome, type OrderStatus } from '../domain/order-status';
+import type { DisputeDetails, OrderChanges, OrdersPort, ParcelFields, TransitionResult } from '../ports/orders';
 import { isConditionFailure } from './dynamodb';
 import { setExpression } from './update-expression';
 
-export interface TransitionResult {
-  transitioned: boolean;
-  order: Order;
+export type { TransitionResult };
+
+interface Condition {
+  expression: string;
+  names?: Record<string, string>;
+  values?: Record<string, unknown>;
 }
 
-/** Orders in the single table. Status changes only through `transition`, guarded by the table. */
-export class OrderRepository {
+/**
+ * The orders port on DynamoDB: each guarded change is one conditional UpdateItem, so concurrent
+ * callers cannot both win. Status changes only through `transition`, guarded by the table.
+ */
+export class OrderRepository implements OrdersPort {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -32,7 +39,7 @@ export class OrderRepository {
     return order;
   }
 
-  /** Eventually consistent (a GSI): a miss right after the payment was recorded is retried. */
+  /** A query of the sparse GSI byPaymentIntent (eventually consistent). */
   async findOrderIdByPaymentIntent(paymentIntentId: string): Promise<string | undefined> {
     const { Items } = await this.db.send(
       new QueryCommand({
@@ -47,12 +54,52 @@ export class OrderRepository {
     return typeof orderId === 'string' ? orderId : undefined;
   }
 
-  /** Sets attributes on an existing order; `condition` narrows when (OrderNotFound if absent). */
-  async update(
-    orderId: string,
-    values: Record<string, unknown>,
-    condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> },
-  ): Promise<Order | undefined> {
+  async set(orderId: string, changes: OrderChanges): Promise<Order> {
+    return (await this.updateIf(orderId, changes))!;
+  }
+
+  async raiseRefundedAmount(orderId: string, amountRefunded: number): Promise<boolean> {
+    const updated = await this.updateIf(
+      orderId,
+      { amountRefunded },
+      { expression: 'attribute_not_exists(amountRefunded) OR amountRefunded < :refunded', values: { ':refunded': amountRefunded } },
+    );
+    return updated !== undefined;
+  }
+
+  async openDispute(orderId: string, dispute: DisputeDetails, openedAt: string): Promise<Order | undefined> {
+    return this.updateIf(
+      orderId,
+      { ...dispute, disputeStatus: 'open', disputeOpenedAt: openedAt },
+      {
+        expression: 'attribute_not_exists(disputeStatus) OR disputeId <> :dispute OR disputeStatus = :open',
+        values: { ':dispute': dispute.disputeId, ':open': 'open' },
+      },
+    );
+  }
+
+  async closeDispute(orderId: string, dispute: DisputeDetails, outcome: 'won' | 'lost', closedAt: string): Promise<Order> {
+    return this.set(orderId, { ...dispute, disputeStatus: outcome, disputeClosedAt: closedAt });
+  }
+
+  async recordPrintifyStatusIfNewer(orderId: string, printifyStatus: string, at: string): Promise<boolean> {
+    const updated = await this.updateIf(
+      orderId,
+      { printifyStatus, printifyStatusAt: at },
+      { expression: 'attribute_not_exists(printifyStatusAt) OR printifyStatusAt <= :at', values: { ':at': at } },
+    );
+    return updated !== undefined;
+  }
+
+  async showNewerParcel(orderId: string, parcel: ParcelFields): Promise<Order | undefined> {
+    const newer = parcel.shippedAt
+      ? { expression: 'attribute_not_exists(shippedAt) OR shippedAt <= :shippedAt', values: { ':shippedAt': parcel.shippedAt } }
+      : undefined;
+    return this.updateIf(orderId, { ...parcel }, newer);
+  }
+
+  /** Sets attributes on an existing order; `condition` narrows when (OrderNotFound if absent, undefined if it did not hold). */
+  private async updateIf(orderId: string, values: OrderChanges, condition?: Condition): Promise<Order | undefined> {
     const set = setExpression({ ...values, updatedAt: this.now().toISOString() });
     try {
       const { Attributes } = await this.db.send(
@@ -74,8 +121,7 @@ export class OrderRepository {
     }
   }
 
-  /** Sets only the attributes the order does not have yet (never overwrites). */
-  async fillMissing(orderId: string, values: Record<string, unknown>): Promise<void> {
+  async fillMissing(orderId: string, values: OrderChanges): Promise<void> {
     const fill = setExpression(values, 'm', { onlyIfMissing: true });
     if (!fill.expression) return;
     const stamp = setExpression({ updatedAt: this.now().toISOString() }, 'u');
@@ -96,16 +142,13 @@ export class OrderRepository {
     }
   }
 
-  /**
-   * Moves the order to `to` if the transition table allows it from the order's current status,
-   * atomically with `values`. Returns the order as it is afterwards either way.
-   */
-  async transition(orderId: string, to: OrderStatus, values: Record<string, unknown> = {}): Promise<TransitionResult> {
+  /** The transition table's allowed `from` statuses for `to` become the write's condition. */
+  async transition(orderId: string, to: OrderStatus, values: OrderChanges = {}): Promise<TransitionResult> {
     const from = statusesThatMayBecome(to);
     if (from.length === 0) throw new InvalidInputError(`no order may become ${to}`);
     const names = { '#status': 'status' };
     const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
-    const updated = await this.update(
+    const updated = await this.updateIf(
       orderId,
       { ...values, status: to },
       { expression: `#status IN (${Object.keys(fromValues).join(', ')})`, names, values: fromValues },

@@ -1,44 +1,28 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys, LEDGER_PREFIX } from '../domain/keys';
+import type { LedgerEntry } from '../domain/petals';
+import type { AppendResult, OrderPetalGuard, PetalLedgerPort } from '../ports/petal-ledger';
+import { transactionConditionFailures } from './dynamodb';
 
-export interface LedgerEntry {
-  userId: string;
-  entryId: string;
-  type: 'purchase_bonus' | 'adjust';
-  amount: number;
-  reason: string;
-  source: 'purchase' | 'refund' | 'subscription' | 'dispute';
-  description: string;
-  metadata: Record<string, string | number>;
-  createdAt: string;
-}
-
-/** What else must hold, in the same transaction, for the entry to be written. */
-export interface OrderGuard {
-  orderId: string;
-  /** attributes set on the order */
-  set: Record<string, number>;
-  /** condition on the order, e.g. that petalsDeducted is still what was read */
-  condition: string;
-  values: Record<string, unknown>;
-}
+export type { LedgerEntry, OrderPetalGuard };
 
 /**
  * The petal ledger: an entry with a deterministic key, the balance and (for orders) the order's
  * own petal counters are written in one transaction, so an entry is never counted twice and the
  * balance always equals the sum of the entries.
  */
-export class PetalLedger {
+export class PetalLedger implements PetalLedgerPort {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
   /**
-   * Writes the entry (if `entry.amount` is not 0) and adds it to the balance. Throws
-   * TransactionCanceledException when the entry exists already or the guard does not hold.
+   * One TransactWriteItems: Put of the entry (if `entry.amount` is not 0; condition: no such
+   * entry), ADD to the balance, and the guard as a conditional Update of the order. A transaction
+   * cancelled by its conditions becomes `exists` (the entry's) or `stale` (the order's).
    */
-  async append(entry: LedgerEntry, guard?: OrderGuard): Promise<void> {
+  async append(entry: LedgerEntry, guard?: OrderPetalGuard): Promise<AppendResult> {
     const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
     if (entry.amount !== 0) {
       items.push(
@@ -59,27 +43,29 @@ export class PetalLedger {
         },
       );
     }
+    const entryWritten = items.length > 0;
     if (guard) {
-      const names: Record<string, string> = {};
-      const values: Record<string, unknown> = { ...guard.values, ':now': entry.createdAt };
-      const sets = Object.entries(guard.set).map(([name, value], i) => {
-        names[`#g${i}`] = name;
-        values[`:g${i}`] = value;
-        return `#g${i} = :g${i}`;
-      });
+      const condition = guardCondition(guard);
       items.push({
         Update: {
           TableName: this.tableName,
           Key: keys.order(guard.orderId),
-          UpdateExpression: `SET ${sets.join(', ')}, updatedAt = :now`,
-          ConditionExpression: `attribute_exists(pk) AND (${guard.condition})`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          UpdateExpression: `SET #counter = :counter, updatedAt = :now`,
+          ConditionExpression: `attribute_exists(pk) AND (${condition.expression})`,
+          ExpressionAttributeNames: { '#counter': condition.counter },
+          ExpressionAttributeValues: { ...condition.values, ':counter': condition.value, ':now': entry.createdAt },
         },
       });
     }
-    if (items.length === 0) return;
-    await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+    if (items.length === 0) return 'written';
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+      return 'written';
+    } catch (error) {
+      const failed = transactionConditionFailures(error);
+      if (!failed) throw error;
+      return entryWritten && failed[0] ? 'exists' : 'stale';
+    }
   }
 
   async balance(userId: string): Promise<number> {
@@ -99,5 +85,20 @@ export class PetalLedger {
       }),
     );
     return (Items ?? []) as LedgerEntry[];
+  }
+}
+
+/** The order's petal counter the guard sets, and the condition (on the counter) that must hold. */
+function guardCondition(guard: OrderPetalGuard): { counter: string; value: number; expression: string; values: Record<string, unknown> } {
+  switch (guard.kind) {
+    case 'award':
+      return { counter: 'petalsAwarded', value: guard.petalsAwarded, expression: 'attribute_not_exists(#counter)', values: {} };
+    case 'deduct':
+      return {
+        counter: 'petalsDeducted',
+        value: guard.deductedAfter,
+        expression: guard.deductedBefore === 0 ? 'attribute_not_exists(#counter) OR #counter = :before' : '#counter = :before',
+        values: { ':before': guard.deductedBefore },
+      };
   }
 }

@@ -1,5 +1,6 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../domain/keys';
+import type { PrintifyOrderIndexPort } from '../ports/printify';
 
 /**
  * Printify's order id -> our order id, so that a Printify webhook (which names only Printify's
@@ -8,7 +9,7 @@ import { keys } from '../domain/keys';
  *
  * Item: pk `PRINTIFY_ORDER#<printifyOrderId>`, sk `ORDER`, orderId.
  */
-export class PrintifyOrderIndex {
+export class PrintifyOrderIndex implements PrintifyOrderIndexPort {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,

@@ -1,9 +1,10 @@
 import { BatchGetCommand, PutCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../domain/keys';
 import type { ProductMapping } from '../domain/order';
+import type { ProductMappingsPort } from '../ports/printify';
 
 /** Our product/variant -> Printify product/variant. */
-export class ProductMappings {
+export class ProductMappings implements ProductMappingsPort {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,

@@ -1,15 +1,7 @@
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
+import type { EmailMessage, Mailer } from '../ports/mailer';
 
-export interface EmailMessage {
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-}
-
-export interface Mailer {
-  send(message: EmailMessage): Promise<string>;
-}
+export type { EmailMessage, Mailer };
 
 /** Amazon SES (v1 SendEmail). The endpoint comes from AWS_ENDPOINT_URL_SES when set. */
 export class SesMailer implements Mailer {

@@ -1,14 +1,17 @@
-import type { CartRepository } from '../adapters/cart-repository';
-import type { OrderRepository } from '../adapters/order-repository';
+import type { CartsPort } from '../ports/carts';
+import type { OrdersPort } from '../ports/orders';
 
+/** What clearPurchasedLines depends on: the order (its items and checkout time) and the carts. */
 export interface CartDeps {
-  orders: OrderRepository;
-  carts: CartRepository;
+  orders: Pick<OrdersPort, 'require'>;
+  carts: CartsPort;
 }
 
 /**
  * Removes the purchased lines from the customer's cart. A line changed after checkout (the order's
- * creation) is the customer's new intent and stays. Deleting twice is harmless.
+ * creation) is the customer's new intent and stays. Deleting twice is harmless: a second call
+ * removes nothing. Returns the lines as `<productId>/<variantId>`; throws OrderNotFoundError for
+ * an unknown order and the store's errors (retry).
  */
 export async function clearPurchasedLines(
   deps: CartDeps,

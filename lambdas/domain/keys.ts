@@ -52,5 +52,33 @@ export const ledgerEntryIds = {
   disputeRelease: (orderId: string, disputeId: string) => `dispute-won#${orderId}#${disputeId}`,
 } as const;
 
+/**
+ * The facts that identify one customer email: the template, and for the emails that may be sent
+ * more than once per order, what makes each one distinct (the failed payment's Stripe event, the
+ * cumulative refunded amount in minor units, the parcel's tracking number).
+ */
+export type EmailIdentity =
+  | { template: 'order-confirmation' }
+  | { template: 'payment-failed'; eventId: string }
+  | { template: 'refund'; amountRefunded: number }
+  | { template: 'shipping'; trackingNumber: string };
+
+/**
+ * The outbox id of an email (the sort key's `EMAIL#<id>`): the same email always has the same id,
+ * so a retried or duplicated task finds its claim and never sends it twice.
+ */
+export function emailOutboxId(email: EmailIdentity): string {
+  switch (email.template) {
+    case 'order-confirmation':
+      return 'order-confirmation';
+    case 'payment-failed':
+      return `payment-failed#${email.eventId}`;
+    case 'refund':
+      return `refund#${email.amountRefunded}`;
+    case 'shipping':
+      return `shipping#${email.trackingNumber}`;
+  }
+}
+
 /** Sparse global secondary index: a charge or payment intent event finds its order. */
 export const PAYMENT_INTENT_INDEX = 'byPaymentIntent';

@@ -56,6 +56,29 @@ export const PAID_STATUSES: readonly OrderStatus[] = [
   'refunded',
 ];
 
+/** Whether the customer's money has been taken (PAID_STATUSES): petals may be awarded, a full refund ends the order as refunded. */
 export function hasBeenPaid(status: OrderStatus): boolean {
   return PAID_STATUSES.includes(status);
+}
+
+/**
+ * Paid, but not yet handed to Printify's production: the statuses from which the Printify order is
+ * created (the fulfilment step and the operator's retry), and from which a Printify shipment event
+ * first moves the order to in_production.
+ */
+export const BEFORE_PRODUCTION: readonly OrderStatus[] = ['paid', 'pending_mapping', 'fulfillment_failed'];
+
+export function isBeforeProduction(status: OrderStatus): boolean {
+  return BEFORE_PRODUCTION.includes(status);
+}
+
+/**
+ * The statuses an operator may retry the Printify order from (`ops retry-mapping`): waiting for a
+ * product mapping, or failed (Printify refused, or kept failing). A plain paid order is still the
+ * workflow's to fulfil.
+ */
+export const OPERATOR_RETRYABLE_STATUSES: readonly OrderStatus[] = ['pending_mapping', 'fulfillment_failed'];
+
+export function isOperatorRetryable(status: OrderStatus): boolean {
+  return OPERATOR_RETRYABLE_STATUSES.includes(status);
 }

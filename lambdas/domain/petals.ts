@@ -1,4 +1,7 @@
+import { ledgerEntryIds } from './keys';
 import { wholeUnits } from './money';
+import type { Order } from './order';
+import { hasBeenPaid } from './order-status';
 
 /**
  * Petals per whole unit of each currency. One petal per whole US dollar is the shop's rule; other
@@ -48,4 +51,136 @@ export function petalsToDeduct(awarded: number, amountRefunded: number, amountTo
   if (awarded <= 0 || amountRefunded <= 0) return 0;
   if (amountTotal <= 0 || amountRefunded >= amountTotal) return awarded;
   return Math.min(awarded, Math.floor((awarded * amountRefunded) / amountTotal));
+}
+
+/**
+ * One entry of a user's petal ledger (pk USER#<userId>, sk LEDGER#<entryId>). `entryId` is
+ * deterministic (ledgerEntryIds in keys.ts): the same business fact always has the same entry, so
+ * writing it twice is detected, never counted twice. `amount` is signed petals; `createdAt` ISO.
+ */
+export interface LedgerEntry {
+  userId: string;
+  entryId: string;
+  type: 'purchase_bonus' | 'adjust';
+  amount: number;
+  reason: string;
+  source: 'purchase' | 'refund' | 'subscription' | 'dispute';
+  description: string;
+  metadata: Record<string, string | number>;
+  createdAt: string;
+}
+
+/** The facts of an order that decide its petals (a subset of the order item). */
+export type OrderPetalFacts = Pick<
+  Order,
+  | 'orderId'
+  | 'userId'
+  | 'status'
+  | 'amountTotal'
+  | 'currency'
+  | 'stripeSessionId'
+  | 'paymentIntentId'
+  | 'amountRefunded'
+  | 'petalsAwarded'
+  | 'petalsDeducted'
+  | 'disputeId'
+  | 'disputeStatus'
+>;
+
+/**
+ * The next ledger entry an order's petals need, or `settled` when the ledger already says what the
+ * order's facts say:
+ *
+ * - `award`: the purchase bonus, once per paid order (petalsAwarded is still unset; the entry may
+ *   be of 0 petals, which records the award without a ledger line).
+ * - `refund`: takes back the refunded share (petalsToDeduct, cumulative) beyond what was taken.
+ * - `hold`: an open or lost dispute holds every petal of the order.
+ * - `release`: a won dispute gives back all but the refunds' share.
+ *
+ * `deductedBefore`/`deductedAfter` are the order's petalsDeducted counter before and after the
+ * entry: the write must only happen while the counter still reads `deductedBefore` (another
+ * execution may have settled first). Amounts are petals; `now` is the entry's ISO time.
+ */
+export type PetalStep =
+  | { kind: 'settled' }
+  | { kind: 'award'; entry: LedgerEntry; petalsAwarded: number }
+  | { kind: 'refund' | 'hold' | 'release'; entry: LedgerEntry; deductedBefore: number; deductedAfter: number };
+
+export function planOrderPetals(order: OrderPetalFacts, rates: PetalRates, now: string): PetalStep {
+  if (!hasBeenPaid(order.status)) return { kind: 'settled' };
+  const { orderId, userId } = order;
+  if (order.petalsAwarded === undefined) {
+    const petals = petalsForAmount(order.amountTotal, order.currency, rates);
+    return {
+      kind: 'award',
+      petalsAwarded: petals,
+      entry: {
+        userId,
+        entryId: ledgerEntryIds.purchase(orderId),
+        type: 'purchase_bonus',
+        amount: petals,
+        reason: 'Purchase bonus',
+        source: 'purchase',
+        description: `Purchase bonus for order ${orderId}`,
+        // the payment that earned them: a Checkout session, or a payment intent when that paid first
+        metadata: {
+          orderId,
+          ...(order.stripeSessionId ? { stripeSessionId: order.stripeSessionId } : {}),
+          ...(order.paymentIntentId ? { paymentIntentId: order.paymentIntentId } : {}),
+          amountCents: order.amountTotal,
+          currency: order.currency,
+        },
+        createdAt: now,
+      },
+    };
+  }
+  const amountRefunded = order.amountRefunded ?? 0;
+  const refundShare = petalsToDeduct(order.petalsAwarded, amountRefunded, order.amountTotal);
+  const held = order.disputeStatus === 'open' || order.disputeStatus === 'lost';
+  const target = held ? order.petalsAwarded : refundShare;
+  const already = order.petalsDeducted ?? 0;
+  if (target === already) return { kind: 'settled' };
+  const metadata = { orderId, amountRefunded, amountCents: order.amountTotal, currency: order.currency };
+  const dispute = { ...metadata, disputeId: order.disputeId ?? '' };
+  const adjust = (entryId: string, amount: number, reason: string, source: LedgerEntry['source'], description: string, meta: LedgerEntry['metadata']): LedgerEntry => ({
+    userId,
+    entryId,
+    type: 'adjust',
+    amount,
+    reason,
+    source,
+    description,
+    metadata: meta,
+    createdAt: now,
+  });
+  const counters = { deductedBefore: already, deductedAfter: target };
+  if (target < already) {
+    const entryId = ledgerEntryIds.disputeRelease(orderId, order.disputeId ?? 'unknown');
+    return { kind: 'release', ...counters, entry: adjust(entryId, already - target, 'Dispute won: petals restored', 'dispute', `Petals restored for order ${orderId}`, dispute) };
+  }
+  if (held && target > refundShare) {
+    const entryId = ledgerEntryIds.disputeHold(orderId, order.disputeId ?? 'unknown');
+    return { kind: 'hold', ...counters, entry: adjust(entryId, -(target - already), 'Dispute hold', 'dispute', `Petals held while order ${orderId} is disputed`, dispute) };
+  }
+  const entryId = ledgerEntryIds.refund(orderId, amountRefunded);
+  return { kind: 'refund', ...counters, entry: adjust(entryId, -(target - already), 'Refund deduction', 'refund', `Refund deduction for order ${orderId}`, metadata) };
+}
+
+/** A paid subscription invoice (Stripe's invoice.paid: amount_paid in minor units) as a petal entry, once per invoice. */
+export function invoicePetalEntry(
+  invoice: { userId: string; invoiceId: string; subscriptionId?: string | undefined; amountPaid: number; currency: string },
+  rates: PetalRates,
+  now: string,
+): LedgerEntry {
+  return {
+    userId: invoice.userId,
+    entryId: ledgerEntryIds.invoice(invoice.invoiceId),
+    type: 'purchase_bonus',
+    amount: petalsForAmount(invoice.amountPaid, invoice.currency, rates),
+    reason: 'Subscription bonus',
+    source: 'subscription',
+    description: `Subscription bonus for invoice ${invoice.invoiceId}`,
+    metadata: { invoiceId: invoice.invoiceId, subscriptionId: invoice.subscriptionId ?? '', amountCents: invoice.amountPaid, currency: invoice.currency },
+    createdAt: now,
+  };
 }

@@ -1,14 +1,17 @@
-import type { EmailOutbox } from '../adapters/email-outbox';
-import type { Mailer } from '../adapters/ses-mailer';
-import type { OrderRepository } from '../adapters/order-repository';
 import { TransientError } from '../domain/errors';
 import { orderConfirmationEmail, paymentFailedEmail, refundEmail, shippingEmail, type RenderedEmail } from '../domain/email-templates';
+import { emailOutboxId } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { petalsForAmount, petalsToDeduct, type PetalRates } from '../domain/petals';
+import type { Signal } from '../domain/signals';
+import type { EmailOutboxPort } from '../ports/email-outbox';
+import type { Mailer } from '../ports/mailer';
+import type { OrdersPort } from '../ports/orders';
 
+/** What sendOrderEmail depends on: the order (recipient and content), the outbox, the mailer, the petal rates. */
 export interface EmailDeps {
-  orders: OrderRepository;
-  outbox: EmailOutbox;
+  orders: Pick<OrdersPort, 'require'>;
+  outbox: EmailOutboxPort;
   mailer: Mailer;
   rates: PetalRates;
 }
@@ -20,21 +23,8 @@ export type EmailRequest =
   /** one per parcel: a second shipment of the same order is another email */
   | { template: 'shipping'; orderId: string; carrier: string; trackingNumber: string; trackingUrl?: string };
 
-export type EmailOutcome = { outcome: 'sent'; messageId: string } | { outcome: 'already-sent' | 'no-recipient' };
-
-/** Which email this is: the outbox key, so that the same email is never sent twice. */
-function emailId(request: EmailRequest): string {
-  switch (request.template) {
-    case 'order-confirmation':
-      return 'order-confirmation';
-    case 'payment-failed':
-      return `payment-failed#${request.eventId}`;
-    case 'refund':
-      return `refund#${request.amountRefunded}`;
-    case 'shipping':
-      return `shipping#${request.trackingNumber}`;
-  }
-}
+/** What sendOrderEmail did; `signals` has email-sent when this call sent it. */
+export type EmailOutcome = ({ outcome: 'sent'; messageId: string } | { outcome: 'already-sent' | 'no-recipient' }) & { signals: Signal[] };
 
 function render(request: EmailRequest, order: Order, rates: PetalRates): RenderedEmail {
   switch (request.template) {
@@ -51,19 +41,27 @@ function render(request: EmailRequest, order: Order, rates: PetalRates): Rendere
   }
 }
 
-/** Claims the email in the outbox, sends it through SES, records it as sent. */
+/**
+ * Sends one customer email at most once: claims it in the outbox (its id from emailOutboxId),
+ * sends it through the mailer, records it as sent.
+ *
+ * - `sent` with the mailer's message id; `already-sent` when an earlier call sent it;
+ *   `no-recipient` when the order has no email address (nothing to do).
+ * - Throws TransientError while another task holds the claim (retry later), the mailer's error
+ *   after giving the claim back (retry), OrderNotFoundError for an unknown order.
+ */
 export async function sendOrderEmail(deps: EmailDeps, request: EmailRequest): Promise<EmailOutcome> {
   const order = await deps.orders.require(request.orderId);
-  if (!order.email) return { outcome: 'no-recipient' };
-  const id = emailId(request);
+  if (!order.email) return { outcome: 'no-recipient', signals: [] };
+  const id = emailOutboxId(request);
   const message = { ...render(request, order, deps.rates), to: order.email };
   const claim = await deps.outbox.claim(order.orderId, id, { template: request.template, to: order.email, subject: message.subject });
-  if (claim === 'already-sent') return { outcome: 'already-sent' };
+  if (claim === 'already-sent') return { outcome: 'already-sent', signals: [] };
   if (claim === 'in-progress') throw new TransientError(`email ${id} for order ${order.orderId} is being sent by another task`);
   try {
     const messageId = await deps.mailer.send(message);
     await deps.outbox.markSent(order.orderId, id, messageId);
-    return { outcome: 'sent', messageId };
+    return { outcome: 'sent', messageId, signals: [{ kind: 'email-sent' }] };
   } catch (error) {
     await deps.outbox.release(order.orderId, id, error instanceof Error ? error.message : String(error));
     throw error;

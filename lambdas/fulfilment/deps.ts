@@ -1,14 +1,13 @@
-import type { OrderRepository } from '../adapters/order-repository';
-import type { PrintifyClient } from '../adapters/printify-client';
-import type { ProductMappings } from '../adapters/product-mappings';
+import type { OrdersPort } from '../ports/orders';
 
+/**
+ * What the payment use cases (recordPayment, markPaymentFailed, recordRefund, cancelExpiredCheckout,
+ * recordDispute) depend on: the orders port, and a clock (ISO times on the order; tests fix it).
+ */
 export interface FulfilmentDeps {
-  orders: OrderRepository;
-  mappings: ProductMappings;
-  printify: Pick<PrintifyClient, 'createOrder' | 'findOrderByExternalId'>;
-  shippingMethod: number;
+  orders: OrdersPort;
   now?: () => Date;
 }
 
-export const nowIso = (deps: FulfilmentDeps) => (deps.now ?? (() => new Date()))().toISOString();
-
+/** The deps' clock as ISO 8601 UTC. */
+export const nowIso = (deps: { now?: (() => Date) | undefined }) => (deps.now ?? (() => new Date()))().toISOString();

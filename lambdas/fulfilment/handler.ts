@@ -11,8 +11,6 @@ import {
   paymentInputSchema,
   refundInputSchema,
 } from '../domain/workflow-input';
-import { METRIC } from '../shared/metric-names';
-import { countMetric } from '../shared/metrics';
 import { loadConfig, tableName } from '../shared/config';
 import { resolveSecret } from '../shared/secrets';
 import { taskHandler } from '../shared/task-handler';
@@ -58,12 +56,7 @@ function printifyClient(): Promise<PrintifyClient> {
   return printify;
 }
 
-const deps = (client?: PrintifyClient): FulfilmentDeps => ({
-  orders,
-  mappings,
-  printify: client ?? { createOrder: () => Promise.reject(new Error('no Printify client')), findOrderByExternalId: () => Promise.resolve(undefined) },
-  shippingMethod: config.PRINTIFY_SHIPPING_METHOD,
-});
+const deps = (): FulfilmentDeps => ({ orders });
 
 const printifyDeps = (client: PrintifyClient): PrintifyOrderDeps => ({
   orders,
@@ -106,10 +99,7 @@ export const handler = taskHandler(payload, async (task) => {
       return recordRefund(deps(), task.input);
     case 'cancelExpiredCheckout':
       return cancelExpiredCheckout(deps(), task.input);
-    case 'recordDispute': {
-      const recorded = await recordDispute(deps(), task.input);
-      if (recorded.opened) countMetric(METRIC.disputeOpened);
-      return recorded;
-    }
+    case 'recordDispute':
+      return recordDispute(deps(), task.input);
   }
 });

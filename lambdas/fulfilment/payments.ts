@@ -1,5 +1,7 @@
 import { OrderNotReadyError } from '../domain/errors';
 import type { Order } from '../domain/order';
+import { hasBeenPaid } from '../domain/order-status';
+import type { Signal } from '../domain/signals';
 import type { CheckoutExpiredInput, DisputeInput, PaymentFailedInput, PaymentInput, RefundInput } from '../domain/workflow-input';
 import { nowIso, type FulfilmentDeps } from './deps';
 
@@ -14,6 +16,7 @@ export interface PaymentRecorded {
  * Records what Stripe told us about the payment on the order and, if the money is in, moves it to
  * paid. Of several events that pay the same order (session completed, payment intent succeeded,
  * duplicates), exactly one wins the conditional transition; a retry of the winner still fulfils.
+ * Throws OrderNotFoundError while the storefront's order is not there (the workflow retries).
  */
 export async function recordPayment(deps: FulfilmentDeps, input: PaymentInput): Promise<PaymentRecorded> {
   const before = await deps.orders.require(input.orderId);
@@ -27,7 +30,7 @@ export async function recordPayment(deps: FulfilmentDeps, input: PaymentInput): 
     shippingAddress: input.shippingAddress,
   };
   if (before.status === 'pending' || before.status === 'failed') {
-    await deps.orders.update(input.orderId, details);
+    await deps.orders.set(input.orderId, details);
   } else {
     // Already paid (by the other event of the pair, in either order): what was fulfilled stays as
     // it was sent to Printify; a late event only fills in what is still missing.
@@ -90,17 +93,11 @@ async function orderOfCharge(deps: FulfilmentDeps, input: { orderId?: string; pa
  */
 export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Promise<RefundRecorded> {
   const orderId = await orderOfCharge(deps, input);
-  await deps.orders.require(orderId);
-  await deps.orders.update(
-    orderId,
-    { amountRefunded: input.amountRefunded },
-    { expression: 'attribute_not_exists(amountRefunded) OR amountRefunded < :refunded', values: { ':refunded': input.amountRefunded } },
-  );
+  await deps.orders.raiseRefundedAmount(orderId, input.amountRefunded);
   let current = await deps.orders.require(orderId);
   const amountRefunded = current.amountRefunded ?? 0;
   const fullyRefunded = amountRefunded >= current.amountTotal;
-  const paid = current.status !== 'pending' && current.status !== 'failed' && current.status !== 'cancelled';
-  if (fullyRefunded && paid && current.status !== 'refunded') {
+  if (fullyRefunded && hasBeenPaid(current.status) && current.status !== 'refunded') {
     current = (await deps.orders.transition(orderId, 'refunded', { refundedAt: nowIso(deps) })).order;
   }
   return { orderId, amountRefunded, fullyRefunded, status: current.status };
@@ -123,6 +120,8 @@ export interface DisputeRecorded {
   disputeStatus: NonNullable<Order['disputeStatus']>;
   /** true the first time this dispute is seen open (for the metric an alarm watches) */
   opened: boolean;
+  /** dispute-opened when `opened` */
+  signals: Signal[];
 }
 
 /**
@@ -135,21 +134,11 @@ export async function recordDispute(deps: FulfilmentDeps, input: DisputeInput): 
   const details = { disputeId: input.disputeId, disputeReason: input.reason, disputeAmount: input.amount };
   if (input.closed) {
     const outcome = input.status === 'lost' ? 'lost' : 'won';
-    await deps.orders.update(orderId, { ...details, disputeStatus: outcome, disputeClosedAt: nowIso(deps) });
-    return { orderId, disputeStatus: outcome, opened: false };
+    await deps.orders.closeDispute(orderId, details, outcome, nowIso(deps));
+    return { orderId, disputeStatus: outcome, opened: false, signals: [] };
   }
-  const updated = await deps.orders.update(
-    orderId,
-    { ...details, disputeStatus: 'open', disputeOpenedAt: nowIso(deps) },
-    {
-      expression: 'attribute_not_exists(disputeStatus) OR disputeId <> :dispute OR disputeStatus = :open',
-      values: { ':dispute': input.disputeId, ':open': 'open' },
-    },
-  );
+  const updated = await deps.orders.openDispute(orderId, details, nowIso(deps));
   const current = updated ?? (await deps.orders.require(orderId));
-  return {
-    orderId,
-    disputeStatus: current.disputeStatus ?? 'open',
-    opened: updated !== undefined && !(before.disputeId === input.disputeId && before.disputeStatus === 'open'),
-  };
+  const opened = updated !== undefined && !(before.disputeId === input.disputeId && before.disputeStatus === 'open');
+  return { orderId, disputeStatus: current.disputeStatus ?? 'open', opened, signals: opened ? [{ kind: 'dispute-opened' }] : [] };
 }

@@ -1,17 +1,24 @@
+import type { CreatePrintifyOrderRequest, PrintifyAddress } from '../adapters/printify-client';
+import { PrintifyApiError } from '../adapters/printify-client';
 import { OrderNotReadyError, PrintifyRejectedError } from '../domain/errors';
 import type { Order } from '../domain/order';
-import type { CreatePrintifyOrderRequest, PrintifyAddress, PrintifyClient } from '../adapters/printify-client';
-import { PrintifyApiError } from '../adapters/printify-client';
-import type { PrintifyOrderIndex } from '../adapters/printify-order-index';
+import { isBeforeProduction } from '../domain/order-status';
+import type { Signal } from '../domain/signals';
 import type { ShippingAddress } from '../domain/workflow-input';
+import type { OrdersPort } from '../ports/orders';
+import type { PrintifyApi, PrintifyOrderIndexPort, ProductMappingsPort } from '../ports/printify';
 import { nowIso, type FulfilmentDeps } from './deps';
 import { PrintifyUnavailableError } from './printify-errors';
 
 export { PrintifyUnavailableError };
 
-export interface PrintifyOrderDeps extends Omit<FulfilmentDeps, 'printify'> {
-  printify: Pick<PrintifyClient, 'createOrder' | 'findOrderByExternalId' | 'sendToProduction' | 'getOrder'>;
-  index: Pick<PrintifyOrderIndex, 'record'>;
+/** What createPrintifyOrder depends on: the orders, the product mappings, Printify's API and the index of its order ids. */
+export interface PrintifyOrderDeps extends FulfilmentDeps {
+  mappings: ProductMappingsPort;
+  printify: PrintifyApi;
+  index: Pick<PrintifyOrderIndexPort, 'record'>;
+  /** Printify's shipping method id (1 standard, 2 priority, 3 express, 4 economy) */
+  shippingMethod: number;
   /** send_to_production right after creating; false leaves the order to the shop's approval setting */
   sendToProduction: boolean;
 }
@@ -23,12 +30,20 @@ export interface PrintifyOrderFields {
   printifySentToProductionAt?: string;
 }
 
-export type PrintifyOutcome =
+/**
+ * - `created`: this call created the Printify order (signal printify-order-created);
+ *   `already-created`: an earlier attempt did (found on the order or at Printify). Either way the
+ *   order is in_production (unless it moved on meanwhile) and `sentToProduction` says whether
+ *   Printify was asked to produce it.
+ * - `pending_mapping`: products without a Printify mapping (`missing`, `<productId>/<variantId>`);
+ *   the order waits (signal printify-mapping-missing).
+ * - `skipped`: the order is not before production (pending, refunded, cancelled, …): nothing done.
+ */
+export type PrintifyOutcome = (
   | { outcome: 'created' | 'already-created'; printifyOrderId: string; status: Order['status']; sentToProduction: boolean }
   | { outcome: 'pending_mapping'; missing: string[]; status: Order['status'] }
-  | { outcome: 'skipped'; reason: string; status: Order['status'] };
-
-const FULFILLABLE: readonly Order['status'][] = ['paid', 'pending_mapping', 'fulfillment_failed'];
+  | { outcome: 'skipped'; reason: string; status: Order['status'] }
+) & { signals: Signal[] };
 
 function splitName(name: string): { first_name: string; last_name: string } {
   const parts = name.trim().split(/\s+/).filter(Boolean);
@@ -55,15 +70,21 @@ export function toPrintifyAddress(address: ShippingAddress, email?: string): Pri
  * Creates the Printify order, at most once per order: the attempt is recorded before the call, and
  * a retry after an attempt first asks Printify whether it already has an order with our external id.
  * Then, if configured, sends it to production (also once: recorded, and reconciled on a refusal).
+ *
+ * Throws OrderNotFoundError (unknown order) and OrderNotReadyError (paid, but the shipping address
+ * has not arrived yet): retried; PrintifyUnavailableError (429, 5xx, timeout): retried with
+ * Printify's backoff; PrintifyRejectedError (Printify refused the order or its production, its
+ * field messages kept on the order as printifyErrors): not retried, the workflow records
+ * fulfillment_failed.
  */
 export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: string): Promise<PrintifyOutcome> {
   const order = (await deps.orders.require(orderId)) as Order & PrintifyOrderFields;
   if (order.printifyOrderId) {
     // Created before (a retried task, or an operator's retry of a failed fulfilment).
-    if (FULFILLABLE.includes(order.status)) return recordPrintifyOrder(deps, orderId, order.printifyOrderId, 'already-created');
+    if (isBeforeProduction(order.status)) return recordPrintifyOrder(deps, orderId, order.printifyOrderId, 'already-created');
     return finish(deps, order, order.printifyOrderId, 'already-created');
   }
-  if (!FULFILLABLE.includes(order.status)) return { outcome: 'skipped', reason: `order is ${order.status}`, status: order.status };
+  if (!isBeforeProduction(order.status)) return { outcome: 'skipped', reason: `order is ${order.status}`, status: order.status, signals: [] };
 
   const mappings = await deps.mappings.find(order.items);
   const missing = order.items
@@ -71,7 +92,7 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     .map((item) => `${item.productId}/${item.variantId}`);
   if (missing.length > 0) {
     const { order: after } = await deps.orders.transition(orderId, 'pending_mapping', { missingMappings: missing });
-    return { outcome: 'pending_mapping', missing, status: after.status };
+    return { outcome: 'pending_mapping', missing, status: after.status, signals: [{ kind: 'printify-mapping-missing' }] };
   }
   if (!order.shippingAddress) {
     // Paid by a payment intent that carried no shipping: the Checkout session with the address is
@@ -87,7 +108,7 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     if (existing) return recordPrintifyOrder(deps, orderId, existing.id, 'already-created');
   } else {
     // Recorded once, before the first call: later attempts search back to this moment.
-    await deps.orders.update(orderId, { printifyAttemptedAt: nowIso(deps) });
+    await deps.orders.set(orderId, { printifyAttemptedAt: nowIso(deps) });
   }
 
   const request: CreatePrintifyOrderRequest = {
@@ -109,7 +130,7 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
       // Kept on the order for the operator: what Printify said about which field. Printify holds
       // no order for it (the search before this attempt found none, and this one was refused), so
       // the operator's retry after a fix starts afresh instead of searching back to this attempt.
-      await deps.orders.update(orderId, {
+      await deps.orders.set(orderId, {
         printifyErrors: error.fieldErrors.length > 0 ? error.fieldErrors : [error.message],
         printifyAttemptedAt: null,
       });
@@ -153,7 +174,7 @@ async function recordPrintifyOrder(
   });
   if (order.printifyOrderId !== printifyOrderId) {
     // The order moved on (refunded or cancelled meanwhile): keep the Printify id for the operator.
-    await deps.orders.update(orderId, { printifyOrderId });
+    await deps.orders.set(orderId, { printifyOrderId });
   }
   return finish(deps, order as Order & PrintifyOrderFields, printifyOrderId, outcome);
 }
@@ -165,7 +186,7 @@ async function finish(
   outcome: 'created' | 'already-created',
 ): Promise<PrintifyOutcome> {
   const sentToProduction = order.status === 'in_production' && (await ensureSentToProduction(deps, order, printifyOrderId));
-  return { outcome, printifyOrderId, status: order.status, sentToProduction };
+  return { outcome, printifyOrderId, status: order.status, sentToProduction, signals: outcome === 'created' ? [{ kind: 'printify-order-created' }] : [] };
 }
 
 /**
@@ -186,7 +207,7 @@ async function ensureSentToProduction(deps: PrintifyOrderDeps, order: Order & Pr
     }
     // Already past on-hold (sent by our earlier attempt, or by the shop): nothing left to do.
   }
-  await deps.orders.update(order.orderId, { printifySentToProductionAt: nowIso(deps) });
+  await deps.orders.set(order.orderId, { printifySentToProductionAt: nowIso(deps) });
   return true;
 }
 
@@ -204,13 +225,18 @@ export function describeCaughtError(caught: { Error?: string; Cause?: string } |
   return (message ? `${type}: ${message}` : type).slice(0, 2000);
 }
 
-/** Records why fulfilment failed (the task wrapper counts PrintifyOrderFailed from this task). */
+/**
+ * Records why fulfilment failed for good (the workflow's catch after Printify's retries, or an
+ * operator's retry that Printify refused): the order becomes fulfillment_failed with `reason`,
+ * unless it has moved past that (shipped, refunded). The signal printify-order-failed is reported
+ * on every call, as the task's PrintifyOrderFailed count always has been.
+ */
 export async function markFulfillmentFailed(
-  deps: { orders: Pick<FulfilmentDeps['orders'], 'transition'> },
+  deps: { orders: Pick<OrdersPort, 'transition'> },
   orderId: string,
   reason: string,
-): Promise<{ status: Order['status']; transitioned: boolean }> {
+): Promise<{ status: Order['status']; transitioned: boolean; signals: Signal[] }> {
   const { transitioned, order } = await deps.orders.transition(orderId, 'fulfillment_failed', { failureReason: reason });
-  return { status: order.status, transitioned };
+  return { status: order.status, transitioned, signals: [{ kind: 'printify-order-failed' }] };
 }
 

@@ -1,171 +1,99 @@
-import { isTransactionConditionFailure } from '../adapters/dynamodb';
-import type { OrderRepository } from '../adapters/order-repository';
-import type { LedgerEntry, PetalLedger } from '../adapters/petal-ledger';
 import { TransientError } from '../domain/errors';
-import { ledgerEntryIds } from '../domain/keys';
-import { hasBeenPaid } from '../domain/order-status';
-import { petalsForAmount, petalsToDeduct, type PetalRates } from '../domain/petals';
+import { invoicePetalEntry, planOrderPetals, type PetalRates } from '../domain/petals';
+import type { Signal } from '../domain/signals';
 import type { InvoicePaymentInput } from '../domain/workflow-input';
+import type { OrdersPort } from '../ports/orders';
+import type { PetalLedgerPort } from '../ports/petal-ledger';
 
+/** What the petal use cases depend on: the orders, the ledger, the petal rates and a clock. */
 export interface PetalsDeps {
-  orders: OrderRepository;
-  ledger: PetalLedger;
+  orders: Pick<OrdersPort, 'require'>;
+  ledger: PetalLedgerPort;
   rates: PetalRates;
   now?: () => Date;
 }
 
+/** What settleOrderPetals did: the order's counters after it, and what this call wrote. */
 export interface OrderPetals {
   orderId: string;
   userId: string;
+  /** petals of the purchase bonus (the order's petalsAwarded; 0 while unpaid) */
   awarded: number;
+  /** petals taken back so far (the order's petalsDeducted) */
   deducted: number;
   /** entries written by this call */
   written: string[];
-  /** petals this call took back (refunds, dispute holds); the PetalsDeducted metric */
+  /** petals this call took back (refunds, dispute holds) */
   petalsDeducted: number;
-  /** the user's balance after a deduction by this call; below zero raises NegativePetalBalance */
+  /** the user's balance after a deduction by this call (a customer may have spent them) */
   balance?: number;
+  /** petals-awarded (the purchase bonus, when this call wrote it), petals-deducted, negative-petal-balance */
+  signals: Signal[];
 }
 
 const MAX_ROUNDS = 5;
 
 /**
- * Brings an order's petals to what its payment and refunds say they should be: the purchase bonus
- * once, and refund deductions up to the refunded share. Both the fulfilment and the refund
- * workflows call this, in any order and any number of times; the result is the same. Each ledger
- * entry is written in one transaction with the balance and the order's own counters, and a
- * concurrent writer makes the condition fail, so we re-read and go again.
+ * Brings an order's petals to what its payment, refunds and dispute say they should be (the petal
+ * plan, planOrderPetals in domain/petals.ts): the purchase bonus once, refund deductions up to the
+ * refunded share, a dispute's hold and release. Both the fulfilment and the refund workflows call
+ * this, in any order and any number of times; the result is the same. Each ledger entry is written
+ * in one transaction with the balance and the order's own counters, guarded by what was read; when
+ * another execution settled first (`stale`, `exists`) we re-read and plan again.
+ *
+ * Throws OrderNotFoundError for an unknown order, TransientError when five rounds did not settle
+ * (concurrent writers; the workflow retries), and the store's errors (retry).
  */
 export async function settleOrderPetals(deps: PetalsDeps, orderId: string): Promise<OrderPetals> {
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const written: string[] = [];
+  let petalsAwarded = 0;
   let petalsDeducted = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const order = await deps.orders.require(orderId);
-    const settled = async (): Promise<OrderPetals> => ({
-      orderId,
-      userId: order.userId,
-      awarded: order.petalsAwarded ?? 0,
-      deducted: order.petalsDeducted ?? 0,
-      written,
-      petalsDeducted,
+    const step = planOrderPetals(order, deps.rates, now);
+    if (step.kind === 'settled') {
       // a customer may have spent petals a refund now takes back: the operator wants to know
-      ...(petalsDeducted > 0 ? { balance: await deps.ledger.balance(order.userId) } : {}),
-    });
-    if (!hasBeenPaid(order.status)) return settled();
-    try {
-      if (order.petalsAwarded === undefined) {
-        const petals = petalsForAmount(order.amountTotal, order.currency, deps.rates);
-        const entry: LedgerEntry = {
-          userId: order.userId,
-          entryId: ledgerEntryIds.purchase(orderId),
-          type: 'purchase_bonus',
-          amount: petals,
-          reason: 'Purchase bonus',
-          source: 'purchase',
-          description: `Purchase bonus for order ${orderId}`,
-          // the payment that earned them: a Checkout session, or a payment intent when that paid first
-          metadata: {
-            orderId,
-            ...(order.stripeSessionId ? { stripeSessionId: order.stripeSessionId } : {}),
-            ...(order.paymentIntentId ? { paymentIntentId: order.paymentIntentId } : {}),
-            amountCents: order.amountTotal,
-            currency: order.currency,
-          },
-          createdAt: now,
-        };
-        await deps.ledger.append(entry, {
-          orderId,
-          set: { petalsAwarded: petals },
-          condition: 'attribute_not_exists(petalsAwarded)',
-          values: {},
-        });
-        if (petals !== 0) written.push(entry.entryId);
-        continue;
-      }
-      const amountRefunded = order.amountRefunded ?? 0;
-      const refundShare = petalsToDeduct(order.petalsAwarded, amountRefunded, order.amountTotal);
-      // An open or lost dispute holds every petal of the order; a won one gives back all but the
-      // refunds' share.
-      const held = order.disputeStatus === 'open' || order.disputeStatus === 'lost';
-      const target = held ? order.petalsAwarded : refundShare;
-      const already = order.petalsDeducted ?? 0;
-      if (target === already) return settled();
-      const metadata = { orderId, amountRefunded, amountCents: order.amountTotal, currency: order.currency };
-      const entry: LedgerEntry =
-        target < already
-          ? {
-              userId: order.userId,
-              entryId: ledgerEntryIds.disputeRelease(orderId, order.disputeId ?? 'unknown'),
-              type: 'adjust',
-              amount: already - target,
-              reason: 'Dispute won: petals restored',
-              source: 'dispute',
-              description: `Petals restored for order ${orderId}`,
-              metadata: { ...metadata, disputeId: order.disputeId ?? '' },
-              createdAt: now,
-            }
-          : held && target > refundShare
-            ? {
-                userId: order.userId,
-                entryId: ledgerEntryIds.disputeHold(orderId, order.disputeId ?? 'unknown'),
-                type: 'adjust',
-                amount: -(target - already),
-                reason: 'Dispute hold',
-                source: 'dispute',
-                description: `Petals held while order ${orderId} is disputed`,
-                metadata: { ...metadata, disputeId: order.disputeId ?? '' },
-                createdAt: now,
-              }
-            : {
-                userId: order.userId,
-                entryId: ledgerEntryIds.refund(orderId, amountRefunded),
-                type: 'adjust',
-                amount: -(target - already),
-                reason: 'Refund deduction',
-                source: 'refund',
-                description: `Refund deduction for order ${orderId}`,
-                metadata,
-                createdAt: now,
-              };
-      await deps.ledger.append(entry, {
+      const balance = petalsDeducted > 0 ? await deps.ledger.balance(order.userId) : undefined;
+      const signals: Signal[] = [];
+      if (petalsAwarded > 0) signals.push({ kind: 'petals-awarded', petals: petalsAwarded });
+      if (petalsDeducted > 0) signals.push({ kind: 'petals-deducted', petals: petalsDeducted });
+      if (balance !== undefined && balance < 0) signals.push({ kind: 'negative-petal-balance' });
+      return {
         orderId,
-        set: { petalsDeducted: target },
-        condition: already === 0 ? 'attribute_not_exists(petalsDeducted) OR petalsDeducted = :already' : 'petalsDeducted = :already',
-        values: { ':already': already },
-      });
-      written.push(entry.entryId);
-      if (entry.amount < 0) petalsDeducted -= entry.amount;
-    } catch (error) {
-      if (!isTransactionConditionFailure(error)) throw error;
-      // another execution settled first: read again and see what is left to do
+        userId: order.userId,
+        awarded: order.petalsAwarded ?? 0,
+        deducted: order.petalsDeducted ?? 0,
+        written,
+        petalsDeducted,
+        ...(balance !== undefined ? { balance } : {}),
+        signals,
+      };
     }
+    const result =
+      step.kind === 'award'
+        ? await deps.ledger.append(step.entry, { orderId, kind: 'award', petalsAwarded: step.petalsAwarded })
+        : await deps.ledger.append(step.entry, { orderId, kind: 'deduct', deductedBefore: step.deductedBefore, deductedAfter: step.deductedAfter });
+    // otherwise another execution settled first: read again and see what is left to do
+    if (result !== 'written') continue;
+    if (step.entry.amount !== 0) written.push(step.entry.entryId);
+    if (step.kind === 'award') petalsAwarded = step.petalsAwarded;
+    else if (step.entry.amount < 0) petalsDeducted -= step.entry.amount;
   }
   throw new TransientError(`petals for order ${orderId} did not settle in ${MAX_ROUNDS} rounds`);
 }
 
-/** A subscription invoice's petals, once per invoice. */
+/**
+ * A subscription invoice's petals (Stripe's invoice.paid), once per invoice: a second call finds
+ * the entry and writes nothing (`written: false`). `petals` is what the invoice earns either way.
+ * Throws the store's errors (retry).
+ */
 export async function awardInvoicePetals(
   deps: PetalsDeps,
   input: InvoicePaymentInput,
-): Promise<{ userId: string; invoiceId: string; petals: number; written: boolean }> {
-  const petals = petalsForAmount(input.amountPaid, input.currency, deps.rates);
-  const entry: LedgerEntry = {
-    userId: input.userId,
-    entryId: ledgerEntryIds.invoice(input.invoiceId),
-    type: 'purchase_bonus',
-    amount: petals,
-    reason: 'Subscription bonus',
-    source: 'subscription',
-    description: `Subscription bonus for invoice ${input.invoiceId}`,
-    metadata: { invoiceId: input.invoiceId, subscriptionId: input.subscriptionId ?? '', amountCents: input.amountPaid, currency: input.currency },
-    createdAt: (deps.now ?? (() => new Date()))().toISOString(),
-  };
-  try {
-    await deps.ledger.append(entry);
-    return { userId: input.userId, invoiceId: input.invoiceId, petals, written: petals !== 0 };
-  } catch (error) {
-    if (!isTransactionConditionFailure(error)) throw error;
-    return { userId: input.userId, invoiceId: input.invoiceId, petals, written: false };
-  }
+): Promise<{ userId: string; invoiceId: string; petals: number; written: boolean; signals: Signal[] }> {
+  const entry = invoicePetalEntry(input, deps.rates, (deps.now ?? (() => new Date()))().toISOString());
+  const written = (await deps.ledger.append(entry)) === 'written' && entry.amount !== 0;
+  const signals: Signal[] = written ? [{ kind: 'petals-awarded', petals: entry.amount }] : [];
+  return { userId: input.userId, invoiceId: input.invoiceId, petals: entry.amount, written, signals };
 }

@@ -13,8 +13,9 @@ import { sendOrderEmail } from '../email/use-cases';
 import { loadConfig, tableName } from '../shared/config';
 import { logger } from '../shared/logger';
 import { METRIC } from '../shared/metric-names';
-import { countMetric } from '../shared/metrics';
+import { countMetric, emit } from '../shared/metrics';
 import { resolveSecret } from '../shared/secrets';
+import { metricsOfSignals } from '../shared/task-metrics';
 import { tracer } from '../shared/tracer';
 import { cachedUntilFailure, header, jsonResponse, rawBody } from '../shared/webhook-http';
 import { oversizedBody } from '../shared/webhook-limits';
@@ -43,7 +44,7 @@ const dependencies = cachedUntilFailure(async (): Promise<PrintifyWebhookDeps> =
   index: new PrintifyOrderIndex(db, config.TABLE_NAME),
   orders,
   sendEmail: (request) => sendOrderEmail(emailDeps, request),
-  metric: (name) => countMetric(name),
+  signal: (signal) => emit(metricsOfSignals([signal])),
 }));
 
 /** POST /webhooks/printify: Printify's order events move the order along and tell the customer. */

@@ -1,18 +1,25 @@
-import type { OrderRepository } from '../adapters/order-repository';
-import type { PrintifyOrderIndex } from '../adapters/printify-order-index';
 import type { Order } from '../domain/order';
+import { isBeforeProduction } from '../domain/order-status';
+import type { Signal } from '../domain/signals';
 import type { EmailOutcome, EmailRequest } from '../email/use-cases';
 import { markFulfillmentFailed } from '../fulfilment/printify-order';
-import { METRIC, type MetricName } from '../shared/metric-names';
+import type { OrdersPort } from '../ports/orders';
+import type { PrintifyOrderIndexPort } from '../ports/printify';
 import { decidePrintifyEvent, MalformedPrintifyEventError, type PrintifyEventDecision, type Shipment } from './events';
 import { isValidPrintifySignature } from './signature';
 
 export interface PrintifyWebhookDeps {
   secret: string;
-  index: Pick<PrintifyOrderIndex, 'orderIdOf'>;
-  orders: Pick<OrderRepository, 'require' | 'transition' | 'update' | 'fillMissing'>;
+  index: Pick<PrintifyOrderIndexPort, 'orderIdOf'>;
+  orders: Pick<OrdersPort, 'require' | 'transition' | 'fillMissing' | 'recordPrintifyStatusIfNewer' | 'showNewerParcel'>;
   sendEmail: (request: EmailRequest) => Promise<EmailOutcome>;
-  metric: (name: MetricName) => void;
+  /**
+   * Reports what happened as it happens (printify-order-shipped, -delivered, -failed with its
+   * reason, printify-webhook-unknown-order): an effect made before a later step fails still
+   * counts, since Printify's redelivery will not make it again. The handler maps them to metrics
+   * (metricsOfSignals).
+   */
+  signal: (signal: Signal) => void;
 }
 
 /** What Printify's webhooks add to the order item. */
@@ -62,14 +69,12 @@ export async function receivePrintifyWebhook(
   if (!orderId) {
     // Not an order of this pipeline (created by hand in Printify, or by another integration).
     // Acknowledged: Printify blocks a webhook that keeps failing.
-    deps.metric(METRIC.printifyWebhookUnknownOrder);
+    deps.signal({ kind: 'printify-webhook-unknown-order' });
     return { status: 200, outcome: 'ignored', reason: `no order for Printify order ${decision.printifyOrderId}` };
   }
   const applied = await apply(deps, orderId, decision);
   return { status: 200, outcome: 'applied', kind: decision.kind, orderId, ...applied };
 }
-
-const BEFORE_PRODUCTION: readonly Order['status'][] = ['paid', 'pending_mapping', 'fulfillment_failed'];
 
 async function apply(
   deps: PrintifyWebhookDeps,
@@ -94,7 +99,7 @@ async function apply(
       // when it comes, sends the email).
       const order = decision.shipment ? await ship(deps, orderId, decision.shipment) : await deps.orders.require(orderId);
       await deps.orders.fillMissing(orderId, { deliveredAt: decision.deliveredAt });
-      deps.metric(METRIC.printifyOrderDelivered);
+      deps.signal({ kind: 'printify-order-delivered' });
       return { orderStatus: order.status };
     }
     case 'failed': {
@@ -102,8 +107,8 @@ async function apply(
       const { status, transitioned } = await markFulfillmentFailed(deps, orderId, decision.reason);
       if (transitioned) {
         // The same alarm as a Printify order that could not be created, and which case it was.
-        deps.metric(METRIC.printifyOrderFailed);
-        deps.metric(/^cancel/.test(decision.printifyStatus) ? METRIC.printifyOrderCanceled : METRIC.printifyOrderHasIssues);
+        deps.signal({ kind: 'printify-order-failed' });
+        deps.signal({ kind: /^cancel/.test(decision.printifyStatus) ? 'printify-order-canceled' : 'printify-order-has-issues' });
       }
       return { orderStatus: status };
     }
@@ -116,11 +121,7 @@ async function apply(
 
 /** Keeps the newest order:updated status only (events arrive in any order). */
 async function recordPrintifyStatus(deps: PrintifyWebhookDeps, orderId: string, printifyStatus: string, at: string): Promise<void> {
-  await deps.orders.update(
-    orderId,
-    { printifyStatus, printifyStatusAt: at },
-    { expression: 'attribute_not_exists(printifyStatusAt) OR printifyStatusAt <= :at', values: { ':at': at } },
-  );
+  await deps.orders.recordPrintifyStatusIfNewer(orderId, printifyStatus, at);
 }
 
 /** in_production -> shipped with the parcel's tracking; from before production through in_production. */
@@ -132,20 +133,17 @@ async function ship(deps: PrintifyWebhookDeps, orderId: string, shipment: Shipme
     shippedAt: shipment.shippedAt,
   };
   let order = (await deps.orders.require(orderId)) as Order & ShipmentFields;
-  if (BEFORE_PRODUCTION.includes(order.status)) order = (await deps.orders.transition(orderId, 'in_production')).order;
+  if (isBeforeProduction(order.status)) order = (await deps.orders.transition(orderId, 'in_production')).order;
   const result = await deps.orders.transition(orderId, 'shipped', fields);
   order = result.order as Order & ShipmentFields;
   if (result.transitioned) {
-    deps.metric(METRIC.printifyOrderShipped);
+    deps.signal({ kind: 'printify-order-shipped' });
     return order;
   }
   if (shipment.trackingNumber && order.trackingNumber !== shipment.trackingNumber) {
     // Another parcel of a shipped (or refunded) order: the order shows the newest one, whatever
     // order the events arrive in (each parcel still gets its own shipping email).
-    const newer = shipment.shippedAt
-      ? { expression: 'attribute_not_exists(shippedAt) OR shippedAt <= :shippedAt', values: { ':shippedAt': shipment.shippedAt } }
-      : undefined;
-    order = ((await deps.orders.update(orderId, fields, newer)) ?? order) as Order & ShipmentFields;
+    order = ((await deps.orders.showNewerParcel(orderId, fields)) ?? order) as Order & ShipmentFields;
   }
   return order;
 }

@@ -6,13 +6,20 @@ import { z } from 'zod';
 import { classifyError, InvalidInputError, TransientError } from '../domain/errors';
 import { logger } from './logger';
 import { emit } from './metrics';
-import { metricsOfFailure, metricsOfResult, type TaskFacts } from './task-metrics';
+import { metricsOfFailure, metricsOfSignals, signalsOf, type TaskFacts } from './task-metrics';
 import { annotate, tracer } from './tracer';
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+function withoutSignals(outcome: unknown): unknown {
+  const { signals: _signals, ...rest } = outcome as Record<string, unknown>;
+  return rest;
+}
 
 /**
  * Wraps a workflow task: validates the payload, tags every log line (and the X-Ray trace) with the
- * Stripe event id, order id and execution name, records the business metrics its result or failure
- * says happened, and turns failures into typed errors whose names the state machine's Retry and
+ * Stripe event id, order id and execution name, records the business metrics its result's
+ * `signals` (metricsOfSignals) or its failure say happened, and turns failures into typed errors whose names the state machine's Retry and
  * Catch match (anything unexpected becomes a TransientError).
  */
 export function taskHandler<S extends z.ZodType, R>(schema: S, run: (payload: z.infer<S>) => Promise<R>) {
@@ -39,9 +46,12 @@ export function taskHandler<S extends z.ZodType, R>(schema: S, run: (payload: z.
       ...(payload.input ? { input: payload.input } : {}),
     };
     try {
-      const result = await run(parsed.data);
+      const outcome = await run(parsed.data);
+      const signals = signalsOf(outcome);
+      // The signals are for the metrics only: the workflow's state carries the result without them.
+      const result = (isObject(outcome) && 'signals' in outcome ? withoutSignals(outcome) : outcome) as R;
       logger.info('task done', { result: result as unknown as Record<string, unknown> });
-      emit(metricsOfResult(facts, result));
+      emit(metricsOfSignals(signals, { eventCreated: facts.input?.created }));
       return result;
     } catch (error) {
       const typed = classifyError(error);

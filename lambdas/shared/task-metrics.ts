@@ -1,4 +1,5 @@
-import { METRIC } from './metric-names';
+import type { Signal } from '../domain/signals';
+import { METRIC, type MetricName } from './metric-names';
 import { MetricUnit, type MetricPoint } from './metrics';
 
 /** What the task wrapper knows of a task: its payload's discriminators and the execution input. */
@@ -9,49 +10,47 @@ export interface TaskFacts {
 }
 
 const count = (name: MetricPoint['name'], value = 1): MetricPoint => ({ name, value, unit: MetricUnit.Count });
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+const COUNTED: Record<Exclude<Signal['kind'], 'petals-awarded' | 'petals-deducted'>, MetricName> = {
+  'printify-order-created': METRIC.printifyOrderCreated,
+  'printify-mapping-missing': METRIC.printifyMappingMissing,
+  'printify-order-failed': METRIC.printifyOrderFailed,
+  'printify-order-canceled': METRIC.printifyOrderCanceled,
+  'printify-order-has-issues': METRIC.printifyOrderHasIssues,
+  'printify-order-shipped': METRIC.printifyOrderShipped,
+  'printify-order-delivered': METRIC.printifyOrderDelivered,
+  'printify-webhook-unknown-order': METRIC.printifyWebhookUnknownOrder,
+  'dispute-opened': METRIC.disputeOpened,
+  'email-sent': METRIC.emailSent,
+  'negative-petal-balance': METRIC.negativePetalBalance,
+};
 
 /**
- * The business metrics a task's result says happened, read from the use cases' result fields:
- * the Printify order (created / waits for a mapping) and the time from Stripe's event to it, the
- * final Printify failure (recorded by markFulfillmentFailed), petals written by a purchase or an
- * invoice, emails sent.
+ * The one mapping from what use cases say happened (their `signals`) to business metrics: each
+ * signal counts once under its metric; petals count their number (nothing for 0); a created
+ * Printify order also records FulfilmentTime, the seconds from Stripe's event (`eventCreated`,
+ * unix seconds, when the caller knows it) to `now`.
  */
-export function metricsOfResult(task: TaskFacts, result: unknown, now: Date = new Date()): MetricPoint[] {
-  if (!isObject(result)) return [];
+export function metricsOfSignals(signals: readonly Signal[], context: { eventCreated?: number | undefined; now?: Date } = {}): MetricPoint[] {
   const points: MetricPoint[] = [];
-  if (task.template !== undefined) {
-    if (result.outcome === 'sent') points.push(count(METRIC.emailSent));
-    return points;
-  }
-  switch (task.action) {
-    case 'createPrintifyOrder':
-      if (result.outcome === 'created') {
-        points.push(count(METRIC.printifyOrderCreated));
-        if (typeof task.input?.created === 'number') {
-          const seconds = Math.max(0, now.getTime() / 1000 - task.input.created);
-          points.push({ name: METRIC.fulfilmentTime, value: Math.round(seconds * 1000) / 1000, unit: MetricUnit.Seconds });
-        }
-      }
-      if (result.outcome === 'pending_mapping') points.push(count(METRIC.printifyMappingMissing));
-      break;
-    case 'markFulfillmentFailed':
-      points.push(count(METRIC.printifyOrderFailed));
-      break;
-    case 'settleOrder': {
-      const written = Array.isArray(result.written) ? (result.written as unknown[]).map(String) : [];
-      if (written.some((id) => id.startsWith('purchase#')) && typeof result.awarded === 'number' && result.awarded > 0) {
-        points.push(count(METRIC.petalsAwarded, result.awarded));
-      }
-      break;
+  for (const signal of signals) {
+    if (signal.kind === 'petals-awarded' || signal.kind === 'petals-deducted') {
+      if (signal.petals > 0) points.push(count(signal.kind === 'petals-awarded' ? METRIC.petalsAwarded : METRIC.petalsDeducted, signal.petals));
+      continue;
     }
-    case 'awardInvoice':
-      if (result.written === true && typeof result.petals === 'number' && result.petals > 0) points.push(count(METRIC.petalsAwarded, result.petals));
-      break;
+    points.push(count(COUNTED[signal.kind]));
+    if (signal.kind === 'printify-order-created' && typeof context.eventCreated === 'number') {
+      const seconds = Math.max(0, (context.now ?? new Date()).getTime() / 1000 - context.eventCreated);
+      points.push({ name: METRIC.fulfilmentTime, value: Math.round(seconds * 1000) / 1000, unit: MetricUnit.Seconds });
+    }
   }
-  if (typeof result.petalsDeducted === 'number' && result.petalsDeducted > 0) points.push(count(METRIC.petalsDeducted, result.petalsDeducted));
-  if (typeof result.balance === 'number' && result.balance < 0) points.push(count(METRIC.negativePetalBalance));
   return points;
+}
+
+/** The signals a task's result reports (none when it has no `signals` list). */
+export function signalsOf(result: unknown): Signal[] {
+  const signals = typeof result === 'object' && result !== null ? (result as { signals?: unknown }).signals : undefined;
+  return Array.isArray(signals) ? (signals as Signal[]) : [];
 }
 
 /** The metrics of a failed attempt: TaskFailed (in total and by error type); Printify and email by name. */

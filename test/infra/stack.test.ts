@@ -36,7 +36,7 @@ const NEEDED: Record<FunctionName, string[]> = {
     'states:StartExecution',
     'secretsmanager:GetSecretValue',
   ],
-  // OrderRepository: get = GetItem, update/transition = UpdateItem, findOrderIdByPaymentIntent =
+  // OrderRepository: get = GetItem, set/transition and the guarded changes = UpdateItem, findOrderIdByPaymentIntent =
   // Query (GSI); ProductMappings.find = BatchGetItem; the Printify token = GetSecretValue
   fulfilment: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'secretsmanager:GetSecretValue'],
   // OrderRepository.require = GetItem; PetalLedger.append = TransactWriteItems of Put (entry) and

@@ -1,38 +1,29 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CartRepository } from '../../lambdas/adapters/cart-repository';
 import { EmailOutbox } from '../../lambdas/adapters/email-outbox';
 import { OrderRepository } from '../../lambdas/adapters/order-repository';
 import { PetalLedger } from '../../lambdas/adapters/petal-ledger';
 import { StripeEventInbox } from '../../lambdas/adapters/stripe-event-inbox';
 import { clearPurchasedLines } from '../../lambdas/cart/use-cases';
-import { createDocumentClient } from '../../lambdas/adapters/dynamodb';
 import { DEFAULT_PETAL_RATES } from '../../lambdas/domain/petals';
 import { settleOrderPetals, type PetalsDeps } from '../../lambdas/petals/use-cases';
-import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../local/dynamodb-local';
 import { Storefront } from '../fixtures/storefront';
-import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from '../../local/stack-template';
-import { ensureTable } from '../../local/table';
+import { startDynamoDbTable } from '../support/dynamodb-table';
 
 /** The adapters against AWS's DynamoDB Local, with the table exactly as the stack declares it. */
 const TABLE = 'integration-orders';
-let dynamodb: DynamoDbLocalService;
-let client: DynamoDBClient;
+let stop: (() => Promise<void>) | undefined;
 let db: DynamoDBDocumentClient;
 let orders: OrderRepository;
 let storefront: Storefront;
 
 beforeAll(async () => {
-  dynamodb = await startDynamoDbLocal({ port: await freePort() });
-  client = new DynamoDBClient({ endpoint: dynamodb.url, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS });
-  await ensureTable(client, TABLE, readLocalStack(synthesizeTemplate(), TABLE).table);
-  db = createDocumentClient(client);
+  ({ db, stop } = await startDynamoDbTable(TABLE));
   orders = new OrderRepository(db, TABLE);
   storefront = new Storefront(db, TABLE);
 }, 120_000);
 afterAll(async () => {
-  client?.destroy();
-  await dynamodb?.stop();
+  await stop?.();
 });
 
 async function paidOrder() {
@@ -66,7 +57,7 @@ describe('order status transitions', () => {
 
   test('the payment intent index finds the order', async () => {
     const order = await storefront.createPendingOrder();
-    await orders.update(order.orderId, { paymentIntentId: `pi_${order.orderId}` });
+    await orders.set(order.orderId, { paymentIntentId: `pi_${order.orderId}` });
     expect(await orders.findOrderIdByPaymentIntent(`pi_${order.orderId}`)).toBe(order.orderId);
     expect(await orders.findOrderIdByPaymentIntent('pi_nobody')).toBeUndefined();
   });
@@ -90,7 +81,7 @@ describe('petals', () => {
     await settleOrderPetals(deps(), order.orderId);
     const reported: number[] = [];
     for (const refunded of [1000, 2500, 4999]) {
-      await orders.update(order.orderId, { amountRefunded: refunded });
+      await orders.set(order.orderId, { amountRefunded: refunded });
       const results = await Promise.all(Array.from({ length: 5 }, () => settleOrderPetals(deps(), order.orderId)));
       reported.push(...results.map((r) => r.petalsDeducted));
     }
@@ -105,7 +96,7 @@ describe('petals', () => {
 
   test('a refund recorded before the award converges to the same result', async () => {
     const order = await paidOrder();
-    await orders.update(order.orderId, { amountRefunded: 4999 });
+    await orders.set(order.orderId, { amountRefunded: 4999 });
     await settleOrderPetals(deps(), order.orderId);
     expect(await deps().ledger.balance(order.userId)).toBe(0);
     expect((await deps().ledger.entries(order.userId)).map((e) => e.amount).sort()).toEqual([-49, 49]);
@@ -119,7 +110,7 @@ describe('petals', () => {
       userId: order.userId, entryId: `spend#${order.orderId}`, type: 'adjust', amount: -40, reason: 'Redeemed',
       source: 'purchase', description: 'Redeemed at checkout', metadata: {}, createdAt: new Date().toISOString(),
     });
-    await orders.update(order.orderId, { amountRefunded: 4999 });
+    await orders.set(order.orderId, { amountRefunded: 4999 });
     expect(await settleOrderPetals(deps(), order.orderId)).toMatchObject({ petalsDeducted: 49, balance: -40 });
     expect(await settleOrderPetals(deps(), order.orderId)).toMatchObject({ petalsDeducted: 0, written: [] });
   });

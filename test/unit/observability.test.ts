@@ -1,6 +1,6 @@
 import { logger, maskEmail, maskPersonalData } from '../../lambdas/shared/logger';
 import { METRIC } from '../../lambdas/shared/metric-names';
-import { metricsOfFailure, metricsOfResult } from '../../lambdas/shared/task-metrics';
+import { metricsOfFailure, metricsOfSignals, signalsOf } from '../../lambdas/shared/task-metrics';
 import { oversizedBody, MAX_WEBHOOK_BODY_BYTES } from '../../lambdas/shared/webhook-limits';
 
 const serialize = (value: unknown) => JSON.stringify(value, maskPersonalData as (key: string, value: unknown) => unknown);
@@ -66,54 +66,61 @@ describe('log masking', () => {
   });
 });
 
-describe('task metrics', () => {
+describe('metrics from use-case signals', () => {
   const names = (points: { name: string }[]) => points.map((p) => p.name);
 
   it('a created Printify order counts, with the seconds since Stripe created the event', () => {
-    const points = metricsOfResult(
-      { action: 'createPrintifyOrder', input: { created: 1_000 } },
-      { outcome: 'created', printifyOrderId: 'p1', status: 'in_production' },
-      new Date(1_042_500),
-    );
+    const points = metricsOfSignals([{ kind: 'printify-order-created' }], { eventCreated: 1_000, now: new Date(1_042_500) });
     expect(points).toEqual([
       expect.objectContaining({ name: METRIC.printifyOrderCreated, value: 1 }),
       expect.objectContaining({ name: METRIC.fulfilmentTime, value: 42.5, unit: 'Seconds' }),
     ]);
   });
 
-  it('an order already created or skipped counts nothing; a missing mapping counts', () => {
-    expect(metricsOfResult({ action: 'createPrintifyOrder' }, { outcome: 'already-created' })).toEqual([]);
-    expect(metricsOfResult({ action: 'createPrintifyOrder' }, { outcome: 'skipped' })).toEqual([]);
-    expect(names(metricsOfResult({ action: 'createPrintifyOrder' }, { outcome: 'pending_mapping' }))).toEqual([METRIC.printifyMappingMissing]);
+  it('without the event\'s time (the operator\'s retry, a webhook), only the count', () => {
+    expect(names(metricsOfSignals([{ kind: 'printify-order-created' }]))).toEqual([METRIC.printifyOrderCreated]);
   });
 
-  it('recording a Printify failure counts the final failure', () => {
-    expect(names(metricsOfResult({ action: 'markFulfillmentFailed' }, { status: 'fulfillment_failed', transitioned: true }))).toEqual([
+  it('no signals, no metrics; a missing mapping counts', () => {
+    expect(metricsOfSignals([])).toEqual([]);
+    expect(names(metricsOfSignals([{ kind: 'printify-mapping-missing' }]))).toEqual([METRIC.printifyMappingMissing]);
+  });
+
+  it('a final Printify failure counts, and with Printify\'s reason when it gave one', () => {
+    expect(names(metricsOfSignals([{ kind: 'printify-order-failed' }, { kind: 'printify-order-canceled' }]))).toEqual([
       METRIC.printifyOrderFailed,
+      METRIC.printifyOrderCanceled,
+    ]);
+    expect(names(metricsOfSignals([{ kind: 'printify-order-has-issues' }]))).toEqual([METRIC.printifyOrderHasIssues]);
+  });
+
+  it('petals count their number; none for 0', () => {
+    expect(metricsOfSignals([{ kind: 'petals-awarded', petals: 49 }])).toEqual([expect.objectContaining({ name: METRIC.petalsAwarded, value: 49 })]);
+    expect(metricsOfSignals([{ kind: 'petals-awarded', petals: 0 }])).toEqual([]);
+    expect(metricsOfSignals([{ kind: 'petals-deducted', petals: 5 }, { kind: 'negative-petal-balance' }])).toEqual([
+      expect.objectContaining({ name: METRIC.petalsDeducted, value: 5 }),
+      expect.objectContaining({ name: METRIC.negativePetalBalance, value: 1 }),
     ]);
   });
 
-  it('petals awarded by a purchase (once) and by an invoice', () => {
-    expect(metricsOfResult({ action: 'settleOrder' }, { awarded: 49, deducted: 0, written: ['purchase#o1'] })).toEqual([
-      expect.objectContaining({ name: METRIC.petalsAwarded, value: 49 }),
-    ]);
-    expect(metricsOfResult({ action: 'settleOrder' }, { awarded: 49, deducted: 0, written: [] })).toEqual([]);
-    expect(metricsOfResult({ action: 'awardInvoice' }, { petals: 12, written: true })).toEqual([
-      expect.objectContaining({ name: METRIC.petalsAwarded, value: 12 }),
-    ]);
-    expect(metricsOfResult({ action: 'awardInvoice' }, { petals: 12, written: false })).toEqual([]);
+  it('emails sent, disputes opened, Printify webhooks\' effects', () => {
+    expect(
+      names(
+        metricsOfSignals([
+          { kind: 'email-sent' },
+          { kind: 'dispute-opened' },
+          { kind: 'printify-order-shipped' },
+          { kind: 'printify-order-delivered' },
+          { kind: 'printify-webhook-unknown-order' },
+        ]),
+      ),
+    ).toEqual([METRIC.emailSent, METRIC.disputeOpened, METRIC.printifyOrderShipped, METRIC.printifyOrderDelivered, METRIC.printifyWebhookUnknownOrder]);
   });
 
-  it('petals deducted and a negative balance, when a result reports them', () => {
-    expect(names(metricsOfResult({ action: 'settleOrder' }, { written: ['refund#o1#100'], petalsDeducted: 5, balance: -3 }))).toEqual([
-      METRIC.petalsDeducted,
-      METRIC.negativePetalBalance,
-    ]);
-  });
-
-  it('emails sent count; already sent do not', () => {
-    expect(names(metricsOfResult({ template: 'order-confirmation' }, { outcome: 'sent', messageId: 'm' }))).toEqual([METRIC.emailSent]);
-    expect(metricsOfResult({ template: 'refund' }, { outcome: 'already-sent' })).toEqual([]);
+  it('a task result\'s signals are read from its `signals` list only', () => {
+    expect(signalsOf({ outcome: 'sent', signals: [{ kind: 'email-sent' }] })).toEqual([{ kind: 'email-sent' }]);
+    expect(signalsOf({ outcome: 'created' })).toEqual([]);
+    expect(signalsOf(undefined)).toEqual([]);
   });
 
   it('a failed attempt counts as a task failure, and as a Printify or email failure by task', () => {

@@ -1,0 +1,37 @@
+/**
+ * What a use case says happened that the business watches (its metrics and alarms): a typed list
+ * in the use case's result (`signals`), mapped to CloudWatch metrics by one pure function
+ * (metricsOfSignals in shared/task-metrics.ts). A use case never names a metric itself.
+ *
+ * - `printify-order-created`: this call created the Printify order (not a retry that found it).
+ * - `printify-mapping-missing`: the order waits in pending_mapping for a product mapping.
+ * - `printify-order-failed`: the order's fulfilment failed for good (fulfillment_failed).
+ * - `printify-order-canceled` / `printify-order-has-issues`: Printify's own reason for that failure.
+ * - `printify-order-shipped` / `printify-order-delivered`: a Printify webhook moved the parcel on.
+ * - `printify-webhook-unknown-order`: a Printify webhook about an order this shop did not create.
+ * - `dispute-opened`: a customer's dispute seen open for the first time.
+ * - `email-sent`: the mailer accepted a customer email.
+ * - `petals-awarded` / `petals-deducted`: petals this call wrote to the ledger (a count of petals).
+ * - `negative-petal-balance`: a deduction left the user's balance below zero.
+ */
+export type Signal =
+  | {
+      kind:
+        | 'printify-order-created'
+        | 'printify-mapping-missing'
+        | 'printify-order-failed'
+        | 'printify-order-canceled'
+        | 'printify-order-has-issues'
+        | 'printify-order-shipped'
+        | 'printify-order-delivered'
+        | 'printify-webhook-unknown-order'
+        | 'dispute-opened'
+        | 'email-sent'
+        | 'negative-petal-balance';
+    }
+  | { kind: 'petals-awarded' | 'petals-deducted'; petals: number };
+
+/** A result that reports signals. */
+export interface Signalled {
+  signals: Signal[];
+}

@@ -1,0 +1,80 @@
+import type { Order } from '../domain/order';
+import type { OrderStatus } from '../domain/order-status';
+
+/**
+ * Attributes to set on an order: `undefined` leaves an attribute alone, `null` removes it. Amounts
+ * in minor units, times ISO 8601 UTC.
+ */
+export type OrderChanges = Record<string, unknown>;
+
+/** The result of a guarded status change: whether this call made it, and the order afterwards. */
+export interface TransitionResult {
+  transitioned: boolean;
+  order: Order;
+}
+
+/** What Stripe says about a dispute (charge.dispute.*): its id, reason and disputed amount (minor units). */
+export interface DisputeDetails {
+  disputeId: string;
+  disputeReason?: string | undefined;
+  disputeAmount?: number | undefined;
+}
+
+/** One Printify parcel as the order shows it (carrier, tracking, and when Printify shipped it, ISO). */
+export interface ParcelFields {
+  carrier?: string | undefined;
+  trackingNumber?: string | undefined;
+  trackingUrl?: string | undefined;
+  shippedAt?: string | undefined;
+}
+
+/**
+ * The orders (item pk ORDER#<orderId>, sk ORDER). Every method that names an order throws
+ * OrderNotFoundError when there is none (the workflow retries it: the storefront's write may lag);
+ * any other error is the store failing (retry). Status changes only through `transition`, which
+ * the transition table in domain/order-status.ts guards, so duplicates and late events can never
+ * move an order backwards.
+ */
+export interface OrdersPort {
+  /** The order, read strongly consistent; undefined when there is none. */
+  get(orderId: string): Promise<Order | undefined>;
+  /** The order; OrderNotFoundError when there is none. */
+  require(orderId: string): Promise<Order>;
+  /**
+   * The order whose payment is this Stripe payment intent (pi_…). Eventually consistent: a miss
+   * right after the payment was recorded is retried by the caller.
+   */
+  findOrderIdByPaymentIntent(paymentIntentId: string): Promise<string | undefined>;
+  /**
+   * Moves the order to `to` with `changes`, atomically, only if the transition table allows it from
+   * the order's status at that moment. Of concurrent callers exactly one transitions.
+   */
+  transition(orderId: string, to: OrderStatus, changes?: OrderChanges): Promise<TransitionResult>;
+  /** Sets (or, with null, removes) attributes that are the caller's own to decide; returns the order after. */
+  set(orderId: string, changes: OrderChanges): Promise<Order>;
+  /** Sets only the attributes the order does not have yet (never overwrites). */
+  fillMissing(orderId: string, changes: OrderChanges): Promise<void>;
+  /**
+   * Records Stripe's cumulative amount_refunded (minor units) if it is larger than the order's: it
+   * only grows, so a late, smaller figure changes nothing. Returns whether it was raised.
+   */
+  raiseRefundedAmount(orderId: string, amountRefunded: number): Promise<boolean>;
+  /**
+   * Marks the dispute open (at `openedAt`, ISO) unless this same dispute is already closed (won or
+   * lost: a late "open" does not reopen it). Returns the order after, or undefined when it was
+   * closed and nothing changed.
+   */
+  openDispute(orderId: string, dispute: DisputeDetails, openedAt: string): Promise<Order | undefined>;
+  /** Records the dispute's final outcome (at `closedAt`, ISO); a closed outcome is final. */
+  closeDispute(orderId: string, dispute: DisputeDetails, outcome: 'won' | 'lost', closedAt: string): Promise<Order>;
+  /**
+   * Keeps Printify's own order status (order:updated) if `at` (ISO) is not older than the one the
+   * order shows: Printify's events arrive in any order. Returns whether it was recorded.
+   */
+  recordPrintifyStatusIfNewer(orderId: string, printifyStatus: string, at: string): Promise<boolean>;
+  /**
+   * Shows this parcel on the order if it shipped no earlier than the one shown (a parcel without a
+   * time always shows). Returns the order after, or undefined when the shown one is newer.
+   */
+  showNewerParcel(orderId: string, parcel: ParcelFields): Promise<Order | undefined>;
+}
