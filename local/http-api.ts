@@ -64,6 +64,7 @@ export function toApiGatewayEvent(req: http.IncomingMessage, body: Buffer, route
  */
 export class LocalHttpApi {
   private server?: http.Server;
+  private others?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 
   constructor(
     private readonly routes: LocalRoute[],
@@ -77,6 +78,14 @@ export class LocalHttpApi {
       this.server!.listen(port, host, () => resolve());
     });
     return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /**
+   * Serves what no route matches with `handler` first (the local console's pages), which answers
+   * true when it took the request; otherwise the API's own 404/405 apply.
+   */
+  serveOthersWith(handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>): void {
+    this.others = handler;
   }
 
   async stop(): Promise<void> {
@@ -98,6 +107,7 @@ export class LocalHttpApi {
         return;
       }
       const route = this.routes.find((r) => r.path === path && r.method === req.method);
+      if (!route && !this.routes.some((r) => r.path === path) && this.others && (await this.others(req, res))) return;
       if (!route) {
         send(this.routes.some((r) => r.path === path) ? 405 : 404, { message: 'Not Found' });
         return;
