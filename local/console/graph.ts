@@ -51,8 +51,10 @@ interface EdgeKind {
  * them on `parent` (so that their coordinates are relative to it), and Start/End markers at the top.
  */
 function addDefinition(parent: ElkNode, definition: AslDefinition, path: string, states: LaidOutGraph['states'], topLevel: boolean): void {
-  const children: ElkNode[] = (parent.children ??= []);
-  const edges: (ElkExtendedEdge & EdgeKind)[] = ((parent.edges as (ElkExtendedEdge & EdgeKind)[] | undefined) ??= []);
+  parent.children ??= [];
+  parent.edges ??= [];
+  const children = parent.children;
+  const edges = parent.edges as (ElkExtendedEdge & EdgeKind)[];
   const edge = (from: string, to: string, kind: EdgeKind['kind']) =>
     edges.push({ id: `${from}->${to}#${edges.length}`, sources: [from], targets: [to], kind });
   const start = nodeId(path, START);
