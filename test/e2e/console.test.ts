@@ -64,12 +64,13 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** Sends a test event through the console's form; resolves on the page it lands on. */
-async function sendFromForm(page: Page, type: string, fill: { unmapped?: boolean; user?: string; order?: string } = {}): Promise<void> {
+async function sendFromForm(page: Page, type: string, fill: { unmapped?: boolean; ship?: boolean; user?: string; order?: string } = {}): Promise<void> {
   await page.goto(`${base}/send`);
   await page.selectOption('#send-event select[name=type]', type);
   if (fill.order) await page.fill('#send-event input[name=order]', fill.order);
   if (fill.user) await page.fill('#send-event input[name=user]', fill.user);
   if (fill.unmapped) await page.check('#send-event input[name=unmapped]');
+  if (fill.ship) await page.check('#send-event input[name=ship]');
   await Promise.all([page.waitForURL((url) => url.pathname !== '/send' || url.searchParams.has('error')), page.click('#send-event button[type=submit]')]);
 }
 
@@ -88,13 +89,16 @@ describe('the console page', () => {
     expect((await fetch(`${base}/no-such-page`)).status).toBe(404);
   });
 
-  it('sends a test event from the form and shows the order: amounts, items, address, Printify, petals, the email and its execution', async () => {
+  it('sends a test event from the form and shows the order: amounts, items, address, Printify and its webhooks, petals, the emails and its execution', async () => {
     const page = await open('/send');
-    await sendFromForm(page, 'checkout.session.completed');
+    await sendFromForm(page, 'checkout.session.completed', { ship: true });
     expect(page.url()).toContain('/orders/');
     await expect(page.locator('.flash.notice').textContent()).resolves.toMatch(/checkout\.session\.completed evt_\w+: execution SUCCEEDED/);
     const orderId = orderIdIn(page);
-    await expect(page.locator('#order-status').textContent()).resolves.toBe('in_production');
+    await expect(page.locator('#order-status').textContent()).resolves.toBe('shipped');
+    await expect(page.locator('#printify').textContent()).resolves.toContain('trackingNumber');
+    await expect(page.locator('#printify-webhooks tbody').textContent()).resolves.toMatch(/order:sent-to-production[\s\S]*order:shipment:created/);
+    await expect(page.locator('#history').textContent()).resolves.toContain('shipped');
     await expect(page.locator('#order-facts').textContent()).resolves.toContain('$49.99');
     await expect(page.locator('#items tbody tr').count()).resolves.toBe(2);
     await expect(page.locator('#order-facts address').textContent()).resolves.toMatch(/\S/);
@@ -107,6 +111,7 @@ describe('the console page', () => {
     await expect(frame.getAttribute('sandbox')).resolves.toBe('');
     await frame.scrollIntoViewIfNeeded(); // painted before the full-page screenshot
     await expect(page.frameLocator('iframe.email').first().locator('body').textContent()).resolves.toContain(orderId);
+    await expect(page.locator('#emails h3').allTextContents()).resolves.toEqual([`Otaku-mori: order ${orderId} confirmed`, `Otaku-mori: order ${orderId} has shipped`]);
     await screenshot(page, 'order');
     await page.close();
   });
@@ -174,6 +179,21 @@ describe('the console page', () => {
     await page.close();
   });
 
+  it('follows a running execution live until it stops', async () => {
+    pipeline.stack.printify.fail({ delayMs: 2500 }); // Printify is slow once: the execution runs for a while
+    const order = await pipeline.storefront.checkoutScene();
+    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+    const sent = await pipeline.send(event);
+    const page = await open(`/executions/view?arn=${encodeURIComponent(String(sent.body.executionArn))}`);
+    await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+    await expect(page.locator('#execution-detail').getAttribute('data-status')).resolves.toBe('RUNNING');
+    await page.locator('svg.state-machine g.state[data-outcome="running"]').first().waitFor();
+    await page.locator('#execution-detail[data-status="SUCCEEDED"]').waitFor({ timeout: 15_000 });
+    await expect(page.locator('svg.state-machine g.state[data-outcome="running"]').count()).resolves.toBe(0);
+    await expect(page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).resolves.toBe(true);
+    await page.close();
+  });
+
   it('replays an event: a new execution with the same input', async () => {
     const page = await open('/send');
     await sendFromForm(page, 'checkout.session.completed');
@@ -238,5 +258,16 @@ describe('the console page', () => {
     expect(own.status).toBe(303);
     expect(new URL(own.headers.get('location') ?? '', base).searchParams.get('error')).toBe('unknown event type "nope"');
     await expect(fetch(`${base}/orders/ord_missing`).then((r) => r.status)).resolves.toBe(404);
+  });
+
+  it('answers every page within a second, with everything the tests above left in it', async () => {
+    const execution = pipeline.stack.stepFunctions.listExecutions()[0]!;
+    const orderId = JSON.parse(execution.input).orderId as string;
+    for (const url of ['/', '/executions', '/orders', '/send', `/orders/${orderId}`, `/executions/view?arn=${encodeURIComponent(execution.executionArn)}`]) {
+      const started = Date.now();
+      const response = await fetch(`${base}${url}`);
+      await response.text();
+      expect({ url, status: response.status, fast: Date.now() - started < 1000 }).toEqual({ url, status: 200, fast: true });
+    }
   });
 });
