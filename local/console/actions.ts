@@ -93,11 +93,26 @@ async function retryMapping(context: ConsoleContext, form: URLSearchParams): Pro
   return { location: `/orders/${encodeURIComponent(orderId)}`, notice: command.text(result as never) };
 }
 
+/**
+ * `npm run ops -- reconcile`, when this checkout's ops command has it (it finishes every unfinished
+ * event); the console offers the action only then, and says so otherwise.
+ */
+export const reconcileCommand = (): (typeof COMMANDS)[string] | undefined => COMMANDS.reconcile;
+
+async function reconcile(context: ConsoleContext, form: URLSearchParams): Promise<ActionResult> {
+  const command = reconcileCommand();
+  if (!command) throw new OpsError('npm run ops has no reconcile command in this checkout');
+  const dryRun = form.get('dryRun') === '1';
+  const result = await command.run(context.target, [], { 'dry-run': dryRun });
+  return { location: '/', notice: `Reconcile${dryRun ? ' (dry run)' : ''}: ${command.text(result as never)}` };
+}
+
 const ACTIONS: Record<string, (context: ConsoleContext, form: URLSearchParams) => Promise<ActionResult>> = {
   trigger: sendTestEvent,
   replay,
   redrive,
   'retry-mapping': retryMapping,
+  reconcile,
 };
 
 /** Whether `name` is an action (POST /actions/<name>). */

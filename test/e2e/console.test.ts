@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { keys } from '../../lambdas/domain/keys';
+import { reconcileCommand } from '../../local/console/actions';
 import { checkoutSession, stripeEvent } from '../fixtures/stripe-events';
 import { LocalPipeline } from '../support/local-pipeline';
 
@@ -258,6 +259,19 @@ describe('the console page', () => {
     expect(own.status).toBe(303);
     expect(new URL(own.headers.get('location') ?? '', base).searchParams.get('error')).toBe('unknown event type "nope"');
     await expect(fetch(`${base}/orders/ord_missing`).then((r) => r.status)).resolves.toBe(404);
+  });
+
+  it('reconciles through `npm run ops -- reconcile` where this checkout has it, and says so where it has not', async () => {
+    const page = await open('/');
+    if (!reconcileCommand()) {
+      await expect(page.locator('#reconcile').textContent()).resolves.toContain('Reconcile is not offered');
+      await expect(page.locator('#reconcile form').count()).resolves.toBe(0);
+    } else {
+      await page.check('#reconcile input[name=dryRun]');
+      await Promise.all([page.waitForURL(/notice=/), page.click('#reconcile button')]);
+      await expect(page.locator('.flash.notice').textContent()).resolves.toMatch(/^Reconcile \(dry run\): /);
+    }
+    await page.close();
   });
 
   it('answers every page within a second, with everything the tests above left in it', async () => {

@@ -1,4 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { COMMANDS, type OpsCommand } from '../../scripts/ops/cli';
+import { reconcileCommand, runAction } from '../../local/console/actions';
+import type { ConsoleContext } from '../../local/console/context';
 import { outcomeOf } from '../../local/console/pages/execution';
 import { layoutDefinition, renderGraph, type AslDefinition } from '../../local/console/graph';
 import { refusal } from '../../local/console/guard';
@@ -95,5 +98,41 @@ describe('the state machine graph', () => {
     expect(outcomeOf({ ...step, status: 'failed' })).toBe('failed');
     expect(outcomeOf({ ...step, status: 'not finished' })).toBe('failed');
     expect(outcomeOf({ ...step, status: 'running' })).toBe('running');
+  });
+});
+
+describe('the reconcile action', () => {
+  const context = { target: { description: 'test' } } as unknown as ConsoleContext;
+  const own = COMMANDS.reconcile;
+  afterEach(() => {
+    if (own) COMMANDS.reconcile = own;
+    else delete COMMANDS.reconcile;
+  });
+
+  it("runs `ops reconcile`'s own run() with its flags and shows its text", async () => {
+    const calls: unknown[] = [];
+    COMMANDS.reconcile = {
+      ...(own ?? ({} as OpsCommand)),
+      run: async (target, positionals, flags) => {
+        calls.push({ target, positionals, flags });
+        return [];
+      },
+      text: () => 'nothing to reconcile',
+    };
+    expect(reconcileCommand()).toBe(COMMANDS.reconcile);
+    await expect(runAction(context, 'reconcile', new URLSearchParams({ dryRun: '1' }), '/')).resolves.toEqual({
+      location: '/',
+      notice: 'Reconcile (dry run): nothing to reconcile',
+    });
+    expect(calls).toEqual([{ target: context.target, positionals: [], flags: { 'dry-run': true } }]);
+  });
+
+  it('is refused, with the reason, where the ops command has no reconcile', async () => {
+    delete COMMANDS.reconcile;
+    expect(reconcileCommand()).toBeUndefined();
+    await expect(runAction(context, 'reconcile', new URLSearchParams(), '/')).resolves.toEqual({
+      location: '/',
+      error: 'npm run ops has no reconcile command in this checkout',
+    });
   });
 });

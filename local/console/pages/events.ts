@@ -1,7 +1,8 @@
 // The events page (the console's home): the Stripe event inbox, newest first, refreshed by htmx.
 import type { ConsoleContext } from '../context';
 import { html, query, time, type Html } from '../html';
-import { badge, page, type Flash } from '../layout';
+import { reconcileCommand } from '../actions';
+import { actionForm, badge, page, type Flash } from '../layout';
 import { listInbox } from '../reads';
 
 /** The table's rows alone: what htmx fetches every two seconds. */
@@ -28,6 +29,11 @@ export async function eventsPage(context: ConsoleContext, flash: Flash): Promise
     'Events',
     '/',
     html`<p class="muted">Every Stripe event the webhook accepted (the inbox), newest first. Updates live.</p>
+<div class="actions" id="reconcile">${
+      reconcileCommand()
+        ? actionForm('/actions/reconcile', 'Reconcile: finish every unfinished event', {}, html`<label class="muted"><input type="checkbox" name="dryRun" value="1"> dry run</label> `)
+        : html`<p class="muted">Reconcile is not offered: <code>npm run ops</code> has no <code>reconcile</code> command in this checkout.</p>`
+    }</div>
 <table id="events">
 <thead><tr><th>Event</th><th>Type</th><th>Order</th><th>Received</th><th>Outcome</th><th>Execution</th><th>Workflow</th></tr></thead>
 <tbody hx-get="/events/rows" hx-trigger="every 2s" hx-swap="innerHTML">${await eventRows(context)}</tbody>
