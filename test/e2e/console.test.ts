@@ -130,7 +130,6 @@ describe('the console page', () => {
     await expect(row.locator('.execution-status').textContent()).resolves.toBe('SUCCEEDED');
     await expect(row.textContent()).resolves.toContain('started');
     await expect(page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).resolves.toBe(true);
-    await screenshot(page, 'events');
     await page.close();
   });
 
@@ -145,7 +144,7 @@ describe('the console page', () => {
     const rows = page.locator('#executions tbody tr');
     await expect(rows.count()).resolves.toBeGreaterThanOrEqual(1);
     for (const text of await rows.allTextContents()) expect(text).toMatch(/paymentFailed\s*SUCCEEDED/);
-    await screenshot(page, 'executions');
+    await screenshot(page, 'executions-filtered');
 
     await page.fill('input[name=order]', orderId);
     await page.selectOption('select[name=workflow]', '');
@@ -283,5 +282,11 @@ describe('the console page', () => {
       await response.text();
       expect({ url, status: response.status, fast: Date.now() - started < 1000 }).toEqual({ url, status: 200, fast: true });
     }
+    // the lists once every test above has added to them
+    const page = await open('/');
+    await screenshot(page, 'events');
+    await page.goto(`${base}/executions`);
+    await screenshot(page, 'executions');
+    await page.close();
   });
 });
