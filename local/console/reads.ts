@@ -36,6 +36,8 @@ export interface ExecutionRow {
   redriveCount: number;
   /** from the execution's input (every workflow's input carries it, except subscription payments) */
   orderId?: string;
+  /** the Stripe event type, from the execution's input */
+  eventType?: string;
 }
 
 export interface ExecutionFilter {
@@ -95,15 +97,18 @@ export async function listInbox(db: DynamoDBDocumentClient, tableName: string, s
     .slice(0, limit);
 }
 
-/** The order id in an execution's input, if any. */
-export function orderIdOf(execution: Pick<LocalExecution, 'input'>): string | undefined {
+/** A text field of an execution's input (orderId, eventType), if it has one. */
+function inputField(execution: Pick<LocalExecution, 'input'>, field: 'orderId' | 'eventType'): string | undefined {
   try {
-    const input = JSON.parse(execution.input) as { orderId?: unknown };
-    return typeof input.orderId === 'string' ? input.orderId : undefined;
+    const value = (JSON.parse(execution.input) as Record<string, unknown>)[field];
+    return typeof value === 'string' ? value : undefined;
   } catch {
     return undefined;
   }
 }
+
+/** The order id in an execution's input, if any. */
+export const orderIdOf = (execution: Pick<LocalExecution, 'input'>): string | undefined => inputField(execution, 'orderId');
 
 /** Executions of every workflow, newest first, filtered by status, workflow name and order id. */
 export function listExecutionRows(stepFunctions: LocalStepFunctions, workflowOf: (stateMachineArn: string) => string, filter: ExecutionFilter = {}): ExecutionRow[] {
@@ -111,6 +116,7 @@ export function listExecutionRows(stepFunctions: LocalStepFunctions, workflowOf:
     .listExecutions()
     .map((e): ExecutionRow => {
       const orderId = orderIdOf(e);
+      const eventType = inputField(e, 'eventType');
       return {
         executionArn: e.executionArn,
         name: e.name,
@@ -120,6 +126,7 @@ export function listExecutionRows(stepFunctions: LocalStepFunctions, workflowOf:
         ...(e.stopDate ? { stopDate: e.stopDate } : {}),
         redriveCount: e.redriveCount,
         ...(orderId ? { orderId } : {}),
+        ...(eventType ? { eventType } : {}),
       };
     })
     .filter((e) => (!filter.status || e.status === filter.status) && (!filter.workflow || e.workflow === filter.workflow))

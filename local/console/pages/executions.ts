@@ -27,6 +27,7 @@ export function executionRows(context: ConsoleContext, filter: ExecutionFilter):
   return html`${rows.map(
     (e) => html`<tr data-execution="${e.name}">
   <td><a class="mono" href="/executions/view${query({ arn: e.executionArn })}">${e.name}</a></td>
+  <td>${e.eventType ?? ''}</td>
   <td>${e.workflow}</td>
   <td>${badge(e.status)}${e.redriveCount ? html` <span class="muted">redriven ${e.redriveCount}×</span>` : ''}</td>
   <td>${e.orderId ? html`<a class="mono" href="/orders/${encodeURIComponent(e.orderId)}">${e.orderId}</a>` : ''}</td>
@@ -52,7 +53,7 @@ export function executionsPage(context: ConsoleContext, filter: ExecutionFilter,
   <button type="submit">Filter</button>
 </form>
 <table id="executions">
-<thead><tr><th>Execution (event id)</th><th>Workflow</th><th>Status</th><th>Order</th><th>Started</th><th>Took</th></tr></thead>
+<thead><tr><th>Execution (event id)</th><th>Event type</th><th>Workflow</th><th>Status</th><th>Order</th><th>Started</th><th>Took</th></tr></thead>
 <tbody hx-get="${rowsUrl}" hx-trigger="every 2s" hx-swap="innerHTML">${executionRows(context, filter)}</tbody>
 </table>`,
     flash,
