@@ -73,7 +73,7 @@ export interface LocalStackOptions {
 }
 
 export interface RunningLocalStack {
-  urls: { api: string; stripeWebhook: string; printifyWebhook: string; health: string; sfn: string; ses: string; printify: string; dynamodb: string };
+  urls: { console: string; api: string; stripeWebhook: string; printifyWebhook: string; health: string; sfn: string; ses: string; printify: string; dynamodb: string };
   tableName: string;
   stripeWebhookSecret: string;
   printifyWebhookSecret: string;
@@ -208,9 +208,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (routes.some((r) => r.path === '/webhooks/printify')) {
       printify.configureWebhookTarget({ url: `${apiUrl}/webhooks/printify`, secret: printifyWebhookSecret });
     }
+    // The console reads and acts through the same target as `npm run ops` (the local Step Functions
+    // API and DynamoDB Local), plus the services themselves for what only they know. Loaded here,
+    // not at the top: the ops modules import DEFAULTS from this module.
+    const { createConsole } = await import('./console/server');
+    const { resolveTarget } = await import('../scripts/ops/target');
+    const target = await resolveTarget({ sfnEndpoint: sfnUrl, dynamodbEndpoint: dynamodbUrl, table: tableName });
+    stoppers.push(async () => target.close());
+    api.serveOthersWith(
+      createConsole(
+        {
+          db: target.db,
+          tableName,
+          stepFunctions,
+          target,
+          ses,
+          printify,
+          stripeWebhookUrl: `${apiUrl}/webhooks/stripe`,
+          stripeWebhookSecret,
+          graphs: new Map(),
+        },
+        apiUrl,
+      ),
+    );
 
     return {
       urls: {
+        console: `${apiUrl}/`,
         api: apiUrl,
         stripeWebhook: `${apiUrl}/webhooks/stripe`,
         printifyWebhook: `${apiUrl}/webhooks/printify`,

@@ -70,6 +70,7 @@ async function main(): Promise<void> {
   console.log(`
 Otaku-mori order pipeline — running locally (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
 
+  Console          ${stack.urls.console}  (events, executions, orders; send test events, replay, redrive)
   Stripe webhook   POST ${stack.urls.stripeWebhook}
   Health           GET  ${stack.urls.health}
   Signing secret   ${stack.stripeWebhookSecret}${secretFromEnv ? ' (from STRIPE_WEBHOOK_SECRET)' : ' (default; set STRIPE_WEBHOOK_SECRET to change it)'}

@@ -32,8 +32,10 @@ export interface OpsCommand {
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
 
-const ms = (value?: number) => (value === undefined ? '' : value < 1000 ? `${value} ms` : value < 120_000 ? `${(value / 1000).toFixed(1)} s` : `${(value / 60_000).toFixed(1)} min`);
-const time = (value?: string) => (value ? value.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '');
+/** A duration as operators read it: 850 ms, 4.2 s, 3.5 min (empty when unknown). */
+export const ms = (value?: number) => (value === undefined ? '' : value < 1000 ? `${value} ms` : value < 120_000 ? `${(value / 1000).toFixed(1)} s` : `${(value / 60_000).toFixed(1)} min`);
+/** An ISO time without its milliseconds: 2026-11-29 14:21:37Z. */
+export const time = (value?: string) => (value ? value.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '');
 
 function stepsText(report: ExecutionReport, indent = '    '): string[] {
   return report.steps.map((s) => {
