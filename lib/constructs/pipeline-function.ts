@@ -4,7 +4,7 @@ import { Architecture, CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lam
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
+import { METRICS_NAMESPACE, STAGE_ENV } from '../../lambdas/shared/metric-names';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -14,6 +14,8 @@ export const ENTRY_METADATA_KEY = 'otakumori:entry';
 export interface PipelineFunctionProps extends Omit<NodejsFunctionProps, 'entry'> {
   /** handler file relative to the project root, e.g. lambdas/webhook/handler.ts */
   readonly entry: string;
+  /** the stage (`staging`, `production`, `local`): env STAGE, the `stage` dimension of its metrics */
+  readonly stage: string;
 }
 
 /**
@@ -23,6 +25,8 @@ export interface PipelineFunctionProps extends Omit<NodejsFunctionProps, 'entry'
 export class PipelineFunction extends NodejsFunction {
   /** POWERTOOLS_SERVICE_NAME: the `service` dimension of the function's metrics */
   readonly serviceName: string;
+  /** STAGE: the `stage` dimension of the function's metrics */
+  readonly stage: string;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
@@ -45,6 +49,7 @@ export class PipelineFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: id,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        [STAGE_ENV]: props.stage,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
@@ -60,6 +65,7 @@ export class PipelineFunction extends NodejsFunction {
       },
     });
     this.serviceName = props.environment?.POWERTOOLS_SERVICE_NAME ?? id;
+    this.stage = props.stage;
     (this.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA_KEY, props.entry);
   }
 }

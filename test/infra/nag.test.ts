@@ -4,11 +4,12 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { OtakumoriStack } from '../../lib/otakumori-stack';
+import { TEST_STACK_PROPS } from '../fixtures/stack-props';
 import { NAG_REASONS } from '../../lib/nag-acknowledgements';
 
 function stack(): OtakumoriStack {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  return new OtakumoriStack(app, 'Test', { printifyShopId: 'shop-1', emailFrom: 'orders@example.com' });
+  return new OtakumoriStack(app, 'Test', TEST_STACK_PROPS);
 }
 
 const findings = (scope: IConstruct) =>

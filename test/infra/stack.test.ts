@@ -6,6 +6,7 @@ import { RETRY_POLICIES, type RetriedErrorType, type RetryPolicy } from '../../l
 import { WORKFLOWS, type WorkflowName } from '../../lambdas/domain/stripe-events';
 import { STATE_MACHINE_ARN_ENV } from '../../lambdas/shared/workflows';
 import { OtakumoriStack } from '../../lib/otakumori-stack';
+import { TEST_STACK_PROPS } from '../fixtures/stack-props';
 
 /** CloudFormation JSON is untyped. */
 type Json = any;
@@ -94,7 +95,7 @@ let definitions: Record<WorkflowName, Json>;
 
 beforeAll(() => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new OtakumoriStack(app, 'Test', { printifyShopId: 'shop-1', emailFrom: 'orders@example.com' });
+  const stack = new OtakumoriStack(app, 'Test', TEST_STACK_PROPS);
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;
 
