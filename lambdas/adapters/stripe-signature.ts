@@ -15,6 +15,12 @@ export interface StripeEventVerifier {
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 
 /**
+ * The rejection when no `v1` signature matches (Stripe's wording): the one that a stale or rolled
+ * secret causes, so the caller may read the secret again and verify once more.
+ */
+export const SIGNATURE_MISMATCH = 'No signatures found matching the expected signature for payload';
+
+/**
  * Stripe's webhook signature scheme, implemented with node:crypto so that the webhook does not
  * bundle the Stripe client (https://docs.stripe.com/webhooks#verify-manually):
  * `Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the endpoint's
@@ -56,7 +62,7 @@ export class StripeSignatureVerifier implements StripeEventVerifier {
       // every candidate is compared (no early exit), each in constant time
       if (SHA256_HEX.test(signature) && timingSafeEqual(expected, Buffer.from(signature, 'hex'))) matched = true;
     }
-    if (!matched) throw new InvalidSignatureError('No signatures found matching the expected signature for payload');
+    if (!matched) throw new InvalidSignatureError(SIGNATURE_MISMATCH);
 
     const age = this.nowSeconds() - timestamp;
     if (age > this.toleranceSeconds) throw new InvalidSignatureError('Timestamp outside the tolerance zone');

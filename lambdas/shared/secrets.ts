@@ -22,9 +22,9 @@ export interface SecretCacheOptions {
   /** How long a value is used before it is read again, in ms. @default SECRET_TTL_SECONDS × 1000, else 5 minutes */
   readonly ttlMs?: number;
   /**
-   * The least time between two reads of one secret, in ms: bounds what a caller's `reread` (a bad
-   * signature, a 401) and a failing store can cost; a flood of forged requests reads it at most once
-   * per interval. @default 30 seconds
+   * The least time between two re-reads a caller asks for (`reread`: a bad signature, a 401), and
+   * between two attempts after a failed refresh, in ms: a flood of forged requests or an outage of
+   * the store costs at most one read per interval. @default 30 seconds
    */
   readonly minReadIntervalMs?: number;
   /** the clock, ms since the epoch @default Date.now */
@@ -37,6 +37,8 @@ interface Entry {
   value?: string;
   /** when the last read started (successful or not), ms */
   readAt: number;
+  /** when the last read a caller asked for (`reread`) started, ms */
+  rereadAt: number;
   /** when `value` was read, ms */
   freshAt: number;
   pending?: Promise<string>;
@@ -82,18 +84,21 @@ export class SecretCache {
   }
 
   /**
-   * Reads `arn` again now (a signature failed to verify, an API answered 401), unless it was read
-   * less than `minReadIntervalMs` ago: then resolves the cached value. Resolves the current value.
+   * Reads `arn` again now (a signature failed to verify, an API answered 401), unless a re-read was
+   * asked for less than `minReadIntervalMs` ago: then resolves the cached value. Resolves the
+   * current value.
    */
   reread(arn: string): Promise<string> {
     const entry = this.#entries.get(arn);
     if (entry?.pending) return entry.pending;
-    if (entry?.value !== undefined && this.#now() - entry.readAt < this.#minReadIntervalMs) return Promise.resolve(entry.value);
-    return this.#read(arn);
+    if (entry?.value !== undefined && this.#now() - entry.rereadAt < this.#minReadIntervalMs) return Promise.resolve(entry.value);
+    const pending = this.#read(arn);
+    this.#entries.get(arn)!.rereadAt = this.#now();
+    return pending;
   }
 
   #read(arn: string): Promise<string> {
-    const entry: Entry = this.#entries.get(arn) ?? { readAt: 0, freshAt: 0 };
+    const entry: Entry = this.#entries.get(arn) ?? { readAt: 0, rereadAt: Number.NEGATIVE_INFINITY, freshAt: 0 };
     this.#entries.set(arn, entry);
     entry.readAt = this.#now();
     const pending = this.#store.read(arn).then(

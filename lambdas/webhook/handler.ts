@@ -5,7 +5,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import * as z from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb';
 import { StripeEventInbox } from '../adapters/stripe-event-inbox';
-import { StripeSignatureVerifier } from '../adapters/stripe-signature';
+import { SIGNATURE_MISMATCH, StripeSignatureVerifier } from '../adapters/stripe-signature';
 import { StepFunctionsStarter } from '../adapters/workflow-starter';
 import { WORKFLOWS, type WorkflowName } from '../domain/stripe-events';
 import { loadConfig, tableName } from '../shared/config';
@@ -71,9 +71,9 @@ export async function receive(event: APIGatewayProxyEventV2, _context?: Context)
   }
   try {
     // The signing secret is cached for SECRET_TTL_SECONDS; a signature that does not verify reads it
-    // once more (it may just have been rolled or set) and, if it changed, verifies again.
+    // once more (it may just have been set or rotated) and, if it changed, verifies again.
     const outcome = await withSecret(signingSecret, (secret) => receiveStripeWebhook(dependencies(secret), body, signature), {
-      result: (answer) => answer.status === 400 && rejectionKind(answer.reason) === 'signature',
+      result: (answer) => answer.status === 400 && answer.reason === SIGNATURE_MISMATCH,
     });
     if (outcome.status === 400) {
       rejected(outcome.reason, rejectionKind(outcome.reason));
