@@ -1,4 +1,5 @@
 import { App } from 'aws-cdk-lib';
+import { projectContext } from '../lib/config/cdk-context';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { LOCAL_STAGE } from '../lib/config/stages';
 import { OtakumoriStack } from '../lib/otakumori-stack';
@@ -71,6 +72,7 @@ export interface LocalStack {
 export function synthesizeTemplate(context: Record<string, unknown> = {}): CfnTemplate {
   const app = new App({
     context: {
+      ...projectContext(),
       'aws:cdk:bundling-stacks': [],
       printifyShopId: 'local-shop',
       emailFrom: 'orders@otakumori.local',

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { App } from 'aws-cdk-lib';
+import { projectContext } from '../../lib/config/cdk-context';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build, type Metafile } from 'esbuild';
 import { BUNDLING, PROJECT_ROOT } from '../../lib/constructs/pipeline-function';
@@ -19,7 +20,7 @@ const KB = 1024;
 let functions: { logicalId: string; entry: string; environment: Record<string, Json>; handler: string }[];
 
 beforeAll(() => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [] } });
   const template = Template.fromStack(new OtakumoriStack(app, 'Test', TEST_STACK_PROPS));
   functions = Object.entries(template.findResources('AWS::Lambda::Function'))
     .filter(([, r]: [string, Json]) => r.Metadata?.['otakumori:entry'])

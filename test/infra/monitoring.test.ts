@@ -1,4 +1,5 @@
 import { App } from 'aws-cdk-lib';
+import { projectContext } from '../../lib/config/cdk-context';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { WORKFLOWS } from '../../lambdas/domain/stripe-events';
 import { METRIC, METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
@@ -10,7 +11,7 @@ import { TEST_STACK_PROPS } from '../fixtures/stack-props';
 type Json = any;
 
 function synth(props: { alarmEmail?: string } = {}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [] } });
   const stack = new OtakumoriStack(app, 'Test', { ...TEST_STACK_PROPS, ...props });
   return Template.fromStack(stack);
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { projectContext } from '../../lib/config/cdk-context';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RETRY_POLICIES, type RetriedErrorType, type RetryPolicy } from '../../lambdas/domain/retry-policy';
 import { WORKFLOWS, type WorkflowName } from '../../lambdas/domain/stripe-events';
@@ -94,7 +95,7 @@ let stateMachineIds: Record<WorkflowName, string>;
 let definitions: Record<WorkflowName, Json>;
 
 beforeAll(() => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [] } });
   const stack = new OtakumoriStack(app, 'Test', TEST_STACK_PROPS);
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;

@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { defineApp } from '../../lib/app';
+import { projectContext } from '../../lib/config/cdk-context';
 import { LOCAL_STAGE, STAGES, StageConfigError, loadStageConfig } from '../../lib/config/stages';
 import { synthesizeTemplate } from '../../local/stack-template';
 import { COMPLETE_STAGES } from '../fixtures/stack-props';
@@ -10,7 +11,7 @@ type Json = any;
 
 /** The deployable app for `-c stage=<stage>`, synthesized without bundling. */
 function synthStage(stage: string | undefined, stages = COMPLETE_STAGES): Template {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...(stage === undefined ? {} : { stage }) } });
+  const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [], ...(stage === undefined ? {} : { stage }) } });
   return Template.fromStack(defineApp(app, stages));
 }
 
