@@ -475,7 +475,7 @@ async function main(): Promise<void> {
         'an order = checkout.session.completed + payment_intent.succeeded (both reach the endpoint); ignored event types cost one API request and one webhook invocation each',
         'Lambda duration = the mean local duration of each invocation (worker thread, this machine), at the function\'s configured memory; Lambda on Graviton will differ, and cold starts add INIT time',
         'DynamoDB: units DynamoDB Local reported, with AWS\'s rules where Local reports less (2 WRU per transaction item under 1 KB; a refused conditional write costs 1 WRU)',
-        'not included: CloudWatch Logs ingestion (INFO logs), X-Ray traces (tracing is on), Secrets Manager calls (cached per container), data transfer, free tiers',
+        'not included: CloudWatch Logs ingestion (INFO logs), X-Ray traces (tracing is on), Secrets Manager calls (cached per container for SECRET_TTL_SECONDS, 5 minutes), data transfer, free tiers',
       ],
     };
 
