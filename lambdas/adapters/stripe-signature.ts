@@ -1,8 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/** The Stripe-Signature header is missing, malformed, stale or does not match: answer 400. */
 export class InvalidSignatureError extends Error {
   override readonly name = 'InvalidSignatureError';
 }
+/** The signature matched but the body is not JSON: answer 400. */
 export class InvalidPayloadError extends Error {
   override readonly name = 'InvalidPayloadError';
 }
