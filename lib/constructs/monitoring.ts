@@ -20,7 +20,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WorkflowName } from '../../lambdas/domain/stripe-events';
-import { METRIC, METRICS_NAMESPACE, type MetricName } from '../../lambdas/shared/metric-names';
+import { METRIC, METRICS_NAMESPACE, STAGE_DIMENSION, type MetricName } from '../../lambdas/shared/metric-names';
 import type { PipelineFunction } from './pipeline-function';
 
 export interface MonitoringProps {
@@ -56,7 +56,7 @@ const FIVE_MINUTES = Duration.minutes(5);
  * What an on-call engineer needs: one SNS topic that every alarm notifies (encrypted, TLS only, an
  * optional email subscription), alarms for what the business cares about, and a dashboard of the
  * same metrics. The business metrics are the Lambdas' Powertools metrics (namespace Otakumori,
- * dimension `service`); the rest are API Gateway's, Step Functions' and Lambda's own.
+ * dimensions `service` and `stage`); the rest are API Gateway's, Step Functions' and Lambda's own.
  */
 export class Monitoring extends Construct {
   readonly topic: Topic;
@@ -239,12 +239,12 @@ export class Monitoring extends Construct {
     );
   }
 
-  /** One of the pipeline's own metrics, as a function publishes it (dimension `service`). */
+  /** One of the pipeline's own metrics, as a function publishes it (dimensions `service` and `stage`). */
   private business(fn: PipelineFunction, name: MetricName, statistic = 'Sum', label?: string): Metric {
     return new Metric({
       namespace: METRICS_NAMESPACE,
       metricName: name,
-      dimensionsMap: { service: fn.serviceName },
+      dimensionsMap: { service: fn.serviceName, [STAGE_DIMENSION]: fn.stage },
       statistic,
       period: FIVE_MINUTES,
       label: label ?? (statistic === 'Sum' ? name : `${name} (${statistic})`),

@@ -246,7 +246,7 @@ production. An order still missing a mapping stays pending_mapping and the missi
 Printify: PRINTIFY_API_URL, PRINTIFY_SHOP_ID and PRINTIFY_API_TOKEN (or the stack's
 PrintifyApiTokenSecretArn output); locally the stand-in on PRINTIFY_PORT with its local token.
   --printify-url <url>    Printify's API (default $PRINTIFY_API_URL)
-  --printify-shop <id>    the shop (default $PRINTIFY_SHOP_ID)`,
+  --printify-shop <id>    the shop (default $PRINTIFY_SHOP_ID, or the stack's PrintifyShopId output)`,
     options: { 'printify-url': { type: 'string' }, 'printify-shop': { type: 'string' } },
     async run(target, [orderId], flags) {
       if (!orderId) throw new OpsError('retry-mapping needs an order id: ops retry-mapping <order id>');
@@ -254,11 +254,12 @@ PrintifyApiTokenSecretArn output); locally the stand-in on PRINTIFY_PORT with it
       const tokenSecretArn = base.printify.tokenSecretArn ?? target.outputs?.PrintifyApiTokenSecretArn;
       const printify = {
         ...base.printify,
+        ...(base.printify.shopId || !target.printifyShopId ? {} : { shopId: target.printifyShopId }),
         ...(base.printify.token || !tokenSecretArn ? {} : { tokenSecretArn }),
         ...(flags['printify-url'] ? { baseUrl: String(flags['printify-url']) } : {}),
         ...(flags['printify-shop'] ? { shopId: String(flags['printify-shop']) } : {}),
       };
-      if (!target.local && !printify.shopId) throw new OpsError('retry-mapping on a deployed stack needs PRINTIFY_SHOP_ID (the shop of the printifyShopId context)');
+      if (!target.local && !printify.shopId) throw new OpsError('retry-mapping on a deployed stack needs PRINTIFY_SHOP_ID or a stack with a PrintifyShopId output');
       try {
         return await retryMapping(orderId, { ...base, printify, db: target.db });
       } catch (error) {

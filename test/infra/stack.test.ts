@@ -1,10 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { projectContext } from '../../lib/config/cdk-context';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RETRY_POLICIES, type RetriedErrorType, type RetryPolicy } from '../../lambdas/domain/retry-policy';
 import { WORKFLOWS, type WorkflowName } from '../../lambdas/domain/stripe-events';
 import { STATE_MACHINE_ARN_ENV } from '../../lambdas/shared/workflows';
 import { OtakumoriStack } from '../../lib/otakumori-stack';
+import { TEST_STACK_PROPS } from '../fixtures/stack-props';
 
 /** CloudFormation JSON is untyped. */
 type Json = any;
@@ -92,8 +95,8 @@ let stateMachineIds: Record<WorkflowName, string>;
 let definitions: Record<WorkflowName, Json>;
 
 beforeAll(() => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new OtakumoriStack(app, 'Test', { printifyShopId: 'shop-1', emailFrom: 'orders@example.com' });
+  const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [] } });
+  const stack = new OtakumoriStack(app, 'Test', TEST_STACK_PROPS);
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;
 
@@ -386,9 +389,36 @@ describe('the state machines', () => {
       }
     });
 
+    it('has a timeout longer than its function\'s own, so that States.Timeout (retried) ends a lost invocation', () => {
+      for (const [w, name, task] of everyTask()) {
+        const fnTimeout = resources[functionIds[functionOf(task)]].Properties.Timeout as number;
+        expect({ w, name, timeout: task.TimeoutSeconds }).toEqual({ w, name, timeout: expect.any(Number) });
+        expect({ w, name, longer: task.TimeoutSeconds > fnTimeout }).toEqual({ w, name, longer: true });
+        expect({ w, name, retried: retrier(task, 'States.Timeout') !== undefined }).toEqual({ w, name, retried: true });
+      }
+    });
+
+    it('takes every retrier from the one retry table (lambdas/domain/retry-policy.ts)', () => {
+      for (const [w, name, task] of everyTask()) {
+        for (const retry of (task.Retry ?? []) as Json[]) {
+          const key = (retry.ErrorEquals as string[])[0] as RetriedErrorType;
+          const policy: RetryPolicy | undefined = RETRY_POLICIES[key];
+          expect({ w, name, key, known: policy !== undefined }).toEqual({ w, name, key, known: true });
+          expect(retry).toEqual({
+            ErrorEquals: [key, ...(policy!.alsoMatches ?? [])],
+            IntervalSeconds: policy!.intervalSeconds,
+            MaxAttempts: policy!.maxAttempts,
+            BackoffRate: policy!.backoffRate,
+            ...(policy!.maxDelaySeconds === undefined ? {} : { MaxDelaySeconds: policy!.maxDelaySeconds }),
+            JitterStrategy: 'FULL',
+          });
+        }
+      }
+    });
+
     it('never retries errors a retry cannot fix', () => {
       for (const [, , task] of everyTask()) {
-        for (const error of ['States.ALL', 'States.TaskFailed', 'PrintifyRejected', 'InvalidInput']) {
+        for (const error of ['States.ALL', 'States.TaskFailed', 'PrintifyRejected', 'InvalidInput', 'EmailRejected']) {
           expect(retrier(task, error)).toBeUndefined();
         }
       }
