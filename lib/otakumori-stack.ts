@@ -108,7 +108,7 @@ export class OtakumoriStack extends Stack {
         ...Object.fromEntries(WORKFLOWS.map((w) => [STATE_MACHINE_ARN_ENV[w], workflows.stateMachines[w].stateMachineArn])),
       },
     });
-    grantTable(webhook, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    grantTable(webhook, ['PutItem', 'DeleteItem']);
     grantSecretValue(webhook, stripeWebhookSecret);
     for (const w of WORKFLOWS) workflows.stateMachines[w].grantStartExecution(webhook);
 

@@ -26,12 +26,10 @@ const ENTRIES: Record<FunctionName, string> = {
  * cases actually make). TransactWriteItems needs the per-item actions of its items.
  */
 const NEEDED: Record<FunctionName, string[]> = {
-  // StripeEventInbox: record = PutItem (+ GetItem after a failed condition), markStarted = UpdateItem,
-  // forget = DeleteItem; StepFunctionsStarter = StartExecution; resolveSecret = GetSecretValue
+  // StripeEventInbox: record = PutItem (conditional, with the execution's ARN), forget = DeleteItem;
+  // StepFunctionsStarter = StartExecution; resolveSecret = GetSecretValue
   webhook: [
-    'dynamodb:GetItem',
     'dynamodb:PutItem',
-    'dynamodb:UpdateItem',
     'dynamodb:DeleteItem',
     'states:StartExecution',
     'secretsmanager:GetSecretValue',
