@@ -9,6 +9,7 @@ import { Monitoring } from './constructs/monitoring';
 import { OrdersTable } from './constructs/orders-table';
 import { PipelineFunction } from './constructs/pipeline-function';
 import { PrintifyWebhook } from './constructs/printify-webhook';
+import { StripeReconciler } from './constructs/reconciler';
 import { WebhookApi } from './constructs/webhook-api';
 import { Workflows } from './constructs/workflows';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
@@ -124,6 +125,12 @@ export class OtakumoriStack extends Stack {
     );
 
     const api = new WebhookApi(this, 'WebhookApi', { stripeWebhook: webhook, printifyWebhook: printifyWebhook.fn });
+    // Stripe's own list of events, hourly: delivers what the webhook missed (README "Reconciliation with Stripe")
+    const reconciler = new StripeReconciler(this, 'StripeReconciler', {
+      table,
+      stateMachines: workflows.stateMachines,
+      livemode: props.stripeLivemode ?? false,
+    });
 
     const monitoring = new Monitoring(this, 'Monitoring', {
       api: api.api,
@@ -132,6 +139,7 @@ export class OtakumoriStack extends Stack {
       petals,
       email,
       printifyWebhook: printifyWebhook.fn,
+      reconciler: reconciler.fn,
       functions: this.node.findAll().filter((c): c is PipelineFunction => c instanceof PipelineFunction),
       stateMachines: workflows.stateMachines,
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
@@ -149,6 +157,7 @@ export class OtakumoriStack extends Stack {
       description: 'Register it with Printify: npm run printify-webhooks -- register --stack <name>',
     });
     new CfnOutput(this, 'PrintifyWebhookSecretArn', { value: printifyWebhook.secret.secretArn });
+    new CfnOutput(this, 'StripeReconcilerApiKeySecretArn', { value: reconciler.apiKey.secretArn, description: 'Put a restricted Stripe key that can only read events here' });
     for (const w of WORKFLOWS) {
       new CfnOutput(this, `${w[0]!.toUpperCase()}${w.slice(1)}StateMachineArn`, { value: workflows.stateMachines[w].stateMachineArn });
     }

@@ -1,7 +1,6 @@
 import Stripe from 'stripe';
-import type { EventInbox, InboxRecord, InboxState } from '../../lambdas/adapters/stripe-event-inbox';
 import { StripeSignatureVerifier } from '../../lambdas/adapters/stripe-signature';
-import { executionArnFor, type WorkflowStarter } from '../../lambdas/adapters/workflow-starter';
+import { InMemoryInbox, RecordingStarter } from '../support/webhook-fakes';
 import type { WorkflowName } from '../../lambdas/domain/stripe-events';
 import { receiveStripeWebhook, type WebhookDeps } from '../../lambdas/webhook/use-case';
 
@@ -15,52 +14,6 @@ const STATE_MACHINE_ARNS: Record<WorkflowName, string> = {
   dispute: 'arn:aws:states:us-east-1:123456789012:stateMachine:Dispute',
   subscriptionPayment: 'arn:aws:states:us-east-1:111122223333:stateMachine:SubscriptionPayment',
 };
-
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** The inbox, in memory, with the semantics of StripeEventInbox (one conditional put; delete). */
-class InMemoryInbox implements EventInbox {
-  readonly items = new Map<string, InboxRecord>();
-  readonly calls: string[] = [];
-  failRecord?: Error;
-  failForget?: Error;
-
-  async record(event: InboxRecord): Promise<InboxState> {
-    this.calls.push(`record ${event.eventId}`);
-    await tick(); // a network round trip: concurrent deliveries interleave here
-    if (this.failRecord) throw this.failRecord;
-    if (this.items.has(event.eventId)) return 'known';
-    this.items.set(event.eventId, structuredClone(event));
-    return 'new';
-  }
-
-  async forget(eventId: string): Promise<void> {
-    this.calls.push(`forget ${eventId}`);
-    if (this.failForget) throw this.failForget;
-    this.items.delete(eventId);
-  }
-}
-
-/**
- * Step Functions behind StepFunctionsStarter, in memory: StartExecution is idempotent by name (the
- * adapter turns ExecutionAlreadyExists into the existing execution's ARN), so `executions` holds
- * each execution once, with the input it was started with; `starts` records every call.
- */
-class RecordingStarter implements WorkflowStarter {
-  readonly starts: { stateMachineArn: string; name: string; input: unknown }[] = [];
-  readonly executions = new Map<string, unknown>();
-  failures: Error[] = [];
-
-  async start(stateMachineArn: string, name: string, input: unknown): Promise<string> {
-    this.starts.push({ stateMachineArn, name, input: structuredClone(input) });
-    await tick();
-    const failure = this.failures.shift();
-    if (failure) throw failure;
-    const executionArn = executionArnFor(stateMachineArn, name);
-    if (!this.executions.has(executionArn)) this.executions.set(executionArn, structuredClone(input));
-    return executionArn;
-  }
-}
 
 function setup() {
   const inbox = new InMemoryInbox();
