@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     sfnPort: int('SFN_PORT', DEFAULTS.sfnPort),
     sesPort: int('SES_PORT', DEFAULTS.sesPort),
     printifyPort: int('PRINTIFY_PORT', DEFAULTS.printifyPort),
+    stripeApiPort: int('STRIPE_API_PORT', DEFAULTS.stripeApiPort),
     dynamodb: process.env.DYNAMODB_ENDPOINT
       ? { endpoint: process.env.DYNAMODB_ENDPOINT }
       : { port: int('DYNAMODB_PORT', DEFAULTS.dynamodbPort), inMemory },
@@ -56,6 +57,7 @@ Otaku-mori order pipeline — running locally (ready in ${((Date.now() - started
   Sent email       ${stack.urls.ses}  (JSON: ${stack.urls.ses}/store)
   Printify         ${stack.urls.printify}  (stand-in; orders: ${stack.urls.printify}/__stand-in/orders)
   Step Functions   ${stack.urls.sfn}  (AWS API: aws stepfunctions --endpoint-url ${stack.urls.sfn} list-executions …)
+  Stripe API       ${stack.urls.stripeApi}  (stand-in: GET /v1/events for the reconciler, key ${stack.stripeApi.apiKey}; npm run ops -- reconcile --stripe --since 3d)
 
 Try it:  npm run trigger -- checkout.session.completed [--ship]
 Real Stripe test events:  stripe listen --forward-to ${stack.urls.stripeWebhook}
