@@ -11,6 +11,7 @@ import {
 } from './commands';
 import { operatorTarget } from '../lib/operator-target';
 import { retryMapping, RETRYABLE_STATUSES, type RetryMappingResult } from '../lib/retry-mapping';
+import { stripeReconcileCommand } from './stripe-reconcile';
 import { OpsError, resolveTarget, TARGET_HELP, type Target, type TargetOptions } from './target';
 
 export interface Io {
@@ -216,6 +217,8 @@ PrintifyApiTokenSecretArn output); locally the stand-in on PRINTIFY_PORT with it
       return `order ${result.orderId}: ${result.before} -> ${result.after} (${result.outcome})${detail}`;
     },
   },
+  // reconciliation with Stripe's own list of events (scripts/ops/stripe-reconcile.ts)
+  reconcile: stripeReconcileCommand,
 };
 
 const GLOBAL_OPTIONS = {

@@ -1,5 +1,6 @@
 import type { ListedStripeEvent } from '../../lambdas/adapters/stripe-events-api';
 import type { ReconcileResult } from '../../lambdas/reconciler/use-case';
+import { runOps } from '../../scripts/ops/cli';
 import { checkoutSession, stripeEvent } from '../fixtures/stripe-events';
 import { LocalPipeline } from '../support/local-pipeline';
 
@@ -85,5 +86,34 @@ describe('reconciliation with Stripe (the Stripe API stand-in and the reconciler
     expect(next.missed.map((m) => m.eventId)).toEqual([event.id]);
     expect((await pipeline.execution('fulfilment', event.id)).status).toBe('SUCCEEDED');
     expect((await pipeline.order(order.orderId))?.status).toBe('in_production');
+  });
+
+  test('`ops reconcile --stripe --since 3d` runs the same use case by hand, and a second run starts nothing', async () => {
+    const { order, event } = await paidEvent();
+    pipeline.stack.stripeApi.add(event as unknown as ListedStripeEvent);
+    const ops = async () => {
+      let out = '';
+      const code = await runOps(
+        [
+          'reconcile', '--stripe', '--since', '3d', '--json',
+          '--sfn-endpoint', pipeline.stack.urls.sfn,
+          '--dynamodb-endpoint', pipeline.stack.urls.dynamodb,
+          '--table', pipeline.stack.tableName,
+          '--stripe-api-url', pipeline.stack.urls.stripeApi,
+        ],
+        { out: (t) => (out += t), err: (t) => (out += t) },
+      );
+      return { code, result: JSON.parse(out) as ReconcileResult };
+    };
+
+    const first = await ops();
+    expect(first.code).toBe(0);
+    expect(first.result.missed.map((m) => m.eventId)).toEqual([event.id]);
+    expect((await pipeline.execution('fulfilment', event.id)).status).toBe('SUCCEEDED');
+    expect((await pipeline.order(order.orderId))?.status).toBe('in_production');
+
+    const second = await ops();
+    expect(second.code).toBe(0);
+    expect(second.result).toMatchObject({ missed: [], failed: [] });
   });
 });
