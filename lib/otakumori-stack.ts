@@ -9,6 +9,7 @@ import { Monitoring } from './constructs/monitoring';
 import { OrdersTable } from './constructs/orders-table';
 import { PipelineFunction } from './constructs/pipeline-function';
 import { PrintifyWebhook } from './constructs/printify-webhook';
+import { StripeReconciler } from './constructs/reconciler';
 import { WebhookApi } from './constructs/webhook-api';
 import { Workflows } from './constructs/workflows';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
@@ -114,7 +115,7 @@ export class OtakumoriStack extends Stack {
         ...Object.fromEntries(WORKFLOWS.map((w) => [STATE_MACHINE_ARN_ENV[w], workflows.stateMachines[w].stateMachineArn])),
       },
     });
-    grantTable(webhook, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    grantTable(webhook, ['PutItem', 'DeleteItem']);
     grantSecretValue(webhook, stripeWebhookSecret);
     for (const w of WORKFLOWS) workflows.stateMachines[w].grantStartExecution(webhook);
 
@@ -131,6 +132,13 @@ export class OtakumoriStack extends Stack {
     );
 
     const api = new WebhookApi(this, 'WebhookApi', { stripeWebhook: webhook, printifyWebhook: printifyWebhook.fn });
+    // Stripe's own list of events, hourly: delivers what the webhook missed (README "Reconciliation with Stripe")
+    const reconciler = new StripeReconciler(this, 'StripeReconciler', {
+      table,
+      stateMachines: workflows.stateMachines,
+      livemode: props.stripeLivemode,
+      stage: props.stage,
+    });
 
     const monitoring = new Monitoring(this, 'Monitoring', {
       api: api.api,
@@ -139,6 +147,7 @@ export class OtakumoriStack extends Stack {
       petals,
       email,
       printifyWebhook: printifyWebhook.fn,
+      reconciler: reconciler.fn,
       functions: this.node.findAll().filter((c): c is PipelineFunction => c instanceof PipelineFunction),
       stateMachines: workflows.stateMachines,
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
@@ -158,6 +167,7 @@ export class OtakumoriStack extends Stack {
       description: 'Register it with Printify: npm run printify-webhooks -- register --stack <name>',
     });
     new CfnOutput(this, 'PrintifyWebhookSecretArn', { value: printifyWebhook.secret.secretArn });
+    new CfnOutput(this, 'StripeReconcilerApiKeySecretArn', { value: reconciler.apiKey.secretArn, description: 'Put a restricted Stripe key that can only read events here' });
     for (const w of WORKFLOWS) {
       new CfnOutput(this, `${w[0]!.toUpperCase()}${w.slice(1)}StateMachineArn`, { value: workflows.stateMachines[w].stateMachineArn });
     }

@@ -11,6 +11,8 @@ export interface LocalRoute {
   method: string;
   path: string;
   lambda: LocalLambda;
+  /** sees each request's raw body and headers before the Lambda does (e.g. the Stripe stand-in) */
+  observe?: (body: Buffer, headers: http.IncomingHttpHeaders) => void;
 }
 
 /** Whether a content type is text, which API Gateway passes through instead of base64-encoding. */
@@ -150,6 +152,7 @@ export class LocalHttpApi {
         }
         chunks.push(chunk as Buffer);
       }
+      route.observe?.(Buffer.concat(chunks), req.headers);
       const event = toApiGatewayEvent(req, Buffer.concat(chunks), `${route.method} ${route.path}`);
       const result = (await route.lambda.invoke(event)) as APIGatewayProxyStructuredResultV2 | null;
       const body = result?.body ?? '';

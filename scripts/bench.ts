@@ -195,6 +195,7 @@ async function main(): Promise<void> {
       sfnPort: 0,
       sesPort: await freePort(),
       printifyPort: await freePort(),
+      stripeApiPort: 0,
       dynamodb: { endpoint: meter.url },
       logLevel: 'SILENT',
       retryDelayScale: 1,

@@ -53,6 +53,13 @@ export const METRIC = {
   emailFailed: 'EmailFailed',
   /** any workflow task that failed (one attempt) */
   taskFailed: 'TaskFailed',
+  /**
+   * reconciler: handled Stripe events it found that the webhook had never recorded (it delivers
+   * them); any at all means the endpoint is down, disabled or misconfigured
+   */
+  reconcilerMissedEvents: 'ReconcilerMissedEvents',
+  /** reconciler: events it could not deliver this run (retried from the same checkpoint next run) */
+  reconcilerFailed: 'ReconcilerFailed',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -7,7 +7,6 @@ import { createDocumentClient } from '../adapters/dynamodb';
 import { StripeEventInbox } from '../adapters/stripe-event-inbox';
 import { SIGNATURE_MISMATCH, StripeSignatureVerifier } from '../adapters/stripe-signature';
 import { StepFunctionsStarter } from '../adapters/workflow-starter';
-import { WORKFLOWS, type WorkflowName } from '../domain/stripe-events';
 import { loadConfig, tableName } from '../shared/config';
 import { logger } from '../shared/logger';
 import { METRIC } from '../shared/metric-names';
@@ -16,7 +15,7 @@ import { RotatingSecret, withSecret } from '../shared/secrets';
 import { annotate, tracer } from '../shared/tracer';
 import { header, jsonResponse, rawBody } from '../shared/webhook-http';
 import { oversizedBody } from '../shared/webhook-limits';
-import { STATE_MACHINE_ARN_ENV } from '../shared/workflows';
+import { stateMachineArnsFromEnv } from '../shared/workflows';
 import { receiveStripeWebhook, type WebhookDeps } from './use-case';
 
 const config = loadConfig(
@@ -26,12 +25,9 @@ const config = loadConfig(
     STRIPE_WEBHOOK_SECRET_ARN: z.string().optional(),
     STRIPE_SIGNATURE_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
     STRIPE_LIVEMODE: z.enum(['true', 'false']).optional(),
-    ...Object.fromEntries(WORKFLOWS.map((w) => [STATE_MACHINE_ARN_ENV[w], z.string().startsWith('arn:')])),
   }),
 );
-const stateMachineArns = Object.fromEntries(
-  WORKFLOWS.map((w) => [w, (config as unknown as Record<string, string>)[STATE_MACHINE_ARN_ENV[w]]]),
-) as Record<WorkflowName, string>;
+const stateMachineArns = stateMachineArnsFromEnv();
 const db = createDocumentClient();
 const inbox = new StripeEventInbox(db, config.TABLE_NAME);
 const starter = new StepFunctionsStarter();

@@ -30,6 +30,8 @@ export interface MonitoringProps {
   readonly petals: PipelineFunction;
   readonly email: PipelineFunction;
   readonly printifyWebhook: PipelineFunction;
+  /** the Stripe reconciler: alarms when it finds events the webhook missed, or fails. @default none */
+  readonly reconciler?: PipelineFunction;
   /** every function of the pipeline, for the errors, throttles and duration graphs */
   readonly functions: readonly PipelineFunction[];
   readonly stateMachines: Readonly<Record<WorkflowName, StateMachine>>;
@@ -46,6 +48,10 @@ export const ALARMS = {
   orderWaitingForMapping: 'OrderWaitingForMapping',
   negativePetalBalance: 'NegativePetalBalance',
   disputeOpened: 'DisputeOpened',
+  /** the reconciler found Stripe events the webhook never recorded: the endpoint is unhealthy */
+  reconcilerMissedEvents: 'ReconcilerMissedEvents',
+  /** the reconciler failed (Stripe's API refused the key, or an event could not be delivered) */
+  reconcilerFailing: 'ReconcilerFailing',
   /** one per workflow: `WorkflowFailed-<workflow>` */
   workflowFailed: 'WorkflowFailed',
 } as const;
@@ -141,6 +147,17 @@ export class Monitoring extends Construct {
       threshold: 1,
       description: 'A customer disputed a charge; Stripe gives the shop days to respond. Runbook: README "DisputeOpened".',
     });
+    if (props.reconciler) {
+      this.alarm(ALARMS.reconcilerMissedEvents, this.business(props.reconciler, METRIC.reconcilerMissedEvents), {
+        threshold: 1,
+        description:
+          'The reconciler found Stripe events the webhook never recorded (it has delivered them now): the Stripe endpoint was down, disabled or has a wrong secret. Runbook: README "ReconcilerMissedEvents".',
+      });
+      this.alarm(ALARMS.reconcilerFailing, props.reconciler.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), {
+        threshold: 1,
+        description: 'The Stripe reconciler failed: a wrong or revoked restricted key, Stripe unreachable, or events it could not deliver. Runbook: README "ReconcilerMissedEvents".',
+      });
+    }
     for (const [workflow, machine] of Object.entries(props.stateMachines) as [WorkflowName, StateMachine][]) {
       this.alarm(
         `${ALARMS.workflowFailed}-${workflow}`,
@@ -217,6 +234,14 @@ export class Monitoring extends Construct {
       this.graph('Emails', [this.business(props.email, METRIC.emailSent), this.business(props.email, METRIC.emailFailed)]),
       this.graph('Disputes opened', [this.business(props.fulfilment, METRIC.disputeOpened)]),
     );
+    if (props.reconciler) {
+      this.dashboard.addWidgets(
+        this.graph('Reconciliation with Stripe', [
+          this.business(props.reconciler, METRIC.reconcilerMissedEvents),
+          this.business(props.reconciler, METRIC.reconcilerFailed),
+        ]),
+      );
+    }
     const machines = Object.entries(props.stateMachines) as [WorkflowName, StateMachine][];
     this.dashboard.addWidgets(
       this.graph('Executions started', machines.map(([w, m]) => m.metricStarted({ period: FIVE_MINUTES, label: w })), 6),

@@ -11,6 +11,7 @@ import {
 } from './commands';
 import { operatorTarget } from '../lib/operator-target';
 import { retryMapping, RETRYABLE_STATUSES, type RetryMappingResult } from '../lib/retry-mapping';
+import { stripeReconcileCommand } from './stripe-reconcile';
 import { OpsError, resolveTarget, TARGET_HELP, type Target, type TargetOptions } from './target';
 import { reconcile, unfinishedEvents, type ReconcileAction, type UnfinishedEvent } from './unfinished';
 
@@ -28,6 +29,23 @@ export interface OpsCommand {
   /** the value printed: as JSON with --json, else as `text(value)` */
   run(target: Target, positionals: string[], flags: Record<string, string | boolean | undefined>): Promise<unknown>;
   text(value: never): string;
+}
+
+/**
+ * `ops reconcile` finishes what the inbox holds (unfinished events); `ops reconcile --stripe`
+ * compares the inbox with Stripe's own list of events (scripts/ops/stripe-reconcile.ts). One name,
+ * two sources of truth: the flag chooses.
+ */
+function withStripeReconcile(inbox: OpsCommand): OpsCommand {
+  return {
+    usage: `${inbox.usage}\n       ${stripeReconcileCommand.usage}`,
+    summary: `${inbox.summary}; with --stripe, start what Stripe sent and the webhook missed`,
+    help: `${inbox.help}\n\nWith --stripe:\n${stripeReconcileCommand.help}`,
+    options: { ...inbox.options, ...stripeReconcileCommand.options },
+    run: (target, positionals, flags) => (flags.stripe ? stripeReconcileCommand : inbox).run(target, positionals, flags),
+    text: (value: never) =>
+      (typeof value === 'object' && value !== null && 'listed' in value ? stripeReconcileCommand : inbox).text(value),
+  };
 }
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
@@ -142,7 +160,7 @@ execution FAILED, TIMED_OUT or was ABORTED and none succeeded, or one has been r
       return [`${events.length} unfinished event(s):`, ...events.map(unfinishedText)].join('\n');
     },
   },
-  reconcile: {
+  reconcile: withStripeReconcile({
     usage: 'reconcile [--dry-run] [--stuck-after 15m]',
     summary: 'finish every unfinished event: start the missing, redrive or replay the failed',
     help: `For every event \`ops events --unfinished\` lists: a missing execution is started with the name it
@@ -166,7 +184,7 @@ executions: run \`ops events --unfinished\` again to see what is left.
         .map((a) => `${a.eventId}  ${a.reason.padEnd(12)} ${a.done ? a.action : `would ${a.action}`.replace('would none', 'left alone')}${a.executionArn ? `  ${a.executionArn}` : ''}${a.note ? `  (${a.note})` : ''}`)
         .join('\n');
     },
-  },
+  }),
   executions: {
     usage: 'executions [--status FAILED] [--since 24h] [--until <time>] [--workflow fulfilment] [--limit 50]',
     summary: 'executions of every workflow, newest first, by status and time',

@@ -89,10 +89,13 @@ describe('two stages side by side in one account', () => {
   it('tell every function its stage (the metrics\' stage dimension) and its Stripe mode', () => {
     for (const [template, stage, livemode] of [[staging, 'staging', 'false'], [production, 'production', 'true']] as const) {
       const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f: Json) => f.Metadata?.['otakumori:entry']) as Json[];
-      expect(functions.length).toBe(6);
+      expect(functions.length).toBe(7);
       for (const fn of functions) expect(fn.Properties.Environment.Variables.STAGE).toBe(stage);
-      const webhook = functions.find((f) => f.Metadata['otakumori:entry'] === 'lambdas/webhook/handler.ts');
-      expect(webhook.Properties.Environment.Variables.STRIPE_LIVEMODE).toBe(livemode);
+      // the webhook and the reconciler both judge Stripe events by the stage's mode
+      for (const entry of ['lambdas/webhook/handler.ts', 'lambdas/reconciler/handler.ts']) {
+        const fn = functions.find((f) => f.Metadata['otakumori:entry'] === entry);
+        expect({ entry, livemode: fn.Properties.Environment.Variables.STRIPE_LIVEMODE }).toEqual({ entry, livemode });
+      }
     }
   });
 
