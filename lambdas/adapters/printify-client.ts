@@ -14,6 +14,7 @@
  */
 
 import type { CreatePrintifyOrderRequest, PrintifyOrder, PrintifyOrderPage, PrintifyWebhook, CreatePrintifyWebhookRequest } from './printify-api-types';
+import { PrintifyLookupPaused } from '../ports/printify';
 
 // The wire types live in their own module (shared with the local Printify stand-in); re-exported
 // here so that existing imports keep working.
@@ -99,8 +100,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const LIST_PAGE_LIMIT = 10;
 /** Printify's clock and ours may differ: look this much further back than our first attempt. */
 const CLOCK_SKEW_MS = 10 * 60_000;
-/** 10,000 orders: a lookup that must go further stops and says so rather than guess. */
-const MAX_LOOKUP_PAGES = 1_000;
+/** 50,000 orders: a lookup that must go further stops and says so rather than guess. */
+const MAX_LOOKUP_PAGES = 5_000;
 
 /** Printify writes "2019-09-10 13:32:49+00:00"; an unreadable time counts as "now" (keep walking). */
 function parsePrintifyTime(value: string | undefined): number {
@@ -261,11 +262,15 @@ export class PrintifyClient {
    */
   async findOrderByExternalId(
     externalId: string,
-    options: { createdSince?: Date | string; maxPages?: number } = {},
+    options: { createdSince?: Date | string; maxPages?: number; fromPage?: number; deadline?: number } = {},
   ): Promise<PrintifyOrder | undefined> {
     const since = options.createdSince === undefined ? undefined : new Date(options.createdSince).getTime() - CLOCK_SKEW_MS;
     const maxPages = options.maxPages ?? (since === undefined ? 5 : MAX_LOOKUP_PAGES);
-    for (let page = 1; page <= maxPages; page += 1) {
+    const fromPage = Math.max(1, Math.floor(options.fromPage ?? 1));
+    for (let page = fromPage; page <= maxPages; page += 1) {
+      // A page takes up to the request timeout: stop before the invocation's own time runs out,
+      // and let the caller continue from here on its next attempt.
+      if (options.deadline !== undefined && page > fromPage && Date.now() >= options.deadline) throw new PrintifyLookupPaused(page);
       const result = await this.listOrders(page);
       const found = result.data.find(
         (order) =>

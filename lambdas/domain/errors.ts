@@ -65,6 +65,16 @@ export class PrintifyUnavailableError extends PipelineError {
 }
 
 /**
+ * The lookup of an earlier attempt's Printify order ran out of this invocation's time before it
+ * reached back to the first attempt; the order records where it stopped (`printifyLookupPage`) and
+ * the next attempt continues from there, after a short wait (RETRY_POLICIES).
+ */
+export class PrintifyLookupContinuesError extends PipelineError {
+  static override readonly errorType = 'PrintifyLookupContinues';
+  readonly retryable = true;
+}
+
+/**
  * Anything unexpected (an SDK network error, a throttle) is treated as transient: retried a bounded
  * number of times by the workflow, then caught and recorded. Typed permanent errors pass through.
  */

@@ -29,6 +29,8 @@ export interface Order {
   printifyOrderId?: string;
   /** when the first Printify create was attempted: retries search Printify back to it */
   printifyAttemptedAt?: string;
+  /** where a lookup of an earlier attempt's Printify order stopped: the next attempt continues there */
+  printifyLookupPage?: number;
   missingMappings?: string[];
   failureReason?: string;
   amountRefunded?: number;

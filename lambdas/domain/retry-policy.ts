@@ -1,4 +1,4 @@
-import { OrderNotFoundError, OrderNotReadyError, PrintifyUnavailableError, TransientError } from './errors';
+import { OrderNotFoundError, OrderNotReadyError, PrintifyLookupContinuesError, PrintifyUnavailableError, TransientError } from './errors';
 
 /**
  * How the workflows retry a failed task, by the error class's `errorType` (the Step Functions error
@@ -65,6 +65,15 @@ export const RETRY_POLICIES = {
     maxAttempts: 8,
     backoffRate: 2,
     maxDelaySeconds: 300,
+  },
+  [PrintifyLookupContinuesError.errorType]: {
+    // Each attempt walks pages for LOOKUP_BUDGET_SECONDS (printify-order.ts), then continues from
+    // where it stopped: 40 attempts of 15 s reach about 2,000 pages (20,000 orders) at Printify's
+    // usual ~0.3 s a page. A walk that cannot finish ends fulfillment_failed for an operator.
+    purpose: 'a lookup of an earlier attempt continues from the page it reached',
+    intervalSeconds: 1,
+    maxAttempts: 40,
+    backoffRate: 1,
   },
 } as const satisfies Record<string, RetryPolicy>;
 

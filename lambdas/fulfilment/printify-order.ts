@@ -1,12 +1,12 @@
 import type { CreatePrintifyOrderRequest, PrintifyAddress } from '../adapters/printify-client';
 import { PrintifyApiError } from '../adapters/printify-client';
-import { OrderNotReadyError, PrintifyRejectedError } from '../domain/errors';
+import { OrderNotReadyError, PrintifyLookupContinuesError, PrintifyRejectedError } from '../domain/errors';
 import type { Order } from '../domain/order';
 import { isBeforeProduction } from '../domain/order-status';
 import type { Signal } from '../domain/signals';
 import type { ShippingAddress } from '../domain/workflow-input';
 import type { OrdersPort } from '../ports/orders';
-import type { PrintifyApi, PrintifyOrderIndexPort, ProductMappingsPort } from '../ports/printify';
+import { PrintifyLookupPaused, type PrintifyApi, type PrintifyOrderIndexPort, type ProductMappingsPort } from '../ports/printify';
 import { nowIso, type FulfilmentDeps } from './deps';
 import { PrintifyUnavailableError } from './printify-errors';
 
@@ -104,7 +104,7 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     // A previous attempt may have reached Printify even though we never saw its answer: search
     // back to the first attempt, however many orders the shop has taken since.
     const since = order.printifyAttemptedAt;
-    const existing = await callPrintify(() => deps.printify.findOrderByExternalId(orderId, { createdSince: since }));
+    const existing = await lookUpEarlierAttempt(deps, order, since);
     if (existing) return recordPrintifyOrder(deps, orderId, existing.id, 'already-created');
   } else {
     // Recorded once, before the first call: later attempts search back to this moment.
@@ -139,6 +139,38 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     throw unavailable(error);
   }
   return recordPrintifyOrder(deps, orderId, created.id, 'created');
+}
+
+/** How long one attempt walks Printify's order list before it saves its place (seconds). */
+export const LOOKUP_BUDGET_SECONDS = 15;
+
+/**
+ * Looks for the Printify order an earlier attempt may have created, continuing from the page the
+ * previous attempt reached (`printifyLookupPage`). Bounded in time: a page can take up to the
+ * client's timeout (10 s), so an attempt starts no new page after LOOKUP_BUDGET_SECONDS and the
+ * whole call fits the function's 30 s. When the walk must go on, the page is saved on the order and
+ * PrintifyLookupContinuesError (retried at once, RETRY_POLICIES) makes the next attempt continue.
+ * A finished walk clears the saved page, so the next lookup (after another lost create) starts
+ * from the newest orders again.
+ *
+ * @throws PrintifyLookupContinuesError to continue on the next attempt; PrintifyUnavailable or
+ *   PrintifyRejected as callPrintify maps Printify's answers.
+ */
+async function lookUpEarlierAttempt(deps: PrintifyOrderDeps, order: Order, since: string): Promise<{ id: string } | undefined> {
+  const fromPage = order.printifyLookupPage;
+  const deadline = (deps.now ?? (() => new Date()))().getTime() + LOOKUP_BUDGET_SECONDS * 1000;
+  let existing: { id: string } | undefined;
+  try {
+    existing = await callPrintify(() =>
+      deps.printify.findOrderByExternalId(order.orderId, { createdSince: since, deadline, ...(fromPage ? { fromPage } : {}) }),
+    );
+  } catch (error) {
+    if (!(error instanceof PrintifyLookupPaused)) throw error;
+    await deps.orders.set(order.orderId, { printifyLookupPage: error.nextPage });
+    throw new PrintifyLookupContinuesError(`Printify order of ${order.orderId}: ${error.message}`);
+  }
+  if (fromPage !== undefined) await deps.orders.set(order.orderId, { printifyLookupPage: null });
+  return existing;
 }
 
 /** Printify's retryable failures become PrintifyUnavailable; its refusals PrintifyRejected. */

@@ -1,4 +1,4 @@
-import type { CreatePrintifyOrderRequest, PrintifyOrder } from '../adapters/printify-client';
+import type { CreatePrintifyOrderRequest, PrintifyOrder } from '../adapters/printify-api-types';
 import type { ProductMapping } from '../domain/order';
 
 /**
@@ -28,10 +28,30 @@ export interface PrintifyOrderIndexPort {
 export interface PrintifyApi {
   /** POST /shops/{shop_id}/orders.json: creates the order (on hold); returns Printify's order id. */
   createOrder(request: CreatePrintifyOrderRequest): Promise<{ id: string }>;
-  /** The shop's order with this external_id created since `createdSince` (ISO), if any. */
-  findOrderByExternalId(externalId: string, options?: { createdSince?: string }): Promise<PrintifyOrder | undefined>;
+  /**
+   * The shop's order with this external_id created since `createdSince` (ISO), if any, walking the
+   * newest-first order list from page `fromPage` (default 1). With `deadline` (epoch ms) it stops
+   * starting new pages once the deadline has passed and throws PrintifyLookupPaused naming the page
+   * to continue from: the caller saves it and continues on its next attempt.
+   */
+  findOrderByExternalId(
+    externalId: string,
+    options?: { createdSince?: string; fromPage?: number; deadline?: number },
+  ): Promise<PrintifyOrder | undefined>;
   /** POST /shops/{shop_id}/orders/{order_id}/send_to_production.json; Printify answers 400 for an order no longer on hold. */
   sendToProduction(printifyOrderId: string): Promise<void>;
   /** GET /shops/{shop_id}/orders/{order_id}.json. */
   getOrder(printifyOrderId: string): Promise<PrintifyOrder>;
+}
+
+/**
+ * A lookup by external_id stopped at its deadline before it reached back far enough: nothing was
+ * found in pages up to `nextPage - 1`. Newer orders only push older ones to later pages of the
+ * newest-first list, so continuing from `nextPage` can see an order twice but never skip one.
+ */
+export class PrintifyLookupPaused extends Error {
+  override readonly name = 'PrintifyLookupPaused';
+  constructor(readonly nextPage: number) {
+    super(`not found in the ${nextPage - 1} newest pages yet; continue from page ${nextPage}`);
+  }
 }

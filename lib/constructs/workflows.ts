@@ -22,7 +22,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { OrderNotFoundError, OrderNotReadyError, PrintifyUnavailableError, TransientError } from '../../lambdas/domain/errors';
+import { OrderNotFoundError, OrderNotReadyError, PrintifyLookupContinuesError, PrintifyUnavailableError, TransientError } from '../../lambdas/domain/errors';
 import { RETRY_POLICIES, type RetriedErrorType, type RetryPolicy } from '../../lambdas/domain/retry-policy';
 import type { WorkflowName } from '../../lambdas/domain/stripe-events';
 
@@ -157,6 +157,7 @@ export class Workflows extends Construct {
     // table), then "Mark fulfillment failed" records the reason (PrintifyOrderFailed).
     const printify = this.task('Create Printify order', fulfilment, { action: 'createPrintifyOrder' }, '$', [
       PrintifyUnavailableError.errorType,
+      PrintifyLookupContinuesError.errorType,
       OrderNotReadyError.errorType,
     ], 'printify');
     const markFailed = this.task('Mark fulfillment failed', fulfilment, { action: 'markFulfillmentFailed', error: JsonPath.objectAt('$.error') }, '$.marked');

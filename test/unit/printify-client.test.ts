@@ -4,6 +4,7 @@ import {
   type CreatePrintifyOrderRequest,
   type PrintifyOrder,
 } from '../../lambdas/adapters/printify-client';
+import { PrintifyLookupPaused } from '../../lambdas/ports/printify';
 
 const TOKEN = 'tok-SECRET-4f1b9c';
 const SHOP_ID = '1234567';
@@ -315,6 +316,16 @@ describe('PrintifyClient', () => {
       const { fetchImpl, calls } = fakeFetch(full(1), full(2), full(3));
       expect(await client(fetchImpl).findOrderByExternalId('missing', { maxPages: 3 })).toBeUndefined();
       expect(calls).toHaveLength(3);
+    });
+
+    it('stops starting pages once its deadline has passed, naming the page to continue from', async () => {
+      const full = (p: number) => () => json(200, page(p, 100, Array.from({ length: 10 }, (_, i) => recordedOrder(`${p}-${i}`, `x${p}-${i}`))));
+      const { fetchImpl, calls } = fakeFetch(full(7));
+      // a deadline already passed still reads one page, so that every attempt makes progress
+      const paused = await client(fetchImpl).findOrderByExternalId('missing', { fromPage: 7, maxPages: 100, deadline: 0 }).catch((error: unknown) => error);
+      expect(paused).toBeInstanceOf(PrintifyLookupPaused);
+      expect((paused as PrintifyLookupPaused).nextPage).toBe(8);
+      expect(calls.map((c) => c.url)).toEqual([`${BASE_URL}/v1/shops/${SHOP_ID}/orders.json?page=7&limit=10`]);
     });
 
     describe('back to the first attempt (createdSince)', () => {

@@ -1,5 +1,5 @@
 import { PrintifyApiError } from '../../lambdas/adapters/printify-client';
-import { OrderNotReadyError, PrintifyRejectedError } from '../../lambdas/domain/errors';
+import { OrderNotReadyError, PrintifyLookupContinuesError, PrintifyRejectedError } from '../../lambdas/domain/errors';
 import { createPrintifyOrder, markFulfillmentFailed, PrintifyUnavailableError, type PrintifyOrderDeps } from '../../lambdas/fulfilment/printify-order';
 import { anOrder, memoryPorts, P1_MAPPING } from '../support/fakes';
 
@@ -107,11 +107,32 @@ describe('createPrintifyOrder: lost answers and refusals', () => {
     await expect(createPrintifyOrder(deps, 'ord_1')).rejects.toBeInstanceOf(PrintifyUnavailableError);
     clock.set('2026-11-26T12:30:00.000Z');
     await expect(createPrintifyOrder(deps, 'ord_1')).rejects.toBeInstanceOf(PrintifyUnavailableError);
+    // each search is bounded to LOOKUP_BUDGET_SECONDS from its own start
     expect(searches).toEqual([
-      ['ord_1', { createdSince: '2026-11-26T12:00:00.000Z' }],
-      ['ord_1', { createdSince: '2026-11-26T12:00:00.000Z' }],
+      ['ord_1', { createdSince: '2026-11-26T12:00:00.000Z', deadline: Date.parse('2026-11-26T12:05:15.000Z') }],
+      ['ord_1', { createdSince: '2026-11-26T12:00:00.000Z', deadline: Date.parse('2026-11-26T12:30:15.000Z') }],
     ]);
     expect((await orders.require('ord_1')).printifyAttemptedAt).toBe('2026-11-26T12:00:00.000Z');
+  });
+
+  it('continues a long lookup from the page the last attempt reached, then finds the order once', async () => {
+    const { deps, orders, printify, clock } = await setup();
+    printify.lost = outage('timed out');
+    await expect(createPrintifyOrder(deps, 'ord_1')).rejects.toBeInstanceOf(PrintifyUnavailableError);
+    // a flash sale: 35 orders of other customers after ours, so ours is on page 4, newest first
+    for (let i = 0; i < 35; i += 1) await printify.createOrder({ ...printify.orders[0]!.request, external_id: `other_${i}` });
+    printify.pagesBeforeDeadline = 1;
+    const pages: (number | undefined)[] = [];
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      await expect(createPrintifyOrder(deps, 'ord_1')).rejects.toBeInstanceOf(PrintifyLookupContinuesError);
+      pages.push((await orders.require('ord_1')).printifyLookupPage);
+    }
+    expect(pages).toEqual([2, 3, 4]);
+    clock.set('2026-11-26T12:05:00.000Z');
+    expect(await createPrintifyOrder(deps, 'ord_1')).toMatchObject({ outcome: 'already-created', printifyOrderId: 'pf_1' });
+    expect(printify.orders.filter((o) => o.external_id === 'ord_1')).toHaveLength(1);
+    // the walk is over: a later lookup (after another lost create) starts from the newest again
+    expect((await orders.require('ord_1')).printifyLookupPage).toBeUndefined();
   });
 
   it('keeps Printify\'s field messages on the order when it refuses the order; after a fix it creates without searching', async () => {

@@ -1,6 +1,7 @@
 import { PrintifyApiError, type CreatePrintifyOrderRequest, type PrintifyOrder } from '../../../lambdas/adapters/printify-client';
 import type { ProductMapping } from '../../../lambdas/domain/order';
 import type { PrintifyApi, PrintifyOrderIndexPort, ProductMappingsPort } from '../../../lambdas/ports/printify';
+import { PrintifyLookupPaused } from '../../../lambdas/ports/printify';
 
 /** The product mappings in memory. */
 export class MemoryProductMappings implements ProductMappingsPort {
@@ -60,9 +61,28 @@ export class FakePrintify implements PrintifyApi {
     return { id };
   }
 
-  async findOrderByExternalId(externalId: string, options: { createdSince?: string } = {}): Promise<PrintifyOrder | undefined> {
+  /**
+   * When set, a lookup with a deadline reads at most this many pages of 10 (Printify's page size,
+   * newest first) per call and then pauses as the client does when its deadline passes.
+   */
+  pagesBeforeDeadline: number | undefined;
+
+  async findOrderByExternalId(
+    externalId: string,
+    options: { createdSince?: string; fromPage?: number; deadline?: number } = {},
+  ): Promise<PrintifyOrder | undefined> {
     this.call('findOrderByExternalId');
-    return this.orders.find((order) => order.external_id === externalId && (!options.createdSince || order.createdAt >= options.createdSince));
+    const newestFirst = [...this.orders].reverse().filter((order) => !options.createdSince || order.createdAt >= options.createdSince);
+    const fromPage = options.fromPage ?? 1;
+    const lastPage = Math.max(1, Math.ceil(newestFirst.length / 10));
+    for (let page = fromPage; page <= lastPage; page += 1) {
+      if (options.deadline !== undefined && this.pagesBeforeDeadline !== undefined && page - fromPage >= this.pagesBeforeDeadline) {
+        throw new PrintifyLookupPaused(page);
+      }
+      const found = newestFirst.slice((page - 1) * 10, page * 10).find((order) => order.external_id === externalId);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   async sendToProduction(printifyOrderId: string): Promise<void> {
