@@ -52,17 +52,23 @@ function splitName(name: string): { first_name: string; last_name: string } {
   return { first_name: parts.slice(0, -1).join(' '), last_name: parts[parts.length - 1]! };
 }
 
+/**
+ * Printify's `address_to` of an order's shipping address: the name split into first and last, and
+ * only the fields the address has (no `zip` for Hong Kong, no `region` where there are no states).
+ * Whether that is enough to deliver is Printify's to decide: a refusal comes back as a 400 with
+ * per-field messages, which the caller keeps on the order (printifyErrors).
+ */
 export function toPrintifyAddress(address: ShippingAddress, email?: string): PrintifyAddress {
   return {
     ...splitName(address.name),
     ...(email ? { email } : {}),
     ...(address.phone ? { phone: address.phone } : {}),
-    country: address.country,
+    ...(address.country ? { country: address.country } : {}),
     ...(address.state ? { region: address.state } : {}),
-    address1: address.line1,
+    ...(address.line1 ? { address1: address.line1 } : {}),
     ...(address.line2 ? { address2: address.line2 } : {}),
-    city: address.city,
-    zip: address.postalCode,
+    ...(address.city ? { city: address.city } : {}),
+    ...(address.postalCode ? { zip: address.postalCode } : {}),
   };
 }
 
@@ -95,8 +101,9 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     return { outcome: 'pending_mapping', missing, status: after.status, signals: [{ kind: 'printify-mapping-missing' }] };
   }
   if (!order.shippingAddress) {
-    // Paid by a payment intent that carried no shipping: the Checkout session with the address is
-    // on its way (Stripe does not order events). Waiting is retried; giving up records the failure.
+    // No address at all: paid by a payment intent that carried no shipping, and the Checkout
+    // session with the address is on its way (Stripe does not order events). Waiting is retried;
+    // giving up records the failure. An address with only some fields is sent as it is.
     throw new OrderNotReadyError(`order ${orderId} has no shipping address yet`);
   }
 

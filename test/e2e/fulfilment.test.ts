@@ -192,6 +192,23 @@ describe('checkout.session.completed, paid, every product mapped', () => {
   });
 });
 
+describe('addresses as the world writes them', () => {
+  test('a Hong Kong address without postal code or city is recorded and the Printify order is created with it', async () => {
+    const address: DemoAddress = { name: 'Chan Tai Man', line1: 'Flat 12, 3/F, 88 Queen\'s Road Central', state: 'Central', country: 'HK' };
+    const { order, email, sessionCompleted } = await checkout({ address });
+    const execution = await pipeline.deliver(sessionCompleted());
+    expect(execution.status).toBe('SUCCEEDED');
+
+    const stored = await pipeline.order(order.orderId);
+    expect(stored).toMatchObject({ status: 'in_production', shippingAddress: { name: 'Chan Tai Man', line1: address.line1, state: 'Central', country: 'HK' } });
+    expect(stored?.shippingAddress).not.toHaveProperty('postalCode');
+    const [printifyOrder] = printifyOrdersFor(order.orderId);
+    expect(printifyOrder?.address_to).toMatchObject({ address1: address.line1, region: 'Central', country: 'HK' });
+    expect(printifyOrder?.address_to).not.toHaveProperty('zip');
+    await expectFulfilledOnce(order, email);
+  });
+});
+
 describe('two events pay the same order', () => {
   test('payment_intent.succeeded after checkout.session.completed: its execution succeeds and does nothing', async () => {
     const { order, email, sessionCompleted, intentSucceeded } = await checkout();
