@@ -3,7 +3,7 @@ import { InvalidInputError, OrderNotFoundError } from '../domain/errors';
 import { keys, PAYMENT_INTENT_INDEX } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { statusesThatMayBecome, type OrderStatus } from '../domain/order-status';
-import type { DisputeDetails, OrderChanges, OrdersPort, ParcelFields, TransitionResult } from '../ports/orders';
+import type { DisputeDetails, OrderChanges, OrdersPort, ParcelFields, TransitionGuard, TransitionResult } from '../ports/orders';
 import { isConditionFailure } from './dynamodb';
 import { setExpression } from './update-expression';
 
@@ -143,16 +143,17 @@ export class OrderRepository implements OrdersPort {
   }
 
   /** The transition table's allowed `from` statuses for `to` become the write's condition. */
-  async transition(orderId: string, to: OrderStatus, values: OrderChanges = {}): Promise<TransitionResult> {
+  async transition(orderId: string, to: OrderStatus, values: OrderChanges = {}, guard: TransitionGuard = {}): Promise<TransitionResult> {
     const from = statusesThatMayBecome(to);
     if (from.length === 0) throw new InvalidInputError(`no order may become ${to}`);
     const names = { '#status': 'status' };
-    const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
-    const updated = await this.updateIf(
-      orderId,
-      { ...values, status: to },
-      { expression: `#status IN (${Object.keys(fromValues).join(', ')})`, names, values: fromValues },
-    );
+    const fromValues: Record<string, unknown> = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
+    let expression = `#status IN (${Object.keys(fromValues).join(', ')})`;
+    if (guard.unchangedSince !== undefined) {
+      expression += ' AND (attribute_not_exists(statusChangedAt) OR statusChangedAt <= :unchangedSince)';
+      fromValues[':unchangedSince'] = guard.unchangedSince;
+    }
+    const updated = await this.updateIf(orderId, { ...values, status: to, statusChangedAt: this.now().toISOString() }, { expression, names, values: fromValues });
     if (updated) return { transitioned: true, order: updated };
     return { transitioned: false, order: await this.require(orderId) };
   }

@@ -9,6 +9,10 @@
  * - `printify-order-canceled` / `printify-order-has-issues`: Printify's own reason for that failure.
  * - `printify-order-shipped` / `printify-order-delivered`: a Printify webhook moved the parcel on.
  * - `printify-webhook-unknown-order`: a Printify webhook about an order this shop did not create.
+ * - `printify-webhook-unappliable`: a Printify webhook that no retry could ever apply (an id too
+ *   long for a key): acknowledged and logged, for an operator.
+ * - `printify-shipment-after-refund`: Printify shipped a parcel of a refunded (or cancelled) order:
+ *   recorded on the order, its status kept, for an operator.
  * - `dispute-opened`: a customer's dispute seen open for the first time.
  * - `email-sent`: the mailer accepted a customer email.
  * - `petals-awarded` / `petals-deducted`: petals this call wrote to the ledger (a count of petals).
@@ -25,6 +29,8 @@ export type Signal =
         | 'printify-order-shipped'
         | 'printify-order-delivered'
         | 'printify-webhook-unknown-order'
+        | 'printify-webhook-unappliable'
+        | 'printify-shipment-after-refund'
         | 'dispute-opened'
         | 'email-sent'
         | 'negative-petal-balance';

@@ -5,7 +5,7 @@ import type { Order } from '../domain/order';
 import { isBeforeProduction } from '../domain/order-status';
 import type { Signal } from '../domain/signals';
 import type { ShippingAddress } from '../domain/workflow-input';
-import type { OrdersPort } from '../ports/orders';
+import type { OrdersPort, TransitionGuard } from '../ports/orders';
 import type { PrintifyApi, PrintifyOrderIndexPort, ProductMappingsPort } from '../ports/printify';
 import { nowIso, type FulfilmentDeps } from './deps';
 import { PrintifyUnavailableError } from './printify-errors';
@@ -236,14 +236,16 @@ export function describeCaughtError(caught: { Error?: string; Cause?: string } |
  * Records why fulfilment failed for good (the workflow's catch after Printify's retries, or an
  * operator's retry that Printify refused): the order becomes fulfillment_failed with `reason`,
  * unless it has moved past that (shipped, refunded). The signal printify-order-failed is reported
- * on every call, as the task's PrintifyOrderFailed count always has been.
+ * on every call, as the task's PrintifyOrderFailed count always has been. `guard.unchangedSince`
+ * (ISO): only if the order's status has not changed after that time (a Printify event's time).
  */
 export async function markFulfillmentFailed(
   deps: { orders: Pick<OrdersPort, 'transition'> },
   orderId: string,
   reason: string,
+  guard?: TransitionGuard,
 ): Promise<{ status: Order['status']; transitioned: boolean; signals: Signal[] }> {
-  const { transitioned, order } = await deps.orders.transition(orderId, 'fulfillment_failed', { failureReason: reason });
+  const { transitioned, order } = await deps.orders.transition(orderId, 'fulfillment_failed', { failureReason: reason }, guard);
   return { status: order.status, transitioned, signals: [{ kind: 'printify-order-failed' }] };
 }
 

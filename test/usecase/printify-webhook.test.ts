@@ -140,3 +140,77 @@ describe('receivePrintifyWebhook: failed at Printify', () => {
     expect(other.signals).toEqual([{ kind: 'printify-order-failed' }, { kind: 'printify-order-has-issues' }]);
   });
 });
+
+describe('receivePrintifyWebhook: every change guarded by the event\'s time', () => {
+  it('a redelivered older has-issues does not fail an order a newer status moved on; status and printifyStatus agree', async () => {
+    const { deliver, orders, signals } = await scene();
+    await deliver(printifyEvent('order:updated', { status: 'in-production' }, '2026-11-28 10:00:00+00:00'));
+    expect(await deliver(printifyEvent('order:updated', { status: 'has-issues' }, '2026-11-27 10:00:00+00:00'))).toMatchObject({ orderStatus: 'in_production' });
+    expect(await orders.read('ord_1')).toMatchObject({ status: 'in_production', printifyStatus: 'in-production' });
+    expect(signals).toEqual([]);
+  });
+
+  it('a redelivered has-issues does not fail again an order an operator retried after it', async () => {
+    const { deliver, orders, clock } = await scene();
+    const issues = printifyEvent('order:updated', { status: 'has-issues' }, '2026-11-27 10:00:00+00:00');
+    clock.set('2026-11-27T10:00:05.000Z');
+    expect(await deliver(issues)).toMatchObject({ orderStatus: 'fulfillment_failed' });
+    clock.set('2026-11-27T11:00:00.000Z'); // the operator fixed it at Printify and retried
+    await orders.transition('ord_1', 'in_production', { failureReason: null });
+    clock.set('2026-11-27T12:00:00.000Z');
+    expect(await deliver(issues)).toMatchObject({ orderStatus: 'in_production' });
+    expect((await orders.read('ord_1')).failureReason).toBeUndefined();
+  });
+
+  it('a shipment for a refunded order is recorded for the operator; the refund and its status stay, no email', async () => {
+    const { deliver, orders, signals, mailer } = await scene();
+    await orders.transition('ord_1', 'refunded', { amountRefunded: 4999 });
+    expect(await deliver(printifyEvent('order:shipment:created', parcel('T1')))).toMatchObject({ orderStatus: 'refunded' });
+    expect(await orders.read('ord_1')).toMatchObject({ status: 'refunded', amountRefunded: 4999, trackingNumber: 'T1', carrier: 'USPS' });
+    expect(mailer.sent).toEqual([]);
+    expect(signals).toEqual([{ kind: 'printify-shipment-after-refund' }]);
+  });
+
+  it('a delivery before its shipment: the shipment event then fills shippedAt and sends the email', async () => {
+    const { deliver, orders, mailer } = await scene();
+    await deliver(printifyEvent('order:shipment:delivered', { delivered_at: '2026-11-29 09:00:00+00:00', carrier: { code: 'USPS', tracking_number: 'T1' } }));
+    expect((await orders.read('ord_1')).shippedAt).toBeUndefined();
+    await deliver(printifyEvent('order:shipment:created', parcel('T1', '2026-11-28 08:00:00+00:00')));
+    expect(await orders.read('ord_1')).toMatchObject({ status: 'shipped', shippedAt: '2026-11-28T08:00:00.000Z', deliveredAt: '2026-11-29T09:00:00.000Z', trackingUrl: 'https://usps.example/T1' });
+    expect(mailer.sent).toHaveLength(1);
+  });
+
+  it('a delivery without parcel details still ships the order', async () => {
+    const { deliver, orders } = await scene();
+    expect(await deliver(printifyEvent('order:shipment:delivered', { delivered_at: '2026-11-29 09:00:00+00:00' }))).toMatchObject({ orderStatus: 'shipped' });
+    expect((await orders.read('ord_1')).deliveredAt).toBe('2026-11-29T09:00:00.000Z');
+  });
+
+  it('an event dated far in the future does not freeze the order\'s Printify status', async () => {
+    const { deliver, orders } = await scene();
+    await deliver(printifyEvent('order:updated', { status: 'pending' }, '2099-01-01 00:00:00+00:00'));
+    const frozen = await orders.read('ord_1');
+    expect(frozen.printifyStatusAt! < '2099').toBe(true);
+    await deliver(printifyEvent('order:updated', { status: 'in-production' }, new Date(Date.now() + 60_000).toISOString()));
+    expect((await orders.read('ord_1')).printifyStatus).toBe('in-production');
+  });
+});
+
+describe('receivePrintifyWebhook: deliveries that can never be applied', () => {
+  it('a 1,100-character tracking number is acknowledged (200), signalled, and writes nothing', async () => {
+    const { deliver, orders, signals, mailer } = await scene();
+    const before = await orders.read('ord_1');
+    const outcome = await deliver(printifyEvent('order:shipment:created', parcel('T'.repeat(1100))));
+    expect(outcome).toMatchObject({ status: 200, outcome: 'ignored', reason: expect.stringMatching(/tracking number of 1100 characters/) });
+    expect(await orders.read('ord_1')).toEqual(before);
+    expect(mailer.sent).toEqual([]);
+    expect(signals).toEqual([{ kind: 'printify-webhook-unappliable' }]);
+  });
+
+  it('a Printify order id with a line break is acknowledged and signalled', async () => {
+    const { deliver, signals } = await scene();
+    const event = { ...printifyEvent('order:updated', { status: 'pending' }), resource: { id: 'pf\n1', type: 'order', data: { status: 'pending' } } };
+    expect(await deliver(event)).toMatchObject({ status: 200, outcome: 'ignored' });
+    expect(signals).toEqual([{ kind: 'printify-webhook-unappliable' }]);
+  });
+});

@@ -62,6 +62,20 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       await expect(orders.transition(order.orderId, 'pending')).rejects.toMatchObject({ name: 'InvalidInput' });
     });
 
+    it('transition stamps statusChangedAt; a guard moves only an order unchanged since the given time', async () => {
+      const { orders } = ports();
+      const order = await pendingOrder();
+      // never transitioned (no statusChangedAt): counts as unchanged
+      expect(await orders.transition(order.orderId, 'paid', {}, { unchangedSince: '2000-01-01T00:00:00.000Z' })).toMatchObject({ transitioned: true });
+      const stamped = (await orders.require(order.orderId)) as Order & { statusChangedAt?: string };
+      expect(stamped.statusChangedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+      const late = await orders.transition(order.orderId, 'fulfillment_failed', { failureReason: 'late' }, { unchangedSince: '2000-01-01T00:00:00.000Z' });
+      expect(late).toMatchObject({ transitioned: false, order: { status: 'paid' } });
+      expect((await orders.require(order.orderId)).failureReason).toBeUndefined();
+      const current = await orders.transition(order.orderId, 'fulfillment_failed', { failureReason: 'now' }, { unchangedSince: '9999-12-31T00:00:00.000Z' });
+      expect(current).toMatchObject({ transitioned: true, order: { status: 'fulfillment_failed', failureReason: 'now' } });
+    });
+
     it('set writes values, null removes; fillMissing never overwrites', async () => {
       const { orders } = ports();
       const order = await pendingOrder();
