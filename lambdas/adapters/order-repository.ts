@@ -1,6 +1,6 @@
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InvalidInputError, OrderNotFoundError } from '../domain/errors';
-import { keys, PAYMENT_INTENT_INDEX } from '../domain/keys';
+import { idsOfKeys, keys, PAYMENT_INTENT_INDEX } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { statusesThatMayBecome, type OrderStatus } from '../domain/order-status';
 import type { DisputeDetails, OrderChanges, OrdersPort, ParcelFields, TransitionGuard, TransitionResult } from '../ports/orders';
@@ -30,7 +30,8 @@ export class OrderRepository implements OrdersPort {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: keys.order(orderId), ConsistentRead: true }),
     );
-    return Item as Order | undefined;
+    // Identified by its key: an order written without an orderId attribute still has one.
+    return Item ? ({ ...Item, orderId } as Order) : undefined;
   }
 
   async require(orderId: string): Promise<Order> {
@@ -50,8 +51,7 @@ export class OrderRepository implements OrdersPort {
         Limit: 1,
       }),
     );
-    const orderId = Items?.[0]?.orderId;
-    return typeof orderId === 'string' ? orderId : undefined;
+    return idsOfKeys.order(Items?.[0]?.pk);
   }
 
   async set(orderId: string, changes: OrderChanges): Promise<Order> {
@@ -113,7 +113,7 @@ export class OrderRepository implements OrdersPort {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return Attributes as Order;
+      return { ...Attributes, orderId } as Order;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       await this.require(orderId); // throws OrderNotFound when that was the reason

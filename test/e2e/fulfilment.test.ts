@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem } from '../../lambdas/domain/order';
 import { DEMO_ITEMS, DEMO_MAPPINGS } from '../fixtures/storefront';
 import { checkoutSession, DEMO_ADDRESS, paymentIntent, stripeEvent, stripeId, type DemoAddress } from '../fixtures/stripe-events';
@@ -206,6 +207,42 @@ describe('addresses as the world writes them', () => {
     expect(printifyOrder?.address_to).toMatchObject({ address1: address.line1, region: 'Central', country: 'HK' });
     expect(printifyOrder?.address_to).not.toHaveProperty('zip');
     await expectFulfilledOnce(order, email);
+  });
+});
+
+describe('items written by the documented data model alone (README, Data model)', () => {
+  test('an order, its cart line and its product mapping with only the listed attributes: fulfilled', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const orderId = `ord_model_${suffix}`;
+    const userId = `user_model_${suffix}`;
+    const productId = `prod_model_${suffix}`;
+    const createdAt = new Date(Date.now() - 60_000).toISOString();
+    const put = (Item: Record<string, unknown>) => pipeline.db.send(new PutCommand({ TableName: pipeline.stack.tableName, Item }));
+    // Exactly the attributes the README's data model lists as required; ids only in the keys.
+    await put({
+      pk: `ORDER#${orderId}`,
+      sk: 'ORDER',
+      userId,
+      status: 'pending',
+      currency: 'usd',
+      amountTotal: 2500,
+      items: [{ productId, variantId: 'L', quantity: 1, unitAmount: 2500 }],
+      createdAt,
+    });
+    await put({ pk: `USER#${userId}`, sk: `CART#${productId}#L`, quantity: 1 });
+    await put({ pk: `PRODUCT#${productId}`, sk: 'VARIANT#L', printifyProductId: '5d39b159e7c48c000728c89f', printifyVariantId: 32918 });
+
+    const email = uniqueEmail();
+    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId, userId, amountTotal: 2500, email, address: DEMO_ADDRESS }));
+    const execution = await pipeline.deliver(event);
+    expect(execution.status).toBe('SUCCEEDED');
+
+    expect(await pipeline.order(orderId)).toMatchObject({ status: 'in_production', email });
+    const [printifyOrder] = printifyOrdersFor(orderId);
+    expect(printifyOrder?.line_items).toEqual([expect.objectContaining({ product_id: '5d39b159e7c48c000728c89f', variant_id: 32918, quantity: 1 })]);
+    expect(await pipeline.ledger(userId)).toEqual([expect.objectContaining({ sk: `LEDGER#purchase#${orderId}`, amount: 25 })]);
+    expect(await pipeline.cart(userId)).toEqual([]);
+    expect(await pipeline.emailsTo(email)).toHaveLength(1);
   });
 });
 
