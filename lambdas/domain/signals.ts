@@ -15,6 +15,8 @@
  *   recorded on the order, its status kept, for an operator.
  * - `dispute-opened`: a customer's dispute seen open for the first time.
  * - `email-sent`: the mailer accepted a customer email.
+ * - `email-undeliverable`: a customer email recorded as never sendable (its address is not one
+ *   mailbox: a list, a display name, a line break, not an address).
  * - `petals-awarded` / `petals-deducted`: petals this call wrote to the ledger (a count of petals).
  * - `negative-petal-balance`: a deduction left the user's balance below zero.
  */
@@ -33,6 +35,7 @@ export type Signal =
         | 'printify-shipment-after-refund'
         | 'dispute-opened'
         | 'email-sent'
+        | 'email-undeliverable'
         | 'negative-petal-balance';
     }
   | { kind: 'petals-awarded' | 'petals-deducted'; petals: number };

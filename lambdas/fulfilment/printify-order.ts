@@ -1,5 +1,6 @@
 import type { CreatePrintifyOrderRequest, PrintifyAddress } from '../adapters/printify-client';
 import { PrintifyApiError } from '../adapters/printify-client';
+import { toSendableAddress } from '../domain/email-address';
 import { OrderNotReadyError, PrintifyRejectedError } from '../domain/errors';
 import type { Order } from '../domain/order';
 import { isBeforeProduction } from '../domain/order-status';
@@ -127,7 +128,8 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     }),
     shipping_method: deps.shippingMethod,
     send_shipping_notification: false,
-    address_to: toPrintifyAddress(order.shippingAddress, order.email),
+    // Only an address mail can reach (punycode domain): a bad one must not get the order refused.
+    address_to: toPrintifyAddress(order.shippingAddress, sendableEmail(order.email)),
   };
   let created: { id: string };
   try {
@@ -146,6 +148,13 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     throw unavailable(error);
   }
   return recordPrintifyOrder(deps, orderId, created.id, 'created');
+}
+
+/** The customer's address in the form mail takes, or undefined when none could ever be sent to. */
+function sendableEmail(email: string | undefined): string | undefined {
+  if (!email) return undefined;
+  const checked = toSendableAddress(email);
+  return checked.ok ? checked.address : undefined;
 }
 
 /** Printify's retryable failures become PrintifyUnavailable; its refusals PrintifyRejected. */

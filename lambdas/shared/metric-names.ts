@@ -49,6 +49,8 @@ export const METRIC = {
   disputeOpened: 'DisputeOpened',
   emailSent: 'EmailSent',
   emailFailed: 'EmailFailed',
+  /** a customer email that can never be sent (its address is not one mailbox); recorded, not retried */
+  emailUndeliverable: 'EmailUndeliverable',
   /** any workflow task that failed (one attempt) */
   taskFailed: 'TaskFailed',
 } as const;

@@ -24,6 +24,7 @@ const COUNTED: Record<Exclude<Signal['kind'], 'petals-awarded' | 'petals-deducte
   'printify-shipment-after-refund': METRIC.printifyShipmentAfterRefund,
   'dispute-opened': METRIC.disputeOpened,
   'email-sent': METRIC.emailSent,
+  'email-undeliverable': METRIC.emailUndeliverable,
   'negative-petal-balance': METRIC.negativePetalBalance,
 };
 

@@ -246,6 +246,31 @@ describe('items written by the documented data model alone (README, Data model)'
   });
 });
 
+describe('customer email addresses', () => {
+  test.each([
+    ['a header injection', 'someone@example.com\r\nBcc: other@example.net'],
+    ['a list', 'a, b'],
+    ['not an address', 'not-an-email'],
+  ])('%s never reaches SES, and fulfilment goes on', async (_what, badEmail) => {
+    const order = await pipeline.storefront.checkoutScene();
+    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, email: badEmail, address: DEMO_ADDRESS }));
+    const execution = await pipeline.deliver(event);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(await pipeline.order(order.orderId)).toMatchObject({ status: 'in_production' });
+    expect(printifyOrdersFor(order.orderId)).toHaveLength(1);
+    expect(printifyOrdersFor(order.orderId)[0]?.address_to).not.toHaveProperty('email');
+    const sent = await pipeline.stack.ses.sentEmails();
+    expect(sent.filter((e) => e.to.some((to: string) => to.includes('other@example.net') || to === 'a' || to.includes('not-an-email')))).toEqual([]);
+  });
+
+  test('a Unicode domain is sent to its punycode form', async () => {
+    const order = await pipeline.storefront.checkoutScene();
+    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, email: 'user@bücher.example', address: DEMO_ADDRESS }));
+    expect((await pipeline.deliver(event)).status).toBe('SUCCEEDED');
+    expect(await pipeline.emailsTo('user@xn--bcher-kva.example')).toHaveLength(1);
+  });
+});
+
 describe('two events pay the same order', () => {
   test('payment_intent.succeeded after checkout.session.completed: its execution succeeds and does nothing', async () => {
     const { order, email, sessionCompleted, intentSucceeded } = await checkout();

@@ -199,6 +199,18 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       expect(await outbox.claim(owner, 'refund#100', {})).toBe('claimed');
     });
 
+    it('an undeliverable email is recorded once, never over a sent or claimed one, and may be claimed after a fix', async () => {
+      const outbox = ports().outbox(() => new Date());
+      const owner = unique('ord');
+      expect(await outbox.markUndeliverable(owner, 'order-confirmation', { to: 'a, b' }, 'recipient a list')).toBe(true);
+      expect(await outbox.markUndeliverable(owner, 'order-confirmation', { to: 'a, b' }, 'recipient a list')).toBe(false);
+      expect(await outbox.claim(owner, 'order-confirmation', { to: 'a@example.com' })).toBe('claimed');
+      expect(await outbox.markUndeliverable(owner, 'order-confirmation', {}, 'late')).toBe(false);
+      await outbox.markSent(owner, 'order-confirmation', 'msg-1');
+      expect(await outbox.markUndeliverable(owner, 'order-confirmation', {}, 'late')).toBe(false);
+      expect(await outbox.claim(owner, 'order-confirmation', {})).toBe('already-sent');
+    });
+
     it('a claim whose lease ran out is taken over', async () => {
       let now = new Date('2026-01-01T00:00:00Z');
       const outbox = ports().outbox(() => now);
