@@ -149,11 +149,11 @@ export class OrderRepository implements OrdersPort {
     const names = { '#status': 'status' };
     const fromValues: Record<string, unknown> = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
     let expression = `#status IN (${Object.keys(fromValues).join(', ')})`;
-    if (guard.unchangedSince !== undefined) {
-      expression += ' AND (attribute_not_exists(statusChangedAt) OR statusChangedAt <= :unchangedSince)';
-      fromValues[':unchangedSince'] = guard.unchangedSince;
+    if (guard.notRetriedAfter !== undefined) {
+      expression += ' AND (attribute_not_exists(retriedAt) OR retriedAt <= :notRetriedAfter)';
+      fromValues[':notRetriedAfter'] = guard.notRetriedAfter;
     }
-    const updated = await this.updateIf(orderId, { ...values, status: to, statusChangedAt: this.now().toISOString() }, { expression, names, values: fromValues });
+    const updated = await this.updateIf(orderId, { ...values, status: to }, { expression, names, values: fromValues });
     if (updated) return { transitioned: true, order: updated };
     return { transitioned: false, order: await this.require(orderId) };
   }

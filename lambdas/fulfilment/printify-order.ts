@@ -86,9 +86,12 @@ export function toPrintifyAddress(address: ShippingAddress, email?: string): Pri
  */
 export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: string): Promise<PrintifyOutcome> {
   const order = (await deps.orders.require(orderId)) as Order & PrintifyOrderFields;
+  // An operator's retry of a failed fulfilment is stamped (retriedAt): a Printify failure event
+  // dated before it, redelivered later, does not fail the order again.
+  const retry = order.status === 'fulfillment_failed';
   if (order.printifyOrderId) {
     // Created before (a retried task, or an operator's retry of a failed fulfilment).
-    if (isBeforeProduction(order.status)) return recordPrintifyOrder(deps, orderId, order.printifyOrderId, 'already-created');
+    if (isBeforeProduction(order.status)) return recordPrintifyOrder(deps, orderId, order.printifyOrderId, 'already-created', retry);
     return finish(deps, order, order.printifyOrderId, 'already-created');
   }
   if (!isBeforeProduction(order.status)) return { outcome: 'skipped', reason: `order is ${order.status}`, status: order.status, signals: [] };
@@ -113,7 +116,7 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     // back to the first attempt, however many orders the shop has taken since.
     const since = order.printifyAttemptedAt;
     const existing = await callPrintify(() => deps.printify.findOrderByExternalId(orderId, { createdSince: since }));
-    if (existing) return recordPrintifyOrder(deps, orderId, existing.id, 'already-created');
+    if (existing) return recordPrintifyOrder(deps, orderId, existing.id, 'already-created', retry);
   } else {
     // Recorded once, before the first call: later attempts search back to this moment.
     await deps.orders.set(orderId, { printifyAttemptedAt: nowIso(deps) });
@@ -147,7 +150,7 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     }
     throw unavailable(error);
   }
-  return recordPrintifyOrder(deps, orderId, created.id, 'created');
+  return recordPrintifyOrder(deps, orderId, created.id, 'created', retry);
 }
 
 /** The customer's address in the form mail takes, or undefined when none could ever be sent to. */
@@ -179,6 +182,7 @@ async function recordPrintifyOrder(
   orderId: string,
   printifyOrderId: string,
   outcome: 'created' | 'already-created',
+  retry: boolean,
 ): Promise<PrintifyOutcome> {
   // The index first: once the order names its Printify order, a webhook must be able to find it.
   await deps.index.record(printifyOrderId, orderId);
@@ -187,6 +191,7 @@ async function recordPrintifyOrder(
     missingMappings: null,
     failureReason: null,
     printifyErrors: null,
+    ...(retry ? { retriedAt: nowIso(deps) } : {}),
   });
   if (order.printifyOrderId !== printifyOrderId) {
     // The order moved on (refunded or cancelled meanwhile): keep the Printify id for the operator.
@@ -245,8 +250,8 @@ export function describeCaughtError(caught: { Error?: string; Cause?: string } |
  * Records why fulfilment failed for good (the workflow's catch after Printify's retries, or an
  * operator's retry that Printify refused): the order becomes fulfillment_failed with `reason`,
  * unless it has moved past that (shipped, refunded). The signal printify-order-failed is reported
- * on every call, as the task's PrintifyOrderFailed count always has been. `guard.unchangedSince`
- * (ISO): only if the order's status has not changed after that time (a Printify event's time).
+ * on every call, as the task's PrintifyOrderFailed count always has been. `guard.notRetriedAfter`
+ * (ISO, a Printify event's time): only if no operator retried the order after it.
  */
 export async function markFulfillmentFailed(
   deps: { orders: Pick<OrdersPort, 'transition'> },

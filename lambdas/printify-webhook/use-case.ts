@@ -1,3 +1,4 @@
+import { classifyError, StoreRejectedError } from '../domain/errors';
 import type { Order } from '../domain/order';
 import { isBeforeProduction } from '../domain/order-status';
 import type { Signal } from '../domain/signals';
@@ -44,8 +45,10 @@ export type PrintifyWebhookOutcome =
 /**
  * Verify, decide, apply. Every effect converges whatever the order and number of deliveries:
  * status changes go through the transition table (a shipped order never goes back), timestamps are
- * filled once, the shipping email is claimed in the outbox per tracking number. Anything that fails
- * throws: the handler answers 5xx and Printify delivers again.
+ * filled once, the shipping email is claimed in the outbox per tracking number. A delivery that
+ * can never be applied (an id that cannot be a key, a write DynamoDB refuses for good) is answered
+ * 200 `ignored` with the signal printify-webhook-unappliable. Anything else that fails throws: the
+ * handler answers 5xx and Printify delivers again.
  */
 export async function receivePrintifyWebhook(
   deps: PrintifyWebhookDeps,
@@ -78,7 +81,18 @@ export async function receivePrintifyWebhook(
     deps.signal({ kind: 'printify-webhook-unknown-order' });
     return { status: 200, outcome: 'ignored', reason: `no order for Printify order ${decision.printifyOrderId}` };
   }
-  const applied = await apply(deps, orderId, decision);
+  let applied: Awaited<ReturnType<typeof apply>>;
+  try {
+    applied = await apply(deps, orderId, decision);
+  } catch (error) {
+    // The store refused a write for good (DynamoDB ValidationException: an item or key too large):
+    // a redelivery would fail the same way until Printify disabled the webhook. Acknowledged and
+    // counted for an operator; anything else answers 5xx, so Printify delivers again.
+    const typed = classifyError(error);
+    if (!(typed instanceof StoreRejectedError)) throw error;
+    deps.signal({ kind: 'printify-webhook-unappliable' });
+    return { status: 200, outcome: 'ignored', reason: `${decision.kind} for order ${orderId} cannot be recorded: ${typed.message}` };
+  }
   return { status: 200, outcome: 'applied', kind: decision.kind, orderId, ...applied };
 }
 
@@ -109,12 +123,12 @@ async function apply(
       return { orderStatus: order.status };
     }
     case 'failed': {
-      // Only the newest Printify status fails the order, and only if nothing (a newer event, an
-      // operator's retry) moved the order on after the event's time: a redelivered, older
-      // has-issues must leave printifyStatus and status agreeing.
+      // Only the newest Printify status fails the order, and only if no operator retried it after
+      // the event's time: a redelivered, older has-issues must leave printifyStatus and status
+      // agreeing with what happened since (a shipment is kept by the transition table).
       const newest = await deps.orders.recordPrintifyStatusIfNewer(orderId, decision.printifyStatus, decision.at);
       if (!newest) return { orderStatus: (await deps.orders.require(orderId)).status };
-      const { status, transitioned } = await markFulfillmentFailed(deps, orderId, decision.reason, { unchangedSince: decision.at });
+      const { status, transitioned } = await markFulfillmentFailed(deps, orderId, decision.reason, { notRetriedAfter: decision.at });
       if (transitioned) {
         // The same alarm as a Printify order that could not be created, and which case it was.
         deps.signal({ kind: 'printify-order-failed' });

@@ -2,6 +2,7 @@ import { DEFAULT_PETAL_RATES } from '../../lambdas/domain/petals';
 import type { Signal } from '../../lambdas/domain/signals';
 import type { OrderStatus } from '../../lambdas/domain/order-status';
 import { sendOrderEmail } from '../../lambdas/email/use-cases';
+import { createPrintifyOrder } from '../../lambdas/fulfilment/printify-order';
 import { signPrintifyBody } from '../../lambdas/printify-webhook/signature';
 import { receivePrintifyWebhook, type PrintifyWebhookDeps } from '../../lambdas/printify-webhook/use-case';
 import { anOrder, memoryPorts } from '../support/fakes';
@@ -151,12 +152,13 @@ describe('receivePrintifyWebhook: every change guarded by the event\'s time', ()
   });
 
   it('a redelivered has-issues does not fail again an order an operator retried after it', async () => {
-    const { deliver, orders, clock } = await scene();
+    const { deliver, orders, clock, mappings, index, printify } = await scene();
     const issues = printifyEvent('order:updated', { status: 'has-issues' }, '2026-11-27 10:00:00+00:00');
     clock.set('2026-11-27T10:00:05.000Z');
     expect(await deliver(issues)).toMatchObject({ orderStatus: 'fulfillment_failed' });
-    clock.set('2026-11-27T11:00:00.000Z'); // the operator fixed it at Printify and retried
-    await orders.transition('ord_1', 'in_production', { failureReason: null });
+    clock.set('2026-11-27T11:00:00.000Z'); // the operator fixed it at Printify and retried (ops retry-mapping)
+    await createPrintifyOrder({ orders, mappings, index, printify, shippingMethod: 1, sendToProduction: false, now: clock.now }, 'ord_1');
+    expect(await orders.read('ord_1')).toMatchObject({ status: 'in_production', retriedAt: '2026-11-27T11:00:00.000Z' });
     clock.set('2026-11-27T12:00:00.000Z');
     expect(await deliver(issues)).toMatchObject({ orderStatus: 'in_production' });
     expect((await orders.read('ord_1')).failureReason).toBeUndefined();
@@ -212,5 +214,17 @@ describe('receivePrintifyWebhook: deliveries that can never be applied', () => {
     const event = { ...printifyEvent('order:updated', { status: 'pending' }), resource: { id: 'pf\n1', type: 'order', data: { status: 'pending' } } };
     expect(await deliver(event)).toMatchObject({ status: 200, outcome: 'ignored' });
     expect(signals).toEqual([{ kind: 'printify-webhook-unappliable' }]);
+  });
+
+  it('a write DynamoDB refuses for good (ValidationException) is acknowledged and signalled; a throttle still throws', async () => {
+    const { deps, deliver, signals } = await scene();
+    const refuse = (name: string) => {
+      deps.orders.transition = async () => Promise.reject(Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name }));
+    };
+    refuse('ValidationException');
+    expect(await deliver(printifyEvent('order:shipment:created', parcel('T1')))).toMatchObject({ status: 200, outcome: 'ignored', reason: expect.stringMatching(/cannot be recorded/) });
+    expect(signals).toEqual([{ kind: 'printify-webhook-unappliable' }]);
+    refuse('ProvisionedThroughputExceededException');
+    await expect(deliver(printifyEvent('order:shipment:created', parcel('T1')))).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
   });
 });

@@ -62,17 +62,16 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       await expect(orders.transition(order.orderId, 'pending')).rejects.toMatchObject({ name: 'InvalidInput' });
     });
 
-    it('transition stamps statusChangedAt; a guard moves only an order unchanged since the given time', async () => {
+    it('a transition guarded by notRetriedAfter moves only an order not retried after that time', async () => {
       const { orders } = ports();
       const order = await pendingOrder();
-      // never transitioned (no statusChangedAt): counts as unchanged
-      expect(await orders.transition(order.orderId, 'paid', {}, { unchangedSince: '2000-01-01T00:00:00.000Z' })).toMatchObject({ transitioned: true });
-      const stamped = (await orders.require(order.orderId)) as Order & { statusChangedAt?: string };
-      expect(stamped.statusChangedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
-      const late = await orders.transition(order.orderId, 'fulfillment_failed', { failureReason: 'late' }, { unchangedSince: '2000-01-01T00:00:00.000Z' });
+      // never retried (no retriedAt): the guard holds
+      expect(await orders.transition(order.orderId, 'paid', {}, { notRetriedAfter: '2000-01-01T00:00:00.000Z' })).toMatchObject({ transitioned: true });
+      await orders.set(order.orderId, { retriedAt: '2026-11-27T11:00:00.000Z' });
+      const late = await orders.transition(order.orderId, 'fulfillment_failed', { failureReason: 'late' }, { notRetriedAfter: '2026-11-27T10:00:00.000Z' });
       expect(late).toMatchObject({ transitioned: false, order: { status: 'paid' } });
       expect((await orders.require(order.orderId)).failureReason).toBeUndefined();
-      const current = await orders.transition(order.orderId, 'fulfillment_failed', { failureReason: 'now' }, { unchangedSince: '9999-12-31T00:00:00.000Z' });
+      const current = await orders.transition(order.orderId, 'fulfillment_failed', { failureReason: 'now' }, { notRetriedAfter: '2026-11-27T11:00:00.000Z' });
       expect(current).toMatchObject({ transitioned: true, order: { status: 'fulfillment_failed', failureReason: 'now' } });
     });
 

@@ -45,11 +45,11 @@ export class MemoryOrders implements OrdersPort {
   async transition(orderId: string, to: OrderStatus, changes: OrderChanges = {}, guard: TransitionGuard = {}): Promise<TransitionResult> {
     const from = statusesThatMayBecome(to);
     if (from.length === 0) throw new InvalidInputError(`no order may become ${to}`);
-    const since = guard.unchangedSince;
+    const since = guard.notRetriedAfter;
     const updated = this.updateIf(
       orderId,
-      { ...changes, status: to, statusChangedAt: this.now().toISOString() },
-      (order) => from.includes(order.status) && (since === undefined || order.statusChangedAt === undefined || (order.statusChangedAt as string) <= since),
+      { ...changes, status: to },
+      (order) => from.includes(order.status) && (since === undefined || order.retriedAt === undefined || (order.retriedAt as string) <= since),
     );
     return updated ? { transitioned: true, order: updated } : { transitioned: false, order: await this.require(orderId) };
   }
