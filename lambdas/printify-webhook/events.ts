@@ -14,11 +14,11 @@ import { isKeyId, MAX_KEY_ID_LENGTH } from '../domain/keys';
  * what an event means for our order, nothing more.
  */
 export type PrintifyEventDecision =
-  | { kind: 'sent-to-production'; printifyOrderId: string; at: string }
-  | { kind: 'shipped'; printifyOrderId: string; at: string; shipment: Shipment }
-  | { kind: 'delivered'; printifyOrderId: string; at: string; deliveredAt: string; shipment?: Shipment }
-  | { kind: 'failed'; printifyOrderId: string; at: string; printifyStatus: string; reason: string }
-  | { kind: 'status'; printifyOrderId: string; at: string; printifyStatus: string }
+  | ({ kind: 'sent-to-production' } & EventTime)
+  | ({ kind: 'shipped'; shipment: Shipment } & EventTime)
+  | ({ kind: 'delivered'; deliveredAt: string; shipment?: Shipment } & EventTime)
+  | ({ kind: 'failed'; printifyStatus: string; reason: string } & EventTime)
+  | ({ kind: 'status'; printifyStatus: string } & EventTime)
   | { kind: 'ignore'; reason: string }
   | { kind: 'unappliable'; reason: string };
 
@@ -29,6 +29,17 @@ export type PrintifyEventDecision =
  * parcel (every later event would look older).
  */
 export const MAX_PRINTIFY_CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Which Printify order an applicable event is about and its time (ISO UTC). `clampedFrom`: the
+ * event's own time when it was more than MAX_PRINTIFY_CLOCK_SKEW_MS ahead of its receipt and `at`
+ * was clamped to the receipt (for the log).
+ */
+export interface EventTime {
+  printifyOrderId: string;
+  at: string;
+  clampedFrom?: string;
+}
 
 export interface Shipment {
   carrier: string;
@@ -133,29 +144,31 @@ export function decidePrintifyEvent(raw: unknown, receivedAt = new Date().toISOS
   if (!isKeyId(printifyOrderId)) {
     return { kind: 'unappliable', reason: `${event.type} ${event.id}: Printify order id of ${printifyOrderId.length} characters cannot be a key (at most ${MAX_KEY_ID_LENGTH}, no control characters)` };
   }
-  const at = believable(printifyTimeToIso(event.created_at) ?? receivedAt, receivedAt);
+  const claimed = printifyTimeToIso(event.created_at) ?? receivedAt;
+  const at = believable(claimed, receivedAt);
+  const time: EventTime = { printifyOrderId, at, ...(at !== claimed ? { clampedFrom: claimed } : {}) };
   const shipment = shipmentOf(data.data, receivedAt);
   if (shipment?.trackingNumber !== undefined && !isKeyId(shipment.trackingNumber)) {
     return { kind: 'unappliable', reason: `${event.type} ${event.id}: tracking number of ${shipment.trackingNumber.length} characters cannot be a key (at most ${MAX_KEY_ID_LENGTH}, no control characters)` };
   }
   switch (event.type) {
     case 'order:sent-to-production':
-      return { kind: 'sent-to-production', printifyOrderId, at };
+      return { kind: 'sent-to-production', ...time };
     case 'order:shipment:created': {
       const parcel = shipment ?? { carrier: 'carrier' };
-      return { kind: 'shipped', printifyOrderId, at, shipment: { ...parcel, shippedAt: parcel.shippedAt ?? at } };
+      return { kind: 'shipped', ...time, shipment: { ...parcel, shippedAt: parcel.shippedAt ?? at } };
     }
     case 'order:shipment:delivered': {
       const deliveredAt = believable(printifyTimeToIso(data.data.delivered_at) ?? at, receivedAt);
-      return { kind: 'delivered', printifyOrderId, at, deliveredAt, ...(shipment ? { shipment } : {}) };
+      return { kind: 'delivered', ...time, deliveredAt, ...(shipment ? { shipment } : {}) };
     }
     case 'order:updated': {
       const status = nonEmpty(typeof event.resource.data?.status === 'string' ? event.resource.data.status : undefined);
       if (!status) return { kind: 'ignore', reason: 'order:updated without a status' };
       if (FAILED_PRINTIFY_STATUSES.includes(status)) {
-        return { kind: 'failed', printifyOrderId, at, printifyStatus: status, reason: `Printify reported the order ${status}` };
+        return { kind: 'failed', ...time, printifyStatus: status, reason: `Printify reported the order ${status}` };
       }
-      return { kind: 'status', printifyOrderId, at, printifyStatus: status };
+      return { kind: 'status', ...time, printifyStatus: status };
     }
     default:
       return { kind: 'ignore', reason: `topic ${event.type} needs nothing from us` };

@@ -37,7 +37,16 @@ export interface ShipmentFields {
 }
 
 export type PrintifyWebhookOutcome =
-  | { status: 200; outcome: 'applied'; kind: PrintifyEventDecision['kind']; orderId: string; orderStatus: Order['status']; email?: EmailOutcome['outcome'] }
+  | {
+      status: 200;
+      outcome: 'applied';
+      kind: PrintifyEventDecision['kind'];
+      orderId: string;
+      orderStatus: Order['status'];
+      email?: EmailOutcome['outcome'];
+      /** why the event's time was not believed (over a day ahead of receipt), for the handler's log */
+      note?: string;
+    }
   | { status: 200; outcome: 'ignored'; reason: string }
   | { status: 401; outcome: 'rejected'; reason: string }
   | { status: 400; outcome: 'rejected'; reason: string };
@@ -93,7 +102,8 @@ export async function receivePrintifyWebhook(
     deps.signal({ kind: 'printify-webhook-unappliable' });
     return { status: 200, outcome: 'ignored', reason: `${decision.kind} for order ${orderId} cannot be recorded: ${typed.message}` };
   }
-  return { status: 200, outcome: 'applied', kind: decision.kind, orderId, ...applied };
+  const note = decision.clampedFrom ? `event dated ${decision.clampedFrom}, over a day ahead of its receipt: taken as ${decision.at}` : undefined;
+  return { status: 200, outcome: 'applied', kind: decision.kind, orderId, ...applied, ...(note ? { note } : {}) };
 }
 
 async function apply(

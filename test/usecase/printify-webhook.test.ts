@@ -190,7 +190,8 @@ describe('receivePrintifyWebhook: every change guarded by the event\'s time', ()
 
   it('an event dated far in the future does not freeze the order\'s Printify status', async () => {
     const { deliver, orders } = await scene();
-    await deliver(printifyEvent('order:updated', { status: 'pending' }, '2099-01-01 00:00:00+00:00'));
+    const future = await deliver(printifyEvent('order:updated', { status: 'pending' }, '2099-01-01 00:00:00+00:00'));
+    expect(future).toMatchObject({ outcome: 'applied', note: expect.stringMatching(/2099-01-01T00:00:00.000Z, over a day ahead/) });
     const frozen = await orders.read('ord_1');
     expect(frozen.printifyStatusAt! < '2099').toBe(true);
     await deliver(printifyEvent('order:updated', { status: 'in-production' }, new Date(Date.now() + 60_000).toISOString()));
