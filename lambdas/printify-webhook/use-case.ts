@@ -201,5 +201,7 @@ async function notifyShipped(deps: PrintifyWebhookDeps, order: Order, shipment: 
     trackingNumber: shipment.trackingNumber,
     ...(shipment.trackingUrl ? { trackingUrl: shipment.trackingUrl } : {}),
   });
+  // The email's own signals (email-sent, email-undeliverable) count as the email Lambda's do.
+  for (const signal of sent.signals) deps.signal(signal);
   return sent.outcome;
 }

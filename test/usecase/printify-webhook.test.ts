@@ -74,7 +74,7 @@ describe('receivePrintifyWebhook: shipped', () => {
     expect(await deliver(event)).toEqual({ status: 200, outcome: 'applied', kind: 'shipped', orderId: 'ord_1', orderStatus: 'shipped', email: 'already-sent' });
     expect(await orders.read('ord_1')).toMatchObject({ status: 'shipped', carrier: 'USPS', trackingNumber: 'T1', shippedAt: '2026-11-27T10:00:00.000Z' });
     expect(mailer.sent).toHaveLength(1);
-    expect(signals).toEqual([{ kind: 'printify-order-shipped' }]);
+    expect(signals).toEqual([{ kind: 'printify-order-shipped' }, { kind: 'email-sent' }]);
   });
 
   it('a shipment of an order still before production moves it through in_production', async () => {
@@ -88,7 +88,7 @@ describe('receivePrintifyWebhook: shipped', () => {
     await deliver(printifyEvent('order:shipment:created', parcel('T1', '2026-11-27 10:00:00+00:00')));
     expect((await orders.read('ord_1')).trackingNumber).toBe('T2');
     expect(mailer.sent).toHaveLength(2);
-    expect(signals).toEqual([{ kind: 'printify-order-shipped' }]);
+    expect(signals).toEqual([{ kind: 'printify-order-shipped' }, { kind: 'email-sent' }, { kind: 'email-sent' }]);
   });
 });
 
@@ -227,5 +227,13 @@ describe('receivePrintifyWebhook: deliveries that can never be applied', () => {
     expect(signals).toEqual([{ kind: 'printify-webhook-unappliable' }]);
     refuse('ProvisionedThroughputExceededException');
     await expect(deliver(printifyEvent('order:shipment:created', parcel('T1')))).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+  });
+
+  it('a shipping email to an address that can never be sent to: recorded, signalled, and the shipment still applied', async () => {
+    const { deliver, orders, mailer, signals } = await scene();
+    await orders.set('ord_1', { email: 'a, b' });
+    expect(await deliver(printifyEvent('order:shipment:created', parcel('T1')))).toMatchObject({ status: 200, orderStatus: 'shipped', email: 'undeliverable' });
+    expect(mailer.sent).toEqual([]);
+    expect(signals).toEqual([{ kind: 'printify-order-shipped' }, { kind: 'email-undeliverable' }]);
   });
 });
