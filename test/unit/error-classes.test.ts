@@ -67,7 +67,11 @@ describe('SesMailer: SES refusals that no retry fixes are EmailRejected', () => 
 
   it('sends what it is given and returns SES\'s message id', async () => {
     const sent: unknown[] = [];
-    const mailer = new SesMailer('shop@example.com', { send: async (command: { input: unknown }) => (sent.push(command.input), { MessageId: 'm-1' }) } as unknown as SESClient);
+    const send = async (command: { input: unknown }) => {
+      sent.push(command.input);
+      return { MessageId: 'm-1' };
+    };
+    const mailer = new SesMailer('shop@example.com', { send } as unknown as SESClient);
     expect(await mailer.send(message)).toBe('m-1');
     expect(sent).toEqual([expect.objectContaining({ Source: 'shop@example.com', Destination: { ToAddresses: ['someone@example.com'] } })]);
   });
