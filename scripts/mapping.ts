@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb';
 import { ProductMappings } from '../lambdas/adapters/product-mappings';
+import { idsOfKeys } from '../lambdas/domain/keys';
 import type { ProductMapping } from '../lambdas/domain/order';
 import { MappingFileError, parseMappingsFile, toMapping } from './lib/mapping-file';
 import { operatorTarget, TARGET_HELP } from './lib/operator-target';
@@ -66,9 +67,11 @@ async function listMappings(db: DynamoDBDocumentClient, tableName: string, produ
       }),
     );
     for (const item of page.Items ?? []) {
+      // identified by its keys: a mapping written by the data model alone has no productId attribute
+      const ids = idsOfKeys.productMapping(item.pk, item.sk);
       found.push({
-        productId: String(item.productId),
-        variantId: String(item.variantId),
+        productId: ids?.productId ?? String(item.productId),
+        variantId: ids?.variantId ?? String(item.variantId),
         printifyProductId: String(item.printifyProductId),
         printifyVariantId: Number(item.printifyVariantId),
       });

@@ -1,5 +1,5 @@
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CART_PREFIX, keys } from '../domain/keys';
+import { CART_PREFIX, idsOfKeys, keys } from '../domain/keys';
 import type { CartsPort } from '../ports/carts';
 import { isConditionFailure } from './dynamodb';
 
@@ -35,6 +35,12 @@ export class CartRepository implements CartsPort {
     }
   }
 
+  /**
+   * The user's cart lines, identified by their keys (pk `USER#<userId>`, sk
+   * `CART#<productId>#<variantId>`): a line written with only `quantity` (the data model) is read
+   * with its ids from the key; `productId`/`variantId` attributes, where a line has them, win
+   * (they are unambiguous when a product id contains `#`).
+   */
   async lines(userId: string): Promise<CartLine[]> {
     const { Items } = await this.db.send(
       new QueryCommand({
@@ -44,6 +50,16 @@ export class CartRepository implements CartsPort {
         ConsistentRead: true,
       }),
     );
-    return (Items ?? []) as CartLine[];
+    return (Items ?? []).map((item) => {
+      const ids = idsOfKeys.cartLine(item.sk);
+      const line: CartLine = {
+        userId,
+        productId: typeof item.productId === 'string' ? item.productId : (ids?.productId ?? ''),
+        variantId: typeof item.variantId === 'string' ? item.variantId : (ids?.variantId ?? ''),
+        quantity: typeof item.quantity === 'number' ? item.quantity : Number(item.quantity),
+      };
+      if (typeof item.updatedAt === 'string') line.updatedAt = item.updatedAt;
+      return line;
+    });
   }
 }

@@ -32,9 +32,9 @@ export class EmailOutbox implements EmailOutboxPort {
             claimedAt: now.toISOString(),
             leaseUntil: new Date(now.getTime() + this.leaseMs).toISOString(),
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR #status = :failed OR (#status = :sending AND leaseUntil < :now)',
+          ConditionExpression: 'attribute_not_exists(pk) OR #status IN (:failed, :undeliverable) OR (#status = :sending AND leaseUntil < :now)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':failed': 'failed', ':sending': 'sending', ':now': now.toISOString() },
+          ExpressionAttributeValues: { ':failed': 'failed', ':undeliverable': 'undeliverable', ':sending': 'sending', ':now': now.toISOString() },
         }),
       );
       return 'claimed';
@@ -57,6 +57,25 @@ export class EmailOutbox implements EmailOutboxPort {
         ExpressionAttributeValues: { ':sent': 'sent', ':id': messageId, ':now': this.now().toISOString() },
       }),
     );
+  }
+
+  /** A conditional put: only a new email or one whose send failed (released) becomes undeliverable. */
+  async markUndeliverable(ownerId: string, emailId: string, details: Record<string, unknown>, reason: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.email(ownerId, emailId), ...details, emailId, status: 'undeliverable', lastError: reason.slice(0, 1000), failedAt: this.now().toISOString() },
+          ConditionExpression: 'attribute_not_exists(pk) OR #status = :failed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':failed': 'failed' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return false;
+    }
   }
 
   /** Gives the claim back after a failed send, so that the next retry may send. */

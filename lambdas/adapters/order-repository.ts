@@ -1,9 +1,9 @@
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InvalidInputError, OrderNotFoundError } from '../domain/errors';
-import { keys, PAYMENT_INTENT_INDEX } from '../domain/keys';
+import { idsOfKeys, keys, PAYMENT_INTENT_INDEX } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { statusesThatMayBecome, type OrderStatus } from '../domain/order-status';
-import type { DisputeDetails, OrderChanges, OrdersPort, ParcelFields, TransitionResult } from '../ports/orders';
+import type { DisputeDetails, OrderChanges, OrdersPort, ParcelFields, TransitionGuard, TransitionResult } from '../ports/orders';
 import { isConditionFailure } from './dynamodb';
 import { setExpression } from './update-expression';
 
@@ -30,7 +30,8 @@ export class OrderRepository implements OrdersPort {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: keys.order(orderId), ConsistentRead: true }),
     );
-    return Item as Order | undefined;
+    // Identified by its key: an order written without an orderId attribute still has one.
+    return Item ? ({ ...Item, orderId } as Order) : undefined;
   }
 
   async require(orderId: string): Promise<Order> {
@@ -50,8 +51,7 @@ export class OrderRepository implements OrdersPort {
         Limit: 1,
       }),
     );
-    const orderId = Items?.[0]?.orderId;
-    return typeof orderId === 'string' ? orderId : undefined;
+    return idsOfKeys.order(Items?.[0]?.pk);
   }
 
   async set(orderId: string, changes: OrderChanges): Promise<Order> {
@@ -113,7 +113,7 @@ export class OrderRepository implements OrdersPort {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return Attributes as Order;
+      return { ...Attributes, orderId } as Order;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       await this.require(orderId); // throws OrderNotFound when that was the reason
@@ -143,16 +143,17 @@ export class OrderRepository implements OrdersPort {
   }
 
   /** The transition table's allowed `from` statuses for `to` become the write's condition. */
-  async transition(orderId: string, to: OrderStatus, values: OrderChanges = {}): Promise<TransitionResult> {
+  async transition(orderId: string, to: OrderStatus, values: OrderChanges = {}, guard: TransitionGuard = {}): Promise<TransitionResult> {
     const from = statusesThatMayBecome(to);
     if (from.length === 0) throw new InvalidInputError(`no order may become ${to}`);
     const names = { '#status': 'status' };
-    const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
-    const updated = await this.updateIf(
-      orderId,
-      { ...values, status: to },
-      { expression: `#status IN (${Object.keys(fromValues).join(', ')})`, names, values: fromValues },
-    );
+    const fromValues: Record<string, unknown> = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
+    let expression = `#status IN (${Object.keys(fromValues).join(', ')})`;
+    if (guard.notRetriedAfter !== undefined) {
+      expression += ' AND (attribute_not_exists(retriedAt) OR retriedAt <= :notRetriedAfter)';
+      fromValues[':notRetriedAfter'] = guard.notRetriedAfter;
+    }
+    const updated = await this.updateIf(orderId, { ...values, status: to }, { expression, names, values: fromValues });
     if (updated) return { transitioned: true, order: updated };
     return { transitioned: false, order: await this.require(orderId) };
   }

@@ -8,18 +8,23 @@
  * answer are optional here; a stand-in that always sends them narrows them itself.
  */
 
-/** `address_to` of a create-order request; `country` is a 2-letter ISO code. */
+/**
+ * `address_to` of a create-order request; `country` is a 2-letter ISO code. The address lines are
+ * optional on the wire: an address is sent with the fields the customer has (a Hong Kong address
+ * has no `zip`, many have no `region`), and Printify answers a missing field it needs for that
+ * country with a 400 validation error naming it ("address_to.zip: …").
+ */
 export interface PrintifyAddress {
   first_name: string;
   last_name: string;
   email?: string;
   phone?: string;
-  country: string;
+  country?: string;
   region?: string;
-  address1: string;
+  address1?: string;
   address2?: string;
-  city: string;
-  zip: string;
+  city?: string;
+  zip?: string;
 }
 
 /** One line of a create-order request: a Printify product id (24 hex) and its numeric variant id. */

@@ -1,51 +1,55 @@
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
-import type { EmailMessage, Mailer } from '../ports/mailer';
 import { EmailRejectedError } from '../domain/errors';
+import type { EmailMessage, Mailer } from '../ports/mailer';
 
 export type { EmailMessage, Mailer };
 
 /**
- * SES errors that no retry fixes
- * (https://docs.aws.amazon.com/ses/latest/APIReference/API_SendEmail.html#API_SendEmail_Errors).
- * Throttling and 5xx are left to the workflow's transient retries.
+ * SES SendEmail errors that the same email will meet again however often it is retried (the SES
+ * API reference, SendEmail, "Errors"): the message or recipient refused, the MAIL FROM domain not
+ * verified, sending paused for the account or the configuration set.
  */
-export const PERMANENT_SES_ERRORS: ReadonlySet<string> = new Set([
+export const SES_PERMANENT_ERRORS: readonly string[] = [
   'MessageRejected',
   'MailFromDomainNotVerifiedException',
   'AccountSendingPausedException',
-  'ConfigurationSetDoesNotExistException',
   'ConfigurationSetSendingPausedException',
-]);
+];
 
-/**
- * Amazon SES (v1 SendEmail). The endpoint comes from AWS_ENDPOINT_URL_SES when set. `send` throws
- * EmailRejectedError (not retryable) when SES refuses the message for good, and passes any other
- * error through (treated as transient). The endpoint comes from AWS_ENDPOINT_URL_SES when set. */
+/** Amazon SES (v1 SendEmail). The endpoint comes from AWS_ENDPOINT_URL_SES when set. */
 export class SesMailer implements Mailer {
   constructor(
     private readonly from: string,
     private readonly client = new SESClient({}),
   ) {}
 
+  /**
+   * Sends one email; returns SES's MessageId. Throws EmailRejectedError (not retryable) for the
+   * refusals SES lists as permanent for SendEmail (SES_PERMANENT_ERRORS); any other error (a
+   * throttle, a network error) as it is, for the caller to retry.
+   */
   async send(message: EmailMessage): Promise<string> {
-    const result = await this.client
-      .send(
-        new SendEmailCommand({
-          Source: this.from,
-          Destination: { ToAddresses: [message.to] },
-          Message: {
-            Subject: { Data: message.subject, Charset: 'UTF-8' },
-            Body: { Html: { Data: message.html, Charset: 'UTF-8' }, Text: { Data: message.text, Charset: 'UTF-8' } },
-          },
-        }),
-      )
-      .catch((error: unknown) => {
-        const name = error instanceof Error ? error.name : undefined;
-        if (name && PERMANENT_SES_ERRORS.has(name)) {
-          throw new EmailRejectedError(`SES refused the message (${name}): ${(error as Error).message}`, { cause: error });
-        }
-        throw error;
-      });
+    try {
+      return await this.sendOnce(message);
+    } catch (error) {
+      if (error instanceof Error && SES_PERMANENT_ERRORS.includes(error.name)) {
+        throw new EmailRejectedError(`SES refused the email: ${error.name}: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private async sendOnce(message: EmailMessage): Promise<string> {
+    const result = await this.client.send(
+      new SendEmailCommand({
+        Source: this.from,
+        Destination: { ToAddresses: [message.to] },
+        Message: {
+          Subject: { Data: message.subject, Charset: 'UTF-8' },
+          Body: { Html: { Data: message.html, Charset: 'UTF-8' }, Text: { Data: message.text, Charset: 'UTF-8' } },
+        },
+      }),
+    );
     return result.MessageId ?? 'unknown';
   }
 }

@@ -75,11 +75,31 @@ export class PrintifyLookupContinuesError extends PipelineError {
 }
 
 /**
- * Anything unexpected (an SDK network error, a throttle) is treated as transient: retried a bounded
- * number of times by the workflow, then caught and recorded. Typed permanent errors pass through.
+ * The store refused a write for good: DynamoDB's `ValidationException` (an item over 400 KB, a key
+ * attribute over 2,048 bytes of partition key or 1,024 of sort key, an empty key; see "Service,
+ * account, and table quotas in Amazon DynamoDB" and "Error handling with DynamoDB" in the DynamoDB
+ * Developer Guide, which lists it among the errors not to retry). The same request fails the same
+ * way every time: not retried; the task fails, the workflow catches and records it, and TaskFailed
+ * (dimension errorType StoreRejected) counts it for the alarm.
+ */
+export class StoreRejectedError extends PipelineError {
+  static override readonly errorType = 'StoreRejected';
+  readonly retryable = false;
+}
+
+
+/** The names AWS gives a request that can never succeed as sent (DynamoDB, and any AWS API). */
+const STORE_REJECTIONS: readonly string[] = ['ValidationException'];
+
+/**
+ * Classifies an error by whether a retry can help. Typed errors pass through; an AWS
+ * `ValidationException` (DynamoDB: item or key too large) becomes StoreRejected (permanent);
+ * anything else unexpected (an SDK network error, a throttle) is treated as transient: retried a
+ * bounded number of times by the workflow, then caught and recorded.
  */
 export function classifyError(error: unknown): PipelineError {
   if (error instanceof PipelineError) return error;
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (error instanceof Error && STORE_REJECTIONS.includes(error.name)) return new StoreRejectedError(message, { cause: error });
   return new TransientError(message, { cause: error });
 }

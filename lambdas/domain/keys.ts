@@ -20,6 +20,39 @@ export const keys = {
   stripeReconcilerCheckpoint: () => ({ pk: 'RECONCILER#stripe-events', sk: 'CHECKPOINT' }),
 } as const;
 
+/** `key` without `prefix`; undefined when it does not start with it (not an item of that kind). */
+function after(prefix: string, key: unknown): string | undefined {
+  return typeof key === 'string' && key.startsWith(prefix) && key.length > prefix.length ? key.slice(prefix.length) : undefined;
+}
+
+/**
+ * The ids an item's keys name, read back from `pk`/`sk` (the inverse of `keys`): an item is
+ * identified by its keys, so an item written with only the attributes the README's data model
+ * lists is still found and understood. Each returns undefined for a key of another kind.
+ */
+export const idsOfKeys = {
+  /** pk `ORDER#<orderId>` */
+  order: (pk: unknown): string | undefined => after('ORDER#', pk),
+  /** pk `USER#<userId>` */
+  user: (pk: unknown): string | undefined => after('USER#', pk),
+  /** pk `PRODUCT#<productId>`, sk `VARIANT#<variantId>` */
+  productMapping: (pk: unknown, sk: unknown): { productId: string; variantId: string } | undefined => {
+    const productId = after('PRODUCT#', pk);
+    const variantId = after('VARIANT#', sk);
+    return productId !== undefined && variantId !== undefined ? { productId, variantId } : undefined;
+  },
+  /**
+   * sk `CART#<productId>#<variantId>`: split at the last `#` (a product id may contain `#`, a
+   * variant id never does in this shop). Callers prefer the line's own attributes when it has them.
+   */
+  cartLine: (sk: unknown): { productId: string; variantId: string } | undefined => {
+    const rest = after(CART_PREFIX, sk);
+    const split = rest?.lastIndexOf('#') ?? -1;
+    if (rest === undefined || split <= 0 || split === rest.length - 1) return undefined;
+    return { productId: rest.slice(0, split), variantId: rest.slice(split + 1) };
+  },
+} as const;
+
 /**
  * What Step Functions accepts as an execution name (1-80 characters, none of whitespace,
  * brackets, wildcards, punctuation that URLs or ARNs use, or control characters). A Stripe event

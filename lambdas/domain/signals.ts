@@ -9,8 +9,14 @@
  * - `printify-order-canceled` / `printify-order-has-issues`: Printify's own reason for that failure.
  * - `printify-order-shipped` / `printify-order-delivered`: a Printify webhook moved the parcel on.
  * - `printify-webhook-unknown-order`: a Printify webhook about an order this shop did not create.
+ * - `printify-webhook-unappliable`: a Printify webhook that no retry could ever apply (an id too
+ *   long for a key): acknowledged and logged, for an operator.
+ * - `printify-shipment-after-refund`: Printify shipped a parcel of a refunded (or cancelled) order:
+ *   recorded on the order, its status kept, for an operator.
  * - `dispute-opened`: a customer's dispute seen open for the first time.
  * - `email-sent`: the mailer accepted a customer email.
+ * - `email-undeliverable`: a customer email recorded as never sendable (its address is not one
+ *   mailbox: a list, a display name, a line break, not an address).
  * - `petals-awarded` / `petals-deducted`: petals this call wrote to the ledger (a count of petals).
  * - `negative-petal-balance`: a deduction left the user's balance below zero.
  */
@@ -25,8 +31,11 @@ export type Signal =
         | 'printify-order-shipped'
         | 'printify-order-delivered'
         | 'printify-webhook-unknown-order'
+        | 'printify-webhook-unappliable'
+        | 'printify-shipment-after-refund'
         | 'dispute-opened'
         | 'email-sent'
+        | 'email-undeliverable'
         | 'negative-petal-balance';
     }
   | { kind: 'petals-awarded' | 'petals-deducted'; petals: number };

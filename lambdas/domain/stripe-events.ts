@@ -149,19 +149,32 @@ function keyId(event: Envelope, field: string, value: string | undefined): strin
   return value;
 }
 
-/** `phone`: the customer's, for a Checkout Session, whose shipping details carry none. */
+/**
+ * The address as far as it is there: each field Stripe left null or blank is left out (Hong Kong
+ * has no postal code, many countries no state, some no separate city). Undefined only when there
+ * is no address at all (no details, or every line empty): that address is still to come (a payment
+ * intent without shipping, its Checkout session on the way). `phone`: the customer's, for a
+ * Checkout Session, whose shipping details carry none.
+ */
 function toShippingAddress(details: z.infer<typeof shippingDetails>, phone?: string | null): ShippingAddress | undefined {
   const address = details?.address;
-  if (!details || !address?.line1 || !address.city || !address.country || !address.postal_code) return undefined;
+  if (!details || !address) return undefined;
+  const line1 = nonEmpty(address.line1);
+  const line2 = nonEmpty(address.line2);
+  const city = nonEmpty(address.city);
+  const state = nonEmpty(address.state);
+  const postalCode = nonEmpty(address.postal_code);
+  const country = nonEmpty(address.country);
+  if (!line1 && !line2 && !city && !state && !postalCode && !country) return undefined;
   const contact = nonEmpty(details.phone) ?? nonEmpty(phone);
   return {
     name: details.name ?? '',
-    line1: address.line1,
-    ...(address.line2 ? { line2: address.line2 } : {}),
-    city: address.city,
-    ...(address.state ? { state: address.state } : {}),
-    postalCode: address.postal_code,
-    country: address.country,
+    ...(line1 ? { line1 } : {}),
+    ...(line2 ? { line2 } : {}),
+    ...(city ? { city } : {}),
+    ...(state ? { state } : {}),
+    ...(postalCode ? { postalCode } : {}),
+    ...(country ? { country } : {}),
     ...(contact ? { phone: contact } : {}),
   };
 }

@@ -5,14 +5,22 @@ import * as z from 'zod';
  * normalised from Stripe's shapes. The execution input is this object; every task reads it from
  * `$$.Execution.Input`, so a task retried or replayed sees exactly the same facts.
  */
+/**
+ * A shipping address as the customer entered it at Checkout: only the fields that are there. Many
+ * countries have no postal codes (Hong Kong, the UAE, …), no states, or no separate city (Hong
+ * Kong, Singapore, Macau), so every line but the name may be absent; Stripe's `Address` makes every
+ * field nullable (https://docs.stripe.com/api/checkout/sessions/object#checkout_session_object-collected_information-shipping_details-address).
+ * `country` is Stripe's 2-letter ISO code. Whether an incomplete address can be delivered is
+ * Printify's to say (its per-field messages are kept on the order as printifyErrors).
+ */
 export const shippingAddressSchema = z.object({
   name: z.string(),
-  line1: z.string(),
+  line1: z.string().optional(),
   line2: z.string().optional(),
-  city: z.string(),
+  city: z.string().optional(),
   state: z.string().optional(),
-  postalCode: z.string(),
-  country: z.string(),
+  postalCode: z.string().optional(),
+  country: z.string().optional(),
   phone: z.string().optional(),
 });
 export type ShippingAddress = z.infer<typeof shippingAddressSchema>;

@@ -1,5 +1,6 @@
 import { TransientError } from '../domain/errors';
 import { orderConfirmationEmail, paymentFailedEmail, refundEmail, shippingEmail, type RenderedEmail } from '../domain/email-templates';
+import { toSendableAddress } from '../domain/email-address';
 import { emailOutboxId } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { petalsForAmount, petalsToDeduct, type PetalRates } from '../domain/petals';
@@ -23,8 +24,15 @@ export type EmailRequest =
   /** one per parcel: a second shipment of the same order is another email */
   | { template: 'shipping'; orderId: string; carrier: string; trackingNumber: string; trackingUrl?: string };
 
-/** What sendOrderEmail did; `signals` has email-sent when this call sent it. */
-export type EmailOutcome = ({ outcome: 'sent'; messageId: string } | { outcome: 'already-sent' | 'no-recipient' }) & { signals: Signal[] };
+/**
+ * What sendOrderEmail did; `signals` has email-sent when this call sent it, email-undeliverable
+ * when this call recorded the address as one that can never be sent to.
+ */
+export type EmailOutcome = (
+  | { outcome: 'sent'; messageId: string }
+  | { outcome: 'already-sent' | 'no-recipient' }
+  | { outcome: 'undeliverable'; reason: string }
+) & { signals: Signal[] };
 
 function render(request: EmailRequest, order: Order, rates: PetalRates): RenderedEmail {
   switch (request.template) {
@@ -43,10 +51,14 @@ function render(request: EmailRequest, order: Order, rates: PetalRates): Rendere
 
 /**
  * Sends one customer email at most once: claims it in the outbox (its id from emailOutboxId),
- * sends it through the mailer, records it as sent.
+ * sends it through the mailer, records it as sent. The recipient is the order's address checked
+ * and put in SES's form by toSendableAddress (one mailbox, its domain in punycode).
  *
  * - `sent` with the mailer's message id; `already-sent` when an earlier call sent it;
- *   `no-recipient` when the order has no email address (nothing to do).
+ *   `no-recipient` when the order has no email address (nothing to do);
+ *   `undeliverable` when the address can never be sent to (a list, a display name, a line break,
+ *   not an address): recorded on the outbox item as a permanent failure, nothing sent, and not an
+ *   error, so that the workflow's other steps (the Printify order) are never held up by it.
  * - Throws TransientError while another task holds the claim (retry later), the mailer's error
  *   after giving the claim back (retry), OrderNotFoundError for an unknown order.
  */
@@ -54,8 +66,13 @@ export async function sendOrderEmail(deps: EmailDeps, request: EmailRequest): Pr
   const order = await deps.orders.require(request.orderId);
   if (!order.email) return { outcome: 'no-recipient', signals: [] };
   const id = emailOutboxId(request);
-  const message = { ...render(request, order, deps.rates), to: order.email };
-  const claim = await deps.outbox.claim(order.orderId, id, { template: request.template, to: order.email, subject: message.subject });
+  const recipient = toSendableAddress(order.email);
+  if (!recipient.ok) {
+    const recorded = await deps.outbox.markUndeliverable(order.orderId, id, { template: request.template, to: order.email.slice(0, 1000) }, `recipient ${recipient.reason}`);
+    return { outcome: 'undeliverable', reason: recipient.reason, signals: recorded ? [{ kind: 'email-undeliverable' }] : [] };
+  }
+  const message = { ...render(request, order, deps.rates), to: recipient.address };
+  const claim = await deps.outbox.claim(order.orderId, id, { template: request.template, to: recipient.address, subject: message.subject });
   if (claim === 'already-sent') return { outcome: 'already-sent', signals: [] };
   if (claim === 'in-progress') throw new TransientError(`email ${id} for order ${order.orderId} is being sent by another task`);
   try {

@@ -1,11 +1,12 @@
 import type { CreatePrintifyOrderRequest, PrintifyAddress } from '../adapters/printify-client';
 import { PrintifyApiError } from '../adapters/printify-client';
+import { toSendableAddress } from '../domain/email-address';
 import { OrderNotReadyError, PrintifyLookupContinuesError, PrintifyRejectedError } from '../domain/errors';
 import type { Order } from '../domain/order';
 import { isBeforeProduction } from '../domain/order-status';
 import type { Signal } from '../domain/signals';
 import type { ShippingAddress } from '../domain/workflow-input';
-import type { OrdersPort } from '../ports/orders';
+import type { OrdersPort, TransitionGuard } from '../ports/orders';
 import { PrintifyLookupPaused, type PrintifyApi, type PrintifyOrderIndexPort, type ProductMappingsPort } from '../ports/printify';
 import { nowIso, type FulfilmentDeps } from './deps';
 import { PrintifyUnavailableError } from './printify-errors';
@@ -52,17 +53,23 @@ function splitName(name: string): { first_name: string; last_name: string } {
   return { first_name: parts.slice(0, -1).join(' '), last_name: parts[parts.length - 1]! };
 }
 
+/**
+ * Printify's `address_to` of an order's shipping address: the name split into first and last, and
+ * only the fields the address has (no `zip` for Hong Kong, no `region` where there are no states).
+ * Whether that is enough to deliver is Printify's to decide: a refusal comes back as a 400 with
+ * per-field messages, which the caller keeps on the order (printifyErrors).
+ */
 export function toPrintifyAddress(address: ShippingAddress, email?: string): PrintifyAddress {
   return {
     ...splitName(address.name),
     ...(email ? { email } : {}),
     ...(address.phone ? { phone: address.phone } : {}),
-    country: address.country,
+    ...(address.country ? { country: address.country } : {}),
     ...(address.state ? { region: address.state } : {}),
-    address1: address.line1,
+    ...(address.line1 ? { address1: address.line1 } : {}),
     ...(address.line2 ? { address2: address.line2 } : {}),
-    city: address.city,
-    zip: address.postalCode,
+    ...(address.city ? { city: address.city } : {}),
+    ...(address.postalCode ? { zip: address.postalCode } : {}),
   };
 }
 
@@ -79,9 +86,12 @@ export function toPrintifyAddress(address: ShippingAddress, email?: string): Pri
  */
 export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: string): Promise<PrintifyOutcome> {
   const order = (await deps.orders.require(orderId)) as Order & PrintifyOrderFields;
+  // An operator's retry of a failed fulfilment is stamped (retriedAt): a Printify failure event
+  // dated before it, redelivered later, does not fail the order again.
+  const retry = order.status === 'fulfillment_failed';
   if (order.printifyOrderId) {
     // Created before (a retried task, or an operator's retry of a failed fulfilment).
-    if (isBeforeProduction(order.status)) return recordPrintifyOrder(deps, orderId, order.printifyOrderId, 'already-created');
+    if (isBeforeProduction(order.status)) return recordPrintifyOrder(deps, orderId, order.printifyOrderId, 'already-created', retry);
     return finish(deps, order, order.printifyOrderId, 'already-created');
   }
   if (!isBeforeProduction(order.status)) return { outcome: 'skipped', reason: `order is ${order.status}`, status: order.status, signals: [] };
@@ -95,8 +105,9 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     return { outcome: 'pending_mapping', missing, status: after.status, signals: [{ kind: 'printify-mapping-missing' }] };
   }
   if (!order.shippingAddress) {
-    // Paid by a payment intent that carried no shipping: the Checkout session with the address is
-    // on its way (Stripe does not order events). Waiting is retried; giving up records the failure.
+    // No address at all: paid by a payment intent that carried no shipping, and the Checkout
+    // session with the address is on its way (Stripe does not order events). Waiting is retried;
+    // giving up records the failure. An address with only some fields is sent as it is.
     throw new OrderNotReadyError(`order ${orderId} has no shipping address yet`);
   }
 
@@ -105,7 +116,7 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     // back to the first attempt, however many orders the shop has taken since.
     const since = order.printifyAttemptedAt;
     const existing = await lookUpEarlierAttempt(deps, order, since);
-    if (existing) return recordPrintifyOrder(deps, orderId, existing.id, 'already-created');
+    if (existing) return recordPrintifyOrder(deps, orderId, existing.id, 'already-created', retry);
   } else {
     // Recorded once, before the first call: later attempts search back to this moment.
     await deps.orders.set(orderId, { printifyAttemptedAt: nowIso(deps) });
@@ -120,7 +131,8 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     }),
     shipping_method: deps.shippingMethod,
     send_shipping_notification: false,
-    address_to: toPrintifyAddress(order.shippingAddress, order.email),
+    // Only an address mail can reach (punycode domain): a bad one must not get the order refused.
+    address_to: toPrintifyAddress(order.shippingAddress, sendableEmail(order.email)),
   };
   let created: { id: string };
   try {
@@ -138,7 +150,14 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     }
     throw unavailable(error);
   }
-  return recordPrintifyOrder(deps, orderId, created.id, 'created');
+  return recordPrintifyOrder(deps, orderId, created.id, 'created', retry);
+}
+
+/** The customer's address in the form mail takes, or undefined when none could ever be sent to. */
+function sendableEmail(email: string | undefined): string | undefined {
+  if (!email) return undefined;
+  const checked = toSendableAddress(email);
+  return checked.ok ? checked.address : undefined;
 }
 
 /** How long one attempt walks Printify's order list before it saves its place (seconds). */
@@ -195,6 +214,7 @@ async function recordPrintifyOrder(
   orderId: string,
   printifyOrderId: string,
   outcome: 'created' | 'already-created',
+  retry: boolean,
 ): Promise<PrintifyOutcome> {
   // The index first: once the order names its Printify order, a webhook must be able to find it.
   await deps.index.record(printifyOrderId, orderId);
@@ -203,6 +223,7 @@ async function recordPrintifyOrder(
     missingMappings: null,
     failureReason: null,
     printifyErrors: null,
+    ...(retry ? { retriedAt: nowIso(deps) } : {}),
   });
   if (order.printifyOrderId !== printifyOrderId) {
     // The order moved on (refunded or cancelled meanwhile): keep the Printify id for the operator.
@@ -261,14 +282,16 @@ export function describeCaughtError(caught: { Error?: string; Cause?: string } |
  * Records why fulfilment failed for good (the workflow's catch after Printify's retries, or an
  * operator's retry that Printify refused): the order becomes fulfillment_failed with `reason`,
  * unless it has moved past that (shipped, refunded). The signal printify-order-failed is reported
- * on every call, as the task's PrintifyOrderFailed count always has been.
+ * on every call, as the task's PrintifyOrderFailed count always has been. `guard.notRetriedAfter`
+ * (ISO, a Printify event's time): only if no operator retried the order after it.
  */
 export async function markFulfillmentFailed(
   deps: { orders: Pick<OrdersPort, 'transition'> },
   orderId: string,
   reason: string,
+  guard?: TransitionGuard,
 ): Promise<{ status: Order['status']; transitioned: boolean; signals: Signal[] }> {
-  const { transitioned, order } = await deps.orders.transition(orderId, 'fulfillment_failed', { failureReason: reason });
+  const { transitioned, order } = await deps.orders.transition(orderId, 'fulfillment_failed', { failureReason: reason }, guard);
   return { status: order.status, transitioned, signals: [{ kind: 'printify-order-failed' }] };
 }
 

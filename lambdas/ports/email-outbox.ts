@@ -17,4 +17,11 @@ export interface EmailOutboxPort {
   markSent(ownerId: string, emailId: string, messageId: string): Promise<void>;
   /** Gives a claim back after a failed send (reason kept for the operator), so the next retry may send. */
   release(ownerId: string, emailId: string, reason: string): Promise<void>;
+  /**
+   * Records that this email can never be sent as it stands (status `undeliverable`, with `details`
+   * and `reason`, for the operator), unless it was sent or is being sent. Returns whether this call
+   * recorded it (false when already recorded, sent or in progress). An undeliverable email may be
+   * claimed again later (after an operator corrects the address).
+   */
+  markUndeliverable(ownerId: string, emailId: string, details: Record<string, unknown>, reason: string): Promise<boolean>;
 }

@@ -13,6 +13,12 @@ export interface TransitionResult {
   order: Order;
 }
 
+/** An extra condition on a transition: see OrdersPort.transition. */
+export interface TransitionGuard {
+  /** ISO 8601 UTC: move only if the order's `retriedAt` (an operator's retry) is absent or not after this time */
+  notRetriedAfter?: string | undefined;
+}
+
 /** What Stripe says about a dispute (charge.dispute.*): its id, reason and disputed amount (minor units). */
 export interface DisputeDetails {
   disputeId: string;
@@ -47,9 +53,12 @@ export interface OrdersPort {
   findOrderIdByPaymentIntent(paymentIntentId: string): Promise<string | undefined>;
   /**
    * Moves the order to `to` with `changes`, atomically, only if the transition table allows it from
-   * the order's status at that moment. Of concurrent callers exactly one transitions.
+   * the order's status at that moment. Of concurrent callers exactly one transitions. With
+   * `guard.notRetriedAfter` (ISO), the order moves only if an operator has not retried its
+   * fulfilment after that time (its `retriedAt`, absent when never retried): a claim dated before
+   * the retry (a late, redelivered Printify event) does not undo it.
    */
-  transition(orderId: string, to: OrderStatus, changes?: OrderChanges): Promise<TransitionResult>;
+  transition(orderId: string, to: OrderStatus, changes?: OrderChanges, guard?: TransitionGuard): Promise<TransitionResult>;
   /** Sets (or, with null, removes) attributes that are the caller's own to decide; returns the order after. */
   set(orderId: string, changes: OrderChanges): Promise<Order>;
   /** Sets only the attributes the order does not have yet (never overwrites). */

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { isKeyId, MAX_KEY_ID_LENGTH } from '../domain/keys';
 
 /**
  * Printify's order webhooks, as documented (developers.printify.com, "Webhooks"):
@@ -13,12 +14,32 @@ import * as z from 'zod';
  * what an event means for our order, nothing more.
  */
 export type PrintifyEventDecision =
-  | { kind: 'sent-to-production'; printifyOrderId: string; at: string }
-  | { kind: 'shipped'; printifyOrderId: string; at: string; shipment: Shipment }
-  | { kind: 'delivered'; printifyOrderId: string; at: string; deliveredAt: string; shipment?: Shipment }
-  | { kind: 'failed'; printifyOrderId: string; at: string; printifyStatus: string; reason: string }
-  | { kind: 'status'; printifyOrderId: string; at: string; printifyStatus: string }
-  | { kind: 'ignore'; reason: string };
+  | ({ kind: 'sent-to-production' } & EventTime)
+  | ({ kind: 'shipped'; shipment: Shipment } & EventTime)
+  | ({ kind: 'delivered'; deliveredAt: string; shipment?: Shipment } & EventTime)
+  | ({ kind: 'failed'; printifyStatus: string; reason: string } & EventTime)
+  | ({ kind: 'status'; printifyStatus: string } & EventTime)
+  | { kind: 'ignore'; reason: string }
+  | { kind: 'unappliable'; reason: string };
+
+/**
+ * How far ahead of our clock an event's time (or a shipped/delivered time in it) may be before it is
+ * not believed: one day, far beyond any honest clock skew. A time beyond it is clamped to when the
+ * event was received, so that an event dated 2099 cannot freeze the order's Printify status or
+ * parcel (every later event would look older).
+ */
+export const MAX_PRINTIFY_CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Which Printify order an applicable event is about and its time (ISO UTC). `clampedFrom`: the
+ * event's own time when it was more than MAX_PRINTIFY_CLOCK_SKEW_MS ahead of its receipt and `at`
+ * was clamped to the receipt (for the log).
+ */
+export interface EventTime {
+  printifyOrderId: string;
+  at: string;
+  clampedFrom?: string;
+}
 
 export interface Shipment {
   carrier: string;
@@ -76,7 +97,13 @@ export function printifyTimeToIso(value: string | null | undefined): string | un
   return Number.isNaN(parsed) ? text : new Date(parsed).toISOString();
 }
 
-function shipmentOf(data: z.infer<typeof shipmentData>): Shipment | undefined {
+/** `iso`, unless it is more than MAX_PRINTIFY_CLOCK_SKEW_MS after `receivedAt`: then `receivedAt`. */
+function believable(iso: string, receivedAt: string): string {
+  const time = Date.parse(iso);
+  return !Number.isNaN(time) && time - Date.parse(receivedAt) > MAX_PRINTIFY_CLOCK_SKEW_MS ? receivedAt : iso;
+}
+
+function shipmentOf(data: z.infer<typeof shipmentData>, receivedAt: string): Shipment | undefined {
   const carrier = typeof data.carrier === 'string' ? { code: data.carrier } : (data.carrier ?? {});
   const trackingNumber = nonEmpty('tracking_number' in carrier ? carrier.tracking_number : undefined) ?? nonEmpty(data.tracking_number) ?? nonEmpty(data.number);
   const trackingUrl = nonEmpty('tracking_url' in carrier ? carrier.tracking_url : undefined) ?? nonEmpty(data.tracking_url) ?? nonEmpty(data.url);
@@ -86,7 +113,7 @@ function shipmentOf(data: z.infer<typeof shipmentData>): Shipment | undefined {
     carrier: code ?? 'carrier',
     ...(trackingNumber ? { trackingNumber } : {}),
     ...(trackingUrl ? { trackingUrl } : {}),
-    ...(nonEmpty(data.shipped_at) ? { shippedAt: printifyTimeToIso(data.shipped_at)! } : {}),
+    ...(nonEmpty(data.shipped_at) ? { shippedAt: believable(printifyTimeToIso(data.shipped_at)!, receivedAt) } : {}),
   };
 }
 
@@ -94,6 +121,13 @@ function shipmentOf(data: z.infer<typeof shipmentData>): Shipment | undefined {
  * Decides what a verified, JSON-parsed Printify webhook means. The shop is not checked: a webhook
  * is registered per shop and signed with our secret, and the order is found by Printify's order id
  * (an order that is not ours is ignored), so a shop id spelled differently cannot lose an event.
+ *
+ * `receivedAt` (ISO) is our clock: an event time more than a day after it is clamped to it
+ * (MAX_PRINTIFY_CLOCK_SKEW_MS). A delivery whose Printify order id or tracking number cannot be
+ * part of a key (isKeyId: over 255 characters, or control characters) is `unappliable`: no retry
+ * could ever record it, so the caller acknowledges it (Printify disables a webhook that keeps
+ * failing) and logs and counts it for an operator. Throws MalformedPrintifyEventError for a body
+ * that is not a Printify event at all.
  */
 export function decidePrintifyEvent(raw: unknown, receivedAt = new Date().toISOString()): PrintifyEventDecision {
   const parsed = envelope.safeParse(raw);
@@ -107,25 +141,34 @@ export function decidePrintifyEvent(raw: unknown, receivedAt = new Date().toISOS
   const data = shipmentData.safeParse(event.resource.data ?? {});
   if (!data.success) throw new MalformedPrintifyEventError(`${event.type} ${event.id}: ${data.error.issues[0]?.message ?? 'invalid data'}`);
   const printifyOrderId = event.resource.id;
-  const at = printifyTimeToIso(event.created_at) ?? receivedAt;
+  if (!isKeyId(printifyOrderId)) {
+    return { kind: 'unappliable', reason: `${event.type} ${event.id}: Printify order id of ${printifyOrderId.length} characters cannot be a key (at most ${MAX_KEY_ID_LENGTH}, no control characters)` };
+  }
+  const claimed = printifyTimeToIso(event.created_at) ?? receivedAt;
+  const at = believable(claimed, receivedAt);
+  const time: EventTime = { printifyOrderId, at, ...(at !== claimed ? { clampedFrom: claimed } : {}) };
+  const shipment = shipmentOf(data.data, receivedAt);
+  if (shipment?.trackingNumber !== undefined && !isKeyId(shipment.trackingNumber)) {
+    return { kind: 'unappliable', reason: `${event.type} ${event.id}: tracking number of ${shipment.trackingNumber.length} characters cannot be a key (at most ${MAX_KEY_ID_LENGTH}, no control characters)` };
+  }
   switch (event.type) {
     case 'order:sent-to-production':
-      return { kind: 'sent-to-production', printifyOrderId, at };
+      return { kind: 'sent-to-production', ...time };
     case 'order:shipment:created': {
-      const shipment = shipmentOf(data.data) ?? { carrier: 'carrier' };
-      return { kind: 'shipped', printifyOrderId, at, shipment: { ...shipment, shippedAt: shipment.shippedAt ?? at } };
+      const parcel = shipment ?? { carrier: 'carrier' };
+      return { kind: 'shipped', ...time, shipment: { ...parcel, shippedAt: parcel.shippedAt ?? at } };
     }
     case 'order:shipment:delivered': {
-      const shipment = shipmentOf(data.data);
-      return { kind: 'delivered', printifyOrderId, at, deliveredAt: printifyTimeToIso(data.data.delivered_at) ?? at, ...(shipment ? { shipment } : {}) };
+      const deliveredAt = believable(printifyTimeToIso(data.data.delivered_at) ?? at, receivedAt);
+      return { kind: 'delivered', ...time, deliveredAt, ...(shipment ? { shipment } : {}) };
     }
     case 'order:updated': {
       const status = nonEmpty(typeof event.resource.data?.status === 'string' ? event.resource.data.status : undefined);
       if (!status) return { kind: 'ignore', reason: 'order:updated without a status' };
       if (FAILED_PRINTIFY_STATUSES.includes(status)) {
-        return { kind: 'failed', printifyOrderId, at, printifyStatus: status, reason: `Printify reported the order ${status}` };
+        return { kind: 'failed', ...time, printifyStatus: status, reason: `Printify reported the order ${status}` };
       }
-      return { kind: 'status', printifyOrderId, at, printifyStatus: status };
+      return { kind: 'status', ...time, printifyStatus: status };
     }
     default:
       return { kind: 'ignore', reason: `topic ${event.type} needs nothing from us` };

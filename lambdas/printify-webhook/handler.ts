@@ -73,6 +73,7 @@ export async function receive(event: APIGatewayProxyEventV2, _context?: Context)
     }
     const { status: _status, ...answer } = outcome;
     if (answer.outcome === 'applied') logger.appendKeys({ orderId: answer.orderId });
+    if (answer.outcome === 'applied' && answer.note) logger.warn('Printify event time not believed', { note: answer.note });
     logger.info(`Printify webhook ${answer.outcome}`, answer);
     return jsonResponse(200, { received: true, ...answer });
   } catch (error) {

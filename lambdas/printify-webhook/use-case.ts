@@ -1,3 +1,4 @@
+import { classifyError, StoreRejectedError } from '../domain/errors';
 import type { Order } from '../domain/order';
 import { isBeforeProduction } from '../domain/order-status';
 import type { Signal } from '../domain/signals';
@@ -36,7 +37,16 @@ export interface ShipmentFields {
 }
 
 export type PrintifyWebhookOutcome =
-  | { status: 200; outcome: 'applied'; kind: PrintifyEventDecision['kind']; orderId: string; orderStatus: Order['status']; email?: EmailOutcome['outcome'] }
+  | {
+      status: 200;
+      outcome: 'applied';
+      kind: PrintifyEventDecision['kind'];
+      orderId: string;
+      orderStatus: Order['status'];
+      email?: EmailOutcome['outcome'];
+      /** why the event's time was not believed (over a day ahead of receipt), for the handler's log */
+      note?: string;
+    }
   | { status: 200; outcome: 'ignored'; reason: string }
   | { status: 401; outcome: 'rejected'; reason: string }
   | { status: 400; outcome: 'rejected'; reason: string };
@@ -44,8 +54,10 @@ export type PrintifyWebhookOutcome =
 /**
  * Verify, decide, apply. Every effect converges whatever the order and number of deliveries:
  * status changes go through the transition table (a shipped order never goes back), timestamps are
- * filled once, the shipping email is claimed in the outbox per tracking number. Anything that fails
- * throws: the handler answers 5xx and Printify delivers again.
+ * filled once, the shipping email is claimed in the outbox per tracking number. A delivery that
+ * can never be applied (an id that cannot be a key, a write DynamoDB refuses for good) is answered
+ * 200 `ignored` with the signal printify-webhook-unappliable. Anything else that fails throws: the
+ * handler answers 5xx and Printify delivers again.
  */
 export async function receivePrintifyWebhook(
   deps: PrintifyWebhookDeps,
@@ -64,6 +76,12 @@ export async function receivePrintifyWebhook(
     throw error;
   }
   if (decision.kind === 'ignore') return { status: 200, outcome: 'ignored', reason: decision.reason };
+  if (decision.kind === 'unappliable') {
+    // No retry could ever record it (an id too long for a key): acknowledged, so that Printify does
+    // not redeliver it until it disables the webhook, and counted for an operator.
+    deps.signal({ kind: 'printify-webhook-unappliable' });
+    return { status: 200, outcome: 'ignored', reason: decision.reason };
+  }
 
   const orderId = await deps.index.orderIdOf(decision.printifyOrderId);
   if (!orderId) {
@@ -72,14 +90,26 @@ export async function receivePrintifyWebhook(
     deps.signal({ kind: 'printify-webhook-unknown-order' });
     return { status: 200, outcome: 'ignored', reason: `no order for Printify order ${decision.printifyOrderId}` };
   }
-  const applied = await apply(deps, orderId, decision);
-  return { status: 200, outcome: 'applied', kind: decision.kind, orderId, ...applied };
+  let applied: Awaited<ReturnType<typeof apply>>;
+  try {
+    applied = await apply(deps, orderId, decision);
+  } catch (error) {
+    // The store refused a write for good (DynamoDB ValidationException: an item or key too large):
+    // a redelivery would fail the same way until Printify disabled the webhook. Acknowledged and
+    // counted for an operator; anything else answers 5xx, so Printify delivers again.
+    const typed = classifyError(error);
+    if (!(typed instanceof StoreRejectedError)) throw error;
+    deps.signal({ kind: 'printify-webhook-unappliable' });
+    return { status: 200, outcome: 'ignored', reason: `${decision.kind} for order ${orderId} cannot be recorded: ${typed.message}` };
+  }
+  const note = decision.clampedFrom ? `event dated ${decision.clampedFrom}, over a day ahead of its receipt: taken as ${decision.at}` : undefined;
+  return { status: 200, outcome: 'applied', kind: decision.kind, orderId, ...applied, ...(note ? { note } : {}) };
 }
 
 async function apply(
   deps: PrintifyWebhookDeps,
   orderId: string,
-  decision: Exclude<PrintifyEventDecision, { kind: 'ignore' }>,
+  decision: Exclude<PrintifyEventDecision, { kind: 'ignore' | 'unappliable' }>,
 ): Promise<{ orderStatus: Order['status']; email?: EmailOutcome['outcome'] }> {
   switch (decision.kind) {
     case 'sent-to-production': {
@@ -95,16 +125,20 @@ async function apply(
       return { orderStatus: order.status, ...(email ? { email } : {}) };
     }
     case 'delivered': {
-      // A delivery that overtook its shipment event still ships the order (the shipment event,
-      // when it comes, sends the email).
-      const order = decision.shipment ? await ship(deps, orderId, decision.shipment) : await deps.orders.require(orderId);
+      // A delivery that overtook its shipment event still ships the order, with what it says of
+      // the parcel (the shipment event, when it comes, fills shippedAt and sends the email).
+      const order = await ship(deps, orderId, decision.shipment ?? {});
       await deps.orders.fillMissing(orderId, { deliveredAt: decision.deliveredAt });
       deps.signal({ kind: 'printify-order-delivered' });
       return { orderStatus: order.status };
     }
     case 'failed': {
-      await recordPrintifyStatus(deps, orderId, decision.printifyStatus, decision.at);
-      const { status, transitioned } = await markFulfillmentFailed(deps, orderId, decision.reason);
+      // Only the newest Printify status fails the order, and only if no operator retried it after
+      // the event's time: a redelivered, older has-issues must leave printifyStatus and status
+      // agreeing with what happened since (a shipment is kept by the transition table).
+      const newest = await deps.orders.recordPrintifyStatusIfNewer(orderId, decision.printifyStatus, decision.at);
+      if (!newest) return { orderStatus: (await deps.orders.require(orderId)).status };
+      const { status, transitioned } = await markFulfillmentFailed(deps, orderId, decision.reason, { notRetriedAfter: decision.at });
       if (transitioned) {
         // The same alarm as a Printify order that could not be created, and which case it was.
         deps.signal({ kind: 'printify-order-failed' });
@@ -113,19 +147,24 @@ async function apply(
       return { orderStatus: status };
     }
     case 'status': {
-      await recordPrintifyStatus(deps, orderId, decision.printifyStatus, decision.at);
+      // Keeps the newest order:updated status only (events arrive in any order).
+      await deps.orders.recordPrintifyStatusIfNewer(orderId, decision.printifyStatus, decision.at);
       return { orderStatus: (await deps.orders.require(orderId)).status };
     }
   }
 }
 
-/** Keeps the newest order:updated status only (events arrive in any order). */
-async function recordPrintifyStatus(deps: PrintifyWebhookDeps, orderId: string, printifyStatus: string, at: string): Promise<void> {
-  await deps.orders.recordPrintifyStatusIfNewer(orderId, printifyStatus, at);
-}
+/** Statuses in which a Printify shipment is recorded for the operator but the status stays. */
+const ENDED_WITHOUT_SHIPPING: readonly Order['status'][] = ['refunded', 'cancelled'];
 
-/** in_production -> shipped with the parcel's tracking; from before production through in_production. */
-async function ship(deps: PrintifyWebhookDeps, orderId: string, shipment: Shipment): Promise<Order & ShipmentFields> {
+/**
+ * in_production -> shipped with the parcel's tracking; from before production through in_production.
+ * An order already shipped fills what it lacks (a delivery that overtook its shipment left no
+ * shippedAt) and shows the newest parcel. A refunded (or cancelled) order keeps its status and its
+ * refund: the parcel is recorded on it for the operator (signal printify-shipment-after-refund),
+ * and no shipping email goes out (notifyShipped sends only for a shipped order).
+ */
+async function ship(deps: PrintifyWebhookDeps, orderId: string, shipment: Partial<Shipment>): Promise<Order & ShipmentFields> {
   const fields = {
     carrier: shipment.carrier,
     trackingNumber: shipment.trackingNumber,
@@ -140,10 +179,15 @@ async function ship(deps: PrintifyWebhookDeps, orderId: string, shipment: Shipme
     deps.signal({ kind: 'printify-order-shipped' });
     return order;
   }
+  if (ENDED_WITHOUT_SHIPPING.includes(order.status)) deps.signal({ kind: 'printify-shipment-after-refund' });
   if (shipment.trackingNumber && order.trackingNumber !== shipment.trackingNumber) {
     // Another parcel of a shipped (or refunded) order: the order shows the newest one, whatever
     // order the events arrive in (each parcel still gets its own shipping email).
     order = ((await deps.orders.showNewerParcel(orderId, fields)) ?? order) as Order & ShipmentFields;
+  } else {
+    // The same parcel again, or one a delivery event announced first: fill what is missing.
+    await deps.orders.fillMissing(orderId, fields);
+    order = (await deps.orders.require(orderId)) as Order & ShipmentFields;
   }
   return order;
 }
@@ -157,5 +201,7 @@ async function notifyShipped(deps: PrintifyWebhookDeps, order: Order, shipment: 
     trackingNumber: shipment.trackingNumber,
     ...(shipment.trackingUrl ? { trackingUrl: shipment.trackingUrl } : {}),
   });
+  // The email's own signals (email-sent, email-undeliverable) count as the email Lambda's do.
+  for (const signal of sent.signals) deps.signal(signal);
   return sent.outcome;
 }

@@ -39,6 +39,10 @@ export const METRIC = {
   printifyOrderHasIssues: 'PrintifyOrderHasIssues',
   /** Printify webhook: an event about a Printify order this shop does not know */
   printifyWebhookUnknownOrder: 'PrintifyWebhookUnknownOrder',
+  /** Printify webhook: acknowledged (200) but never appliable (an id too long for a key); logged */
+  printifyWebhookUnappliable: 'PrintifyWebhookUnappliable',
+  /** Printify webhook: a parcel shipped for a refunded or cancelled order (recorded, status kept) */
+  printifyShipmentAfterRefund: 'PrintifyShipmentAfterRefund',
   /** Printify webhook: answered 400/401/413 */
   printifyWebhookRejected: 'PrintifyWebhookRejected',
   /** Printify webhook: answered 5xx (DynamoDB, SES or Secrets Manager failed): Printify retries */
@@ -51,6 +55,8 @@ export const METRIC = {
   disputeOpened: 'DisputeOpened',
   emailSent: 'EmailSent',
   emailFailed: 'EmailFailed',
+  /** a customer email that can never be sent (its address is not one mailbox); recorded, not retried */
+  emailUndeliverable: 'EmailUndeliverable',
   /** any workflow task that failed (one attempt) */
   taskFailed: 'TaskFailed',
   /**

@@ -20,8 +20,11 @@ const COUNTED: Record<Exclude<Signal['kind'], 'petals-awarded' | 'petals-deducte
   'printify-order-shipped': METRIC.printifyOrderShipped,
   'printify-order-delivered': METRIC.printifyOrderDelivered,
   'printify-webhook-unknown-order': METRIC.printifyWebhookUnknownOrder,
+  'printify-webhook-unappliable': METRIC.printifyWebhookUnappliable,
+  'printify-shipment-after-refund': METRIC.printifyShipmentAfterRefund,
   'dispute-opened': METRIC.disputeOpened,
   'email-sent': METRIC.emailSent,
+  'email-undeliverable': METRIC.emailUndeliverable,
   'negative-petal-balance': METRIC.negativePetalBalance,
 };
 

@@ -223,6 +223,8 @@ export class Monitoring extends Construct {
         this.business(props.printifyWebhook, METRIC.printifyOrderCanceled),
         this.business(props.printifyWebhook, METRIC.printifyOrderHasIssues),
         this.business(props.printifyWebhook, METRIC.printifyWebhookUnknownOrder),
+        this.business(props.printifyWebhook, METRIC.printifyWebhookUnappliable),
+        this.business(props.printifyWebhook, METRIC.printifyShipmentAfterRefund),
         this.business(props.printifyWebhook, METRIC.printifyWebhookRejected),
         this.business(props.printifyWebhook, METRIC.printifyWebhookFailed),
       ]),
@@ -231,7 +233,11 @@ export class Monitoring extends Construct {
         this.business(props.petals, METRIC.petalsDeducted),
         this.business(props.petals, METRIC.negativePetalBalance),
       ]),
-      this.graph('Emails', [this.business(props.email, METRIC.emailSent), this.business(props.email, METRIC.emailFailed)]),
+      this.graph('Emails', [
+        this.business(props.email, METRIC.emailSent),
+        this.business(props.email, METRIC.emailFailed),
+        this.business(props.email, METRIC.emailUndeliverable),
+      ]),
       this.graph('Disputes opened', [this.business(props.fulfilment, METRIC.disputeOpened)]),
     );
     if (props.reconciler) {

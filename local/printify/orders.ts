@@ -89,6 +89,15 @@ function isOptionalString(value: unknown): boolean {
   return value === undefined || value === null || typeof value === 'string';
 }
 
+/**
+ * Countries and territories without postal codes (a sample of the ones Stripe Checkout ships to:
+ * Hong Kong, Macau, the UAE, Qatar, Ireland's addresses before Eircode, …), for which the stand-in,
+ * like a carrier, accepts an address without `zip`.
+ */
+const COUNTRIES_WITHOUT_POSTAL_CODES = new Set(['HK', 'MO', 'AE', 'QA', 'AO', 'AG', 'BS', 'BZ', 'BJ', 'BO', 'FJ', 'GH', 'JM', 'KI', 'PA', 'RW', 'TG', 'TO', 'TV', 'UG', 'YE', 'ZW']);
+/** Territories that are a single city: an address there may leave `city` out. */
+const CITY_STATES = new Set(['HK', 'MO', 'SG', 'MC', 'VA', 'GI']);
+
 /** Validates a create-order body the way Printify reports it ("field: The field …."). */
 export function validateCreateOrder(body: unknown): string[] {
   const errors: string[] = [];
@@ -134,10 +143,18 @@ export function validateCreateOrder(body: unknown): string[] {
   if (address === undefined || address === null) required('address_to');
   else if (!isRecord(address)) errors.push('address_to: The address_to must be an object.');
   else {
-    for (const field of ['first_name', 'last_name', 'address1', 'city', 'zip', 'country']) {
+    const country = typeof address.country === 'string' ? address.country : '';
+    const needed = ['first_name', 'last_name', 'address1', 'country'];
+    // Postal codes only where the country has them, a city only where it is not the whole territory.
+    if (!COUNTRIES_WITHOUT_POSTAL_CODES.has(country)) needed.push('zip');
+    if (!CITY_STATES.has(country)) needed.push('city');
+    for (const field of needed) {
       const value = address[field];
       if (value === undefined || value === null || value === '') required(`address_to.${field}`);
       else if (typeof value !== 'string') errors.push(`address_to.${field}: The address_to.${field} must be a string.`);
+    }
+    for (const field of ['zip', 'city']) {
+      if (!isOptionalString(address[field])) errors.push(`address_to.${field}: The address_to.${field} must be a string.`);
     }
     if (typeof address.country === 'string' && address.country !== '' && !/^[A-Z]{2}$/.test(address.country)) {
       errors.push('address_to.country: The address_to.country must be a 2-letter ISO country code.');
@@ -161,10 +178,8 @@ function buildOrder(body: Json): StandInOrder {
     last_name: address.last_name as string,
     country: address.country as string,
     address1: address.address1 as string,
-    city: address.city as string,
-    zip: address.zip as string,
   };
-  for (const field of ['email', 'phone', 'region', 'address2'] as const) {
+  for (const field of ['email', 'phone', 'region', 'address2', 'city', 'zip'] as const) {
     if (typeof address[field] === 'string') addressTo[field] = address[field] as string;
   }
   const lineItems: StandInLineItem[] = (body.line_items as Json[]).map((item) => ({
@@ -180,7 +195,7 @@ function buildOrder(body: Json): StandInOrder {
       price: UNIT_COST * 2,
       variant_label: `Variant ${String(item.variant_id)}`,
       sku: `${String(item.product_id).slice(-6)}-${String(item.variant_id)}`,
-      country: addressTo.country,
+      country: addressTo.country ?? '',
     },
   }));
   const units = lineItems.reduce((sum, item) => sum + item.quantity, 0);

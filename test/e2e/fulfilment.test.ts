@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem } from '../../lambdas/domain/order';
 import { DEMO_ITEMS, DEMO_MAPPINGS } from '../fixtures/storefront';
 import { checkoutSession, DEMO_ADDRESS, paymentIntent, stripeEvent, stripeId, type DemoAddress } from '../fixtures/stripe-events';
@@ -189,6 +190,84 @@ describe('checkout.session.completed, paid, every product mapped', () => {
     expect(executions).toHaveLength(1);
     await expectFulfilledOnce(order, email);
     expect(printifyCreatesFor(order.orderId)).toHaveLength(1);
+  });
+});
+
+describe('addresses as the world writes them', () => {
+  test('a Hong Kong address without postal code or city is recorded and the Printify order is created with it', async () => {
+    const address: DemoAddress = { name: 'Chan Tai Man', line1: 'Flat 12, 3/F, 88 Queen\'s Road Central', state: 'Central', country: 'HK' };
+    const { order, email, sessionCompleted } = await checkout({ address });
+    const execution = await pipeline.deliver(sessionCompleted());
+    expect(execution.status).toBe('SUCCEEDED');
+
+    const stored = await pipeline.order(order.orderId);
+    expect(stored).toMatchObject({ status: 'in_production', shippingAddress: { name: 'Chan Tai Man', line1: address.line1, state: 'Central', country: 'HK' } });
+    expect(stored?.shippingAddress).not.toHaveProperty('postalCode');
+    const [printifyOrder] = printifyOrdersFor(order.orderId);
+    expect(printifyOrder?.address_to).toMatchObject({ address1: address.line1, region: 'Central', country: 'HK' });
+    expect(printifyOrder?.address_to).not.toHaveProperty('zip');
+    await expectFulfilledOnce(order, email);
+  });
+});
+
+describe('items written by the documented data model alone (README, Data model)', () => {
+  test('an order, its cart line and its product mapping with only the listed attributes: fulfilled', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const orderId = `ord_model_${suffix}`;
+    const userId = `user_model_${suffix}`;
+    const productId = `prod_model_${suffix}`;
+    const createdAt = new Date(Date.now() - 60_000).toISOString();
+    const put = (Item: Record<string, unknown>) => pipeline.db.send(new PutCommand({ TableName: pipeline.stack.tableName, Item }));
+    // Exactly the attributes the README's data model lists as required; ids only in the keys.
+    await put({
+      pk: `ORDER#${orderId}`,
+      sk: 'ORDER',
+      userId,
+      status: 'pending',
+      currency: 'usd',
+      amountTotal: 2500,
+      items: [{ productId, variantId: 'L', quantity: 1, unitAmount: 2500 }],
+      createdAt,
+    });
+    await put({ pk: `USER#${userId}`, sk: `CART#${productId}#L`, quantity: 1 });
+    await put({ pk: `PRODUCT#${productId}`, sk: 'VARIANT#L', printifyProductId: '5d39b159e7c48c000728c89f', printifyVariantId: 32918 });
+
+    const email = uniqueEmail();
+    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId, userId, amountTotal: 2500, email, address: DEMO_ADDRESS }));
+    const execution = await pipeline.deliver(event);
+    expect(execution.status).toBe('SUCCEEDED');
+
+    expect(await pipeline.order(orderId)).toMatchObject({ status: 'in_production', email });
+    const [printifyOrder] = printifyOrdersFor(orderId);
+    expect(printifyOrder?.line_items).toEqual([expect.objectContaining({ product_id: '5d39b159e7c48c000728c89f', variant_id: 32918, quantity: 1 })]);
+    expect(await pipeline.ledger(userId)).toEqual([expect.objectContaining({ sk: `LEDGER#purchase#${orderId}`, amount: 25 })]);
+    expect(await pipeline.cart(userId)).toEqual([]);
+    expect(await pipeline.emailsTo(email)).toHaveLength(1);
+  });
+});
+
+describe('customer email addresses', () => {
+  test.each([
+    ['a header injection', 'someone@example.com\r\nBcc: other@example.net'],
+    ['a list', 'a, b'],
+    ['not an address', 'not-an-email'],
+  ])('%s never reaches SES, and fulfilment goes on', async (_what, badEmail) => {
+    const order = await pipeline.storefront.checkoutScene();
+    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, email: badEmail, address: DEMO_ADDRESS }));
+    const execution = await pipeline.deliver(event);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(await pipeline.order(order.orderId)).toMatchObject({ status: 'in_production' });
+    expect(printifyOrdersFor(order.orderId)).toHaveLength(1);
+    expect(printifyOrdersFor(order.orderId)[0]?.address_to).not.toHaveProperty('email');
+    const sent = await pipeline.stack.ses.sentEmails();
+    expect(sent.filter((e) => e.to.some((to: string) => to.includes('other@example.net') || to === 'a' || to.includes('not-an-email')))).toEqual([]);
+  });
+
+  test('a Unicode domain is sent to its punycode form', async () => {
+    const order = await pipeline.storefront.checkoutScene();
+    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, email: 'user@bücher.example', address: DEMO_ADDRESS }));
+    expect((await pipeline.deliver(event)).status).toBe('SUCCEEDED');
+    expect(await pipeline.emailsTo('user@xn--bcher-kva.example')).toHaveLength(1);
   });
 });
 

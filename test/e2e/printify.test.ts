@@ -55,6 +55,15 @@ async function postPrintifyEvent(event: unknown, signature?: string) {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** What the operator's `mapping retry` acts on: the local stack's table and Printify stand-in. */
+const operatorTarget = () => ({
+  tableName: pipeline.stack.tableName,
+  dynamodbEndpoint: pipeline.stack.urls.dynamodb,
+  region: LOCAL_REGION,
+  credentials: DYNAMODB_LOCAL_CREDENTIALS,
+  printify: { baseUrl: pipeline.stack.urls.printify, shopId: pipeline.stack.printify.shopId, token: 'otakumori-local-printify-token' },
+});
+
 const printifyEvent = (type: string, printifyOrderId: string, data: Record<string, unknown> = {}, createdAt = '2026-11-26 10:00:00+00:00') => ({
   id: randomBytes(16).toString('hex'),
   type,
@@ -98,13 +107,7 @@ describe('the Printify order', () => {
     expect(await stored(order.orderId)).toMatchObject({ status: 'pending_mapping', missingMappings: [`${productId}/XL`] });
     expect(creates(order.orderId)).toHaveLength(0);
 
-    const target = {
-      tableName: pipeline.stack.tableName,
-      dynamodbEndpoint: pipeline.stack.urls.dynamodb,
-      region: LOCAL_REGION,
-      credentials: DYNAMODB_LOCAL_CREDENTIALS,
-      printify: { baseUrl: pipeline.stack.urls.printify, shopId: pipeline.stack.printify.shopId, token: 'otakumori-local-printify-token' },
-    };
+    const target = operatorTarget();
     // Retried before the mapping exists: still waiting, nothing sent, the missing product named.
     expect(await retryMapping(order.orderId, target)).toMatchObject({ outcome: 'pending_mapping', after: 'pending_mapping', missing: [`${productId}/XL`] });
     expect(creates(order.orderId)).toHaveLength(0);
@@ -319,5 +322,34 @@ describe('Printify webhooks', () => {
       body: { outcome: 'ignored' },
     });
     expect((await postPrintifyEvent({ hello: 'world' })).status).toBe(400);
+  });
+
+  test('a 1,100-character tracking number: 200 and ignored on every redelivery, nothing written', async () => {
+    const { order, email } = await paidOrder();
+    const printifyId = (await stored(order.orderId)).printifyOrderId!;
+    const before = await stored(order.orderId);
+    const event = printifyEvent('order:shipment:created', printifyId, { carrier: { code: 'USPS', tracking_number: '9'.repeat(1100) } });
+    for (let delivery = 0; delivery < 2; delivery++) {
+      const answer = await postPrintifyEvent(event);
+      expect(answer).toMatchObject({ status: 200, body: { outcome: 'ignored', reason: expect.stringMatching(/tracking number of 1100 characters/) } });
+    }
+    expect(await stored(order.orderId)).toEqual(before);
+    expect((await pipeline.emailsTo(email)).filter((m) => /has shipped/.test(m.subject))).toHaveLength(0);
+  });
+
+  test('a redelivered old has-issues does not fail again an order the operator retried after it', async () => {
+    const { order } = await paidOrder();
+    const printifyId = (await stored(order.orderId)).printifyOrderId!;
+    const issues = printifyEvent('order:updated', printifyId, { status: 'has-issues' }, new Date(Date.now() - 60_000).toISOString());
+    expect(await postPrintifyEvent(issues)).toMatchObject({ status: 200, body: { orderStatus: 'fulfillment_failed' } });
+
+    const target = operatorTarget();
+    expect(await retryMapping(order.orderId, target)).toMatchObject({ after: 'in_production' });
+
+    expect(await postPrintifyEvent(issues)).toMatchObject({ status: 200, body: { orderStatus: 'in_production' } });
+    const after = await stored(order.orderId);
+    expect(after).toMatchObject({ status: 'in_production', printifyStatus: 'has-issues' });
+    expect(after.failureReason).toBeUndefined();
+    expect(standInOrders(order.orderId)).toHaveLength(1);
   });
 });

@@ -1,8 +1,9 @@
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CartRepository } from '../../lambdas/adapters/cart-repository';
 import { EmailOutbox } from '../../lambdas/adapters/email-outbox';
 import { OrderRepository } from '../../lambdas/adapters/order-repository';
 import { PetalLedger } from '../../lambdas/adapters/petal-ledger';
+import { ProductMappings } from '../../lambdas/adapters/product-mappings';
 import { StripeEventInbox } from '../../lambdas/adapters/stripe-event-inbox';
 import { clearPurchasedLines } from '../../lambdas/cart/use-cases';
 import { DEFAULT_PETAL_RATES } from '../../lambdas/domain/petals';
@@ -178,5 +179,39 @@ describe('Stripe event inbox', () => {
     expect(Item).toMatchObject({ executionArn, receivedAt: expect.any(String) });
     await inbox.forget('evt_inbox');
     expect(await inbox.record(record)).toBe('new');
+  });
+});
+
+describe('items written by the documented data model (README, Data model): identified by their keys', () => {
+  const put = (Item: Record<string, unknown>) => db.send(new PutCommand({ TableName: TABLE, Item }));
+
+  test('a product mapping of pk, sk, printifyProductId and printifyVariantId is found (a variant id of digits too)', async () => {
+    await put({ pk: 'PRODUCT#prod_doc', sk: 'VARIANT#M', printifyProductId: '5d39b159e7c48c000728c89f', printifyVariantId: 32918 });
+    await put({ pk: 'PRODUCT#prod#with#hash', sk: 'VARIANT#S', printifyProductId: '5d39b411749d0a000f30e0f4', printifyVariantId: '45740' });
+    await put({ pk: 'PRODUCT#prod_doc', sk: 'VARIANT#XL', printifyProductId: '5d39b159e7c48c000728c89f' });
+    const found = await new ProductMappings(db, TABLE).find([
+      { productId: 'prod_doc', variantId: 'M' },
+      { productId: 'prod#with#hash', variantId: 'S' },
+      { productId: 'prod_doc', variantId: 'XL' },
+    ]);
+    expect(found.get('prod_doc#M')).toEqual({ productId: 'prod_doc', variantId: 'M', printifyProductId: '5d39b159e7c48c000728c89f', printifyVariantId: 32918 });
+    expect(found.get('prod#with#hash#S')).toMatchObject({ productId: 'prod#with#hash', variantId: 'S', printifyVariantId: 45740 });
+    // without a Printify variant it is no mapping: the order waits in pending_mapping
+    expect(found.has('prod_doc#XL')).toBe(false);
+  });
+
+  test('a cart line of pk, sk and quantity is read with its ids from the key, and removed at checkout', async () => {
+    const carts = new CartRepository(db, TABLE);
+    await put({ pk: 'USER#user_doc', sk: 'CART#prod_doc#M', quantity: 2 });
+    expect(await carts.lines('user_doc')).toEqual([{ userId: 'user_doc', productId: 'prod_doc', variantId: 'M', quantity: 2 }]);
+    expect(await carts.removeLineIfUnchangedSince('user_doc', 'prod_doc', 'M', new Date().toISOString())).toBe(true);
+    expect(await carts.lines('user_doc')).toEqual([]);
+  });
+
+  test('an order without an orderId attribute has the id of its key, read, changed and found by payment intent', async () => {
+    await put({ pk: 'ORDER#ord_doc', sk: 'ORDER', userId: 'user_doc', status: 'pending', currency: 'usd', amountTotal: 100, items: [], createdAt: new Date().toISOString() });
+    expect(await orders.get('ord_doc')).toMatchObject({ orderId: 'ord_doc', status: 'pending' });
+    expect((await orders.transition('ord_doc', 'paid', { paymentIntentId: 'pi_doc' })).order).toMatchObject({ orderId: 'ord_doc', status: 'paid' });
+    expect(await orders.findOrderIdByPaymentIntent('pi_doc')).toBe('ord_doc');
   });
 });

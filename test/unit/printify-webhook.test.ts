@@ -105,4 +105,21 @@ describe('decidePrintifyEvent', () => {
     const { created_at: _omitted, ...noTime } = withType('order:sent-to-production', {});
     expect(decidePrintifyEvent(noTime, '2026-01-01T00:00:00.000Z')).toMatchObject({ at: '2026-01-01T00:00:00.000Z' });
   });
+
+  it('clamps an event time (and a parcel\'s times) more than a day ahead of its receipt to the receipt', () => {
+    const received = '2026-01-01T00:00:00.000Z';
+    const future = { ...withType('order:shipment:delivered', { delivered_at: '2099-01-01 00:00:00+00:00', shipped_at: '2099-01-01 00:00:00+00:00', carrier: { code: 'USPS', tracking_number: 'T1' } }), created_at: '2099-01-01 00:00:00+00:00' };
+    expect(decidePrintifyEvent(future, received)).toMatchObject({ at: received, deliveredAt: received, shipment: { shippedAt: received } });
+    const skewed = { ...withType('order:sent-to-production', {}), created_at: '2026-01-01 12:00:00+00:00' };
+    expect(decidePrintifyEvent(skewed, received)).toMatchObject({ at: '2026-01-01T12:00:00.000Z' });
+  });
+
+  it('a tracking number or Printify order id that cannot be part of a key is unappliable, not malformed', () => {
+    const long = withType('order:shipment:created', { carrier: { code: 'USPS', tracking_number: 'T'.repeat(1100) } });
+    expect(decidePrintifyEvent(long)).toMatchObject({ kind: 'unappliable', reason: expect.stringMatching(/tracking number of 1100 characters/) });
+    const fits = withType('order:shipment:created', { carrier: { code: 'USPS', tracking_number: 'T'.repeat(255) } });
+    expect(decidePrintifyEvent(fits)).toMatchObject({ kind: 'shipped' });
+    const badId = { ...shipmentCreated, resource: { ...shipmentCreated.resource, id: 'x'.repeat(300) } };
+    expect(decidePrintifyEvent(badId)).toMatchObject({ kind: 'unappliable' });
+  });
 });

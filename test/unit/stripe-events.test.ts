@@ -319,14 +319,33 @@ describe('checkout.session.completed', () => {
     expect(own.input).toMatchObject({ shippingAddress: { phone: '+2000' } });
   });
 
-  it('leaves out an incomplete shipping address rather than inventing parts of it', () => {
+  it('keeps an address without postal code, state or city with what is there (Hong Kong)', () => {
+    const hongKong = { line1: 'Flat 12, 3/F, 88 Queen\'s Road Central', line2: null, city: null, state: 'Central', postal_code: null, country: 'HK' };
     const decision = started(
       routeStripeEvent(
-        stripeEvent(
-          'checkout.session.completed',
-          checkoutSession({ collected_information: { shipping_details: { name: 'A', address: { ...address, postal_code: null } } } }),
-        ),
+        stripeEvent('checkout.session.completed', checkoutSession({ collected_information: { shipping_details: { name: 'Chan Tai Man', address: hongKong } } })),
       ),
+    );
+    const recorded = (decision.input as { shippingAddress?: Record<string, unknown> }).shippingAddress;
+    expect(recorded).toEqual({ name: 'Chan Tai Man', line1: hongKong.line1, state: 'Central', country: 'HK' });
+  });
+
+  it('keeps an address of nothing but a country and a line, inventing no other part', () => {
+    const decision = started(
+      routeStripeEvent(
+        stripeEvent('checkout.session.completed', checkoutSession({ collected_information: { shipping_details: { name: 'A', address: { ...address, city: '', state: null, postal_code: null } } } })),
+      ),
+    );
+    const recorded = (decision.input as { shippingAddress?: Record<string, unknown> }).shippingAddress;
+    expect(recorded).not.toHaveProperty('city');
+    expect(recorded).not.toHaveProperty('postalCode');
+    expect(recorded).toMatchObject({ line1: address.line1, country: address.country });
+  });
+
+  it('an address with every line empty is no address: it is still to come', () => {
+    const empty = { line1: null, line2: null, city: null, state: null, postal_code: null, country: null };
+    const decision = started(
+      routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ collected_information: { shipping_details: { name: 'A', address: empty } } }))),
     );
     expect((decision.input as { shippingAddress?: unknown }).shippingAddress).toBeUndefined();
   });

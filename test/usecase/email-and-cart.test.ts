@@ -1,4 +1,5 @@
 import { clearPurchasedLines } from '../../lambdas/cart/use-cases';
+import { EmailRejectedError } from '../../lambdas/domain/errors';
 import { DEFAULT_PETAL_RATES } from '../../lambdas/domain/petals';
 import { sendOrderEmail } from '../../lambdas/email/use-cases';
 import { anOrder, memoryPorts } from '../support/fakes';
@@ -62,6 +63,34 @@ describe('sendOrderEmail: not sent', () => {
     await expect(sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).rejects.toThrow('Throttling');
     expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toMatchObject({ outcome: 'sent' });
     expect(mailer.sent).toHaveLength(1);
+  });
+});
+
+describe('sendOrderEmail: customer addresses', () => {
+  it.each([
+    ['a header injection', 'someone@example.com\r\nBcc: other@example.net'],
+    ['a list', 'a, b'],
+    ['not an address', 'not-an-email'],
+  ])('%s never reaches the mailer: recorded as undeliverable once, signalled, not thrown', async (_what, email) => {
+    const { deps, mailer, outbox } = await emailScene({ email });
+    const first = await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' });
+    expect(first).toMatchObject({ outcome: 'undeliverable', signals: [{ kind: 'email-undeliverable' }] });
+    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toMatchObject({ outcome: 'undeliverable', signals: [] });
+    expect(mailer.sent).toEqual([]);
+    expect(outbox.items.get('ord_1#order-confirmation')).toMatchObject({ status: 'undeliverable', lastError: expect.stringMatching(/^recipient /) });
+  });
+
+  it('a Unicode domain is sent in its punycode form', async () => {
+    const { deps, mailer } = await emailScene({ email: 'user@bücher.example' });
+    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toMatchObject({ outcome: 'sent' });
+    expect(mailer.sent[0]).toMatchObject({ to: 'user@xn--bcher-kva.example' });
+  });
+
+  it('SES refusing the email for good (EmailRejected) gives the claim back and throws it, not retryable', async () => {
+    const { deps, mailer, outbox } = await emailScene();
+    mailer.failures.push(new EmailRejectedError('SES refused the email: MessageRejected: Email address is not verified.'));
+    await expect(sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).rejects.toMatchObject({ name: 'EmailRejected', retryable: false });
+    expect(outbox.items.get('ord_1#order-confirmation')).toMatchObject({ status: 'failed' });
   });
 });
 

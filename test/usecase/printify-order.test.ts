@@ -58,6 +58,26 @@ describe('createPrintifyOrder: created', () => {
   });
 });
 
+describe('createPrintifyOrder: addresses as the world writes them', () => {
+  it('creates the order with a Hong Kong address that has no postal code or city, sending only what is there', async () => {
+    const hongKong = { name: 'Chan Tai Man', line1: 'Flat 12, 3/F, 88 Queen\'s Road Central', state: 'Central', country: 'HK' };
+    const { deps, orders, printify } = await setup({ order: { shippingAddress: hongKong } });
+    expect(await createPrintifyOrder(deps, 'ord_1')).toMatchObject({ outcome: 'created', status: 'in_production' });
+    const sent = printify.orders[0]!.request.address_to;
+    expect(sent).toMatchObject({ first_name: 'Chan Tai', last_name: 'Man', address1: hongKong.line1, region: 'Central', country: 'HK' });
+    expect(sent).not.toHaveProperty('zip');
+    expect(sent).not.toHaveProperty('city');
+    expect((await orders.read('ord_1')).shippingAddress).toEqual(hongKong);
+  });
+
+  it('keeps Printify\'s field message when it refuses an address without a postal code', async () => {
+    const { deps, orders, printify } = await setup({ order: { shippingAddress: { name: 'A B', line1: '1 Road', city: 'Town', country: 'US' } } });
+    printify.faults.createOrder = [refusal('Validation failed.', ['address_to.zip: The address_to.zip field is required.'])];
+    await expect(createPrintifyOrder(deps, 'ord_1')).rejects.toBeInstanceOf(PrintifyRejectedError);
+    expect((await orders.read('ord_1')).printifyErrors).toEqual(['address_to.zip: The address_to.zip field is required.']);
+  });
+});
+
 describe('createPrintifyOrder: lost answers and refusals', () => {
   it('treats a refused send as done when Printify has the order past on-hold (our first send went through unseen)', async () => {
     const { deps, orders, printify } = await setup();

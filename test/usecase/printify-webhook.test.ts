@@ -2,6 +2,7 @@ import { DEFAULT_PETAL_RATES } from '../../lambdas/domain/petals';
 import type { Signal } from '../../lambdas/domain/signals';
 import type { OrderStatus } from '../../lambdas/domain/order-status';
 import { sendOrderEmail } from '../../lambdas/email/use-cases';
+import { createPrintifyOrder } from '../../lambdas/fulfilment/printify-order';
 import { signPrintifyBody } from '../../lambdas/printify-webhook/signature';
 import { receivePrintifyWebhook, type PrintifyWebhookDeps } from '../../lambdas/printify-webhook/use-case';
 import { anOrder, memoryPorts } from '../support/fakes';
@@ -73,7 +74,7 @@ describe('receivePrintifyWebhook: shipped', () => {
     expect(await deliver(event)).toEqual({ status: 200, outcome: 'applied', kind: 'shipped', orderId: 'ord_1', orderStatus: 'shipped', email: 'already-sent' });
     expect(await orders.read('ord_1')).toMatchObject({ status: 'shipped', carrier: 'USPS', trackingNumber: 'T1', shippedAt: '2026-11-27T10:00:00.000Z' });
     expect(mailer.sent).toHaveLength(1);
-    expect(signals).toEqual([{ kind: 'printify-order-shipped' }]);
+    expect(signals).toEqual([{ kind: 'printify-order-shipped' }, { kind: 'email-sent' }]);
   });
 
   it('a shipment of an order still before production moves it through in_production', async () => {
@@ -87,7 +88,7 @@ describe('receivePrintifyWebhook: shipped', () => {
     await deliver(printifyEvent('order:shipment:created', parcel('T1', '2026-11-27 10:00:00+00:00')));
     expect((await orders.read('ord_1')).trackingNumber).toBe('T2');
     expect(mailer.sent).toHaveLength(2);
-    expect(signals).toEqual([{ kind: 'printify-order-shipped' }]);
+    expect(signals).toEqual([{ kind: 'printify-order-shipped' }, { kind: 'email-sent' }, { kind: 'email-sent' }]);
   });
 });
 
@@ -138,5 +139,101 @@ describe('receivePrintifyWebhook: failed at Printify', () => {
     const other = await scene();
     await other.deliver(printifyEvent('order:updated', { status: 'has-issues' }));
     expect(other.signals).toEqual([{ kind: 'printify-order-failed' }, { kind: 'printify-order-has-issues' }]);
+  });
+});
+
+describe('receivePrintifyWebhook: every change guarded by the event\'s time', () => {
+  it('a redelivered older has-issues does not fail an order a newer status moved on; status and printifyStatus agree', async () => {
+    const { deliver, orders, signals } = await scene();
+    await deliver(printifyEvent('order:updated', { status: 'in-production' }, '2026-11-28 10:00:00+00:00'));
+    expect(await deliver(printifyEvent('order:updated', { status: 'has-issues' }, '2026-11-27 10:00:00+00:00'))).toMatchObject({ orderStatus: 'in_production' });
+    expect(await orders.read('ord_1')).toMatchObject({ status: 'in_production', printifyStatus: 'in-production' });
+    expect(signals).toEqual([]);
+  });
+
+  it('a redelivered has-issues does not fail again an order an operator retried after it', async () => {
+    const { deliver, orders, clock, mappings, index, printify } = await scene();
+    const issues = printifyEvent('order:updated', { status: 'has-issues' }, '2026-11-27 10:00:00+00:00');
+    clock.set('2026-11-27T10:00:05.000Z');
+    expect(await deliver(issues)).toMatchObject({ orderStatus: 'fulfillment_failed' });
+    clock.set('2026-11-27T11:00:00.000Z'); // the operator fixed it at Printify and retried (ops retry-mapping)
+    await createPrintifyOrder({ orders, mappings, index, printify, shippingMethod: 1, sendToProduction: false, now: clock.now }, 'ord_1');
+    expect(await orders.read('ord_1')).toMatchObject({ status: 'in_production', retriedAt: '2026-11-27T11:00:00.000Z' });
+    clock.set('2026-11-27T12:00:00.000Z');
+    expect(await deliver(issues)).toMatchObject({ orderStatus: 'in_production' });
+    expect((await orders.read('ord_1')).failureReason).toBeUndefined();
+  });
+
+  it('a shipment for a refunded order is recorded for the operator; the refund and its status stay, no email', async () => {
+    const { deliver, orders, signals, mailer } = await scene();
+    await orders.transition('ord_1', 'refunded', { amountRefunded: 4999 });
+    expect(await deliver(printifyEvent('order:shipment:created', parcel('T1')))).toMatchObject({ orderStatus: 'refunded' });
+    expect(await orders.read('ord_1')).toMatchObject({ status: 'refunded', amountRefunded: 4999, trackingNumber: 'T1', carrier: 'USPS' });
+    expect(mailer.sent).toEqual([]);
+    expect(signals).toEqual([{ kind: 'printify-shipment-after-refund' }]);
+  });
+
+  it('a delivery before its shipment: the shipment event then fills shippedAt and sends the email', async () => {
+    const { deliver, orders, mailer } = await scene();
+    await deliver(printifyEvent('order:shipment:delivered', { delivered_at: '2026-11-29 09:00:00+00:00', carrier: { code: 'USPS', tracking_number: 'T1' } }));
+    expect((await orders.read('ord_1')).shippedAt).toBeUndefined();
+    await deliver(printifyEvent('order:shipment:created', parcel('T1', '2026-11-28 08:00:00+00:00')));
+    expect(await orders.read('ord_1')).toMatchObject({ status: 'shipped', shippedAt: '2026-11-28T08:00:00.000Z', deliveredAt: '2026-11-29T09:00:00.000Z', trackingUrl: 'https://usps.example/T1' });
+    expect(mailer.sent).toHaveLength(1);
+  });
+
+  it('a delivery without parcel details still ships the order', async () => {
+    const { deliver, orders } = await scene();
+    expect(await deliver(printifyEvent('order:shipment:delivered', { delivered_at: '2026-11-29 09:00:00+00:00' }))).toMatchObject({ orderStatus: 'shipped' });
+    expect((await orders.read('ord_1')).deliveredAt).toBe('2026-11-29T09:00:00.000Z');
+  });
+
+  it('an event dated far in the future does not freeze the order\'s Printify status', async () => {
+    const { deliver, orders } = await scene();
+    const future = await deliver(printifyEvent('order:updated', { status: 'pending' }, '2099-01-01 00:00:00+00:00'));
+    expect(future).toMatchObject({ outcome: 'applied', note: expect.stringMatching(/2099-01-01T00:00:00.000Z, over a day ahead/) });
+    const frozen = await orders.read('ord_1');
+    expect(frozen.printifyStatusAt! < '2099').toBe(true);
+    await deliver(printifyEvent('order:updated', { status: 'in-production' }, new Date(Date.now() + 60_000).toISOString()));
+    expect((await orders.read('ord_1')).printifyStatus).toBe('in-production');
+  });
+});
+
+describe('receivePrintifyWebhook: deliveries that can never be applied', () => {
+  it('a 1,100-character tracking number is acknowledged (200), signalled, and writes nothing', async () => {
+    const { deliver, orders, signals, mailer } = await scene();
+    const before = await orders.read('ord_1');
+    const outcome = await deliver(printifyEvent('order:shipment:created', parcel('T'.repeat(1100))));
+    expect(outcome).toMatchObject({ status: 200, outcome: 'ignored', reason: expect.stringMatching(/tracking number of 1100 characters/) });
+    expect(await orders.read('ord_1')).toEqual(before);
+    expect(mailer.sent).toEqual([]);
+    expect(signals).toEqual([{ kind: 'printify-webhook-unappliable' }]);
+  });
+
+  it('a Printify order id with a line break is acknowledged and signalled', async () => {
+    const { deliver, signals } = await scene();
+    const event = { ...printifyEvent('order:updated', { status: 'pending' }), resource: { id: 'pf\n1', type: 'order', data: { status: 'pending' } } };
+    expect(await deliver(event)).toMatchObject({ status: 200, outcome: 'ignored' });
+    expect(signals).toEqual([{ kind: 'printify-webhook-unappliable' }]);
+  });
+
+  it('a write DynamoDB refuses for good (ValidationException) is acknowledged and signalled; a throttle still throws', async () => {
+    const { deps, deliver, signals } = await scene();
+    const refuse = (name: string) => {
+      deps.orders.transition = async () => Promise.reject(Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name }));
+    };
+    refuse('ValidationException');
+    expect(await deliver(printifyEvent('order:shipment:created', parcel('T1')))).toMatchObject({ status: 200, outcome: 'ignored', reason: expect.stringMatching(/cannot be recorded/) });
+    expect(signals).toEqual([{ kind: 'printify-webhook-unappliable' }]);
+    refuse('ProvisionedThroughputExceededException');
+    await expect(deliver(printifyEvent('order:shipment:created', parcel('T1')))).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+  });
+
+  it('a shipping email to an address that can never be sent to: recorded, signalled, and the shipment still applied', async () => {
+    const { deliver, orders, mailer, signals } = await scene();
+    await orders.set('ord_1', { email: 'a, b' });
+    expect(await deliver(printifyEvent('order:shipment:created', parcel('T1')))).toMatchObject({ status: 200, orderStatus: 'shipped', email: 'undeliverable' });
+    expect(mailer.sent).toEqual([]);
+    expect(signals).toEqual([{ kind: 'printify-order-shipped' }, { kind: 'email-undeliverable' }]);
   });
 });

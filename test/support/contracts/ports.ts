@@ -62,6 +62,19 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       await expect(orders.transition(order.orderId, 'pending')).rejects.toMatchObject({ name: 'InvalidInput' });
     });
 
+    it('a transition guarded by notRetriedAfter moves only an order not retried after that time', async () => {
+      const { orders } = ports();
+      const order = await pendingOrder();
+      // never retried (no retriedAt): the guard holds
+      expect(await orders.transition(order.orderId, 'paid', {}, { notRetriedAfter: '2000-01-01T00:00:00.000Z' })).toMatchObject({ transitioned: true });
+      await orders.set(order.orderId, { retriedAt: '2026-11-27T11:00:00.000Z' });
+      const late = await orders.transition(order.orderId, 'fulfillment_failed', { failureReason: 'late' }, { notRetriedAfter: '2026-11-27T10:00:00.000Z' });
+      expect(late).toMatchObject({ transitioned: false, order: { status: 'paid' } });
+      expect((await orders.require(order.orderId)).failureReason).toBeUndefined();
+      const current = await orders.transition(order.orderId, 'fulfillment_failed', { failureReason: 'now' }, { notRetriedAfter: '2026-11-27T11:00:00.000Z' });
+      expect(current).toMatchObject({ transitioned: true, order: { status: 'fulfillment_failed', failureReason: 'now' } });
+    });
+
     it('set writes values, null removes; fillMissing never overwrites', async () => {
       const { orders } = ports();
       const order = await pendingOrder();
@@ -183,6 +196,18 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       expect(await outbox.claim(owner, 'refund#100', {})).toBe('claimed');
       await outbox.release(owner, 'refund#100', 'SES throttled');
       expect(await outbox.claim(owner, 'refund#100', {})).toBe('claimed');
+    });
+
+    it('an undeliverable email is recorded once, never over a sent or claimed one, and may be claimed after a fix', async () => {
+      const outbox = ports().outbox(() => new Date());
+      const owner = unique('ord');
+      expect(await outbox.markUndeliverable(owner, 'order-confirmation', { to: 'a, b' }, 'recipient a list')).toBe(true);
+      expect(await outbox.markUndeliverable(owner, 'order-confirmation', { to: 'a, b' }, 'recipient a list')).toBe(false);
+      expect(await outbox.claim(owner, 'order-confirmation', { to: 'a@example.com' })).toBe('claimed');
+      expect(await outbox.markUndeliverable(owner, 'order-confirmation', {}, 'late')).toBe(false);
+      await outbox.markSent(owner, 'order-confirmation', 'msg-1');
+      expect(await outbox.markUndeliverable(owner, 'order-confirmation', {}, 'late')).toBe(false);
+      expect(await outbox.claim(owner, 'order-confirmation', {})).toBe('already-sent');
     });
 
     it('a claim whose lease ran out is taken over', async () => {

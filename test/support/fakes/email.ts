@@ -2,7 +2,7 @@ import type { ClaimResult, EmailOutboxPort } from '../../../lambdas/ports/email-
 import type { EmailMessage, Mailer } from '../../../lambdas/ports/mailer';
 
 interface OutboxItem {
-  status: 'sending' | 'sent' | 'failed';
+  status: 'sending' | 'sent' | 'failed' | 'undeliverable';
   leaseUntil?: string;
   messageId?: string;
   lastError?: string;
@@ -21,7 +21,8 @@ export class MemoryEmailOutbox implements EmailOutboxPort {
   async claim(ownerId: string, emailId: string, details: Record<string, unknown>): Promise<ClaimResult> {
     const now = this.now();
     const current = this.items.get(`${ownerId}#${emailId}`);
-    const free = !current || current.status === 'failed' || (current.status === 'sending' && current.leaseUntil! < now.toISOString());
+    const free =
+      !current || current.status === 'failed' || current.status === 'undeliverable' || (current.status === 'sending' && current.leaseUntil! < now.toISOString());
     if (!free) return current.status === 'sent' ? 'already-sent' : 'in-progress';
     this.items.set(`${ownerId}#${emailId}`, { status: 'sending', leaseUntil: new Date(now.getTime() + this.leaseMs).toISOString(), details });
     return 'claimed';
@@ -30,6 +31,13 @@ export class MemoryEmailOutbox implements EmailOutboxPort {
   async markSent(ownerId: string, emailId: string, messageId: string): Promise<void> {
     const current = this.items.get(`${ownerId}#${emailId}`);
     this.items.set(`${ownerId}#${emailId}`, { details: current?.details ?? {}, status: 'sent', messageId });
+  }
+
+  async markUndeliverable(ownerId: string, emailId: string, details: Record<string, unknown>, reason: string): Promise<boolean> {
+    const current = this.items.get(`${ownerId}#${emailId}`);
+    if (current && current.status !== 'failed') return false;
+    this.items.set(`${ownerId}#${emailId}`, { details, status: 'undeliverable', lastError: reason.slice(0, 1000) });
+    return true;
   }
 
   async release(ownerId: string, emailId: string, reason: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { InvalidInputError, OrderNotFoundError } from '../../../lambdas/domain/errors';
 import type { Order } from '../../../lambdas/domain/order';
 import { statusesThatMayBecome, type OrderStatus } from '../../../lambdas/domain/order-status';
-import type { DisputeDetails, OrderChanges, OrdersPort, ParcelFields, TransitionResult } from '../../../lambdas/ports/orders';
+import type { DisputeDetails, OrderChanges, OrdersPort, ParcelFields, TransitionGuard, TransitionResult } from '../../../lambdas/ports/orders';
 
 type StoredOrder = Order & Record<string, unknown>;
 
@@ -42,10 +42,15 @@ export class MemoryOrders implements OrdersPort {
     return [...this.items.values()].find((order) => order.paymentIntentId === paymentIntentId)?.orderId;
   }
 
-  async transition(orderId: string, to: OrderStatus, changes: OrderChanges = {}): Promise<TransitionResult> {
+  async transition(orderId: string, to: OrderStatus, changes: OrderChanges = {}, guard: TransitionGuard = {}): Promise<TransitionResult> {
     const from = statusesThatMayBecome(to);
     if (from.length === 0) throw new InvalidInputError(`no order may become ${to}`);
-    const updated = this.updateIf(orderId, { ...changes, status: to }, (order) => from.includes(order.status));
+    const since = guard.notRetriedAfter;
+    const updated = this.updateIf(
+      orderId,
+      { ...changes, status: to },
+      (order) => from.includes(order.status) && (since === undefined || order.retriedAt === undefined || (order.retriedAt as string) <= since),
+    );
     return updated ? { transitioned: true, order: updated } : { transitioned: false, order: await this.require(orderId) };
   }
 
