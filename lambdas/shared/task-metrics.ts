@@ -23,6 +23,8 @@ const COUNTED: Record<Exclude<Signal['kind'], 'petals-awarded' | 'petals-deducte
   'dispute-opened': METRIC.disputeOpened,
   'email-sent': METRIC.emailSent,
   'negative-petal-balance': METRIC.negativePetalBalance,
+  'payment-mismatch': METRIC.paymentMismatch,
+  'paid-not-fulfilled': METRIC.paidNotFulfilled,
 };
 
 /**
