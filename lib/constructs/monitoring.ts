@@ -46,6 +46,8 @@ export const ALARMS = {
   orderWaitingForMapping: 'OrderWaitingForMapping',
   negativePetalBalance: 'NegativePetalBalance',
   disputeOpened: 'DisputeOpened',
+  paymentMismatch: 'PaymentMismatch',
+  paidNotFulfilled: 'PaidNotFulfilled',
   /** one per workflow: `WorkflowFailed-<workflow>` */
   workflowFailed: 'WorkflowFailed',
 } as const;
@@ -141,6 +143,15 @@ export class Monitoring extends Construct {
       threshold: 1,
       description: 'A customer disputed a charge; Stripe gives the shop days to respond. Runbook: README "DisputeOpened".',
     });
+    this.alarm(ALARMS.paymentMismatch, this.business(props.fulfilment, METRIC.paymentMismatch), {
+      threshold: 1,
+      description:
+        'A payment did not match what its order owes (amount or currency); the order is held in payment_mismatch. Runbook: README "PaymentMismatch".',
+    });
+    this.alarm(ALARMS.paidNotFulfilled, this.business(props.fulfilment, METRIC.paidNotFulfilled), {
+      threshold: 1,
+      description: 'A customer paid and the pipeline did not fulfil the payment (held, or another payment of an order). Runbook: README "PaidNotFulfilled".',
+    });
     for (const [workflow, machine] of Object.entries(props.stateMachines) as [WorkflowName, StateMachine][]) {
       this.alarm(
         `${ALARMS.workflowFailed}-${workflow}`,
@@ -216,6 +227,10 @@ export class Monitoring extends Construct {
       ]),
       this.graph('Emails', [this.business(props.email, METRIC.emailSent), this.business(props.email, METRIC.emailFailed)]),
       this.graph('Disputes opened', [this.business(props.fulfilment, METRIC.disputeOpened)]),
+      this.graph('Payments held or not fulfilled', [
+        this.business(props.fulfilment, METRIC.paymentMismatch),
+        this.business(props.fulfilment, METRIC.paidNotFulfilled),
+      ]),
     );
     const machines = Object.entries(props.stateMachines) as [WorkflowName, StateMachine][];
     this.dashboard.addWidgets(
