@@ -68,7 +68,8 @@ export interface HoldResolution {
 
 /**
  * The amount (the order's minor units) the purchase bonus is computed on: what the order owes,
- * unless an operator accepted a held payment, then no more than was paid in the order's currency
+ * unless an operator accepted a held payment (`holdResolution.action` accepted), then no more than
+ * was paid in the order's currency
  * (nothing when it was paid in another currency or its amount was unknown, or the operator gave
  * the held payment back): no petals for unpaid amounts.
  */
@@ -76,8 +77,9 @@ export function amountEarningPetals(
   order: Pick<Order, 'amountTotal' | 'currency'> & { heldPayment?: HeldPayment | undefined; holdResolution?: HoldResolution | undefined },
 ): number {
   const held = order.heldPayment;
-  if (!held) return order.amountTotal;
   if (order.holdResolution?.action === 'refunded') return 0;
+  // held, then paid in full by another payment (not by the operator's accept): what it owes
+  if (!held || order.holdResolution?.action !== 'accepted') return order.amountTotal;
   if (held.amountTotal === undefined || held.currency?.toLowerCase() !== order.currency.toLowerCase()) return 0;
   return Math.min(order.amountTotal, held.amountTotal);
 }

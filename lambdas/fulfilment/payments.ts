@@ -126,6 +126,22 @@ export async function recordPayment(deps: FulfilmentDeps, input: PaymentInput): 
     const refunded = await deps.orders.transition(input.orderId, 'refunded', { refundedAt: nowIso(deps) });
     return { orderId: input.orderId, status: refunded.order.status, fulfil: false, signals: [] };
   }
+  if (transitioned && order.heldPayment && !order.holdResolution) {
+    // A hold raced this payment (read pending, held meanwhile, then paid by this one): the held
+    // payment is money taken for nothing; the operator sees it as the order's unfulfilledPayment.
+    const held = order.heldPayment;
+    await deps.orders.set(input.orderId, {
+      unfulfilledPayment: {
+        eventId: held.eventId,
+        ...(held.paymentIntentId ? { paymentIntentId: held.paymentIntentId } : {}),
+        ...(held.amountTotal !== undefined ? { amountTotal: held.amountTotal } : {}),
+        ...(held.currency !== undefined ? { currency: held.currency } : {}),
+        reason: `held (${held.reason}), then the order was paid by event ${input.eventId}`,
+        at: nowIso(deps),
+      },
+    });
+    return { orderId: input.orderId, status: order.status, fulfil: true, signals: [{ kind: 'paid-not-fulfilled' }] };
+  }
   if (won || isOrdersOwnPayment(order, input)) return { orderId: input.orderId, status: order.status, fulfil: won, signals: [] };
   return notFulfilled(deps, input, order, `another payment for an order already ${order.status}`);
 }

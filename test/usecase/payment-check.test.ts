@@ -104,6 +104,20 @@ describe('recordPayment: a payment fulfils only what the order owes', () => {
 });
 
 describe('recordPayment: money taken and not fulfilled is flagged', () => {
+  it('a hold that raced a matching payment (read pending, held meanwhile): fulfilled, and the held payment is flagged', async () => {
+    const { deps, orders, settle } = await scene();
+    await recordPayment(deps, paidSession({ eventId: 'evt_under', amountTotal: 100 }));
+    // the matching payment read the order before the hold was written
+    const stale = Object.assign(Object.create(orders) as typeof orders, {
+      require: async (id: string) => ({ ...(await orders.require(id)), status: 'pending' as const, heldPayment: undefined }),
+    });
+    const matching = paidSession({ ...event('evt_full', 'checkout.session.completed'), stripeSessionId: 'cs_2', paymentIntentId: 'pi_2' });
+    expect(await recordPayment({ ...deps, orders: stale }, matching)).toEqual({ orderId: 'ord_1', status: 'paid', fulfil: true, signals: [{ kind: 'paid-not-fulfilled' }] });
+    expect(await orders.read('ord_1')).toMatchObject({ status: 'paid', paidByEventId: 'evt_full', paymentIntentId: 'pi_2', unfulfilledPayment: { eventId: 'evt_under', paymentIntentId: 'pi_1', amountTotal: 100 } });
+    expect(await settle()).toMatchObject({ awarded: 100 });
+  });
+
+
   it('another payment intent paying an order already paid: paid-not-fulfilled, recorded on the order', async () => {
     const { deps, orders } = await scene();
     await recordPayment(deps, paidSession());
