@@ -103,6 +103,18 @@ describe('a payment that is not what the order owes holds the order', () => {
   });
 });
 
+describe('Adaptive Pricing: the comparison is in the integration\'s currency', () => {
+  test('a pre-2025-03-31 session in eur whose currency_conversion says 4999 usd fulfils a 4999 usd order', async () => {
+    const s = await scene(4999);
+    const session = {
+      ...checkoutSession({ orderId: s.order.orderId, userId: s.order.userId, amountTotal: 4650, currency: 'eur', email: s.email, paymentIntentId: s.paymentIntentId }),
+      currency_conversion: { amount_subtotal: 4999, amount_total: 4999, fx_rate: '0.93', source_currency: 'usd' },
+    };
+    expect((await pipeline.deliver(stripeEvent('checkout.session.completed', session))).status).toBe('SUCCEEDED');
+    expect(await pipeline.order(s.order.orderId)).toMatchObject({ status: 'in_production', amountTotal: 4999, currency: 'usd', petalsAwarded: 49 });
+  });
+});
+
 describe('money taken is never silently ignored', () => {
   test('checkout.session.expired (cs_A), then checkout.session.completed (cs_B, paid, same order): fulfilled once', async () => {
     const s = await scene(4999);
@@ -123,6 +135,22 @@ describe('money taken is never silently ignored', () => {
     // cs_A's expiry delivered again (a replay) after the payment changes nothing
     expect((await ops('replay', expired.id)).code).toBe(0);
     expect((await pipeline.order(s.order.orderId))?.status).toBe('in_production');
+  });
+});
+
+describe('a second payment of an order already paid', () => {
+  test('is not fulfilled again, and ops held lists it with its payment intent', async () => {
+    const s = await scene(4999);
+    await pipeline.deliver(s.paid(4999));
+    const secondIntent = stripeId('pi');
+    const second = stripeEvent('checkout.session.completed', checkoutSession({ orderId: s.order.orderId, userId: s.order.userId, amountTotal: 4999, email: s.email, paymentIntentId: secondIntent }));
+    expect((await pipeline.deliver(second)).status).toBe('SUCCEEDED');
+    expect(await pipeline.order(s.order.orderId)).toMatchObject({ status: 'in_production', paymentIntentId: s.paymentIntentId, unfulfilledPayment: { eventId: second.id, paymentIntentId: secondIntent } });
+    expect(printifyOrdersFor(s.order.orderId)).toHaveLength(1);
+    expect(await pipeline.balance(s.order.userId)).toBe(49);
+    const held = await ops('held');
+    expect(held.out).toContain(s.order.orderId);
+    expect(held.out).toContain(`refund ${secondIntent} in the Stripe Dashboard`);
   });
 });
 
