@@ -68,7 +68,8 @@ export interface HoldRefunded {
 /**
  * An operator refunds a held payment (`ops hold refund`): asks Stripe to refund the held payment
  * intent in full (POST /v1/refunds, idempotency key `hold-refund-<orderId>-<eventId>`, so running
- * it again never refunds twice), then payment_mismatch -> refunded with `holdResolution`. Nothing is
+ * it again after a crash never refunds twice), then payment_mismatch -> refunded with
+ * `holdResolution`; run again once recorded, it returns the recorded refund without calling Stripe. Nothing is
  * printed and no petals are earned; Stripe's own `charge.refunded` event then runs the refund
  * workflow (amountRefunded on the order, the refund email to the customer).
  *
@@ -80,6 +81,13 @@ export async function refundHeldPayment(deps: FulfilmentDeps & { stripe: StripeA
   const { order: before, held } = await heldOrder(deps, orderId);
   if (before.status !== 'payment_mismatch' && before.holdResolution?.action !== 'refunded') {
     throw new HoldNotResolvableError(`order ${orderId} is ${before.status}${before.holdResolution ? ` (its hold was ${before.holdResolution.action})` : ''}: only a payment_mismatch order is refunded here`);
+  }
+  if (before.holdResolution?.action === 'refunded' && before.holdResolution.refundId) {
+    // already done: say so without asking Stripe again (its idempotency keys expire after 24 hours)
+    return {
+      orderId, before: before.status, after: before.status, refundId: before.holdResolution.refundId,
+      amount: held.amountTotal ?? 0, currency: held.currency ?? before.currency, refundStatus: 'already refunded',
+    };
   }
   if (!held.paymentIntentId) {
     throw new HoldNotResolvableError(`order ${orderId}: the held event ${held.eventId} names no payment intent; refund it in the Stripe Dashboard`);

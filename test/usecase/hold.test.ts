@@ -85,7 +85,19 @@ describe('refundHeldPayment', () => {
   it('run again (the operator was not sure it worked): the same refund, never a second one', async () => {
     const { deps, stripe } = await heldScene();
     await refundHeldPayment({ ...deps, stripe }, 'ord_1');
-    expect(await refundHeldPayment({ ...deps, stripe }, 'ord_1')).toMatchObject({ refundId: 're_1', after: 'refunded' });
+    expect(await refundHeldPayment({ ...deps, stripe }, 'ord_1')).toMatchObject({ refundId: 're_1', after: 'refunded', refundStatus: 'already refunded' });
+    expect(stripe.refunds).toHaveLength(1);
+  });
+
+  it('refunded at Stripe but not recorded (the command crashed): run again, the same refund is recorded', async () => {
+    const { deps, stripe, orders } = await heldScene();
+    const crashing = Object.assign(Object.create(orders) as typeof orders, {
+      transition: async () => {
+        throw new Error('the store failed');
+      },
+    });
+    await expect(refundHeldPayment({ ...deps, orders: crashing, stripe }, 'ord_1')).rejects.toThrow('the store failed');
+    expect(await refundHeldPayment({ ...deps, stripe }, 'ord_1')).toMatchObject({ refundId: 're_1', after: 'refunded', refundStatus: 'succeeded' });
     expect(stripe.refunds).toHaveLength(1);
   });
 
