@@ -15,6 +15,8 @@ export const NAG_REASONS = {
     'Step Functions logging (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and X-Ray tracing (PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) support no resource-level permissions: AWS documents Resource "*" for them.',
   lambdaQualifiers:
     'The Lambda task may invoke this one named function and its versions and aliases ("<function ARN>:*", added by LambdaInvoke); no other function.',
+  scheduleQualifiers:
+    'The schedule may invoke this one function and its versions and aliases ("<function ARN>:*", added by the scheduler LambdaInvoke target); no other function.',
   sesIdentity:
     "ses:SendEmail is authorized against every identity of the message (the sender and, in the SES sandbox, each recipient); customers' addresses are not known in advance. Scoped to this account's and region's SES identities.",
   thirdPartySecret:

@@ -9,24 +9,28 @@ import { Monitoring } from './constructs/monitoring';
 import { OrdersTable } from './constructs/orders-table';
 import { PipelineFunction } from './constructs/pipeline-function';
 import { PrintifyWebhook } from './constructs/printify-webhook';
+import { StripeReconciler } from './constructs/reconciler';
 import { WebhookApi } from './constructs/webhook-api';
 import { Workflows } from './constructs/workflows';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 
+/** The stage's configuration (lib/config/stages.ts validates it; the local runtime passes its own). */
 export interface OtakumoriStackProps extends StackProps {
-  /** Printify shop that receives the orders (context `printifyShopId`). */
+  /** Stage name (`staging`, `production`, `local`): the `stage` dimension of every business metric. */
+  readonly stage: string;
+  /** Printify shop that receives the orders; also the `PrintifyShopId` output the operator commands read. */
   readonly printifyShopId: string;
-  /** SES-verified sender (context `emailFrom`). */
+  /** SES-verified sender. */
   readonly emailFrom: string;
-  /** JSON petals-per-unit rates by currency (context `petalRates`), e.g. {"usd":1}. */
+  /** JSON petals-per-unit rates by currency, e.g. {"usd":1}. @default the domain's rates */
   readonly petalRates?: string;
-  /** Whether this deployment takes live-mode Stripe events (context `stripeLivemode`); default test mode. */
-  readonly stripeLivemode?: boolean;
-  /** Subscribed to the alarm topic (context `alarmEmail`); confirm the subscription from the mail. */
+  /** Whether this deployment takes live-mode Stripe events; no default (a wrong guess answers every event 400). */
+  readonly stripeLivemode: boolean;
+  /** Subscribed to the alarm topic; confirm the subscription from the mail. @default no subscription */
   readonly alarmEmail?: string;
   /**
-   * Send each new Printify order to production at once (default), or leave it on hold for the
-   * shop's own approval setting (context `printifySendToProduction`: "false").
+   * Send each new Printify order to production at once, or leave it on hold for the shop's own
+   * approval setting. @default true
    */
   readonly printifySendToProduction?: boolean;
 }
@@ -47,28 +51,30 @@ export class OtakumoriStack extends Stack {
     const env = { TABLE_NAME: table.tableName };
     const petalEnv: Record<string, string> = props.petalRates ? { PETAL_RATES: props.petalRates } : {};
     const fulfilment = new PipelineFunction(this, 'FulfilmentFunction', {
+      stage: props.stage,
       entry: 'lambdas/fulfilment/handler.ts',
       description: 'Order status changes and Printify orders',
       environment: {
         ...env,
         PRINTIFY_SHOP_ID: props.printifyShopId,
         PRINTIFY_API_TOKEN_ARN: printifyToken.secretArn,
-        PRINTIFY_SEND_TO_PRODUCTION: String(
-          props.printifySendToProduction ?? String(this.node.tryGetContext('printifySendToProduction') ?? 'true') !== 'false',
-        ),
+        PRINTIFY_SEND_TO_PRODUCTION: String(props.printifySendToProduction ?? true),
       },
     });
     const petals = new PipelineFunction(this, 'PetalsFunction', {
+      stage: props.stage,
       entry: 'lambdas/petals/handler.ts',
       description: 'Petal ledger: purchase bonuses and refund deductions',
       environment: { ...env, ...petalEnv },
     });
     const email = new PipelineFunction(this, 'EmailFunction', {
+      stage: props.stage,
       entry: 'lambdas/email/handler.ts',
       description: 'Customer emails through SES',
       environment: { ...env, ...petalEnv, EMAIL_FROM: props.emailFrom },
     });
     const cart = new PipelineFunction(this, 'CartFunction', {
+      stage: props.stage,
       entry: 'lambdas/cart/handler.ts',
       description: 'Removes purchased lines from carts',
       environment: env,
@@ -99,20 +105,22 @@ export class OtakumoriStack extends Stack {
     const workflows = new Workflows(this, 'Workflows', { fulfilment, petals, email, cart });
 
     const webhook = new PipelineFunction(this, 'StripeWebhookFunction', {
+      stage: props.stage,
       entry: 'lambdas/webhook/handler.ts',
       description: 'Verifies Stripe webhooks, records them and starts their workflow',
       environment: {
         ...env,
         STRIPE_WEBHOOK_SECRET_ARN: stripeWebhookSecret.secretArn,
-        STRIPE_LIVEMODE: String(props.stripeLivemode ?? false),
+        STRIPE_LIVEMODE: String(props.stripeLivemode),
         ...Object.fromEntries(WORKFLOWS.map((w) => [STATE_MACHINE_ARN_ENV[w], workflows.stateMachines[w].stateMachineArn])),
       },
     });
-    grantTable(webhook, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    grantTable(webhook, ['PutItem', 'DeleteItem']);
     grantSecretValue(webhook, stripeWebhookSecret);
     for (const w of WORKFLOWS) workflows.stateMachines[w].grantStartExecution(webhook);
 
     const printifyWebhook = new PrintifyWebhook(this, 'PrintifyWebhook', {
+      stage: props.stage,
       tableName: table.tableName,
       emailFrom: props.emailFrom,
     });
@@ -124,6 +132,13 @@ export class OtakumoriStack extends Stack {
     );
 
     const api = new WebhookApi(this, 'WebhookApi', { stripeWebhook: webhook, printifyWebhook: printifyWebhook.fn });
+    // Stripe's own list of events, hourly: delivers what the webhook missed (README "Reconciliation with Stripe")
+    const reconciler = new StripeReconciler(this, 'StripeReconciler', {
+      table,
+      stateMachines: workflows.stateMachines,
+      livemode: props.stripeLivemode,
+      stage: props.stage,
+    });
 
     const monitoring = new Monitoring(this, 'Monitoring', {
       api: api.api,
@@ -132,6 +147,7 @@ export class OtakumoriStack extends Stack {
       petals,
       email,
       printifyWebhook: printifyWebhook.fn,
+      reconciler: reconciler.fn,
       functions: this.node.findAll().filter((c): c is PipelineFunction => c instanceof PipelineFunction),
       stateMachines: workflows.stateMachines,
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
@@ -142,6 +158,8 @@ export class OtakumoriStack extends Stack {
 
     new CfnOutput(this, 'StripeWebhookUrl', { value: api.stripeWebhookUrl, description: 'Point the Stripe webhook endpoint here' });
     new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'Stage', { value: props.stage, description: 'The `stage` dimension of this stack\'s business metrics' });
+    new CfnOutput(this, 'PrintifyShopId', { value: props.printifyShopId, description: 'The Printify shop this stage orders from' });
     new CfnOutput(this, 'StripeWebhookSecretArn', { value: stripeWebhookSecret.secretArn });
     new CfnOutput(this, 'PrintifyApiTokenSecretArn', { value: printifyToken.secretArn });
     new CfnOutput(this, 'PrintifyWebhookUrl', {
@@ -149,6 +167,7 @@ export class OtakumoriStack extends Stack {
       description: 'Register it with Printify: npm run printify-webhooks -- register --stack <name>',
     });
     new CfnOutput(this, 'PrintifyWebhookSecretArn', { value: printifyWebhook.secret.secretArn });
+    new CfnOutput(this, 'StripeReconcilerApiKeySecretArn', { value: reconciler.apiKey.secretArn, description: 'Put a restricted Stripe key that can only read events here' });
     for (const w of WORKFLOWS) {
       new CfnOutput(this, `${w[0]!.toUpperCase()}${w.slice(1)}StateMachineArn`, { value: workflows.stateMachines[w].stateMachineArn });
     }

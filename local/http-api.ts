@@ -11,6 +11,8 @@ export interface LocalRoute {
   method: string;
   path: string;
   lambda: LocalLambda;
+  /** sees each request's raw body and headers before the Lambda does (e.g. the Stripe stand-in) */
+  observe?: (body: Buffer, headers: http.IncomingHttpHeaders) => void;
 }
 
 /** Whether a content type is text, which API Gateway passes through instead of base64-encoding. */
@@ -67,6 +69,7 @@ export class LocalHttpApi {
   private draining = false;
   private inFlight = 0;
   private readonly quiet: (() => void)[] = [];
+  private others?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 
   constructor(
     private readonly routes: LocalRoute[],
@@ -90,6 +93,14 @@ export class LocalHttpApi {
   async drain(): Promise<void> {
     this.draining = true;
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.quiet.push(resolve));
+  }
+
+  /**
+   * Serves what no route matches with `handler` first (the local console's pages), which answers
+   * true when it took the request; otherwise the API's own 404/405 apply.
+   */
+  serveOthersWith(handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>): void {
+    this.others = handler;
   }
 
   async stop(): Promise<void> {
@@ -126,6 +137,7 @@ export class LocalHttpApi {
         return;
       }
       const route = this.routes.find((r) => r.path === path && r.method === req.method);
+      if (!route && !this.routes.some((r) => r.path === path) && this.others && (await this.others(req, res))) return;
       if (!route) {
         send(this.routes.some((r) => r.path === path) ? 405 : 404, { message: 'Not Found' });
         return;
@@ -140,6 +152,7 @@ export class LocalHttpApi {
         }
         chunks.push(chunk as Buffer);
       }
+      route.observe?.(Buffer.concat(chunks), req.headers);
       const event = toApiGatewayEvent(req, Buffer.concat(chunks), `${route.method} ${route.path}`);
       const result = (await route.lambda.invoke(event)) as APIGatewayProxyStructuredResultV2 | null;
       const body = result?.body ?? '';

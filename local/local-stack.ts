@@ -1,3 +1,4 @@
+import type * as http from 'node:http';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -11,6 +12,7 @@ import { LocalLambda } from './local-lambda';
 import { printifyRateLimitFromEnv, startPrintifyStandIn, type PrintifyStandIn } from './printify';
 import type { RateLimitOptions } from './rate-limit';
 import { sesSendRateFromEnv, startSesLocal, type SesLocal } from './ses-local';
+import { startStripeApiStandIn, type StripeApiStandIn } from './stripe-api';
 import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from './stack-template';
 import { LocalStepFunctions } from './step-functions-service';
 import { ensureTable } from './table';
@@ -21,6 +23,7 @@ export const DEFAULTS = {
   sesPort: 8005,
   sfnPort: 8083,
   printifyPort: 8085,
+  stripeApiPort: 8086,
   tableName: 'otakumori-orders',
   /** documented, printed at start; never used outside this machine */
   stripeWebhookSecret: 'whsec_otakumori_local_development_secret',
@@ -39,6 +42,8 @@ export interface LocalStackOptions {
   sfnPort?: number;
   sesPort?: number;
   printifyPort?: number;
+  /** the Stripe API stand-in (List events, for the reconciler); 0: any free port */
+  stripeApiPort?: number;
   /** an already running DynamoDB (Local) endpoint, or the port and data path of one to start */
   dynamodb?: { endpoint: string } | { port: number; dataPath?: string; inMemory?: boolean; pidFile?: string };
   /**
@@ -73,13 +78,15 @@ export interface LocalStackOptions {
 }
 
 export interface RunningLocalStack {
-  urls: { api: string; stripeWebhook: string; printifyWebhook: string; health: string; sfn: string; ses: string; printify: string; dynamodb: string };
+  urls: { console: string; api: string; stripeWebhook: string; printifyWebhook: string; health: string; sfn: string; ses: string; printify: string; dynamodb: string; stripeApi: string };
   tableName: string;
   stripeWebhookSecret: string;
   printifyWebhookSecret: string;
   stateMachineArns: Record<WorkflowName, string>;
   stepFunctions: LocalStepFunctions;
   printify: PrintifyStandIn;
+  /** Stripe's List events API: holds every correctly signed event sent to the webhook */
+  stripeApi: StripeApiStandIn;
   ses: SesLocal;
   lambdas: ReadonlyMap<string, LocalLambda>;
   /** the inbox events started again at start (see LocalStackOptions.executionJournal) */
@@ -144,6 +151,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       rateLimit: options.printifyRateLimit ?? printifyRateLimitFromEnv(),
     });
     stoppers.push(() => printify.stop());
+    const stripeApi = await startStripeApiStandIn({ port: options.stripeApiPort ?? DEFAULTS.stripeApiPort, webhookSecret: stripeWebhookSecret });
+    stoppers.push(() => stripeApi.stop());
 
     const sfnPort = options.sfnPort === 0 ? await freePort() : (options.sfnPort ?? DEFAULTS.sfnPort);
     // The SDK reads these standard variables: the handlers are unchanged, only their endpoints move.
@@ -166,6 +175,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       PRINTIFY_WEBHOOK_SECRET: printifyWebhookSecret,
       PRINTIFY_API_TOKEN: printifyToken,
       PRINTIFY_API_URL: printify.baseUrl,
+      STRIPE_API_KEY: stripeApi.apiKey,
+      STRIPE_API_URL: stripeApi.url,
       ...(options.logLevel ? { POWERTOOLS_LOG_LEVEL: options.logLevel } : {}),
       ...options.environment,
     };
@@ -185,7 +196,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const routes = stack.routes.map((route) => {
       const lambda = lambdas.get(route.functionArn);
       if (!lambda) throw new Error(`route ${route.method} ${route.path} targets ${route.functionArn}, which has no local Lambda`);
-      return { method: route.method, path: route.path, lambda };
+      // Stripe holds every event it sends: the stand-in records each correctly signed delivery
+      const observe = route.path === '/webhooks/stripe' ? (body: Buffer, headers: http.IncomingHttpHeaders) => stripeApi.recordDelivery(body, headerValue(headers['stripe-signature'])) : undefined;
+      return { method: route.method, path: route.path, lambda, ...(observe ? { observe } : {}) };
     });
     const webhook = routes.find((r) => r.path === '/webhooks/stripe');
     if (!webhook) throw new Error('the stack has no POST /webhooks/stripe route');
@@ -208,9 +221,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (routes.some((r) => r.path === '/webhooks/printify')) {
       printify.configureWebhookTarget({ url: `${apiUrl}/webhooks/printify`, secret: printifyWebhookSecret });
     }
+    // The console reads and acts through the same target as `npm run ops` (the local Step Functions
+    // API and DynamoDB Local), plus the services themselves for what only they know. Loaded here,
+    // not at the top: the ops modules import DEFAULTS from this module.
+    const { createConsole } = await import('./console/server');
+    const { resolveTarget } = await import('../scripts/ops/target');
+    const target = await resolveTarget({ sfnEndpoint: sfnUrl, dynamodbEndpoint: dynamodbUrl, table: tableName });
+    stoppers.push(async () => target.close());
+    api.serveOthersWith(
+      createConsole(
+        {
+          db: target.db,
+          tableName,
+          stepFunctions,
+          target,
+          ses,
+          printify,
+          stripeWebhookUrl: `${apiUrl}/webhooks/stripe`,
+          stripeWebhookSecret,
+          graphs: new Map(),
+        },
+        apiUrl,
+      ),
+    );
 
     return {
       urls: {
+        console: `${apiUrl}/`,
         api: apiUrl,
         stripeWebhook: `${apiUrl}/webhooks/stripe`,
         printifyWebhook: `${apiUrl}/webhooks/printify`,
@@ -219,6 +256,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ses: ses.url,
         printify: printify.baseUrl,
         dynamodb: dynamodbUrl,
+        stripeApi: stripeApi.url,
       },
       tableName,
       stripeWebhookSecret,
@@ -226,6 +264,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stateMachineArns,
       stepFunctions,
       printify,
+      stripeApi,
       ses,
       lambdas,
       recovered,
@@ -280,4 +319,8 @@ async function startUnknown(
   } finally {
     db.destroy();
   }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
 }

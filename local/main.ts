@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     sfnPort: int('SFN_PORT', DEFAULTS.sfnPort),
     sesPort: int('SES_PORT', DEFAULTS.sesPort),
     printifyPort: int('PRINTIFY_PORT', DEFAULTS.printifyPort),
+    stripeApiPort: int('STRIPE_API_PORT', DEFAULTS.stripeApiPort),
     dynamodb: process.env.DYNAMODB_ENDPOINT
       ? { endpoint: process.env.DYNAMODB_ENDPOINT }
       : {
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
   console.log(`
 Otaku-mori order pipeline — running locally (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
 
+  Console          ${stack.urls.console}  (events, executions, orders; send test events, replay, redrive)
   Stripe webhook   POST ${stack.urls.stripeWebhook}
   Health           GET  ${stack.urls.health}
   Signing secret   ${stack.stripeWebhookSecret}${secretFromEnv ? ' (from STRIPE_WEBHOOK_SECRET)' : ' (default; set STRIPE_WEBHOOK_SECRET to change it)'}
@@ -79,6 +81,7 @@ Otaku-mori order pipeline — running locally (ready in ${((Date.now() - started
   Printify         ${stack.urls.printify}  (stand-in; orders: ${stack.urls.printify}/__stand-in/orders)
   Quotas           Printify ${printify.limit} requests per ${printify.windowMs / 1000} s, SES ${ses.limit} emails per ${ses.windowMs / 1000} s  (PRINTIFY_RATE_LIMIT_PER_MINUTE, SES_MAX_SEND_RATE)
   Step Functions   ${stack.urls.sfn}  (AWS API: aws stepfunctions --endpoint-url ${stack.urls.sfn} list-executions …)
+  Stripe API       ${stack.urls.stripeApi}  (stand-in: GET /v1/events for the reconciler, key ${stack.stripeApi.apiKey}; npm run ops -- reconcile --stripe --since 3d)
 
 Try it:  npm run trigger -- checkout.session.completed [--ship]
 Real Stripe test events:  stripe listen --forward-to ${stack.urls.stripeWebhook}

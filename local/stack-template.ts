@@ -1,5 +1,7 @@
 import { App } from 'aws-cdk-lib';
+import { projectContext } from '../lib/config/cdk-context';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { LOCAL_STAGE } from '../lib/config/stages';
 import { OtakumoriStack } from '../lib/otakumori-stack';
 import { ENTRY_METADATA_KEY } from '../lib/constructs/pipeline-function';
 
@@ -63,10 +65,14 @@ export interface LocalStack {
   table: LocalTableSchema;
 }
 
-/** Synthesizes the stack in-process, without bundling (the local runtime runs the sources). */
+/**
+ * Synthesizes the `local` stage's stack in-process (not lib/config/stages.ts: local values from
+ * `context`), without bundling (the local runtime runs the sources).
+ */
 export function synthesizeTemplate(context: Record<string, unknown> = {}): CfnTemplate {
   const app = new App({
     context: {
+      ...projectContext(),
       'aws:cdk:bundling-stacks': [],
       printifyShopId: 'local-shop',
       emailFrom: 'orders@otakumori.local',
@@ -75,6 +81,9 @@ export function synthesizeTemplate(context: Record<string, unknown> = {}): CfnTe
   });
   const stack = new OtakumoriStack(app, LOCAL_STACK_NAME, {
     env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
+    // the `local` stage: local values, test-mode Stripe events (the trigger script signs test-mode ones)
+    stage: LOCAL_STAGE,
+    stripeLivemode: false,
     printifyShopId: app.node.tryGetContext('printifyShopId') as string,
     emailFrom: app.node.tryGetContext('emailFrom') as string,
     petalRates: app.node.tryGetContext('petalRates') as string | undefined,

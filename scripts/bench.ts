@@ -19,7 +19,7 @@ import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from '../local/stack
 import type { LocalExecution } from '../local/step-functions-service';
 import type { Order } from '../lambdas/domain/order';
 import type { WorkflowName } from '../lambdas/domain/stripe-events';
-import { measureBundles, type BundleFigures } from './bench/bundles';
+import { BASELINE, measureBundles, type BundleFigures } from './bench/bundles';
 import { meterDelta, meterTotals, startDynamoDbMeter, type DynamoDbMeter, type MeterSnapshot, type MeterTotals } from './bench/dynamodb-meter';
 import { processGroupCpuMs } from './bench/cpu';
 import { ExecutionHold } from './bench/hold';
@@ -29,12 +29,15 @@ import { distribution, pool, round, type Distribution } from './bench/stats';
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    bundles: { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(PROJECT_ROOT, 'bench-results') },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench [-- --quick] [--out <dir>]\n  --quick  a smaller run (about a third of the requests), for a smoke check');
+  console.log(
+    'usage: npm run bench [-- --quick] [--bundles] [--out <dir>]\n  --quick    a smaller run (about a third of the requests), for a smoke check\n  --bundles  only the Lambda bundles: sizes and cold import, now and before, side by side',
+  );
   process.exit(0);
 }
 
@@ -153,8 +156,12 @@ async function main(): Promise<void> {
     if (resource.Type === 'AWS::Lambda::Function') memoryMb[logicalId] = Number(resource.Properties?.MemorySize ?? 128);
   }
 
-  log('bundling each Lambda and timing its cold import');
-  const bundles = await measureBundles(stackShape.functions, SIZES.importRuns);
+  log(`bundling each Lambda and timing its cold import, now and ${BASELINE.label}`);
+  const bundles = await measureBundles(stackShape.functions, args.bundles ? 9 : SIZES.importRuns);
+  if (args.bundles) {
+    printBundles(bundles);
+    return;
+  }
 
   log('starting DynamoDB Local, the capacity meter and the local stack');
   const dynamodb = await startDynamoDbLocal({ port: await freePort() });
@@ -188,6 +195,7 @@ async function main(): Promise<void> {
       sfnPort: 0,
       sesPort: await freePort(),
       printifyPort: await freePort(),
+      stripeApiPort: 0,
       dynamodb: { endpoint: meter.url },
       logLevel: 'SILENT',
       retryDelayScale: 1,
@@ -470,7 +478,7 @@ async function main(): Promise<void> {
         'an order = checkout.session.completed + payment_intent.succeeded (both reach the endpoint); ignored event types cost one API request and one webhook invocation each',
         'Lambda duration = the mean local duration of each invocation (worker thread, this machine), at the function\'s configured memory; Lambda on Graviton will differ, and cold starts add INIT time',
         'DynamoDB: units DynamoDB Local reported, with AWS\'s rules where Local reports less (2 WRU per transaction item under 1 KB; a refused conditional write costs 1 WRU)',
-        'not included: CloudWatch Logs ingestion (INFO logs), X-Ray traces (tracing is on), Secrets Manager calls (cached per container), data transfer, free tiers',
+        'not included: CloudWatch Logs ingestion (INFO logs), X-Ray traces (tracing is on), Secrets Manager calls (cached per container for SECRET_TTL_SECONDS, 5 minutes), data transfer, free tiers',
       ],
     };
 
@@ -486,7 +494,7 @@ async function main(): Promise<void> {
       bundles,
       cost,
       prices: PRICES,
-      targets: evaluateTargets(webhookLevels, fulfilment, cost.order.totalUsdPer1000),
+      targets: [...evaluateTargets(webhookLevels, fulfilment, cost.order.totalUsdPer1000), ...bundleTargets(bundles)],
     };
     const file = path.join(outDir, `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
@@ -534,6 +542,41 @@ function table(headers: string[], rows: (string | number)[][]): string {
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+/** Bundle targets of issue 14: every bundle <= 700 KB, the webhook's <= 250 KB gzipped, its import >= 30 % less CPU than before. */
+function bundleTargets(bundles: BundleFigures[]): BenchResult['targets'] {
+  const largest = bundles.reduce((a, b) => (b.now.bytes > a.now.bytes ? b : a));
+  const webhook = bundles.find((b) => b.entry === 'lambdas/webhook/handler.ts');
+  const cpuCut = webhook?.before ? 1 - webhook.now.import.cpuMs.p50 / webhook.before.import.cpuMs.p50 : NaN;
+  return [
+    { target: 'every bundle <= 700 KB', value: `${round(largest.now.bytes / 1024, 1)} KB (${largest.function})`, met: largest.now.bytes <= 700 * 1024 },
+    { target: "the webhook's bundle <= 250 KB gzipped", value: `${round((webhook?.now.gzippedBytes ?? NaN) / 1024, 1)} KB`, met: (webhook?.now.gzippedBytes ?? Infinity) <= 250 * 1024 },
+    { target: "the webhook's cold import >= 30 % less CPU than before", value: `${round(cpuCut * 100, 1)} % less`, met: cpuCut >= 0.3 },
+  ];
+}
+
+function printBundles(bundles: BundleFigures[]): void {
+  const kb = (bytes: number | undefined) => (bytes === undefined ? '-' : round(bytes / 1024, 1));
+  console.log(`\nLambda bundles now (lib/constructs/pipeline-function.ts BUNDLING: ESM, mainFields module/main, minified, source map not loaded) and ${BASELINE.label}, measured side by side; cold import in a fresh process (p50 of ${bundles[0]?.now.import.runs ?? 0})`);
+  console.log(
+    table(
+      ['function', 'KB', 'before', 'gzip KB', 'before', 'zip+map KB', 'import CPU ms', 'before', 'import wall ms', 'before'],
+      bundles.map((b) => [
+        b.function,
+        kb(b.now.bytes),
+        kb(b.before?.bytes),
+        kb(b.now.gzippedBytes),
+        kb(b.before?.gzippedBytes),
+        kb(b.now.zippedBytes),
+        round(b.now.import.cpuMs.p50, 1),
+        b.before ? round(b.before.import.cpuMs.p50, 1) : '-',
+        round(b.now.import.wallMs.p50, 1),
+        b.before ? round(b.before.import.wallMs.p50, 1) : '-',
+      ]),
+    ),
+  );
+  console.log(table(['bundle target', 'measured', 'met'], bundleTargets(bundles).map((t) => [t.target, t.value, t.met ? 'yes' : 'NO'])));
 }
 
 function printReport(r: BenchResult, previous?: BenchResult): void {
@@ -650,13 +693,7 @@ function printReport(r: BenchResult, previous?: BenchResult): void {
   );
   console.log('(Lambda calls include the webhook; DynamoDB figures are the webhook\'s and the workflow\'s requests)');
 
-  console.log('\nLambda bundles (esbuild as NodejsFunction: minified CJS + source map) and cold import time in a fresh process');
-  console.log(
-    table(
-      ['function', 'bundle KB', 'map KB', 'zipped KB', 'import p50 ms', 'max', 'without source maps p50'],
-      r.bundles.map((b) => [b.function, round(b.bytes / 1024, 1), round(b.mapBytes / 1024, 1), round(b.zippedBytes / 1024, 1), round(b.importMs.p50, 1), round(b.importMs.max, 1), round(b.importMsWithoutSourceMaps.p50, 1)]),
-    ),
-  );
+  printBundles(r.bundles);
 
   const order = r.cost.order;
   console.log('\nCost of 1,000 orders on AWS (us-east-1, on demand, no free tier), from the counts above');

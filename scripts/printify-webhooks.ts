@@ -78,8 +78,8 @@ async function settings(): Promise<Settings> {
     };
   }
   const outputs = values.stack ? await stackOutputs(values.stack) : {};
-  const shopId = env.PRINTIFY_SHOP_ID;
-  if (!shopId) fail('set PRINTIFY_SHOP_ID (the shop the stack was deployed with)');
+  const shopId = env.PRINTIFY_SHOP_ID || outputs.PrintifyShopId;
+  if (!shopId) fail('set PRINTIFY_SHOP_ID, or pass --stack (its PrintifyShopId output names the shop)');
   const token = await resolveSecret('PRINTIFY_API_TOKEN', env.PRINTIFY_API_TOKEN, env.PRINTIFY_API_TOKEN_ARN ?? outputs.PrintifyApiTokenSecretArn);
   const secretArn = values['secret-arn'] ?? outputs.PrintifyWebhookSecretArn;
   return {

@@ -10,19 +10,11 @@ import { keys } from '../lambdas/domain/keys';
 import type { Order } from '../lambdas/domain/order';
 import { HANDLED_EVENT_TYPES } from '../lambdas/domain/stripe-events';
 import { DYNAMODB_LOCAL_CREDENTIALS } from '../local/dynamodb-local';
-import { DEMO_ITEMS, newUserId, Storefront } from '../test/fixtures/storefront';
-import {
-  checkoutSession,
-  paidInvoice,
-  paymentIntent,
-  refundedCharge,
-  signedRequest,
-  stripeEvent,
-  stripeId,
-  type StripeEventEnvelope,
-} from '../test/fixtures/stripe-events';
+import { Storefront } from '../test/fixtures/storefront';
+import type { StripeEventEnvelope } from '../test/fixtures/stripe-events';
 import { DEFAULTS } from '../local/local-stack';
 import { LOCAL_REGION } from '../local/stack-template';
+import { parseAmount, postSignedEvent, runTriggerScenario, TriggerUsageError } from './lib/trigger-scenarios';
 
 const USAGE = `usage: npm run trigger -- <event type> [options]
 
@@ -80,26 +72,16 @@ async function readOrder(orderId: string): Promise<Order | undefined> {
   return Item as Order | undefined;
 }
 
-async function scene(): Promise<Order> {
-  const items = values.unmapped
-    ? [...DEMO_ITEMS, { productId: 'prod_unmapped_poster', variantId: 'A2', quantity: 1, unitAmount: 1500, title: 'Poster (no Printify mapping)' }]
-    : DEMO_ITEMS;
-  const order = await storefront.checkoutScene({ items });
-  console.log(`storefront: pending order ${order.orderId} for ${order.userId}, ${order.items.length} cart lines`);
-  return order;
-}
-
 /** Sends the event signed as Stripe signs it and waits for the execution it starts. */
 async function send(event: StripeEventEnvelope): Promise<void> {
-  const request = signedRequest(event, secret);
-  let response: Response;
+  let sent: Awaited<ReturnType<typeof postSignedEvent>>;
   try {
-    response = await fetch(`${apiUrl}/webhooks/stripe`, { method: 'POST', headers: request.headers, body: request.body });
+    sent = await postSignedEvent(`${apiUrl}/webhooks/stripe`, secret, event);
   } catch {
     fail(`cannot reach ${apiUrl}: is \`npm start\` running?`);
   }
-  const answer = (await response.json()) as { executionArn?: string; outcome?: string };
-  console.log(`\n→ ${event.type} ${event.id}\n← ${response.status} ${JSON.stringify(answer)}`);
+  const { status, answer } = sent;
+  console.log(`\n→ ${event.type} ${event.id}\n← ${status} ${JSON.stringify(answer)}`);
   if (!answer.executionArn) return;
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -145,64 +127,18 @@ async function main(): Promise<void> {
     process.exit(values.help ? 0 : 2);
   }
   if (!HANDLED_EVENT_TYPES.includes(type)) fail(`unknown event type "${type}"\n\n${USAGE}`);
-  const amount = values.amount === undefined ? undefined : Number(values.amount);
-  if (amount !== undefined && (!Number.isInteger(amount) || amount <= 0)) fail('--amount must be a positive whole number of minor units');
-
-  if (type === 'invoice.payment_succeeded') {
-    const userId = values.user ?? newUserId();
-    await send(stripeEvent(type, paidInvoice({ userId, amountPaid: amount ?? 999 })));
-    return show(userId);
-  }
-
-  const existing = values.order ? await readOrder(values.order) : undefined;
-  if (values.order && !existing) fail(`order ${values.order} not found in ${tableName}`);
-  let order = existing ?? (await scene());
-  const paymentIntentId = order.paymentIntentId ?? stripeId('pi');
-  const base = { orderId: order.orderId, userId: order.userId, paymentIntentId };
-
-  switch (type) {
-    case 'checkout.session.completed':
-      await send(stripeEvent(type, checkoutSession({ ...base, amountTotal: order.amountTotal, currency: order.currency, paymentStatus: values.unpaid ? 'unpaid' : 'paid' })));
-      break;
-    case 'payment_intent.succeeded':
-      await send(stripeEvent(type, paymentIntent({ ...base, amount: order.amountTotal, currency: order.currency, email: 'sakura@example.com' }, 'succeeded')));
-      break;
-    case 'payment_intent.payment_failed':
-      await send(stripeEvent(type, paymentIntent({ ...base, amount: order.amountTotal, currency: order.currency }, 'requires_payment_method')));
-      break;
-    case 'charge.refunded': {
-      if (order.status === 'pending') {
-        console.log('the order is not paid yet: paying it first (checkout.session.completed)');
-        await send(stripeEvent('checkout.session.completed', checkoutSession({ ...base, amountTotal: order.amountTotal, currency: order.currency })));
-        order = (await readOrder(order.orderId))!;
-      }
-      const already = order.amountRefunded ?? 0;
-      const cumulative = Math.min(order.amountTotal, already + (amount ?? order.amountTotal - already));
-      await send(stripeEvent(type, refundedCharge({ paymentIntentId: order.paymentIntentId ?? paymentIntentId, amount: order.amountTotal, amountRefunded: cumulative, currency: order.currency })));
-      break;
-    }
-  }
-  if (values.ship || values.deliver) await walkAtPrintify(order.orderId);
-  await show(order.userId, order.orderId);
-}
-
-/** What Printify does next, told by the stand-in through its signed webhooks. */
-async function walkAtPrintify(orderId: string): Promise<void> {
-  const printifyOrderId = (await readOrder(orderId))?.printifyOrderId;
-  if (!printifyOrderId) {
-    console.log(`\norder ${orderId} has no Printify order to ship (status ${(await readOrder(orderId))?.status ?? 'unknown'})`);
-    return;
-  }
-  const topics = ['order:sent-to-production', 'order:shipment:created', ...(values.deliver ? ['order:shipment:delivered'] : [])];
-  for (const topic of topics) {
-    const response = await fetch(`${printifyUrl}/__stand-in/orders/${printifyOrderId}/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ topic }),
-    }).catch(() => fail(`cannot reach the Printify stand-in at ${printifyUrl}: is \`npm start\` running?`));
-    const answer = (await response.json()) as { deliveries?: { url: string; status: number; body: string }[]; error?: string };
-    if (!response.ok) fail(`Printify stand-in: ${answer.error ?? response.status}`);
-    for (const d of answer.deliveries ?? []) console.log(`\nPrintify ${topic} (order ${printifyOrderId}) -> ${d.url}\n← ${d.status} ${d.body}`);
+  try {
+    const { amount: rawAmount, help: _help, ...flags } = values;
+    const amount = parseAmount(rawAmount);
+    const result = await runTriggerScenario(
+      type,
+      { ...flags, ...(amount !== undefined ? { amount } : {}) },
+      { storefront, readOrder, send, printifyUrl, log: (message) => console.log(message) },
+    );
+    await show(result.userId, result.orderId);
+  } catch (error) {
+    if (error instanceof TriggerUsageError) fail(error.message.startsWith('order ') ? `${error.message} in ${tableName}` : error.message);
+    throw error;
   }
 }
 

@@ -1,9 +1,16 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../domain/keys';
 import { isConditionFailure } from './dynamodb';
 
-export type InboxState = 'new' | 'recorded-not-started' | 'started';
+/**
+ * What a record call found: `new` when this call wrote the item (it "won" the event), `known` when
+ * an item for the event id was already there. A known item says the event was received; it does
+ * NOT say its execution exists (a crash between the put and StartExecution leaves an item whose
+ * execution was never started), so the caller asks Step Functions before answering "duplicate".
+ */
+export type InboxState = 'new' | 'known';
 
+/** One inbox item's attributes (besides its keys and `receivedAt`). */
 export interface InboxRecord {
   eventId: string;
   type: string;
@@ -11,15 +18,29 @@ export interface InboxRecord {
   workflow: string;
   orderId?: string;
   input: unknown;
+  /**
+   * The execution the event starts, derived from its state machine's ARN and the event id
+   * (executionArnFor), so it is written in the same put as the record: the execution it names
+   * may not exist yet.
+   */
+  executionArn: string;
 }
 
+/** The Stripe event inbox as the webhook and the reconciler use it. */
 export interface EventInbox {
+  /**
+   * Records the event if no item has its id (one conditional PutItem). Returns `new` or `known`;
+   * throws on any other DynamoDB failure (the caller answers 5xx so that Stripe retries).
+   */
   record(event: InboxRecord): Promise<InboxState>;
+  /** Removes the item of an event whose execution could not be started; throws on failure. */
   forget(eventId: string): Promise<void>;
-  markStarted(eventId: string, executionArn: string): Promise<void>;
 }
 
-/** The Stripe event inbox: every accepted event once, with the execution it started. */
+/**
+ * The Stripe event inbox (`STRIPE_EVENT#<eventId>` / `EVENT`): every accepted event once, with the
+ * ARN of the execution it starts. Two DynamoDB actions: PutItem (conditional) and DeleteItem.
+ */
 export class StripeEventInbox implements EventInbox {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -27,7 +48,6 @@ export class StripeEventInbox implements EventInbox {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Records the event if it is new; otherwise says how far its first delivery got. */
   async record(event: InboxRecord): Promise<InboxState> {
     try {
       await this.db.send(
@@ -39,36 +59,16 @@ export class StripeEventInbox implements EventInbox {
       );
       return 'new';
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (isConditionFailure(error)) return 'known';
+      throw error;
     }
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.stripeEvent(event.eventId), ConsistentRead: true }),
-    );
-    return Item?.executionArn ? 'started' : 'recorded-not-started';
   }
 
-  /** Removes a record whose execution could not be started (never one that was started). */
+  /**
+   * Deletes the item. Only the delivery that wrote it (record returned `new`) calls this, after its
+   * StartExecution failed: Stripe's retry then records and starts the event as new.
+   */
   async forget(eventId: string): Promise<void> {
-    await this.db.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: keys.stripeEvent(eventId),
-        ConditionExpression: 'attribute_not_exists(executionArn)',
-      }),
-    );
-  }
-
-  async markStarted(eventId: string, executionArn: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.stripeEvent(eventId),
-        UpdateExpression: 'SET executionArn = :arn, startedAt = if_not_exists(startedAt, :now)',
-        // never create a stub record: one that a concurrent, failed delivery forgot is written again
-        // by Stripe's next delivery
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':arn': executionArn, ':now': this.now().toISOString() },
-      }),
-    );
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: keys.stripeEvent(eventId) }));
   }
 }

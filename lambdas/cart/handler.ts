@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CartRepository } from '../adapters/cart-repository';
 import { createDocumentClient } from '../adapters/dynamodb';
 import { OrderRepository } from '../adapters/order-repository';

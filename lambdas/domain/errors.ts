@@ -38,14 +38,31 @@ export class PrintifyRejectedError extends PipelineError {
   readonly retryable = false;
 }
 
+/**
+ * The mail service refused the message for a reason a retry cannot fix (SES MessageRejected: e.g.
+ * an unverified sender or a suppressed address; the sender's MAIL FROM domain not verified; the
+ * account's sending paused). Not retried: the workflow records the failed step for an operator.
+ */
+export class EmailRejectedError extends PipelineError {
+  static override readonly errorType = 'EmailRejected';
+  readonly retryable = false;
+}
+
 /** The input can never succeed (malformed task payload, inconsistent data). */
 export class InvalidInputError extends PipelineError {
   static override readonly errorType = 'InvalidInput';
   readonly retryable = false;
 }
 
-/** Error types the state machines retry with backoff. */
-export const RETRYABLE_ERROR_TYPES = [TransientError.errorType] as const;
+/**
+ * Printify did not answer usefully (429, 5xx, a timeout, a network error): the fulfilment workflow
+ * retries it with its own, longer backoff (RETRY_POLICIES), then records the order as
+ * fulfillment_failed.
+ */
+export class PrintifyUnavailableError extends PipelineError {
+  static override readonly errorType = 'PrintifyUnavailable';
+  readonly retryable = true;
+}
 
 /**
  * Anything unexpected (an SDK network error, a throttle) is treated as transient: retried a bounded

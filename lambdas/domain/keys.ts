@@ -13,6 +13,11 @@ export const keys = {
   printifyOrder: (printifyOrderId: string) => ({ pk: `PRINTIFY_ORDER#${printifyOrderId}`, sk: 'ORDER' }),
   /** Outbox claim of one email, so that a retried task never sends it twice. */
   email: (orderOrSubject: string, emailId: string) => ({ pk: `ORDER#${orderOrSubject}`, sk: `EMAIL#${emailId}` }),
+  /**
+   * The Stripe reconciler's checkpoint: `createdGte`, the Unix second (Stripe's `created`) from
+   * which its next scheduled run lists Stripe's events, and `updatedAt`.
+   */
+  stripeReconcilerCheckpoint: () => ({ pk: 'RECONCILER#stripe-events', sk: 'CHECKPOINT' }),
 } as const;
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EXECUTION_NAME, isKeyId, MAX_KEY_ID_LENGTH } from './keys';
 import type {
   CheckoutExpiredInput,

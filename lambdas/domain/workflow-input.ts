@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What the webhook hands to a workflow: the few facts of a Stripe event that the workflow needs,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb';
 import { EmailOutbox } from '../adapters/email-outbox';
 import { OrderRepository } from '../adapters/order-repository';

@@ -1,8 +1,9 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb';
 import { OrderRepository } from '../adapters/order-repository';
 import { PrintifyClient } from '../adapters/printify-client';
 import { PrintifyOrderIndex } from '../adapters/printify-order-index';
+import { printifyWithRotatingToken } from '../adapters/printify-token';
 import { ProductMappings } from '../adapters/product-mappings';
 import {
   checkoutExpiredInputSchema,
@@ -12,7 +13,7 @@ import {
   refundInputSchema,
 } from '../domain/workflow-input';
 import { loadConfig, tableName } from '../shared/config';
-import { resolveSecret } from '../shared/secrets';
+import { RotatingSecret } from '../shared/secrets';
 import { taskHandler } from '../shared/task-handler';
 import type { FulfilmentDeps } from './deps';
 import { cancelExpiredCheckout, markPaymentFailed, recordDispute, recordPayment, recordRefund } from './payments';
@@ -36,36 +37,29 @@ const db = createDocumentClient();
 const orders = new OrderRepository(db, config.TABLE_NAME);
 const mappings = new ProductMappings(db, config.TABLE_NAME);
 
-let printify: Promise<PrintifyClient> | undefined;
-function printifyClient(): Promise<PrintifyClient> {
-  printify ??= resolveSecret('PRINTIFY_API_TOKEN', config.PRINTIFY_API_TOKEN, config.PRINTIFY_API_TOKEN_ARN)
-    .then(
-      (token) =>
-        new PrintifyClient({
-          baseUrl: config.PRINTIFY_API_URL,
-          token,
-          shopId: config.PRINTIFY_SHOP_ID,
-          userAgent: config.PRINTIFY_USER_AGENT,
-          timeoutMs: config.PRINTIFY_TIMEOUT_MS,
-        }),
-    )
-    .catch((error) => {
-      printify = undefined;
-      throw error;
-    });
-  return printify;
-}
+// The token is cached for SECRET_TTL_SECONDS; a 401 from Printify reads it once more (rotated?).
+const printify = printifyWithRotatingToken(
+  new RotatingSecret('PRINTIFY_API_TOKEN', config.PRINTIFY_API_TOKEN, config.PRINTIFY_API_TOKEN_ARN),
+  (token) =>
+    new PrintifyClient({
+      baseUrl: config.PRINTIFY_API_URL,
+      token,
+      shopId: config.PRINTIFY_SHOP_ID,
+      userAgent: config.PRINTIFY_USER_AGENT,
+      timeoutMs: config.PRINTIFY_TIMEOUT_MS,
+    }),
+);
 
 const deps = (): FulfilmentDeps => ({ orders });
 
-const printifyDeps = (client: PrintifyClient): PrintifyOrderDeps => ({
+const printifyDeps: PrintifyOrderDeps = {
   orders,
   mappings,
-  printify: client,
+  printify,
   index: new PrintifyOrderIndex(db, config.TABLE_NAME),
   shippingMethod: config.PRINTIFY_SHIPPING_METHOD,
   sendToProduction: config.PRINTIFY_SEND_TO_PRODUCTION === 'true',
-});
+};
 
 const caughtError = z.object({ Error: z.string().optional(), Cause: z.string().optional() });
 
@@ -90,7 +84,7 @@ export const handler = taskHandler(payload, async (task) => {
     case 'recordPayment':
       return recordPayment(deps(), task.input);
     case 'createPrintifyOrder':
-      return createPrintifyOrder(printifyDeps(await printifyClient()), task.input.orderId);
+      return createPrintifyOrder(printifyDeps, task.input.orderId);
     case 'markFulfillmentFailed':
       return markFulfillmentFailed(deps(), task.input.orderId, describeCaughtError(task.error));
     case 'markPaymentFailed':

@@ -1,11 +1,3 @@
-import { PipelineError } from '../domain/errors';
-
-/**
- * Printify did not answer usefully (429, 5xx, a timeout, a network error): the fulfilment workflow
- * retries it with its own, longer backoff, then records the order as fulfillment_failed.
- * (A module of its own, without side effects, so that the CDK stack can import its name.)
- */
-export class PrintifyUnavailableError extends PipelineError {
-  static override readonly errorType = 'PrintifyUnavailable';
-  readonly retryable = true;
-}
+// The class lives in the domain (lambdas/domain/errors.ts) beside the other typed errors, so that
+// the retry table (lambdas/domain/retry-policy.ts) is keyed by it; this module keeps its old name.
+export { PrintifyUnavailableError } from '../domain/errors';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb';
 import { OrderRepository } from '../adapters/order-repository';
 import { PetalLedger } from '../adapters/petal-ledger';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Printify's order webhooks, as documented (developers.printify.com, "Webhooks"):

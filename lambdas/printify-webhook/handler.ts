@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb';
 import { EmailOutbox } from '../adapters/email-outbox';
 import { OrderRepository } from '../adapters/order-repository';
@@ -14,10 +14,10 @@ import { loadConfig, tableName } from '../shared/config';
 import { logger } from '../shared/logger';
 import { METRIC } from '../shared/metric-names';
 import { countMetric, emit } from '../shared/metrics';
-import { resolveSecret } from '../shared/secrets';
+import { RotatingSecret, withSecret } from '../shared/secrets';
 import { metricsOfSignals } from '../shared/task-metrics';
 import { tracer } from '../shared/tracer';
-import { cachedUntilFailure, header, jsonResponse, rawBody } from '../shared/webhook-http';
+import { header, jsonResponse, rawBody } from '../shared/webhook-http';
 import { oversizedBody } from '../shared/webhook-limits';
 import { PRINTIFY_SIGNATURE_HEADER } from './signature';
 import { receivePrintifyWebhook, type PrintifyWebhookDeps } from './use-case';
@@ -39,13 +39,17 @@ const emailDeps = {
   rates: parsePetalRates(undefined),
 };
 
-const dependencies = cachedUntilFailure(async (): Promise<PrintifyWebhookDeps> => ({
-  secret: await resolveSecret('PRINTIFY_WEBHOOK_SECRET', config.PRINTIFY_WEBHOOK_SECRET, config.PRINTIFY_WEBHOOK_SECRET_ARN),
-  index: new PrintifyOrderIndex(db, config.TABLE_NAME),
+const signingSecret = new RotatingSecret('PRINTIFY_WEBHOOK_SECRET', config.PRINTIFY_WEBHOOK_SECRET, config.PRINTIFY_WEBHOOK_SECRET_ARN);
+const index = new PrintifyOrderIndex(db, config.TABLE_NAME);
+
+/** The use case's dependencies, verifying with this value of the signing secret. */
+const dependencies = (secret: string): PrintifyWebhookDeps => ({
+  secret,
+  index,
   orders,
   sendEmail: (request) => sendOrderEmail(emailDeps, request),
   signal: (signal) => emit(metricsOfSignals([signal])),
-}));
+});
 
 /** POST /webhooks/printify: Printify's order events move the order along and tell the customer. */
 export async function receive(event: APIGatewayProxyEventV2, _context?: Context): Promise<APIGatewayProxyStructuredResultV2> {
@@ -58,7 +62,10 @@ export async function receive(event: APIGatewayProxyEventV2, _context?: Context)
     return jsonResponse(413, { error: 'request body too large' });
   }
   try {
-    const outcome = await receivePrintifyWebhook(await dependencies(), body, signature);
+    // A signature that does not verify (401) reads the cached secret once more: it may have been rotated.
+    const outcome = await withSecret(signingSecret, (secret) => receivePrintifyWebhook(dependencies(secret), body, signature), {
+      result: (answer) => answer.status === 401,
+    });
     if (outcome.status !== 200) {
       logger.warn('Printify webhook rejected', { reason: outcome.reason });
       countMetric(METRIC.printifyWebhookRejected);

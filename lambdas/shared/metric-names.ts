@@ -1,8 +1,14 @@
 /**
  * The pipeline's business metrics: one list shared by the Lambdas that emit them and the stack's
- * alarms and dashboard that read them (namespace Otakumori, dimension `service` = the function).
+ * alarms and dashboard that read them (namespace Otakumori, dimensions `service` = the function and
+ * `stage` = the deployment, so that staging and production in one account never share an alarm).
  */
 export const METRICS_NAMESPACE = 'Otakumori';
+
+/** The environment variable that names the stage; its value is every metric's `stage` dimension. */
+export const STAGE_ENV = 'STAGE';
+/** The dimension that tells the stages' metrics apart. */
+export const STAGE_DIMENSION = 'stage';
 
 export const METRIC = {
   /** webhook: an event recorded and its execution started */
@@ -51,6 +57,13 @@ export const METRIC = {
   emailFailed: 'EmailFailed',
   /** any workflow task that failed (one attempt) */
   taskFailed: 'TaskFailed',
+  /**
+   * reconciler: handled Stripe events it found that the webhook had never recorded (it delivers
+   * them); any at all means the endpoint is down, disabled or misconfigured
+   */
+  reconcilerMissedEvents: 'ReconcilerMissedEvents',
+  /** reconciler: events it could not deliver this run (retried from the same checkpoint next run) */
+  reconcilerFailed: 'ReconcilerFailed',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -1,16 +1,22 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE, type MetricName } from './metric-names';
+import { METRICS_NAMESPACE, STAGE_DIMENSION, STAGE_ENV, type MetricName } from './metric-names';
 
 // A function whose logs are silenced (the tests' local stack) prints no metric lines either.
 if (process.env.POWERTOOLS_LOG_LEVEL === 'SILENT' && process.env.POWERTOOLS_METRICS_DISABLED === undefined) {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 }
 
+const stage = process.env[STAGE_ENV];
+
 /**
  * Business metrics as CloudWatch embedded metric format (a JSON log line, no API call). Namespace
- * and service come from POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME.
+ * and service come from POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME; the `stage`
+ * dimension from STAGE (on every metric, single metrics included: they copy default dimensions).
  */
-export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE });
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+  ...(stage ? { defaultDimensions: { [STAGE_DIMENSION]: stage } } : {}),
+});
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 

@@ -14,18 +14,3 @@ export function rawBody(event: APIGatewayProxyEventV2): Buffer {
 export function header(event: APIGatewayProxyEventV2, lowerCaseName: string, spelled: string): string | undefined {
   return event.headers?.[lowerCaseName] ?? event.headers?.[spelled];
 }
-
-/**
- * Resolves once per container (a secret from Secrets Manager, the clients built with it) and keeps
- * the result; a failure is not kept, so that the next request tries again.
- */
-export function cachedUntilFailure<T>(load: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    pending ??= load().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
-}

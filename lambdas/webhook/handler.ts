@@ -2,21 +2,20 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb';
 import { StripeEventInbox } from '../adapters/stripe-event-inbox';
-import { StripeSignatureVerifier } from '../adapters/stripe-signature';
+import { SIGNATURE_MISMATCH, StripeSignatureVerifier } from '../adapters/stripe-signature';
 import { StepFunctionsStarter } from '../adapters/workflow-starter';
-import { WORKFLOWS, type WorkflowName } from '../domain/stripe-events';
 import { loadConfig, tableName } from '../shared/config';
 import { logger } from '../shared/logger';
 import { METRIC } from '../shared/metric-names';
 import { countMetric, countMetricBy } from '../shared/metrics';
-import { resolveSecret } from '../shared/secrets';
+import { RotatingSecret, withSecret } from '../shared/secrets';
 import { annotate, tracer } from '../shared/tracer';
-import { cachedUntilFailure, header, jsonResponse, rawBody } from '../shared/webhook-http';
+import { header, jsonResponse, rawBody } from '../shared/webhook-http';
 import { oversizedBody } from '../shared/webhook-limits';
-import { STATE_MACHINE_ARN_ENV } from '../shared/workflows';
+import { stateMachineArnsFromEnv } from '../shared/workflows';
 import { receiveStripeWebhook, type WebhookDeps } from './use-case';
 
 const config = loadConfig(
@@ -26,25 +25,22 @@ const config = loadConfig(
     STRIPE_WEBHOOK_SECRET_ARN: z.string().optional(),
     STRIPE_SIGNATURE_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
     STRIPE_LIVEMODE: z.enum(['true', 'false']).optional(),
-    ...Object.fromEntries(WORKFLOWS.map((w) => [STATE_MACHINE_ARN_ENV[w], z.string().startsWith('arn:')])),
   }),
 );
-const stateMachineArns = Object.fromEntries(
-  WORKFLOWS.map((w) => [w, (config as unknown as Record<string, string>)[STATE_MACHINE_ARN_ENV[w]]]),
-) as Record<WorkflowName, string>;
+const stateMachineArns = stateMachineArnsFromEnv();
 const db = createDocumentClient();
 const inbox = new StripeEventInbox(db, config.TABLE_NAME);
 const starter = new StepFunctionsStarter();
 
-const dependencies = cachedUntilFailure(async (): Promise<WebhookDeps> => {
-  const secret = await resolveSecret('STRIPE_WEBHOOK_SECRET', config.STRIPE_WEBHOOK_SECRET, config.STRIPE_WEBHOOK_SECRET_ARN);
-  return {
-    verifier: new StripeSignatureVerifier(secret, config.STRIPE_SIGNATURE_TOLERANCE_SECONDS),
-    inbox,
-    starter,
-    stateMachineArns,
-    ...(config.STRIPE_LIVEMODE ? { livemode: config.STRIPE_LIVEMODE === 'true' } : {}),
-  };
+const signingSecret = new RotatingSecret('STRIPE_WEBHOOK_SECRET', config.STRIPE_WEBHOOK_SECRET, config.STRIPE_WEBHOOK_SECRET_ARN);
+
+/** The use case's dependencies, verifying with this value of the signing secret. */
+const dependencies = (secret: string): WebhookDeps => ({
+  verifier: new StripeSignatureVerifier(secret, config.STRIPE_SIGNATURE_TOLERANCE_SECONDS),
+  inbox,
+  starter,
+  stateMachineArns,
+  ...(config.STRIPE_LIVEMODE ? { livemode: config.STRIPE_LIVEMODE === 'true' } : {}),
 });
 
 /** A rejection's reason, in a few words fit for a metric dimension. */
@@ -70,7 +66,11 @@ export async function receive(event: APIGatewayProxyEventV2, _context?: Context)
     return jsonResponse(413, { error: 'request body too large' });
   }
   try {
-    const outcome = await receiveStripeWebhook(await dependencies(), body, signature);
+    // The signing secret is cached for SECRET_TTL_SECONDS; a signature that does not verify reads it
+    // once more (it may just have been set or rotated) and, if it changed, verifies again.
+    const outcome = await withSecret(signingSecret, (secret) => receiveStripeWebhook(dependencies(secret), body, signature), {
+      result: (answer) => answer.status === 400 && answer.reason === SIGNATURE_MISMATCH,
+    });
     if (outcome.status === 400) {
       rejected(outcome.reason, rejectionKind(outcome.reason));
       return jsonResponse(400, { error: outcome.reason });

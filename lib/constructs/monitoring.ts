@@ -20,7 +20,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WorkflowName } from '../../lambdas/domain/stripe-events';
-import { METRIC, METRICS_NAMESPACE, type MetricName } from '../../lambdas/shared/metric-names';
+import { METRIC, METRICS_NAMESPACE, STAGE_DIMENSION, type MetricName } from '../../lambdas/shared/metric-names';
 import type { PipelineFunction } from './pipeline-function';
 
 export interface MonitoringProps {
@@ -30,6 +30,8 @@ export interface MonitoringProps {
   readonly petals: PipelineFunction;
   readonly email: PipelineFunction;
   readonly printifyWebhook: PipelineFunction;
+  /** the Stripe reconciler: alarms when it finds events the webhook missed, or fails. @default none */
+  readonly reconciler?: PipelineFunction;
   /** every function of the pipeline, for the errors, throttles and duration graphs */
   readonly functions: readonly PipelineFunction[];
   readonly stateMachines: Readonly<Record<WorkflowName, StateMachine>>;
@@ -48,6 +50,10 @@ export const ALARMS = {
   disputeOpened: 'DisputeOpened',
   paymentMismatch: 'PaymentMismatch',
   paidNotFulfilled: 'PaidNotFulfilled',
+  /** the reconciler found Stripe events the webhook never recorded: the endpoint is unhealthy */
+  reconcilerMissedEvents: 'ReconcilerMissedEvents',
+  /** the reconciler failed (Stripe's API refused the key, or an event could not be delivered) */
+  reconcilerFailing: 'ReconcilerFailing',
   /** one per workflow: `WorkflowFailed-<workflow>` */
   workflowFailed: 'WorkflowFailed',
 } as const;
@@ -58,7 +64,7 @@ const FIVE_MINUTES = Duration.minutes(5);
  * What an on-call engineer needs: one SNS topic that every alarm notifies (encrypted, TLS only, an
  * optional email subscription), alarms for what the business cares about, and a dashboard of the
  * same metrics. The business metrics are the Lambdas' Powertools metrics (namespace Otakumori,
- * dimension `service`); the rest are API Gateway's, Step Functions' and Lambda's own.
+ * dimensions `service` and `stage`); the rest are API Gateway's, Step Functions' and Lambda's own.
  */
 export class Monitoring extends Construct {
   readonly topic: Topic;
@@ -152,6 +158,17 @@ export class Monitoring extends Construct {
       threshold: 1,
       description: 'A customer paid and the pipeline did not fulfil the payment (held, or another payment of an order). Runbook: README "PaidNotFulfilled".',
     });
+    if (props.reconciler) {
+      this.alarm(ALARMS.reconcilerMissedEvents, this.business(props.reconciler, METRIC.reconcilerMissedEvents), {
+        threshold: 1,
+        description:
+          'The reconciler found Stripe events the webhook never recorded (it has delivered them now): the Stripe endpoint was down, disabled or has a wrong secret. Runbook: README "ReconcilerMissedEvents".',
+      });
+      this.alarm(ALARMS.reconcilerFailing, props.reconciler.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), {
+        threshold: 1,
+        description: 'The Stripe reconciler failed: a wrong or revoked restricted key, Stripe unreachable, or events it could not deliver. Runbook: README "ReconcilerMissedEvents".',
+      });
+    }
     for (const [workflow, machine] of Object.entries(props.stateMachines) as [WorkflowName, StateMachine][]) {
       this.alarm(
         `${ALARMS.workflowFailed}-${workflow}`,
@@ -232,6 +249,14 @@ export class Monitoring extends Construct {
         this.business(props.fulfilment, METRIC.paidNotFulfilled),
       ]),
     );
+    if (props.reconciler) {
+      this.dashboard.addWidgets(
+        this.graph('Reconciliation with Stripe', [
+          this.business(props.reconciler, METRIC.reconcilerMissedEvents),
+          this.business(props.reconciler, METRIC.reconcilerFailed),
+        ]),
+      );
+    }
     const machines = Object.entries(props.stateMachines) as [WorkflowName, StateMachine][];
     this.dashboard.addWidgets(
       this.graph('Executions started', machines.map(([w, m]) => m.metricStarted({ period: FIVE_MINUTES, label: w })), 6),
@@ -254,12 +279,12 @@ export class Monitoring extends Construct {
     );
   }
 
-  /** One of the pipeline's own metrics, as a function publishes it (dimension `service`). */
+  /** One of the pipeline's own metrics, as a function publishes it (dimensions `service` and `stage`). */
   private business(fn: PipelineFunction, name: MetricName, statistic = 'Sum', label?: string): Metric {
     return new Metric({
       namespace: METRICS_NAMESPACE,
       metricName: name,
-      dimensionsMap: { service: fn.serviceName },
+      dimensionsMap: { service: fn.serviceName, [STAGE_DIMENSION]: fn.stage },
       statistic,
       period: FIVE_MINUTES,
       label: label ?? (statistic === 'Sum' ? name : `${name} (${statistic})`),

@@ -3,6 +3,9 @@ import { Construct } from 'constructs';
 import { PipelineFunction } from './pipeline-function';
 
 export interface PrintifyWebhookProps {
+  /** the stage (the function's `stage` metric dimension) */
+  readonly stage: string;
+  /** the orders table */
   readonly tableName: string;
   /** SES-verified sender of the shipping email */
   readonly emailFrom: string;
@@ -25,6 +28,7 @@ export class PrintifyWebhook extends Construct {
       generateSecretString: { passwordLength: 40, excludePunctuation: true },
     });
     this.fn = new PipelineFunction(this, 'PrintifyWebhookFunction', {
+      stage: props.stage,
       entry: 'lambdas/printify-webhook/handler.ts',
       description: 'Verifies Printify webhooks and records production, shipment and delivery on the order',
       environment: {

@@ -15,50 +15,50 @@ import {
   StateMachineType,
   Succeed,
   TaskInput,
+  Timeout,
   type IChainable,
   type INextable,
   type RetryProps,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { OrderNotFoundError, OrderNotReadyError, TransientError } from '../../lambdas/domain/errors';
+import { OrderNotFoundError, OrderNotReadyError, PrintifyUnavailableError, TransientError } from '../../lambdas/domain/errors';
+import { RETRY_POLICIES, type RetriedErrorType, type RetryPolicy } from '../../lambdas/domain/retry-policy';
 import type { WorkflowName } from '../../lambdas/domain/stripe-events';
-import { PrintifyUnavailableError } from '../../lambdas/fulfilment/printify-errors';
 
+/** A function a workflow task invokes; its `timeout` (default 3 s, Lambda's) bounds the task's. */
+export type WorkflowFunction = IFunction & { readonly timeout?: Duration };
+
+/** The Lambdas the workflows invoke (each task's timeout is its function's timeout + TASK_TIMEOUT_MARGIN). */
 export interface WorkflowFunctions {
-  readonly fulfilment: IFunction;
-  readonly petals: IFunction;
-  readonly email: IFunction;
-  readonly cart: IFunction;
+  readonly fulfilment: WorkflowFunction;
+  readonly petals: WorkflowFunction;
+  readonly email: WorkflowFunction;
+  readonly cart: WorkflowFunction;
 }
 
-/** Throttling, timeouts, 5xx: back off with jitter, for about four minutes at most. */
-export const TRANSIENT_RETRY: RetryProps = {
-  // Sandbox.Timedout: the Lambda itself ran out of time (a hung call); the next attempt may not.
-  errors: [TransientError.errorType, 'States.Timeout', 'Sandbox.Timedout', 'Lambda.TooManyRequestsException'],
-  interval: Duration.seconds(2),
-  maxAttempts: 6,
-  backoffRate: 2,
-  maxDelay: Duration.seconds(60),
-  jitterStrategy: JitterType.FULL,
-};
-/** The order row may lag behind the payment (the storefront's write); give it a couple of minutes. */
-export const ORDER_NOT_FOUND_RETRY: RetryProps = {
-  errors: [OrderNotFoundError.errorType],
-  interval: Duration.seconds(5),
-  maxAttempts: 5,
-  backoffRate: 2,
-  jitterStrategy: JitterType.FULL,
-};
-/** A refund that overtook its payment waits for the payment, for up to about an hour. */
-export const ORDER_NOT_READY_RETRY: RetryProps = {
-  errors: [OrderNotReadyError.errorType],
-  interval: Duration.seconds(30),
-  maxAttempts: 8,
-  backoffRate: 2,
-  maxDelay: Duration.minutes(15),
-  jitterStrategy: JitterType.FULL,
-};
+/**
+ * The retry table's entry for one error type (lambdas/domain/retry-policy.ts) as a Retrier:
+ * seconds become Durations, and every policy gets FULL jitter.
+ */
+export function retryProps(errorType: RetriedErrorType): RetryProps {
+  const policy: RetryPolicy = RETRY_POLICIES[errorType];
+  return {
+    errors: [errorType, ...(policy.alsoMatches ?? [])],
+    interval: Duration.seconds(policy.intervalSeconds),
+    maxAttempts: policy.maxAttempts,
+    backoffRate: policy.backoffRate,
+    ...(policy.maxDelaySeconds === undefined ? {} : { maxDelay: Duration.seconds(policy.maxDelaySeconds) }),
+    jitterStrategy: JitterType.FULL,
+  };
+}
+
+/**
+ * How much longer than its function's own timeout a task may take before Step Functions fails it
+ * with States.Timeout (an invocation lost between Step Functions and Lambda, or queued behind a
+ * throttle); that error is retried like any transient one.
+ */
+export const TASK_TIMEOUT_MARGIN = Duration.seconds(30);
 
 const EXECUTION_INPUT = '$$.Execution.Input';
 const executionFacts = {
@@ -105,20 +105,25 @@ export class Workflows extends Construct {
    * `branchStep` (with resultPath '$') makes it the end of a Parallel branch: its output is only
    * `{ step, result }`, shaped by the task itself (a Pass state would cost a transition per branch).
    */
-  private task(id: string, fn: IFunction, payload: Record<string, unknown>, resultPath: string, retries: RetryProps[] = [], branchStep?: string) {
+  private task(id: string, fn: WorkflowFunction, payload: Record<string, unknown>, resultPath: string, retries: RetriedErrorType[] = [], branchStep?: string) {
     const task = new LambdaInvoke(this, id, {
       lambdaFunction: fn,
+      // Bounded: without it a lost invocation waits for the execution's own two-hour timeout.
+      taskTimeout: Timeout.duration((fn.timeout ?? Duration.seconds(3)).plus(TASK_TIMEOUT_MARGIN)),
+      // the Invoke API's own transient errors are in the retry table's TransientError entry
+      retryOnServiceExceptions: false,
       payload: TaskInput.fromObject({ ...executionFacts, ...payload }),
       payloadResponseOnly: true,
       resultPath,
       ...(branchStep === undefined ? {} : { resultSelector: { step: branchStep, 'result.$': '$' } }),
     });
-    for (const retry of [TRANSIENT_RETRY, ...retries]) task.addRetry(retry);
+    const policies: RetriedErrorType[] = [TransientError.errorType, ...retries];
+    for (const errorType of policies) task.addRetry(retryProps(errorType));
     return task;
   }
 
   /** A side step whose failure is recorded in the branch output instead of failing its siblings. */
-  private sideStep(id: string, fn: IFunction, payload: Record<string, unknown>, step: string): IChainable {
+  private sideStep(id: string, fn: WorkflowFunction, payload: Record<string, unknown>, step: string): IChainable {
     const task = this.task(id, fn, payload, '$', [], step);
     const failed = new Pass(this, `${id} failed`, {
       parameters: { failedStep: step, 'error.$': '$.error' },
@@ -145,22 +150,14 @@ export class Workflows extends Construct {
   private fulfilmentDefinition(): IChainable {
     const { fulfilment, email, petals, cart } = this.fns;
     const orderId = JsonPath.stringAt(`${EXECUTION_INPUT}.orderId`);
-    const recordPayment = this.task('Record payment', fulfilment, { action: 'recordPayment' }, '$.payment', [ORDER_NOT_FOUND_RETRY]);
+    const recordPayment = this.task('Record payment', fulfilment, { action: 'recordPayment' }, '$.payment', [OrderNotFoundError.errorType]);
     recordPayment.addCatch(this.giveUp('Record payment'), { errors: [OrderNotFoundError.errorType] });
 
-    // Printify rate limits or is down (PrintifyUnavailable): back off with full jitter for up to
-    // about 15 minutes in all, then "Mark fulfillment failed" records the reason (PrintifyOrderFailed).
-    const printifyRetry: RetryProps = {
-      errors: [PrintifyUnavailableError.errorType],
-      interval: Duration.seconds(5),
-      maxAttempts: 8,
-      backoffRate: 2,
-      maxDelay: Duration.minutes(5),
-      jitterStrategy: JitterType.FULL,
-    };
+    // Printify rate limits or is down (PrintifyUnavailable): back off with full jitter (the retry
+    // table), then "Mark fulfillment failed" records the reason (PrintifyOrderFailed).
     const printify = this.task('Create Printify order', fulfilment, { action: 'createPrintifyOrder' }, '$', [
-      printifyRetry,
-      ORDER_NOT_READY_RETRY,
+      PrintifyUnavailableError.errorType,
+      OrderNotReadyError.errorType,
     ], 'printify');
     const markFailed = this.task('Mark fulfillment failed', fulfilment, { action: 'markFulfillmentFailed', error: JsonPath.objectAt('$.error') }, '$.marked');
     printify.addCatch(markFailed, { errors: ['States.ALL'], resultPath: '$.error' });
@@ -183,7 +180,7 @@ export class Workflows extends Construct {
   }
 
   private paymentFailedDefinition(): IChainable {
-    const markFailed = this.task('Mark payment failed', this.fns.fulfilment, { action: 'markPaymentFailed' }, '$.failure', [ORDER_NOT_FOUND_RETRY]);
+    const markFailed = this.task('Mark payment failed', this.fns.fulfilment, { action: 'markPaymentFailed' }, '$.failure', [OrderNotFoundError.errorType]);
     markFailed.addCatch(this.giveUp('Mark payment failed'), { errors: [OrderNotFoundError.errorType] });
     const sendEmail = this.task('Send payment failed email', this.fns.email, {
       template: 'payment-failed',
@@ -200,8 +197,8 @@ export class Workflows extends Construct {
 
   private refundDefinition(): IChainable {
     const record = this.task('Record refund', this.fns.fulfilment, { action: 'recordRefund' }, '$.refund', [
-      ORDER_NOT_FOUND_RETRY,
-      ORDER_NOT_READY_RETRY,
+      OrderNotFoundError.errorType,
+      OrderNotReadyError.errorType,
     ]);
     record.addCatch(this.giveUp('Record refund'), { errors: [OrderNotFoundError.errorType, OrderNotReadyError.errorType] });
     const orderId = JsonPath.stringAt('$.refund.orderId');
@@ -219,15 +216,15 @@ export class Workflows extends Construct {
   }
 
   private checkoutExpiredDefinition(): IChainable {
-    const cancel = this.task('Cancel unpaid order', this.fns.fulfilment, { action: 'cancelExpiredCheckout' }, '$.cancelled', [ORDER_NOT_FOUND_RETRY]);
+    const cancel = this.task('Cancel unpaid order', this.fns.fulfilment, { action: 'cancelExpiredCheckout' }, '$.cancelled', [OrderNotFoundError.errorType]);
     cancel.addCatch(this.giveUp('Cancel unpaid order'), { errors: [OrderNotFoundError.errorType] });
     return cancel;
   }
 
   private disputeDefinition(): IChainable {
     const record = this.task('Record dispute', this.fns.fulfilment, { action: 'recordDispute' }, '$.dispute', [
-      ORDER_NOT_FOUND_RETRY,
-      ORDER_NOT_READY_RETRY,
+      OrderNotFoundError.errorType,
+      OrderNotReadyError.errorType,
     ]);
     record.addCatch(this.giveUp('Record dispute'), { errors: [OrderNotFoundError.errorType, OrderNotReadyError.errorType] });
     // Holds (or gives back) the order's petals; no Catch: a failure fails the execution visibly.

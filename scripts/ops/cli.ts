@@ -11,6 +11,7 @@ import {
 } from './commands';
 import { operatorTarget } from '../lib/operator-target';
 import { retryMapping, RETRYABLE_STATUSES, type RetryMappingResult } from '../lib/retry-mapping';
+import { stripeReconcileCommand } from './stripe-reconcile';
 import { OpsError, resolveTarget, TARGET_HELP, type Target, type TargetOptions } from './target';
 import { reconcile, unfinishedEvents, type ReconcileAction, type UnfinishedEvent } from './unfinished';
 import { acceptHold, heldOrders, holdLines, refundHold, type HeldOrder, type HoldAcceptReport } from './held';
@@ -32,10 +33,29 @@ export interface OpsCommand {
   text(value: never): string;
 }
 
+/**
+ * `ops reconcile` finishes what the inbox holds (unfinished events); `ops reconcile --stripe`
+ * compares the inbox with Stripe's own list of events (scripts/ops/stripe-reconcile.ts). One name,
+ * two sources of truth: the flag chooses.
+ */
+function withStripeReconcile(inbox: OpsCommand): OpsCommand {
+  return {
+    usage: `${inbox.usage}\n       ${stripeReconcileCommand.usage}`,
+    summary: `${inbox.summary}; with --stripe, start what Stripe sent and the webhook missed`,
+    help: `${inbox.help}\n\nWith --stripe:\n${stripeReconcileCommand.help}`,
+    options: { ...inbox.options, ...stripeReconcileCommand.options },
+    run: (target, positionals, flags) => (flags.stripe ? stripeReconcileCommand : inbox).run(target, positionals, flags),
+    text: (value: never) =>
+      (typeof value === 'object' && value !== null && 'listed' in value ? stripeReconcileCommand : inbox).text(value),
+  };
+}
+
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
 
-const ms = (value?: number) => (value === undefined ? '' : value < 1000 ? `${value} ms` : value < 120_000 ? `${(value / 1000).toFixed(1)} s` : `${(value / 60_000).toFixed(1)} min`);
-const time = (value?: string) => (value ? value.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '');
+/** A duration as operators read it: 850 ms, 4.2 s, 3.5 min (empty when unknown). */
+export const ms = (value?: number) => (value === undefined ? '' : value < 1000 ? `${value} ms` : value < 120_000 ? `${(value / 1000).toFixed(1)} s` : `${(value / 60_000).toFixed(1)} min`);
+/** An ISO time without its milliseconds: 2026-11-29 14:21:37Z. */
+export const time = (value?: string) => (value ? value.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '');
 
 function stepsText(report: ExecutionReport, indent = '    '): string[] {
   return report.steps.map((s) => {
@@ -143,7 +163,7 @@ execution FAILED, TIMED_OUT or was ABORTED and none succeeded, or one has been r
       return [`${events.length} unfinished event(s):`, ...events.map(unfinishedText)].join('\n');
     },
   },
-  reconcile: {
+  reconcile: withStripeReconcile({
     usage: 'reconcile [--dry-run] [--stuck-after 15m]',
     summary: 'finish every unfinished event: start the missing, redrive or replay the failed',
     help: `For every event \`ops events --unfinished\` lists: a missing execution is started with the name it
@@ -167,7 +187,7 @@ executions: run \`ops events --unfinished\` again to see what is left.
         .map((a) => `${a.eventId}  ${a.reason.padEnd(12)} ${a.done ? a.action : `would ${a.action}`.replace('would none', 'left alone')}${a.executionArn ? `  ${a.executionArn}` : ''}${a.note ? `  (${a.note})` : ''}`)
         .join('\n');
     },
-  },
+  }),
   executions: {
     usage: 'executions [--status FAILED] [--since 24h] [--until <time>] [--workflow fulfilment] [--limit 50]',
     summary: 'executions of every workflow, newest first, by status and time',
@@ -298,7 +318,7 @@ production. An order still missing a mapping stays pending_mapping and the missi
 Printify: PRINTIFY_API_URL, PRINTIFY_SHOP_ID and PRINTIFY_API_TOKEN (or the stack's
 PrintifyApiTokenSecretArn output); locally the stand-in on PRINTIFY_PORT with its local token.
   --printify-url <url>    Printify's API (default $PRINTIFY_API_URL)
-  --printify-shop <id>    the shop (default $PRINTIFY_SHOP_ID)`,
+  --printify-shop <id>    the shop (default $PRINTIFY_SHOP_ID, or the stack's PrintifyShopId output)`,
     options: { 'printify-url': { type: 'string' }, 'printify-shop': { type: 'string' } },
     async run(target, [orderId], flags) {
       if (!orderId) throw new OpsError('retry-mapping needs an order id: ops retry-mapping <order id>');
@@ -306,11 +326,12 @@ PrintifyApiTokenSecretArn output); locally the stand-in on PRINTIFY_PORT with it
       const tokenSecretArn = base.printify.tokenSecretArn ?? target.outputs?.PrintifyApiTokenSecretArn;
       const printify = {
         ...base.printify,
+        ...(base.printify.shopId || !target.printifyShopId ? {} : { shopId: target.printifyShopId }),
         ...(base.printify.token || !tokenSecretArn ? {} : { tokenSecretArn }),
         ...(flags['printify-url'] ? { baseUrl: String(flags['printify-url']) } : {}),
         ...(flags['printify-shop'] ? { shopId: String(flags['printify-shop']) } : {}),
       };
-      if (!target.local && !printify.shopId) throw new OpsError('retry-mapping on a deployed stack needs PRINTIFY_SHOP_ID (the shop of the printifyShopId context)');
+      if (!target.local && !printify.shopId) throw new OpsError('retry-mapping on a deployed stack needs PRINTIFY_SHOP_ID or a stack with a PrintifyShopId output');
       try {
         return await retryMapping(orderId, { ...base, printify, db: target.db });
       } catch (error) {

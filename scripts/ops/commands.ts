@@ -11,7 +11,7 @@ import {
 import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { executionArnFor } from '../../lambdas/adapters/workflow-starter';
 import { keys, LEDGER_PREFIX } from '../../lambdas/domain/keys';
-import { failedInFailState, stepsOf, type Step } from './timeline';
+import { failedInFailState, stepsOf, type Step, type StepsOptions } from './timeline';
 import { OpsError, type Target } from './target';
 
 type Item = Record<string, unknown>;
@@ -66,8 +66,13 @@ async function describe(target: Target, executionArn: string): Promise<DescribeE
   }
 }
 
-/** One execution: its status and every state it entered, with outcome and timing. */
-export async function executionReport(target: Target, executionArn: string, event?: { eventId: string; type: string }): Promise<ExecutionReport> {
+/** One execution: its status and every state it entered, with outcome and timing (and, with `steps.data`, each state's input and output). */
+export async function executionReport(
+  target: Target,
+  executionArn: string,
+  event?: { eventId: string; type: string },
+  steps: StepsOptions = {},
+): Promise<ExecutionReport> {
   const described = await describe(target, executionArn);
   const events = await history(target, executionArn);
   const start = described.startDate;
@@ -85,7 +90,7 @@ export async function executionReport(target: Target, executionArn: string, even
     ...(described.redriveDate ? { redriveDate: iso(described.redriveDate) } : {}),
     ...(described.error ? { error: described.error } : {}),
     ...(described.cause ? { cause: described.cause } : {}),
-    steps: stepsOf(events, described.status ?? ''),
+    steps: stepsOf(events, described.status ?? '', steps),
   };
 }
 

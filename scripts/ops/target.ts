@@ -34,6 +34,8 @@ export interface Target {
   stateMachines: StateMachineRef[];
   /** a deployed stack's outputs */
   outputs?: Record<string, string>;
+  /** the Printify shop a deployed stack orders from (its PrintifyShopId output) */
+  printifyShopId?: string;
   close(): void;
 }
 
@@ -84,6 +86,7 @@ export async function resolveTarget(options: TargetOptions, env: NodeJS.ProcessE
       sfn,
       db,
       outputs,
+      ...(outputs.PrintifyShopId ? { printifyShopId: outputs.PrintifyShopId } : {}),
       stateMachines: Object.entries(outputs)
         .filter(([key]) => key.endsWith('StateMachineArn'))
         .map(([key, arn]) => ({ workflow: workflowName(key), arn })),

@@ -22,6 +22,14 @@ export interface Step {
   redrive?: number;
   /** 0 for a top-level state, 1 inside a Parallel (or Map) branch, … */
   depth: number;
+  /** the state's input and output as JSON text (only with stepsOf's `data` option) */
+  input?: string;
+  output?: string;
+}
+
+export interface StepsOptions {
+  /** keep each state's input and output (the console shows them; the ops report leaves them out) */
+  data?: boolean;
 }
 
 /**
@@ -30,7 +38,7 @@ export interface Step {
  * the failure of the last Task entered and not yet exited; a retried Task counts its attempts (AWS:
  * each TaskScheduled; locally: StateRetried).
  */
-export function stepsOf(events: readonly HistoryEvent[], executionStatus: string): Step[] {
+export function stepsOf(events: readonly HistoryEvent[], executionStatus: string, options: StepsOptions = {}): Step[] {
   const steps: Step[] = [];
   const open: Step[] = [];
   let redrive = 0;
@@ -65,6 +73,7 @@ export function stepsOf(events: readonly HistoryEvent[], executionStatus: string
         depth: open.filter((s) => s.type === 'Parallel' || s.type === 'Map').length,
         ...(type === 'TaskStateEntered' ? { attempts: 1 } : {}),
         ...(redrive ? { redrive } : {}),
+        ...(options.data && event.stateEnteredEventDetails?.input !== undefined ? { input: event.stateEnteredEventDetails.input } : {}),
       };
       steps.push(step);
       open.push(step);
@@ -77,6 +86,7 @@ export function stepsOf(events: readonly HistoryEvent[], executionStatus: string
       step.exitedAt = at(event).toISOString();
       step.durationMs = Date.parse(step.exitedAt) - Date.parse(step.enteredAt);
       step.status = step.error ? 'caught' : 'succeeded';
+      if (options.data && event.stateExitedEventDetails?.output !== undefined) step.output = event.stateExitedEventDetails.output;
     } else if (type === 'TaskScheduled' || type === 'StateRetried') {
       // AWS schedules the task again after a failure; locally a StateRetried event says so
       const task = stepOf(event);

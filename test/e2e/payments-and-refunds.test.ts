@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ORDER_NOT_FOUND_RETRY } from '../../lib/constructs/workflows';
+import { RETRY_POLICIES } from '../../lambdas/domain/retry-policy';
 import { DEMO_ITEMS, DEMO_MAPPINGS, newUserId, type Storefront } from '../fixtures/storefront';
 import { checkoutSession, paidInvoice, paymentIntent, refundedCharge, stripeEvent, stripeId } from '../fixtures/stripe-events';
 import type { LocalExecution } from '../../local/step-functions-service';
@@ -244,8 +244,8 @@ describe('an event for an order that does not exist', () => {
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('OrderNotFound');
     // It was retried (the storefront's write may lag) before giving up.
-    expect(execution.history.filter((h) => h.type === 'StateRetried' && h.name === 'Record payment')).toHaveLength(ORDER_NOT_FOUND_RETRY.maxAttempts!);
-    expect(execution.history.filter((h) => h.type === 'TaskFailed' && h.name === 'Record payment' && h.error === 'OrderNotFound')).toHaveLength(ORDER_NOT_FOUND_RETRY.maxAttempts! + 1);
+    expect(execution.history.filter((h) => h.type === 'StateRetried' && h.name === 'Record payment')).toHaveLength(RETRY_POLICIES.OrderNotFound.maxAttempts);
+    expect(execution.history.filter((h) => h.type === 'TaskFailed' && h.name === 'Record payment' && h.error === 'OrderNotFound')).toHaveLength(RETRY_POLICIES.OrderNotFound.maxAttempts + 1);
     expect((await pipeline.describeExecution('fulfilment', event.id)).error).toBe('OrderNotFound');
     // No stub order was written.
     expect(await pipeline.order(orderId)).toBeUndefined();

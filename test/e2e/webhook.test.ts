@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
+import { keys } from '../../lambdas/domain/keys';
 import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../local/dynamodb-local';
 import { checkoutSession, signedRequest, stripeEvent } from '../fixtures/stripe-events';
 import { LOCAL_REGION } from '../../local/stack-template';
@@ -75,6 +77,41 @@ describe('POST /webhooks/stripe', () => {
     await pipeline.stack.stepFunctions.idle();
     expect(await executionsNamed(event.id)).toHaveLength(1);
     expect(pipeline.stack.printify.orders().filter((o) => o.external_id === order.orderId)).toHaveLength(1);
+  });
+
+  test('60 concurrent copies of one event: one "started" (one WebhookAccepted), 59 "duplicate", one execution', async () => {
+    const { order, event } = await paidCheckout();
+    const answers = await Promise.all(Array.from({ length: 60 }, () => pipeline.send(event)));
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    const counts = answers.reduce<Record<string, number>>((n, a) => ({ ...n, [String(a.body.outcome)]: (n[String(a.body.outcome)] ?? 0) + 1 }), {});
+    // the handler counts WebhookAccepted once per "started" answer and WebhookDuplicate per "duplicate"
+    expect(counts).toEqual({ started: 1, duplicate: 59 });
+    const executionArn = pipeline.executionArn('fulfilment', event.id);
+    expect(answers.every((a) => a.body.executionArn === executionArn)).toBe(true);
+    await pipeline.stack.stepFunctions.idle();
+    expect(await executionsNamed(event.id)).toHaveLength(1);
+    expect((await pipeline.execution('fulfilment', event.id)).status).toBe('SUCCEEDED');
+    expect(pipeline.stack.printify.orders().filter((o) => o.external_id === order.orderId)).toHaveLength(1);
+  });
+
+  test('an event recorded by a delivery that died before StartExecution: the redelivery starts it, then answers "duplicate"', async () => {
+    const { order, event } = await paidCheckout();
+    // what a crash between the inbox put and StartExecution leaves behind: the item, no execution
+    const executionArn = pipeline.executionArn('fulfilment', event.id);
+    await pipeline.db.send(
+      new PutCommand({
+        TableName: pipeline.stack.tableName,
+        Item: { ...keys.stripeEvent(event.id), eventId: event.id, type: event.type, livemode: false, workflow: 'fulfilment', orderId: order.orderId, input: {}, executionArn, receivedAt: new Date().toISOString() },
+      }),
+    );
+    expect(await executionsNamed(event.id)).toHaveLength(0);
+
+    const response = await pipeline.send(event);
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ outcome: 'duplicate', eventId: event.id, executionArn });
+    expect((await pipeline.execution('fulfilment', event.id)).status).toBe('SUCCEEDED');
+    expect((await pipeline.order(order.orderId))?.status).toBe('in_production');
   });
 
   test('a valid event of a type not handled: 200, ignored, nothing written', async () => {

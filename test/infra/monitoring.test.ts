@@ -1,16 +1,18 @@
 import { App } from 'aws-cdk-lib';
+import { projectContext } from '../../lib/config/cdk-context';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { WORKFLOWS } from '../../lambdas/domain/stripe-events';
 import { METRIC, METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
 import { STATE_MACHINE_ARN_ENV } from '../../lambdas/shared/workflows';
 import { OtakumoriStack } from '../../lib/otakumori-stack';
+import { TEST_STACK_PROPS } from '../fixtures/stack-props';
 
 /** CloudFormation JSON is untyped. */
 type Json = any;
 
 function synth(props: { alarmEmail?: string } = {}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new OtakumoriStack(app, 'Test', { printifyShopId: 'shop-1', emailFrom: 'orders@example.com', ...props });
+  const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [] } });
+  const stack = new OtakumoriStack(app, 'Test', { ...TEST_STACK_PROPS, ...props });
   return Template.fromStack(stack);
 }
 
@@ -78,7 +80,7 @@ describe('alarms', () => {
       expect.objectContaining({
         Namespace: METRICS_NAMESPACE,
         MetricName: METRIC.fulfilmentTime,
-        Dimensions: [{ Name: 'service', Value: serviceOf('lambdas/fulfilment/handler.ts') }],
+        Dimensions: [{ Name: 'service', Value: serviceOf('lambdas/fulfilment/handler.ts') }, { Name: 'stage', Value: TEST_STACK_PROPS.stage }],
         Stat: 'Maximum',
       }),
     );
@@ -99,7 +101,7 @@ describe('alarms', () => {
       ['lambdas/fulfilment/handler.ts', 'lambdas/printify-webhook/handler.ts'].map((entry) => ({
         Namespace: METRICS_NAMESPACE,
         MetricName: METRIC.printifyOrderFailed,
-        Dimensions: [{ Name: 'service', Value: serviceOf(entry) }],
+        Dimensions: [{ Name: 'service', Value: serviceOf(entry) }, { Name: 'stage', Value: TEST_STACK_PROPS.stage }],
         Stat: 'Sum',
         Period: 300,
       })),
@@ -116,7 +118,7 @@ describe('alarms', () => {
     const alarm = alarmNamed(name);
     expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     expect(metricsOf(alarm)).toEqual([
-      { Namespace: METRICS_NAMESPACE, MetricName: metric, Dimensions: [{ Name: 'service', Value: serviceOf(entry) }], Stat: 'Sum', Period: 300 },
+      { Namespace: METRICS_NAMESPACE, MetricName: metric, Dimensions: [{ Name: 'service', Value: serviceOf(entry) }, { Name: 'stage', Value: TEST_STACK_PROPS.stage }], Stat: 'Sum', Period: 300 },
     ]);
   });
 

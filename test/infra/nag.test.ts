@@ -1,14 +1,16 @@
 import { App, Validations } from 'aws-cdk-lib';
+import { projectContext } from '../../lib/config/cdk-context';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { OtakumoriStack } from '../../lib/otakumori-stack';
+import { TEST_STACK_PROPS } from '../fixtures/stack-props';
 import { NAG_REASONS } from '../../lib/nag-acknowledgements';
 
 function stack(): OtakumoriStack {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  return new OtakumoriStack(app, 'Test', { printifyShopId: 'shop-1', emailFrom: 'orders@example.com' });
+  const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [] } });
+  return new OtakumoriStack(app, 'Test', TEST_STACK_PROPS);
 }
 
 const findings = (scope: IConstruct) =>

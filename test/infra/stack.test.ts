@@ -1,17 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { projectContext } from '../../lib/config/cdk-context';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RETRY_POLICIES, type RetriedErrorType, type RetryPolicy } from '../../lambdas/domain/retry-policy';
 import { WORKFLOWS, type WorkflowName } from '../../lambdas/domain/stripe-events';
 import { STATE_MACHINE_ARN_ENV } from '../../lambdas/shared/workflows';
 import { OtakumoriStack } from '../../lib/otakumori-stack';
+import { TEST_STACK_PROPS } from '../fixtures/stack-props';
 
 /** CloudFormation JSON is untyped. */
 type Json = any;
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
-type FunctionName = 'webhook' | 'fulfilment' | 'petals' | 'email' | 'cart' | 'printifyWebhook';
+type FunctionName = 'webhook' | 'fulfilment' | 'petals' | 'email' | 'cart' | 'printifyWebhook' | 'reconciler';
 const ENTRIES: Record<FunctionName, string> = {
   webhook: 'lambdas/webhook/handler.ts',
   fulfilment: 'lambdas/fulfilment/handler.ts',
@@ -19,6 +22,7 @@ const ENTRIES: Record<FunctionName, string> = {
   email: 'lambdas/email/handler.ts',
   cart: 'lambdas/cart/handler.ts',
   printifyWebhook: 'lambdas/printify-webhook/handler.ts',
+  reconciler: 'lambdas/reconciler/handler.ts',
 };
 
 /**
@@ -26,12 +30,10 @@ const ENTRIES: Record<FunctionName, string> = {
  * cases actually make). TransactWriteItems needs the per-item actions of its items.
  */
 const NEEDED: Record<FunctionName, string[]> = {
-  // StripeEventInbox: record = PutItem (+ GetItem after a failed condition), markStarted = UpdateItem,
-  // forget = DeleteItem; StepFunctionsStarter = StartExecution; resolveSecret = GetSecretValue
+  // StripeEventInbox: record = PutItem (conditional, with the execution's ARN), forget = DeleteItem;
+  // StepFunctionsStarter = StartExecution; resolveSecret = GetSecretValue
   webhook: [
-    'dynamodb:GetItem',
     'dynamodb:PutItem',
-    'dynamodb:UpdateItem',
     'dynamodb:DeleteItem',
     'states:StartExecution',
     'secretsmanager:GetSecretValue',
@@ -50,6 +52,16 @@ const NEEDED: Record<FunctionName, string[]> = {
   // PrintifyOrderIndex.orderIdOf + OrderRepository = GetItem, transitions = UpdateItem; the shipping
   // email's outbox claim = PutItem; SesMailer = ses:SendEmail; its signing secret = GetSecretValue
   printifyWebhook: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'ses:SendEmail', 'secretsmanager:GetSecretValue'],
+  // the webhook's inbox (PutItem, DeleteItem) and StartExecution; DynamoReconcilerCheckpoint =
+  // GetItem + UpdateItem; its restricted Stripe key = GetSecretValue
+  reconciler: [
+    'dynamodb:PutItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'states:StartExecution',
+    'secretsmanager:GetSecretValue',
+  ],
 };
 
 /** Tracing.ACTIVE gives every function these (resource "*", as X-Ray requires). */
@@ -64,7 +76,7 @@ const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const FORBIDDEN_ACTIONS = /^(\*|[a-z0-9-]+:\*|dynamodb:Scan|dynamodb:BatchWriteItem|dynamodb:Delete(Table|Backup)|dynamodb:PartiQL.*|iam:.*|sts:.*)$/;
 
 /** The tasks each function's handler accepts, by discriminator, with their required payload keys. */
-const TASK_CONTRACTS: Record<Exclude<FunctionName, 'webhook' | 'printifyWebhook'>, { key: 'action' | 'template'; values: Record<string, string[]> }> = {
+const TASK_CONTRACTS: Record<Exclude<FunctionName, 'webhook' | 'printifyWebhook' | 'reconciler'>, { key: 'action' | 'template'; values: Record<string, string[]> }> = {
   fulfilment: {
     key: 'action',
     values: {
@@ -92,8 +104,8 @@ let stateMachineIds: Record<WorkflowName, string>;
 let definitions: Record<WorkflowName, Json>;
 
 beforeAll(() => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new OtakumoriStack(app, 'Test', { printifyShopId: 'shop-1', emailFrom: 'orders@example.com' });
+  const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [] } });
+  const stack = new OtakumoriStack(app, 'Test', TEST_STACK_PROPS);
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;
 
@@ -227,9 +239,9 @@ describe('the table', () => {
 });
 
 describe('the Lambda functions', () => {
-  it('are exactly the six pipeline functions, each on Node.js 24', () => {
+  it('are exactly the seven pipeline functions, each on Node.js 24', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(7);
     for (const [id, fn] of functions) expect({ id, runtime: fn.Properties.Runtime }).toEqual({ id, runtime: 'nodejs24.x' });
   });
 
@@ -242,12 +254,12 @@ describe('the Lambda functions', () => {
     }
   });
 
-  it('run on arm64 with active tracing, a 30 s timeout and their own log group', () => {
-    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+  it('run on arm64 with active tracing, a 30 s timeout (the reconciler: 5 minutes) and their own log group', () => {
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
       expect(fn.Properties).toMatchObject({
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
-        Timeout: 30,
+        Timeout: id === functionIds.reconciler ? 300 : 30,
         LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
       });
       expect(resources[fn.Properties.LoggingConfig.LogGroup.Ref].Type).toBe('AWS::Logs::LogGroup');
@@ -357,7 +369,7 @@ describe('the state machines', () => {
 
     it('sends a payload its function\'s handler accepts', () => {
       for (const [w, name, task] of everyTask()) {
-        const fn = functionOf(task) as Exclude<FunctionName, 'webhook' | 'printifyWebhook'>;
+        const fn = functionOf(task) as Exclude<FunctionName, 'webhook' | 'printifyWebhook' | 'reconciler'>;
         const contract = TASK_CONTRACTS[fn];
         const value = staticParameter(task, contract.key) as string;
         expect({ w, name, fn, accepted: Object.keys(contract.values).includes(value) }).toEqual({ w, name, fn, accepted: true });
@@ -386,9 +398,36 @@ describe('the state machines', () => {
       }
     });
 
+    it('has a timeout longer than its function\'s own, so that States.Timeout (retried) ends a lost invocation', () => {
+      for (const [w, name, task] of everyTask()) {
+        const fnTimeout = resources[functionIds[functionOf(task)]].Properties.Timeout as number;
+        expect({ w, name, timeout: task.TimeoutSeconds }).toEqual({ w, name, timeout: expect.any(Number) });
+        expect({ w, name, longer: task.TimeoutSeconds > fnTimeout }).toEqual({ w, name, longer: true });
+        expect({ w, name, retried: retrier(task, 'States.Timeout') !== undefined }).toEqual({ w, name, retried: true });
+      }
+    });
+
+    it('takes every retrier from the one retry table (lambdas/domain/retry-policy.ts)', () => {
+      for (const [w, name, task] of everyTask()) {
+        for (const retry of (task.Retry ?? []) as Json[]) {
+          const key = (retry.ErrorEquals as string[])[0] as RetriedErrorType;
+          const policy: RetryPolicy | undefined = RETRY_POLICIES[key];
+          expect({ w, name, key, known: policy !== undefined }).toEqual({ w, name, key, known: true });
+          expect(retry).toEqual({
+            ErrorEquals: [key, ...(policy!.alsoMatches ?? [])],
+            IntervalSeconds: policy!.intervalSeconds,
+            MaxAttempts: policy!.maxAttempts,
+            BackoffRate: policy!.backoffRate,
+            ...(policy!.maxDelaySeconds === undefined ? {} : { MaxDelaySeconds: policy!.maxDelaySeconds }),
+            JitterStrategy: 'FULL',
+          });
+        }
+      }
+    });
+
     it('never retries errors a retry cannot fix', () => {
       for (const [, , task] of everyTask()) {
-        for (const error of ['States.ALL', 'States.TaskFailed', 'PrintifyRejected', 'InvalidInput']) {
+        for (const error of ['States.ALL', 'States.TaskFailed', 'PrintifyRejected', 'InvalidInput', 'EmailRejected']) {
           expect(retrier(task, error)).toBeUndefined();
         }
       }
@@ -634,8 +673,10 @@ describe('IAM: least privilege', () => {
 });
 
 describe('secrets', () => {
-  it('keeps the Stripe webhook secret, the Printify token and the Printify webhook secret in Secrets Manager', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+  it('keeps the Stripe webhook secret, the Printify token, the Printify webhook secret and the reconciler\'s Stripe key in Secrets Manager', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 4);
+    const reconcilerKey = resources[functionIds.reconciler].Properties.Environment.Variables.STRIPE_API_KEY_ARN.Ref;
+    expect(resources[reconcilerKey]).toMatchObject({ Type: 'AWS::SecretsManager::Secret', Properties: { Description: expect.stringMatching(/restricted/) } });
     const stripeSecret = resources[functionIds.webhook].Properties.Environment.Variables.STRIPE_WEBHOOK_SECRET_ARN.Ref;
     const printifyToken = resources[functionIds.fulfilment].Properties.Environment.Variables.PRINTIFY_API_TOKEN_ARN.Ref;
     const printifyWebhookSecret = resources[functionIds.printifyWebhook].Properties.Environment.Variables.PRINTIFY_WEBHOOK_SECRET_ARN.Ref;

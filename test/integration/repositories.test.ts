@@ -1,4 +1,4 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { CartRepository } from '../../lambdas/adapters/cart-repository';
 import { EmailOutbox } from '../../lambdas/adapters/email-outbox';
 import { OrderRepository } from '../../lambdas/adapters/order-repository';
@@ -6,6 +6,7 @@ import { PetalLedger } from '../../lambdas/adapters/petal-ledger';
 import { StripeEventInbox } from '../../lambdas/adapters/stripe-event-inbox';
 import { clearPurchasedLines } from '../../lambdas/cart/use-cases';
 import { DEFAULT_PETAL_RATES } from '../../lambdas/domain/petals';
+import { keys } from '../../lambdas/domain/keys';
 import { settleOrderPetals, type PetalsDeps } from '../../lambdas/petals/use-cases';
 import { Storefront } from '../fixtures/storefront';
 import { startDynamoDbTable } from '../support/dynamodb-table';
@@ -167,14 +168,15 @@ describe('cart', () => {
 });
 
 describe('Stripe event inbox', () => {
-  test('records once; a second record reports how far the first got', async () => {
+  test('records once, with the execution ARN in the same put; a second record says the event is known', async () => {
     const inbox = new StripeEventInbox(db, TABLE);
-    const record = { eventId: 'evt_inbox', type: 'checkout.session.completed', livemode: false, workflow: 'fulfilment', input: {} };
+    const executionArn = 'arn:aws:states:us-east-1:000000000000:execution:sm:evt_inbox';
+    const record = { eventId: 'evt_inbox', type: 'checkout.session.completed', livemode: false, workflow: 'fulfilment', input: {}, executionArn };
     expect(await inbox.record(record)).toBe('new');
-    expect(await inbox.record(record)).toBe('recorded-not-started');
-    await inbox.markStarted('evt_inbox', 'arn:aws:states:us-east-1:000000000000:execution:sm:evt_inbox');
-    expect(await inbox.record(record)).toBe('started');
-    await expect(inbox.forget('evt_inbox')).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
-    await expect(inbox.markStarted('evt_never_recorded', 'arn')).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect(await inbox.record(record)).toBe('known');
+    const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: keys.stripeEvent('evt_inbox') }));
+    expect(Item).toMatchObject({ executionArn, receivedAt: expect.any(String) });
+    await inbox.forget('evt_inbox');
+    expect(await inbox.record(record)).toBe('new');
   });
 });

@@ -32,6 +32,7 @@ export class LocalPipeline {
       sfnPort: 0,
       sesPort: await freePort(),
       printifyPort: await freePort(),
+      stripeApiPort: 0,
       dynamodb: { port: await freePort(), inMemory: true },
       logLevel: process.env.TEST_LOG_LEVEL ?? 'SILENT',
       retryDelayScale: 0.001,

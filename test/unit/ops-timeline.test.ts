@@ -93,3 +93,17 @@ describe('workflow names of the ops target', () => {
     expect(workflowName('DisputeStateMachineArn')).toBe('dispute');
   });
 });
+
+describe("a timeline with each state's input and output (the console's)", () => {
+  const history = [
+    ev(1, 'ExecutionStarted', 0),
+    ev(2, 'TaskStateEntered', 0, { stateEnteredEventDetails: { name: 'Record payment', input: '{"orderId":"ord_1"}' } }),
+    ev(3, 'TaskStateExited', 1, { stateExitedEventDetails: { name: 'Record payment', output: '{"paid":true}' } }),
+  ];
+
+  it('keeps them only when asked: the ops report stays as it was', () => {
+    expect(stepsOf(history, 'SUCCEEDED', { data: true })[0]).toMatchObject({ input: '{"orderId":"ord_1"}', output: '{"paid":true}' });
+    expect(stepsOf(history, 'SUCCEEDED')[0]).not.toHaveProperty('input');
+    expect(stepsOf(history, 'SUCCEEDED')[0]).not.toHaveProperty('output');
+  });
+});

@@ -1,7 +1,6 @@
 import Stripe from 'stripe';
-import type { InboxRecord, InboxState, StripeEventInbox } from '../../lambdas/adapters/stripe-event-inbox';
 import { StripeSignatureVerifier } from '../../lambdas/adapters/stripe-signature';
-import { executionArnFor, type WorkflowStarter } from '../../lambdas/adapters/workflow-starter';
+import { InMemoryInbox, RecordingStarter } from '../support/webhook-fakes';
 import type { WorkflowName } from '../../lambdas/domain/stripe-events';
 import { receiveStripeWebhook, type WebhookDeps } from '../../lambdas/webhook/use-case';
 
@@ -16,61 +15,12 @@ const STATE_MACHINE_ARNS: Record<WorkflowName, string> = {
   subscriptionPayment: 'arn:aws:states:us-east-1:111122223333:stateMachine:SubscriptionPayment',
 };
 
-/** The inbox, in memory, with the semantics of StripeEventInbox (conditional put, conditional delete). */
-class InMemoryInbox implements Pick<StripeEventInbox, 'record' | 'forget' | 'markStarted'> {
-  readonly items = new Map<string, InboxRecord & { executionArn?: string }>();
-  readonly calls: string[] = [];
-  failRecord?: Error;
-  failForget?: Error;
-  failMarkStarted?: Error;
-
-  async record(event: InboxRecord): Promise<InboxState> {
-    this.calls.push(`record ${event.eventId}`);
-    if (this.failRecord) throw this.failRecord;
-    const existing = this.items.get(event.eventId);
-    if (!existing) {
-      this.items.set(event.eventId, structuredClone(event));
-      return 'new';
-    }
-    return existing.executionArn ? 'started' : 'recorded-not-started';
-  }
-
-  async forget(eventId: string): Promise<void> {
-    this.calls.push(`forget ${eventId}`);
-    if (this.failForget) throw this.failForget;
-    const existing = this.items.get(eventId);
-    if (existing?.executionArn) throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
-    this.items.delete(eventId);
-  }
-
-  async markStarted(eventId: string, executionArn: string): Promise<void> {
-    this.calls.push(`markStarted ${eventId}`);
-    if (this.failMarkStarted) throw this.failMarkStarted;
-    const existing = this.items.get(eventId);
-    this.items.set(eventId, { ...(existing as InboxRecord), executionArn });
-  }
-}
-
-/** Step Functions, in memory: records each StartExecution; can be told to fail. */
-class RecordingStarter implements WorkflowStarter {
-  readonly starts: { stateMachineArn: string; name: string; input: unknown }[] = [];
-  failures: Error[] = [];
-
-  async start(stateMachineArn: string, name: string, input: unknown): Promise<string> {
-    this.starts.push({ stateMachineArn, name, input: structuredClone(input) });
-    const failure = this.failures.shift();
-    if (failure) throw failure;
-    return executionArnFor(stateMachineArn, name);
-  }
-}
-
 function setup() {
   const inbox = new InMemoryInbox();
   const starter = new RecordingStarter();
   const deps: WebhookDeps = {
     verifier: new StripeSignatureVerifier(SECRET),
-    // WebhookDeps names the concrete class (private fields), so a structural fake needs the cast.
-    inbox: inbox as unknown as StripeEventInbox,
+    inbox,
     starter,
     stateMachineArns: STATE_MACHINE_ARNS,
   };
@@ -120,7 +70,7 @@ const sessionCompleted = (id = 'evt_session_1') =>
 const body = (event: unknown) => JSON.stringify(event, null, 2);
 
 describe('receiveStripeWebhook: a valid event', () => {
-  it('records the event, starts its workflow named after the event id, marks it started and answers 200', async () => {
+  it('records the event with its execution ARN, starts its workflow named after the event id and answers 200: two calls', async () => {
     const { inbox, starter, deps } = setup();
     const { body: raw, signature } = signed(body(sessionCompleted()));
 
@@ -153,7 +103,7 @@ describe('receiveStripeWebhook: a valid event', () => {
       shippingAddress: { name: 'Aiko Tanaka', line1: '1 Sakura Way', city: 'Portland', postalCode: '97201', country: 'US' },
     };
     expect(starter.starts).toEqual([{ stateMachineArn: STATE_MACHINE_ARNS.fulfilment, name: 'evt_session_1', input: expectedInput }]);
-    expect(inbox.calls).toEqual(['record evt_session_1', 'markStarted evt_session_1']);
+    expect(inbox.calls).toEqual(['record evt_session_1']);
     expect(inbox.items.get('evt_session_1')).toEqual({
       eventId: 'evt_session_1',
       type: 'checkout.session.completed',
@@ -205,8 +155,10 @@ describe('receiveStripeWebhook: a valid event', () => {
   });
 });
 
-describe('receiveStripeWebhook: redelivery', () => {
-  it('answers a duplicate of a started event with 200 "duplicate" and does not start it again', async () => {
+describe('receiveStripeWebhook: redelivery (an honest duplicate)', () => {
+  const executionArn = 'arn:aws:states:us-east-1:111122223333:execution:Fulfilment:evt_session_1';
+
+  it('answers a duplicate of a started event with 200 "duplicate" once Step Functions confirms its execution, starting nothing new', async () => {
     const { inbox, starter, deps } = setup();
     const first = signed(body(sessionCompleted()));
     await receiveStripeWebhook(deps, first.body, first.signature);
@@ -221,45 +173,55 @@ describe('receiveStripeWebhook: redelivery', () => {
       eventType: 'checkout.session.completed',
       workflow: 'fulfilment',
       orderId: 'ord_123',
+      executionArn,
     });
-    expect(starter.starts).toHaveLength(1);
-    expect(inbox.calls).toEqual(['record evt_session_1', 'markStarted evt_session_1', 'record evt_session_1']);
+    expect(inbox.calls).toEqual(['record evt_session_1', 'record evt_session_1']);
+    // the duplicate asked with an idempotent StartExecution (same name, same input): one execution
+    expect(starter.starts.map((s) => s.name)).toEqual(['evt_session_1', 'evt_session_1']);
+    expect(starter.starts[1].input).toEqual(starter.starts[0].input);
+    expect([...starter.executions.keys()]).toEqual([executionArn]);
   });
 
-  it('starts an event that was recorded but never started (the earlier start failed) and answers 200', async () => {
+  it('completes an event recorded by a delivery that crashed before StartExecution, and only then answers "duplicate"', async () => {
     const { inbox, starter, deps } = setup();
-    const first = signed(body(sessionCompleted()));
-    starter.failures.push(new Error('ThrottlingException'));
-    inbox.failForget = new Error('DynamoDB unavailable'); // the failed attempt could not clean up either
-    await expect(receiveStripeWebhook(deps, first.body, first.signature)).rejects.toThrow('ThrottlingException');
-    expect(inbox.items.get('evt_session_1')?.executionArn).toBeUndefined(); // recorded, not started
+    const event = sessionCompleted();
+    // what a crash between the put and StartExecution leaves: an item whose execution does not exist
+    const first = signed(body(event));
+    starter.failures.push(new Error('the process died'));
+    inbox.failForget = new Error('the process died');
+    await expect(receiveStripeWebhook(deps, first.body, first.signature)).rejects.toThrow('the process died');
+    expect(inbox.items.get('evt_session_1')?.executionArn).toBe(executionArn);
+    expect(starter.executions.size).toBe(0);
     inbox.failForget = undefined;
 
-    const again = signed(body(sessionCompleted()));
+    const again = signed(body(event));
     const outcome = await receiveStripeWebhook(deps, again.body, again.signature);
 
-    expect(outcome).toMatchObject({
-      status: 200,
-      eventId: 'evt_session_1',
-      workflow: 'fulfilment',
-      executionArn: 'arn:aws:states:us-east-1:111122223333:execution:Fulfilment:evt_session_1',
-    });
-    expect(starter.starts.map((s) => s.name)).toEqual(['evt_session_1', 'evt_session_1']);
-    expect(inbox.items.get('evt_session_1')?.executionArn).toBe('arn:aws:states:us-east-1:111122223333:execution:Fulfilment:evt_session_1');
+    expect(outcome).toMatchObject({ status: 200, outcome: 'duplicate', eventId: 'evt_session_1', workflow: 'fulfilment', executionArn });
+    expect([...starter.executions.keys()]).toEqual([executionArn]);
   });
 
-  it('starts again (same execution name) when the start succeeded but marking it started failed', async () => {
-    const { inbox, starter, deps } = setup();
-    inbox.failMarkStarted = new Error('ProvisionedThroughputExceededException');
+  it('answers 5xx (throws), not "duplicate", when Step Functions cannot confirm the execution of a known event', async () => {
+    const { starter, deps } = setup();
     const first = signed(body(sessionCompleted()));
-    await expect(receiveStripeWebhook(deps, first.body, first.signature)).rejects.toThrow('ProvisionedThroughputExceededException');
-    expect(inbox.items.has('evt_session_1')).toBe(true); // a started execution's record is never forgotten
-    expect(inbox.calls).not.toContain('forget evt_session_1');
+    await receiveStripeWebhook(deps, first.body, first.signature);
+    starter.failures.push(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
 
-    inbox.failMarkStarted = undefined;
     const again = signed(body(sessionCompleted()));
-    expect(await receiveStripeWebhook(deps, again.body, again.signature)).toMatchObject({ status: 200 });
-    expect(starter.starts.map((s) => s.name)).toEqual(['evt_session_1', 'evt_session_1']); // idempotent by name in Step Functions
+    await expect(receiveStripeWebhook(deps, again.body, again.signature)).rejects.toThrow('Rate exceeded');
+  });
+
+  it('of 60 concurrent copies of one event, exactly one answers "started", 59 "duplicate", and one execution exists', async () => {
+    const { inbox, starter, deps } = setup();
+    const copies = Array.from({ length: 60 }, () => signed(body(sessionCompleted())));
+
+    const outcomes = await Promise.all(copies.map((c) => receiveStripeWebhook(deps, c.body, c.signature)));
+
+    const counts = outcomes.reduce<Record<string, number>>((n, o) => ({ ...n, [o.outcome]: (n[o.outcome] ?? 0) + 1 }), {});
+    expect(counts).toEqual({ started: 1, duplicate: 59 });
+    expect(outcomes.every((o) => o.status === 200 && 'executionArn' in o && o.executionArn === executionArn)).toBe(true);
+    expect(inbox.items.size).toBe(1);
+    expect([...starter.executions.keys()]).toEqual([executionArn]);
   });
 });
 
@@ -443,7 +405,7 @@ describe('receiveStripeWebhook: livemode', () => {
     const outcome = await receiveStripeWebhook({ ...deps, livemode: true }, raw, signature);
     expect(outcome).toMatchObject({ status: 400, outcome: 'rejected', reason: expect.stringMatching(/livemode mismatch/) });
     expect(starter.starts).toHaveLength(0);
-    expect(await inbox.record({ eventId: 'evt_mode_1', type: 'x', livemode: false, workflow: 'fulfilment', input: {} })).toBe('new');
+    expect(await inbox.record({ eventId: 'evt_mode_1', type: 'x', livemode: false, workflow: 'fulfilment', input: {}, executionArn: 'arn' })).toBe('new');
   });
 
   it('accepts an event of the deployment\'s own mode', async () => {

@@ -171,6 +171,22 @@ const CASES: Case[] = [
   // what is not ours: acknowledged, not processed
   { name: 'a client_reference_id of 3,000 characters (no key can hold it)', build: () => signed(sessionWith((o) => (o.client_reference_id = 'o'.repeat(3000)))), expect: [400] },
   { name: 'an order id in metadata with CR/LF', build: () => signed(sessionWith((o) => ((o.client_reference_id = null), (o.metadata = { orderId: 'ord\r\nx' })))), expect: [400] },
+  {
+    name: 'a thin event (v2.core.event from an Event Destination)',
+    build: () =>
+      signed(
+        JSON.stringify({
+          id: 'evt_test_65R9Ijk8gHQ2ajsu2Oq16SVM5sK3F9DyJH0cRxq2cY3Z',
+          object: 'v2.core.event',
+          type: 'v1.billing.meter.error_report_triggered',
+          livemode: false,
+          created: new Date().toISOString(),
+          related_object: { id: 'mtr_test_61R9IeFOSsj5TdEz041JZQ8y5sK3FCR', type: 'billing.meter', url: '/v1/billing/meters/mtr_test_61R9IeFOSsj5TdEz041JZQ8y5sK3FCR' },
+        }),
+      ),
+    expect: [200],
+    outcome: 'ignored',
+  },
   { name: 'an event type this shop does not handle', build: () => signed(JSON.stringify(stripeEvent('customer.created', { id: 'cus_1', object: 'customer' }))), expect: [200], outcome: 'ignored' },
   {
     name: 'a checkout session without an order id (a payment link)',
