@@ -13,14 +13,17 @@ export const ORDER_STATUSES = [
   'failed',
   'refunded',
   'fulfillment_failed',
+  'payment_mismatch',
 ] as const;
 
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   // failed -> paid: Stripe lets a customer retry a failed payment intent, and it can then succeed.
-  pending: ['paid', 'failed', 'cancelled'],
-  failed: ['paid', 'cancelled'],
+  // -> payment_mismatch: a payment that does not match what the order owes (amount or currency,
+  // or unverifiable) holds the order for an operator (lambdas/domain/payment-check.ts).
+  pending: ['paid', 'failed', 'cancelled', 'payment_mismatch'],
+  failed: ['paid', 'cancelled', 'payment_mismatch'],
   // Once money is taken, an order ends through a refund (which also takes its petals back), not
   // through cancellation: cancelled is for orders that were never paid (an expired session).
   paid: ['pending_mapping', 'in_production', 'fulfillment_failed', 'refunded'],
@@ -30,7 +33,13 @@ const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   fulfillment_failed: ['in_production', 'pending_mapping', 'refunded'],
   shipped: ['refunded'],
   refunded: [],
-  cancelled: [],
+  // cancelled -> paid: money taken is never ignored. Checkout's abandoned-cart recovery (or the
+  // storefront's second session) can pay an order whose first session expired.
+  cancelled: ['paid', 'payment_mismatch'],
+  // Held: nothing printed, no petals, no confirmation, until an operator decides (`ops hold`):
+  // accept -> paid (the fulfilment workflow runs), or refund the payment through Stripe -> refunded
+  // (not cancelled: an expiry must never end an order whose money was taken).
+  payment_mismatch: ['paid', 'refunded'],
 };
 
 export function isOrderStatus(value: unknown): value is OrderStatus {

@@ -1,4 +1,5 @@
 import type { OrderStatus } from './order-status';
+import type { HeldPayment, HoldResolution } from './payment-check';
 import type { ShippingAddress } from './workflow-input';
 
 export interface OrderItem {
@@ -42,6 +43,15 @@ export interface Order {
   disputeStatus?: 'open' | 'won' | 'lost';
   disputeReason?: string;
   disputeAmount?: number;
+  /** the payment that held the order (status payment_mismatch), kept after the hold is resolved */
+  heldPayment?: HeldPayment;
+  /** how an operator resolved the hold (`ops hold accept|refund`) */
+  holdResolution?: HoldResolution;
+  /**
+   * the latest paid event the pipeline did not fulfil although it took money (another payment of
+   * an order already paid or refunded, a second payment of a held order); `ops held` lists it
+   */
+  unfulfilledPayment?: { eventId: string; paymentIntentId?: string; amountTotal?: number; currency?: string; reason: string; at: string };
   createdAt: string;
   updatedAt: string;
 }

@@ -2,6 +2,7 @@ import { ledgerEntryIds } from './keys';
 import { wholeUnits } from './money';
 import type { Order } from './order';
 import { hasBeenPaid } from './order-status';
+import { amountEarningPetals } from './payment-check';
 
 /**
  * Petals per whole unit of each currency. One petal per whole US dollar is the shop's rule; other
@@ -85,6 +86,8 @@ export type OrderPetalFacts = Pick<
   | 'petalsDeducted'
   | 'disputeId'
   | 'disputeStatus'
+  | 'heldPayment'
+  | 'holdResolution'
 >;
 
 /**
@@ -110,7 +113,7 @@ export function planOrderPetals(order: OrderPetalFacts, rates: PetalRates, now: 
   if (!hasBeenPaid(order.status)) return { kind: 'settled' };
   const { orderId, userId } = order;
   if (order.petalsAwarded === undefined) {
-    const petals = petalsForAmount(order.amountTotal, order.currency, rates);
+    const petals = petalsForAmount(amountEarningPetals(order), order.currency, rates);
     return {
       kind: 'award',
       petalsAwarded: petals,

@@ -19,6 +19,9 @@
  *   mailbox: a list, a display name, a line break, not an address).
  * - `petals-awarded` / `petals-deducted`: petals this call wrote to the ledger (a count of petals).
  * - `negative-petal-balance`: a deduction left the user's balance below zero.
+ * - `payment-mismatch`: a paid event did not match what its order owes; the order is held.
+ * - `paid-not-fulfilled`: a paid event took money that this call decided not to fulfil (a held
+ *   mismatch, another payment of an order already paid, refunded or held): an operator must act.
  */
 export type Signal =
   | {
@@ -36,7 +39,9 @@ export type Signal =
         | 'dispute-opened'
         | 'email-sent'
         | 'email-undeliverable'
-        | 'negative-petal-balance';
+        | 'negative-petal-balance'
+        | 'payment-mismatch'
+        | 'paid-not-fulfilled';
     }
   | { kind: 'petals-awarded' | 'petals-deducted'; petals: number };
 

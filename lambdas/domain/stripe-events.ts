@@ -363,7 +363,7 @@ interface EventRoute {
 export const EVENT_ROUTES: Readonly<Record<string, EventRoute>> = {
   'checkout.session.completed': {
     workflow: 'fulfilment',
-    does: 'records the session (email, shipping address, payment intent, amount) on the order; if paid, fulfils it',
+    does: 'records the session (email, shipping address, payment intent) on the order; if paid what the order owes, fulfils it, else holds it (payment_mismatch)',
     route: checkoutSessionCompleted,
   },
   'checkout.session.async_payment_succeeded': {
@@ -378,12 +378,12 @@ export const EVENT_ROUTES: Readonly<Record<string, EventRoute>> = {
   },
   'checkout.session.expired': {
     workflow: 'checkoutExpired',
-    does: 'the customer never paid: a pending order becomes cancelled (a paid one is left alone)',
+    does: 'the customer never paid: a pending order waiting on this session becomes cancelled (a paid or held one is left alone)',
     route: checkoutSessionExpired,
   },
   'payment_intent.succeeded': {
     workflow: 'fulfilment',
-    does: 'fulfils the order in metadata.orderId unless it is already past pending',
+    does: 'fulfils the order in metadata.orderId if it pays what the order owes (else holds it), unless this payment already paid it',
     route: paymentIntentSucceeded,
   },
   'payment_intent.payment_failed': {

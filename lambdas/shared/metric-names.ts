@@ -53,6 +53,10 @@ export const METRIC = {
   negativePetalBalance: 'NegativePetalBalance',
   /** a customer disputed a charge: the shop has days to respond in the Stripe Dashboard */
   disputeOpened: 'DisputeOpened',
+  /** a paid event did not match what its order owes (amount, currency, or none said): the order is held */
+  paymentMismatch: 'PaymentMismatch',
+  /** a paid event took money the pipeline did not fulfil (held, or another payment of a paid/refunded order) */
+  paidNotFulfilled: 'PaidNotFulfilled',
   emailSent: 'EmailSent',
   emailFailed: 'EmailFailed',
   /** a customer email that can never be sent (its address is not one mailbox); recorded, not retried */

@@ -26,6 +26,8 @@ const COUNTED: Record<Exclude<Signal['kind'], 'petals-awarded' | 'petals-deducte
   'email-sent': METRIC.emailSent,
   'email-undeliverable': METRIC.emailUndeliverable,
   'negative-petal-balance': METRIC.negativePetalBalance,
+  'payment-mismatch': METRIC.paymentMismatch,
+  'paid-not-fulfilled': METRIC.paidNotFulfilled,
 };
 
 /**

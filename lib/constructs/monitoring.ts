@@ -48,6 +48,8 @@ export const ALARMS = {
   orderWaitingForMapping: 'OrderWaitingForMapping',
   negativePetalBalance: 'NegativePetalBalance',
   disputeOpened: 'DisputeOpened',
+  paymentMismatch: 'PaymentMismatch',
+  paidNotFulfilled: 'PaidNotFulfilled',
   /** the reconciler found Stripe events the webhook never recorded: the endpoint is unhealthy */
   reconcilerMissedEvents: 'ReconcilerMissedEvents',
   /** the reconciler failed (Stripe's API refused the key, or an event could not be delivered) */
@@ -147,6 +149,15 @@ export class Monitoring extends Construct {
       threshold: 1,
       description: 'A customer disputed a charge; Stripe gives the shop days to respond. Runbook: README "DisputeOpened".',
     });
+    this.alarm(ALARMS.paymentMismatch, this.business(props.fulfilment, METRIC.paymentMismatch), {
+      threshold: 1,
+      description:
+        'A payment did not match what its order owes (amount or currency); the order is held in payment_mismatch. Runbook: README "PaymentMismatch".',
+    });
+    this.alarm(ALARMS.paidNotFulfilled, this.business(props.fulfilment, METRIC.paidNotFulfilled), {
+      threshold: 1,
+      description: 'A customer paid and the pipeline did not fulfil the payment (held, or another payment of an order). Runbook: README "PaidNotFulfilled".',
+    });
     if (props.reconciler) {
       this.alarm(ALARMS.reconcilerMissedEvents, this.business(props.reconciler, METRIC.reconcilerMissedEvents), {
         threshold: 1,
@@ -239,6 +250,10 @@ export class Monitoring extends Construct {
         this.business(props.email, METRIC.emailUndeliverable),
       ]),
       this.graph('Disputes opened', [this.business(props.fulfilment, METRIC.disputeOpened)]),
+      this.graph('Payments held or not fulfilled', [
+        this.business(props.fulfilment, METRIC.paymentMismatch),
+        this.business(props.fulfilment, METRIC.paidNotFulfilled),
+      ]),
     );
     if (props.reconciler) {
       this.dashboard.addWidgets(

@@ -14,6 +14,8 @@ import { retryMapping, RETRYABLE_STATUSES, type RetryMappingResult } from '../li
 import { stripeReconcileCommand } from './stripe-reconcile';
 import { OpsError, resolveTarget, TARGET_HELP, type Target, type TargetOptions } from './target';
 import { reconcile, unfinishedEvents, type ReconcileAction, type UnfinishedEvent } from './unfinished';
+import { acceptHold, heldOrders, holdLines, refundHold, type HeldOrder, type HoldAcceptReport } from './held';
+import type { HoldRefunded } from '../../lambdas/fulfilment/hold';
 
 export interface Io {
   out(text: string): void;
@@ -131,6 +133,7 @@ with each state's outcome, attempts and timing.`,
         ...(['printifyOrderId', 'missingMappings', 'failureReason', 'amountRefunded', 'petalsAwarded', 'petalsDeducted', 'paidByEventId'] as const)
           .filter((k) => o[k] !== undefined && o[k] !== null)
           .map((k) => `  ${k}: ${JSON.stringify(o[k])}`),
+        ...holdLines(o),
         `petals: balance ${report.petalBalance ?? 0}`,
         ...report.ledger.map((e) => `  ${String(e.amount).padStart(6)}  ${e.reason}  (${e.entryId}, ${time(e.createdAt as string)})`),
         `emails: ${report.emails.length}`,
@@ -253,6 +256,57 @@ execution of the event is running. Waits for the outcome unless --no-wait.`,
       return replay(target, eventId, waitOf(flags));
     },
     text: executionText,
+  },
+  held: {
+    usage: 'held',
+    summary: 'orders whose money was taken and not fulfilled (held payment mismatches, other payments), and how to resolve each',
+    help: `Lists every order held in payment_mismatch (a payment that did not match what the order owes:
+amount, currency, or none said) and every order with a paid event the pipeline did not fulfil
+(\`unfulfilledPayment\`: another payment of an order already paid, refunded or held), with the
+commands that resolve each. Scans the table.`,
+    options: {},
+    async run(target) {
+      return heldOrders(target);
+    },
+    text(orders: HeldOrder[]) {
+      if (orders.length === 0) return 'no held orders, no unfulfilled payments';
+      return [
+        `${orders.length} order(s) to decide:`,
+        ...orders.flatMap((o) => [
+          `${o.orderId}  ${o.status}  owes ${o.amountTotal} ${o.currency}`,
+          ...holdLines(o as unknown as Record<string, unknown>),
+        ]),
+      ].join('\n');
+    },
+  },
+  hold: {
+    usage: 'hold accept|refund <order id> [--no-wait] [--wait-seconds 300]',
+    summary: 'resolve a held order: accept (fulfil it as paid) or refund its payment through Stripe',
+    help: `For an order held in payment_mismatch (\`ops held\`, \`ops order <id>\`):
+  accept   the payment is good enough: the order becomes paid and the held event's fulfilment
+           workflow runs again (\`ops replay\`), which now fulfils it (Printify order, confirmation
+           email, petals on no more than was paid, cart). Waits for it unless --no-wait.
+  refund   give the payment back: POST /v1/refunds for the held payment intent (idempotent: run it
+           again and Stripe returns the same refund), then the order is refunded; nothing printed,
+           no petals. Stripe's charge.refunded then tells the customer. Needs STRIPE_SECRET_KEY (a
+           secret key, or a restricted key allowed to write refunds) and, for anything but
+           https://api.stripe.com (a local stand-in), STRIPE_API_URL.`,
+    options: waitOptions,
+    async run(target, [action, orderId], flags) {
+      if ((action !== 'accept' && action !== 'refund') || !orderId) throw new OpsError('usage: ops hold accept <order id> | ops hold refund <order id>');
+      if (action === 'accept') return acceptHold(target, orderId, waitOf(flags));
+      return refundHold(target, orderId, {
+        ...(process.env.STRIPE_API_URL ? { baseUrl: process.env.STRIPE_API_URL } : {}),
+        ...(process.env.STRIPE_SECRET_KEY ? { secretKey: process.env.STRIPE_SECRET_KEY } : {}),
+      });
+    },
+    text(result: HoldAcceptReport | HoldRefunded) {
+      if ('accepted' in result) {
+        const a = result.accepted;
+        return [`order ${a.orderId}: ${a.before} -> ${a.after} (accepted the payment of ${a.eventId}); its fulfilment:`, executionText(result.execution)].join('\n');
+      }
+      return `order ${result.orderId}: ${result.before} -> ${result.after}; Stripe refund ${result.refundId} ${result.refundStatus}: ${result.amount} ${result.currency}`;
+    },
   },
   'retry-mapping': {
     usage: 'retry-mapping <order id> [--printify-url <url>] [--printify-shop <id>]',

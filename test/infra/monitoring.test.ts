@@ -110,6 +110,8 @@ describe('alarms', () => {
 
   it.each([
     ['DisputeOpened', METRIC.disputeOpened, 'lambdas/fulfilment/handler.ts'],
+    ['PaymentMismatch', METRIC.paymentMismatch, 'lambdas/fulfilment/handler.ts'],
+    ['PaidNotFulfilled', METRIC.paidNotFulfilled, 'lambdas/fulfilment/handler.ts'],
     ['OrderWaitingForMapping', METRIC.printifyMappingMissing, 'lambdas/fulfilment/handler.ts'],
     ['NegativePetalBalance', METRIC.negativePetalBalance, 'lambdas/petals/handler.ts'],
   ])('%s: any %s from the function that emits it', (name, metric, entry) => {

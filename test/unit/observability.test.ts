@@ -117,6 +117,10 @@ describe('metrics from use-case signals', () => {
     ).toEqual([METRIC.emailSent, METRIC.disputeOpened, METRIC.printifyOrderShipped, METRIC.printifyOrderDelivered, METRIC.printifyWebhookUnknownOrder]);
   });
 
+  it('a held payment counts as PaymentMismatch and PaidNotFulfilled', () => {
+    expect(names(metricsOfSignals([{ kind: 'payment-mismatch' }, { kind: 'paid-not-fulfilled' }]))).toEqual([METRIC.paymentMismatch, METRIC.paidNotFulfilled]);
+  });
+
   it('a task result\'s signals are read from its `signals` list only', () => {
     expect(signalsOf({ outcome: 'sent', signals: [{ kind: 'email-sent' }] })).toEqual([{ kind: 'email-sent' }]);
     expect(signalsOf({ outcome: 'created' })).toEqual([]);

@@ -12,23 +12,24 @@ import {
  * conditional write derived from the table, so a change to it must be a deliberate change here too.
  */
 const EXPECTED: Record<OrderStatus, OrderStatus[]> = {
-  pending: ['paid', 'failed', 'cancelled'],
-  failed: ['paid', 'cancelled'],
+  pending: ['paid', 'failed', 'cancelled', 'payment_mismatch'],
+  failed: ['paid', 'cancelled', 'payment_mismatch'],
   paid: ['pending_mapping', 'in_production', 'fulfillment_failed', 'refunded'],
   pending_mapping: ['in_production', 'fulfillment_failed', 'refunded'],
   in_production: ['shipped', 'fulfillment_failed', 'refunded'],
   fulfillment_failed: ['in_production', 'pending_mapping', 'refunded'],
   shipped: ['refunded'],
   refunded: [],
-  cancelled: [],
+  cancelled: ['paid', 'payment_mismatch'],
+  payment_mismatch: ['paid', 'refunded'],
 };
 
 const ALL_PAIRS = ORDER_STATUSES.flatMap((from) => ORDER_STATUSES.map((to) => [from, to] as const));
 
 describe('order statuses', () => {
-  it('are exactly the nine statuses of the design', () => {
+  it('are exactly the ten statuses of the design', () => {
     expect([...ORDER_STATUSES].sort()).toEqual(
-      ['cancelled', 'failed', 'fulfillment_failed', 'in_production', 'paid', 'pending', 'pending_mapping', 'refunded', 'shipped'],
+      ['cancelled', 'failed', 'fulfillment_failed', 'in_production', 'paid', 'payment_mismatch', 'pending', 'pending_mapping', 'refunded', 'shipped'],
     );
   });
 
@@ -59,7 +60,9 @@ describe('canTransition', () => {
     ['shipped', 'fulfillment_failed'],
     ['refunded', 'paid'],
     ['refunded', 'in_production'],
-    ['cancelled', 'paid'],
+    ['cancelled', 'in_production'],
+    ['payment_mismatch', 'in_production'], // a held order is printed only after an operator accepts it
+    ['payment_mismatch', 'cancelled'], // an expiry never cancels an order whose money was taken
     ['pending', 'in_production'], // nothing is produced before it is paid
     ['pending', 'shipped'],
     ['pending', 'refunded'], // a refund waits for the payment (OrderNotReady)
@@ -77,9 +80,14 @@ describe('canTransition', () => {
     expect(canTransition('fulfillment_failed', 'pending_mapping')).toBe(true);
   });
 
-  it('has exactly refunded and cancelled as terminal states', () => {
+  it('has exactly refunded as terminal state (a cancelled order may still be paid: money taken is never ignored)', () => {
     const terminal = ORDER_STATUSES.filter((from) => ORDER_STATUSES.every((to) => !canTransition(from, to)));
-    expect(terminal.sort()).toEqual(['cancelled', 'refunded']);
+    expect(terminal.sort()).toEqual(['refunded']);
+  });
+
+  it('lets a payment for a cancelled order (a recovered or second Checkout session) pay or hold it', () => {
+    expect(canTransition('cancelled', 'paid')).toBe(true);
+    expect(canTransition('cancelled', 'payment_mismatch')).toBe(true);
   });
 
   it('reaches every status from pending (no dead entries in the table)', () => {
@@ -108,13 +116,14 @@ describe('canTransition', () => {
 
 describe('statusesThatMayBecome (the condition of every status write)', () => {
   it.each([
-    ['paid', ['pending', 'failed']],
+    ['paid', ['pending', 'failed', 'cancelled', 'payment_mismatch']],
+    ['payment_mismatch', ['pending', 'failed', 'cancelled']],
     ['failed', ['pending']],
     ['in_production', ['paid', 'pending_mapping', 'fulfillment_failed']],
     ['pending_mapping', ['paid', 'fulfillment_failed']],
     ['fulfillment_failed', ['paid', 'pending_mapping', 'in_production']],
     ['shipped', ['in_production']],
-    ['refunded', ['paid', 'pending_mapping', 'in_production', 'shipped', 'fulfillment_failed']],
+    ['refunded', ['paid', 'pending_mapping', 'in_production', 'shipped', 'fulfillment_failed', 'payment_mismatch']],
     ['cancelled', ['pending', 'failed']],
     ['pending', []],
   ] as const)('%s may be reached from %j', (to, from) => {
@@ -132,7 +141,7 @@ describe('statusesThatMayBecome (the condition of every status write)', () => {
   it('returns a fresh array each time (callers cannot corrupt the table)', () => {
     const first = statusesThatMayBecome('paid');
     first.push('shipped');
-    expect(statusesThatMayBecome('paid')).toEqual(['pending', 'failed']);
+    expect(statusesThatMayBecome('paid').sort()).toEqual(['cancelled', 'failed', 'payment_mismatch', 'pending']);
   });
 });
 
@@ -141,6 +150,7 @@ describe('hasBeenPaid', () => {
     ['pending', false],
     ['failed', false],
     ['cancelled', false],
+    ['payment_mismatch', false],
     ['paid', true],
     ['pending_mapping', true],
     ['in_production', true],

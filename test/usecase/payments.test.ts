@@ -58,7 +58,7 @@ async function withOrder(status: OrderStatus = 'pending', overrides: Record<stri
 describe('recordPayment: the payment is in', () => {
   it('records what Stripe said and moves the pending order to paid; this execution fulfils', async () => {
     const { deps, orders } = await withOrder();
-    expect(await recordPayment(deps, payment())).toEqual({ orderId: 'ord_1', status: 'paid', fulfil: true });
+    expect(await recordPayment(deps, payment())).toEqual({ orderId: 'ord_1', status: 'paid', fulfil: true, signals: [] });
     expect(await orders.read('ord_1')).toMatchObject({
       status: 'paid',
       paidByEventId: 'evt_session',
@@ -72,39 +72,40 @@ describe('recordPayment: the payment is in', () => {
   it('run again (the task retried), still fulfils: the winner is the event that paid', async () => {
     const { deps } = await withOrder();
     await recordPayment(deps, payment());
-    expect(await recordPayment(deps, payment())).toEqual({ orderId: 'ord_1', status: 'paid', fulfil: true });
+    expect(await recordPayment(deps, payment())).toEqual({ orderId: 'ord_1', status: 'paid', fulfil: true, signals: [] });
   });
 
   it('of the pair of events that pay one order, only the first fulfils; the second only fills what is missing', async () => {
     const { deps, orders } = await withOrder();
     await recordPayment(deps, payment({ stripeSessionId: undefined, email: undefined, shippingAddress: undefined }));
     const second = payment({ ...event('evt_pi', 'payment_intent.succeeded'), email: 'late@example.com', customerName: 'Late Name' });
-    expect(await recordPayment(deps, second)).toEqual({ orderId: 'ord_1', status: 'paid', fulfil: false });
+    expect(await recordPayment(deps, second)).toEqual({ orderId: 'ord_1', status: 'paid', fulfil: false, signals: [] });
     const order = await orders.read('ord_1');
     expect(order).toMatchObject({ paidByEventId: 'evt_session', stripeSessionId: 'cs_1', email: 'sakura@example.com' });
   });
 
   it('a failed payment retried successfully pays the order', async () => {
     const { deps } = await withOrder('failed');
-    expect(await recordPayment(deps, payment())).toMatchObject({ status: 'paid', fulfil: true });
+    expect(await recordPayment(deps, payment())).toMatchObject({ status: 'paid', fulfil: true, signals: [] });
   });
 
   it('a full refund that overtook its payment ends the order refunded, and nothing is fulfilled', async () => {
     const { deps } = await withOrder('pending', { amountRefunded: 2500 });
-    expect(await recordPayment(deps, payment())).toEqual({ orderId: 'ord_1', status: 'refunded', fulfil: false });
+    expect(await recordPayment(deps, payment())).toEqual({ orderId: 'ord_1', status: 'refunded', fulfil: false, signals: [] });
   });
 });
 
 describe('recordPayment: not paid yet, or not payable', () => {
   it('a completed session whose delayed payment has not cleared records the details and leaves the order pending', async () => {
     const { deps, orders } = await withOrder();
-    expect(await recordPayment(deps, payment({ paid: false }))).toEqual({ orderId: 'ord_1', status: 'pending', fulfil: false });
+    expect(await recordPayment(deps, payment({ paid: false }))).toEqual({ orderId: 'ord_1', status: 'pending', fulfil: false, signals: [] });
     expect((await orders.read('ord_1')).stripeSessionId).toBe('cs_1');
   });
 
-  it('a cancelled order is not paid by a late event', async () => {
-    const { deps } = await withOrder('cancelled');
-    expect(await recordPayment(deps, payment())).toEqual({ orderId: 'ord_1', status: 'cancelled', fulfil: false });
+  it('a cancelled order (its first session expired) is paid by a later paid event: money taken is never ignored', async () => {
+    const { deps, orders } = await withOrder('cancelled', { stripeSessionId: 'cs_expired' });
+    expect(await recordPayment(deps, payment({ stripeSessionId: 'cs_recovered' }))).toEqual({ orderId: 'ord_1', status: 'paid', fulfil: true, signals: [] });
+    expect(await orders.read('ord_1')).toMatchObject({ status: 'paid', stripeSessionId: 'cs_recovered', paymentIntentId: 'pi_1' });
   });
 
   it('an unknown order is OrderNotFound (the workflow retries: the storefront write may lag)', async () => {
