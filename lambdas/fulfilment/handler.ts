@@ -15,8 +15,10 @@ import { loadConfig, tableName } from '../shared/config';
 import { resolveSecret } from '../shared/secrets';
 import { taskHandler } from '../shared/task-handler';
 import type { FulfilmentDeps } from './deps';
-import { cancelExpiredCheckout, markPaymentFailed, recordDispute, recordPayment, recordRefund } from './payments';
+import { recordDispute } from './disputes';
+import { cancelExpiredCheckout, markPaymentFailed, recordPayment } from './payments';
 import { createPrintifyOrder, describeCaughtError, markFulfillmentFailed, type PrintifyOrderDeps } from './printify-order';
+import { recordRefund } from './refunds';
 
 const config = loadConfig(
   z.object({

@@ -1,12 +1,8 @@
 import type { OrderStatus } from '../../lambdas/domain/order-status';
 import type { DisputeInput, PaymentInput, RefundInput } from '../../lambdas/domain/workflow-input';
-import {
-  cancelExpiredCheckout,
-  markPaymentFailed,
-  recordDispute,
-  recordPayment,
-  recordRefund,
-} from '../../lambdas/fulfilment/payments';
+import { recordDispute } from '../../lambdas/fulfilment/disputes';
+import { cancelExpiredCheckout, markPaymentFailed, recordPayment } from '../../lambdas/fulfilment/payments';
+import { recordRefund } from '../../lambdas/fulfilment/refunds';
 import { anOrder, memoryPorts } from '../support/fakes';
 
 const event = (eventId: string, eventType: string) => ({ eventId, eventType, created: 1_764_158_400, livemode: false });
