@@ -10,6 +10,14 @@
  * - `printify-order-shipped` / `printify-order-delivered`: a Printify webhook moved the parcel on.
  * - `printify-webhook-unknown-order`: a Printify webhook about an order this shop did not create.
  * - `dispute-opened`: a customer's dispute seen open for the first time.
+ * - `dispute-status-unknown`: a dispute status this code does not map (petals left as they are).
+ * - `charge-order-mismatch`: a refund or dispute names an order whose payment it is not: nothing
+ *   was touched; an operator looks (README runbook).
+ * - `charge-without-order`: a refund or dispute of a charge that is no order's (a Payment Link, a
+ *   Dashboard charge): acknowledged and ignored.
+ * - `refund-reversed`: a refund failed or was canceled after it was counted: its amount is back.
+ * - `refunded-after-production`: a full refund of an order Printify already produced (the print
+ *   cannot be canceled: the operator decides).
  * - `email-sent`: the mailer accepted a customer email.
  * - `petals-awarded` / `petals-deducted`: petals this call wrote to the ledger (a count of petals).
  * - `negative-petal-balance`: a deduction left the user's balance below zero.
@@ -26,6 +34,11 @@ export type Signal =
         | 'printify-order-delivered'
         | 'printify-webhook-unknown-order'
         | 'dispute-opened'
+        | 'dispute-status-unknown'
+        | 'charge-order-mismatch'
+        | 'charge-without-order'
+        | 'refund-reversed'
+        | 'refunded-after-production'
         | 'email-sent'
         | 'negative-petal-balance';
     }

@@ -1,5 +1,5 @@
 import { TransientError } from '../domain/errors';
-import { orderConfirmationEmail, paymentFailedEmail, refundEmail, shippingEmail, type RenderedEmail } from '../domain/email-templates';
+import { orderConfirmationEmail, paymentFailedEmail, refundEmail, refundFailedEmail, shippingEmail, type RenderedEmail } from '../domain/email-templates';
 import { emailOutboxId } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { petalsForAmount, petalsToDeduct, type PetalRates } from '../domain/petals';
@@ -19,12 +19,15 @@ export interface EmailDeps {
 export type EmailRequest =
   | { template: 'order-confirmation'; orderId: string }
   | { template: 'payment-failed'; orderId: string; eventId: string; reason: string }
-  | { template: 'refund'; orderId: string; amountRefunded: number }
+  /** `emailKey` (from recordRefund) tells apart a refund of the same amount made again after one failed */
+  | { template: 'refund'; orderId: string; amountRefunded: number; emailKey?: string | undefined }
+  /** a counted refund failed: `refundedBefore` is what the customer was told, `amountRefunded` what is refunded now (minor units) */
+  | { template: 'refund-failed'; orderId: string; amountRefunded: number; refundedBefore: number; emailKey: string }
   /** one per parcel: a second shipment of the same order is another email */
   | { template: 'shipping'; orderId: string; carrier: string; trackingNumber: string; trackingUrl?: string };
 
 /** What sendOrderEmail did; `signals` has email-sent when this call sent it. */
-export type EmailOutcome = ({ outcome: 'sent'; messageId: string } | { outcome: 'already-sent' | 'no-recipient' }) & { signals: Signal[] };
+export type EmailOutcome = ({ outcome: 'sent'; messageId: string } | { outcome: 'already-sent' | 'no-recipient' | 'nothing-to-tell' }) & { signals: Signal[] };
 
 function render(request: EmailRequest, order: Order, rates: PetalRates): RenderedEmail {
   switch (request.template) {
@@ -36,6 +39,8 @@ function render(request: EmailRequest, order: Order, rates: PetalRates): Rendere
       const awarded = order.petalsAwarded ?? petalsForAmount(order.amountTotal, order.currency, rates);
       return refundEmail(order, request.amountRefunded, petalsToDeduct(awarded, request.amountRefunded, order.amountTotal));
     }
+    case 'refund-failed':
+      return refundFailedEmail(order, request.refundedBefore, request.amountRefunded);
     case 'shipping':
       return shippingEmail(order, request);
   }
@@ -46,13 +51,16 @@ function render(request: EmailRequest, order: Order, rates: PetalRates): Rendere
  * sends it through the mailer, records it as sent.
  *
  * - `sent` with the mailer's message id; `already-sent` when an earlier call sent it;
- *   `no-recipient` when the order has no email address (nothing to do).
+ *   `no-recipient` when the order has no email address (nothing to do); `nothing-to-tell` for a
+ *   refund email of nothing refunded, or a refund-failed email of a refund never told.
  * - Throws TransientError while another task holds the claim (retry later), the mailer's error
  *   after giving the claim back (retry), OrderNotFoundError for an unknown order.
  */
 export async function sendOrderEmail(deps: EmailDeps, request: EmailRequest): Promise<EmailOutcome> {
   const order = await deps.orders.require(request.orderId);
   if (!order.email) return { outcome: 'no-recipient', signals: [] };
+  if (request.template === 'refund' && request.amountRefunded <= 0) return { outcome: 'nothing-to-tell', signals: [] };
+  if (request.template === 'refund-failed' && request.refundedBefore <= request.amountRefunded) return { outcome: 'nothing-to-tell', signals: [] };
   const id = emailOutboxId(request);
   const message = { ...render(request, order, deps.rates), to: order.email };
   const claim = await deps.outbox.claim(order.orderId, id, { template: request.template, to: order.email, subject: message.subject });

@@ -1,40 +1,136 @@
-import { OrderNotReadyError } from '../domain/errors';
+import { OrderNotReadyError, TransientError } from '../domain/errors';
 import type { Order } from '../domain/order';
-import { hasBeenPaid } from '../domain/order-status';
+import { canReverseRefundTo, canTransition, hasBeenPaid, isBeforeProduction, type OrderStatus } from '../domain/order-status';
+import { amountRefundedOf, chargeTotalKey, mergeRefunds, refundReversed, type RefundLedger } from '../domain/refunds';
+import type { Signal } from '../domain/signals';
 import type { RefundInput } from '../domain/workflow-input';
+import { ownerOfCharge, type ChargeOwner } from './charge-owner';
 import { nowIso, type FulfilmentDeps } from './deps';
 
-export interface RefundRecorded {
-  orderId: string;
-  amountRefunded: number;
-  fullyRefunded: boolean;
-  status: Order['status'];
-}
-
-/** The order a charge-level event (refund, dispute) is about: by metadata, else by payment intent. */
-export async function orderOfCharge(deps: FulfilmentDeps, input: { orderId?: string; paymentIntentId?: string }): Promise<string> {
-  if (input.orderId) return input.orderId;
-  const orderId = input.paymentIntentId ? await deps.orders.findOrderIdByPaymentIntent(input.paymentIntentId) : undefined;
-  // No order records this payment intent yet: the payment event has not arrived (Stripe does not
-  // order events) or the index lags. The workflow retries this for about an hour.
-  if (!orderId) throw new OrderNotReadyError(`no order records payment intent ${input.paymentIntentId ?? '(none)'} yet`);
-  return orderId;
-}
+/**
+ * What recordRefund did.
+ *
+ * - `apply: true`: the refund is the order's; the workflow settles its petals and emails the
+ *   customer with `emailTemplate` (`refund`: what is refunded now; `refund-failed`: a counted
+ *   refund failed or was canceled, `refundedBefore` is what the customer had been told), the
+ *   outbox id made distinct by `emailKey`. `cancelPrint`: a full refund before production, the
+ *   Printify order should be canceled.
+ * - `apply: false`: nothing was touched (`owner` says why: mismatch, none, invoice); the
+ *   execution ends without effect.
+ *
+ * Amounts in minor units.
+ */
+export type RefundRecorded =
+  | {
+      apply: true;
+      orderId: string;
+      amountRefunded: number;
+      refundedBefore: number;
+      fullyRefunded: boolean;
+      status: Order['status'];
+      emailTemplate: 'refund' | 'refund-failed';
+      emailKey: string;
+      cancelPrint: boolean;
+      signals: Signal[];
+    }
+  | { apply: false; owner: Exclude<ChargeOwner['kind'], 'order'>; reason: string; signals: Signal[] };
 
 /**
- * Records a cumulative refund. Stripe's amount_refunded only grows, so the order keeps the largest
- * seen: a late, smaller one changes nothing. A refund that overtakes its payment is recorded on the
- * pending order and applied when the payment arrives (recordPayment), so both orders of arrival end
- * the same.
+ * The order a charge-level event is about, for callers that must have one: by the payment intent's
+ * owner (ownerOfCharge). Throws OrderNotReadyError when it is no order's (kept for callers that
+ * retry; recordRefund and recordDispute decide with ownerOfCharge instead).
+ */
+export async function orderOfCharge(deps: FulfilmentDeps, input: { orderId?: string; paymentIntentId?: string }): Promise<string> {
+  const owner = await ownerOfCharge(deps, input);
+  if (owner.kind === 'order') return owner.orderId;
+  throw new OrderNotReadyError(`no order records payment intent ${input.paymentIntentId ?? '(none)'}: ${'reason' in owner ? owner.reason : owner.kind}`);
+}
+
+/** The refunds an event reports, as ledger entries (its Refund objects; else the charge's cumulative amount_refunded). */
+function refundsOfEvent(input: RefundInput): RefundLedger {
+  const at = input.created;
+  if (input.refunds && input.refunds.length > 0) {
+    return Object.fromEntries(input.refunds.map((r) => [r.refundId, { amount: r.amount, status: r.status, at }]));
+  }
+  if (input.amountRefunded === undefined || input.chargeId === undefined) return {};
+  return { [chargeTotalKey(input.chargeId)]: { amount: input.amountRefunded, status: 'succeeded', at } };
+}
+
+/** How many counted refunds of the ledger failed or were canceled (distinguishes repeated emails of the same amount). */
+const reversals = (ledger: RefundLedger) => Object.entries(ledger).filter(([id, r]) => !id.startsWith('charge:') && refundReversed(r.status)).length;
+
+const MAX_ROUNDS = 5;
+
+/**
+ * Records a refund event's Refund objects (by refund id, with amount and status) on the order
+ * whose payment intent the charge is, and derives what is refunded now from them (amountRefundedOf
+ * in domain/refunds.ts): refunds that fail or are canceled count no more, so the amount goes down
+ * as well as up, in any order of arrival. A paid order fully refunded becomes `refunded`; a
+ * refunded order no longer fully refunded returns to the status it had (REFUND_REVERSAL_STATUSES).
+ * A refund that overtakes its payment (same payment intent) is recorded on the pending order and
+ * applied when the payment arrives (recordPayment).
+ *
+ * An event whose payment intent is not the named order's, or no order's, touches nothing
+ * (`apply: false`, with charge-order-mismatch or charge-without-order): no retries.
+ * Throws TransientError when concurrent writers kept changing the order (the workflow retries),
+ * and the store's errors.
  */
 export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Promise<RefundRecorded> {
-  const orderId = await orderOfCharge(deps, input);
-  await deps.orders.raiseRefundedAmount(orderId, input.amountRefunded);
-  let current = await deps.orders.require(orderId);
-  const amountRefunded = current.amountRefunded ?? 0;
-  const fullyRefunded = amountRefunded >= current.amountTotal;
-  if (fullyRefunded && hasBeenPaid(current.status) && current.status !== 'refunded') {
-    current = (await deps.orders.transition(orderId, 'refunded', { refundedAt: nowIso(deps) })).order;
+  const owner = await ownerOfCharge(deps, input);
+  if (owner.kind !== 'order') return notApplied(owner);
+  const orderId = owner.orderId;
+  const incoming = refundsOfEvent(input);
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const before = await deps.orders.require(orderId);
+    const refundedBefore = before.amountRefunded ?? 0;
+    // an order refunded before refunds were kept by id: what it showed is the charge's total so far
+    const known = before.refunds ?? (refundedBefore > 0 ? { [chargeTotalKey('recorded')]: { amount: refundedBefore, status: 'succeeded', at: 0 } } : {});
+    const refunds = mergeRefunds(known, incoming);
+    const amountRefunded = amountRefundedOf(refunds);
+    const fullyRefunded = amountRefunded >= before.amountTotal;
+    let status: OrderStatus = before.status;
+    const changes: Record<string, unknown> = { refunds, amountRefunded, refundsVersion: (before.refundsVersion ?? 0) + 1 };
+    if (fullyRefunded && hasBeenPaid(before.status) && canTransition(before.status, 'refunded')) {
+      status = 'refunded';
+      Object.assign(changes, { status, statusBeforeRefund: before.status, refundedAt: nowIso(deps) });
+    } else if (!fullyRefunded && before.status === 'refunded') {
+      status = before.statusBeforeRefund && canReverseRefundTo(before.statusBeforeRefund) ? before.statusBeforeRefund : 'paid';
+      Object.assign(changes, { status, statusBeforeRefund: null, refundReversedAt: nowIso(deps) });
+    }
+    const unchanged = JSON.stringify(refunds) === JSON.stringify(before.refunds ?? null) && amountRefunded === refundedBefore && status === before.status;
+    const after = unchanged
+      ? before
+      : await deps.orders.compareAndSet(orderId, { refundsVersion: before.refundsVersion, status: before.status }, changes);
+    if (!after) continue; // another writer changed the order: read again, merge again
+    const signals: Signal[] = [];
+    const lowered = amountRefunded < refundedBefore;
+    if (lowered) signals.push({ kind: 'refund-reversed' });
+    const becameRefunded = status === 'refunded' && before.status !== 'refunded';
+    if (becameRefunded && !isBeforeProduction(before.status)) signals.push({ kind: 'refunded-after-production' });
+    const generation = reversals(refunds);
+    return {
+      apply: true,
+      orderId,
+      amountRefunded,
+      refundedBefore,
+      fullyRefunded,
+      status: after.status,
+      emailTemplate: lowered ? 'refund-failed' : 'refund',
+      emailKey: lowered ? `${refundedBefore}-${amountRefunded}#${generation}` : generation > 0 ? `${amountRefunded}#${generation}` : `${amountRefunded}`,
+      cancelPrint: becameRefunded && isBeforeProduction(before.status) && before.printifyOrderId !== undefined,
+      signals,
+    };
   }
-  return { orderId, amountRefunded, fullyRefunded, status: current.status };
+  throw new TransientError(`the refunds of order ${orderId} did not settle in ${MAX_ROUNDS} rounds`);
+}
+
+/** A refund that is not one of our orders': nothing touched, flagged (mismatch) or ignored (no order's). */
+function notApplied(owner: Exclude<ChargeOwner, { kind: 'order' }>): RefundRecorded {
+  if (owner.kind === 'invoice') return { apply: false, owner: 'invoice', reason: `a refund of subscription invoice ${owner.invoiceId}`, signals: [] };
+  return {
+    apply: false,
+    owner: owner.kind,
+    reason: owner.reason,
+    signals: [{ kind: owner.kind === 'mismatch' ? 'charge-order-mismatch' : 'charge-without-order' }],
+  };
 }

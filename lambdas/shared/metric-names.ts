@@ -43,6 +43,16 @@ export const METRIC = {
   negativePetalBalance: 'NegativePetalBalance',
   /** a customer disputed a charge: the shop has days to respond in the Stripe Dashboard */
   disputeOpened: 'DisputeOpened',
+  /** a dispute status the code does not map: recorded, petals left as they are */
+  disputeStatusUnknown: 'DisputeStatusUnknown',
+  /** a refund or dispute names an order whose payment it is not: nothing touched, an operator looks */
+  chargeOrderMismatch: 'ChargeOrderMismatch',
+  /** a refund or dispute of a charge that is no order's (Payment Link, Dashboard): ignored */
+  chargeWithoutOrder: 'ChargeWithoutOrder',
+  /** a counted refund failed or was canceled: its amount is no longer refunded */
+  refundReversed: 'RefundReversed',
+  /** a full refund of an order Printify already produced: the operator decides what to do with the print */
+  refundedAfterProduction: 'RefundedAfterProduction',
   emailSent: 'EmailSent',
   emailFailed: 'EmailFailed',
   /** any workflow task that failed (one attempt) */

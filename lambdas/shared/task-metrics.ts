@@ -21,6 +21,11 @@ const COUNTED: Record<Exclude<Signal['kind'], 'petals-awarded' | 'petals-deducte
   'printify-order-delivered': METRIC.printifyOrderDelivered,
   'printify-webhook-unknown-order': METRIC.printifyWebhookUnknownOrder,
   'dispute-opened': METRIC.disputeOpened,
+  'dispute-status-unknown': METRIC.disputeStatusUnknown,
+  'charge-order-mismatch': METRIC.chargeOrderMismatch,
+  'charge-without-order': METRIC.chargeWithoutOrder,
+  'refund-reversed': METRIC.refundReversed,
+  'refunded-after-production': METRIC.refundedAfterProduction,
   'email-sent': METRIC.emailSent,
   'negative-petal-balance': METRIC.negativePetalBalance,
 };

@@ -46,6 +46,8 @@ export const ALARMS = {
   orderWaitingForMapping: 'OrderWaitingForMapping',
   negativePetalBalance: 'NegativePetalBalance',
   disputeOpened: 'DisputeOpened',
+  chargeOrderMismatch: 'ChargeOrderMismatch',
+  refundedAfterProduction: 'RefundedAfterProduction',
   /** one per workflow: `WorkflowFailed-<workflow>` */
   workflowFailed: 'WorkflowFailed',
 } as const;
@@ -141,6 +143,14 @@ export class Monitoring extends Construct {
       threshold: 1,
       description: 'A customer disputed a charge; Stripe gives the shop days to respond. Runbook: README "DisputeOpened".',
     });
+    // refunds and disputes the operator must look at: any one is worth a page
+    const refundAlarms: [string, MetricName, string][] = [
+      [ALARMS.chargeOrderMismatch, METRIC.chargeOrderMismatch, 'A refund or dispute named an order whose payment it is not; nothing was touched.'],
+      [ALARMS.refundedAfterProduction, METRIC.refundedAfterProduction, 'An order was fully refunded after Printify produced it.'],
+    ];
+    for (const [name, metric, means] of refundAlarms) {
+      this.alarm(name, this.business(props.fulfilment, metric), { threshold: 1, description: `${means} Runbook: README "${name}".` });
+    }
     for (const [workflow, machine] of Object.entries(props.stateMachines) as [WorkflowName, StateMachine][]) {
       this.alarm(
         `${ALARMS.workflowFailed}-${workflow}`,
@@ -216,6 +226,13 @@ export class Monitoring extends Construct {
       ]),
       this.graph('Emails', [this.business(props.email, METRIC.emailSent), this.business(props.email, METRIC.emailFailed)]),
       this.graph('Disputes opened', [this.business(props.fulfilment, METRIC.disputeOpened)]),
+      this.graph('Refunds and disputes', [
+        this.business(props.fulfilment, METRIC.chargeOrderMismatch),
+        this.business(props.fulfilment, METRIC.chargeWithoutOrder),
+        this.business(props.fulfilment, METRIC.refundReversed),
+        this.business(props.fulfilment, METRIC.refundedAfterProduction),
+        this.business(props.fulfilment, METRIC.disputeStatusUnknown),
+      ]),
     );
     const machines = Object.entries(props.stateMachines) as [WorkflowName, StateMachine][];
     this.dashboard.addWidgets(
