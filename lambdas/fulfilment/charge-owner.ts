@@ -1,3 +1,4 @@
+import { OrderNotReadyError } from '../domain/errors';
 import type { FulfilmentDeps } from './deps';
 
 /**
@@ -9,8 +10,14 @@ import type { FulfilmentDeps } from './deps';
  *   owner: another order recorded it (`ownerOrderId`), or the named order has another payment
  *   intent, none yet, or the event carries no payment intent to prove it. Touch nothing; flag it.
  * - `invoice`: a subscription invoice's charge (the charge's `invoice`, or our metadata.invoiceId).
- * - `none`: no order of this shop records the payment intent and the event names none that
- *   exists (a Payment Link, a Dashboard charge): acknowledge, log, ignore.
+ * - `none`: the event names an order that does not exist (a Payment Link or manual charge with
+ *   copied metadata), or carries no payment intent and names no order: acknowledge, log, ignore.
+ *
+ * A payment intent no order records yet, with no order named or naming a pending order that has
+ * recorded no payment intent yet, may be our payment whose event Stripe has not delivered yet:
+ * OrderNotReadyError (the workflow retries for about an hour, then fails visibly). Charges carry
+ * no trace of the payment intent's metadata, so a Dashboard or Payment Link charge without
+ * metadata cannot be told from a late payment of ours without asking Stripe.
  */
 export type ChargeOwner =
   | { kind: 'order'; orderId: string }
@@ -30,8 +37,8 @@ export interface ChargeClaim {
 
 /**
  * Decides whose payment the event reverses (ChargeOwner). Reads the payment-intent index and the
- * named order; never throws for a charge that is not an order's (no retries for Payment Links or
- * Dashboard charges). Throws only the store's errors (retry).
+ * named order. Throws OrderNotReadyError while the payment intent may still become an order's
+ * (see ChargeOwner), and the store's errors (retry).
  */
 export async function ownerOfCharge(deps: FulfilmentDeps, claim: ChargeClaim): Promise<ChargeOwner> {
   const pi = claim.paymentIntentId;
@@ -43,15 +50,24 @@ export async function ownerOfCharge(deps: FulfilmentDeps, claim: ChargeClaim): P
     return { kind: 'order', orderId: owner };
   }
   if (claim.invoiceId) return { kind: 'invoice', invoiceId: claim.invoiceId };
-  if (!claim.orderId) return { kind: 'none', reason: `no order records payment intent ${pi ?? '(none)'} and the charge names no order` };
+  if (!claim.orderId) {
+    if (!pi) return { kind: 'none', reason: 'the charge carries neither a payment intent nor an order id' };
+    // Stripe does not order events: our payment event for this intent may not be recorded yet.
+    throw new OrderNotReadyError(`no order records payment intent ${pi} yet`);
+  }
   const named = await deps.orders.get(claim.orderId);
   if (!named) return { kind: 'none', reason: `the charge names order ${claim.orderId}, which does not exist` };
   // the index is eventually consistent: the order itself is the truth
   if (pi && named.paymentIntentId === pi) return { kind: 'order', orderId: named.orderId };
+  if (pi && !named.paymentIntentId && (named.status === 'pending' || named.status === 'failed')) {
+    // The named order has not recorded a payment yet: wait for it, then decide by its intent
+    // (applied only if it turns out to be this one). Nothing is written meanwhile.
+    throw new OrderNotReadyError(`order ${claim.orderId} records no payment intent yet; ${pi} is not known to be its payment`);
+  }
   const reason = !pi
     ? `the charge carries no payment intent to prove it is order ${claim.orderId}'s`
     : named.paymentIntentId
       ? `order ${claim.orderId} was paid by ${named.paymentIntentId}, not ${pi}`
-      : `order ${claim.orderId} records no payment intent yet (${named.status}); ${pi} is not known to be its payment`;
+      : `order ${claim.orderId} (${named.status}) records no payment intent; ${pi} is not its payment`;
   return { kind: 'mismatch', claimedOrderId: claim.orderId, reason };
 }

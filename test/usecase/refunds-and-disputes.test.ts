@@ -105,18 +105,23 @@ describe('recordRefund: a claim that is not the order\'s touches nothing (item 2
     expect(await orders.read('ord_B')).toEqual(before.B);
   });
 
-  it('a refund naming a still-pending order C (no intent yet) is flagged; C is paid and fulfilled later', async () => {
+  it('a refund naming a still-pending order C waits for C\'s payment; C paid by another intent is fulfilled, the refund flagged', async () => {
     const { deps, orders } = await scene([
       { orderId: 'ord_A', status: 'shipped', paymentIntentId: 'pi_A' },
       { orderId: 'ord_C', status: 'pending' },
     ]);
     expect(await recordRefund(deps, chargeRefunded(2500, { paymentIntentId: 'pi_A', orderId: 'ord_C' }))).toMatchObject({ apply: false, owner: 'mismatch' });
-    expect(await recordRefund(deps, chargeRefunded(2500, { paymentIntentId: 'pi_unrecorded', orderId: 'ord_C' }))).toMatchObject({ apply: false, owner: 'mismatch' });
+    const unrecorded = chargeRefunded(2500, { paymentIntentId: 'pi_unrecorded', orderId: 'ord_C' });
+    await expect(recordRefund(deps, unrecorded)).rejects.toMatchObject({ name: 'OrderNotReady' });
     expect((await orders.read('ord_C')).amountRefunded).toBeUndefined();
     const paid = await recordPayment(deps, {
       ...ev('evt_paid_C', 'checkout.session.completed'), kind: 'payment', orderId: 'ord_C', paid: true, paymentIntentId: 'pi_C', amountTotal: 2500, currency: 'usd',
     });
     expect(paid).toEqual({ orderId: 'ord_C', status: 'paid', fulfil: true });
+    // the waiting refund's retry now finds C paid by another intent: flagged, C untouched
+    expect(await recordRefund(deps, unrecorded)).toMatchObject({ apply: false, owner: 'mismatch' });
+    expect(await orders.read('ord_C')).toMatchObject({ status: 'paid' });
+    expect((await orders.read('ord_C')).amountRefunded).toBeUndefined();
   });
 
   it('a named order with another payment intent, or a charge without one, is a mismatch', async () => {
@@ -126,10 +131,15 @@ describe('recordRefund: a claim that is not the order\'s touches nothing (item 2
   });
 });
 
-describe('recordRefund: charges that are not orders, recognised at once (item 4)', () => {
-  it('a Payment Link or Dashboard charge (intent no order records, no order named) is ignored, no retry', async () => {
+describe('recordRefund: charges that are not orders (item 4)', () => {
+  it('an intent no order records yet, no order named: it may be our late payment, so it waits (OrderNotReady)', async () => {
     const { deps } = await oneOrder();
-    expect(await recordRefund(deps, chargeRefunded(100, { paymentIntentId: 'pi_payment_link' }))).toEqual({
+    await expect(recordRefund(deps, chargeRefunded(100, { paymentIntentId: 'pi_not_yet' }))).rejects.toMatchObject({ name: 'OrderNotReady' });
+  });
+
+  it('a charge with neither an intent nor an order id is ignored at once', async () => {
+    const { deps } = await oneOrder();
+    expect(await recordRefund(deps, chargeRefunded(100, { paymentIntentId: undefined }))).toEqual({
       apply: false, owner: 'none', reason: expect.any(String), signals: [{ kind: 'charge-without-order' }],
     });
   });
