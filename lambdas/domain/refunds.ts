@@ -17,11 +17,15 @@ export interface RefundRecord {
   at: number;
 }
 
-/** The order's refunds by Stripe refund id (re_…); `charge:<chargeId>` holds a charge's cumulative amount_refunded when Stripe sent no refund list. */
+/** The order's refunds by Stripe refund id (re_…); CHARGE_TOTAL holds the charge's cumulative amount_refunded when Stripe sent no refund list. */
 export type RefundLedger = Record<string, RefundRecord>;
 
-/** The key under which a charge's cumulative `amount_refunded` is kept when its event lists no refunds. */
-export const chargeTotalKey = (chargeId: string) => `charge:${chargeId}`;
+/**
+ * The key under which the order's charge's cumulative `amount_refunded` is kept when an event lists
+ * no refunds. One per order: a payment intent has at most one succeeded charge
+ * (https://docs.stripe.com/api/payment_intents/object#payment_intent_object-latest_charge).
+ */
+export const CHARGE_TOTAL = 'charge:total';
 
 /** Statuses in which a refund's money is (or is about to be) back with the customer: counted as refunded. */
 export function refundCounts(status: string): boolean {

@@ -1,7 +1,7 @@
 import { OrderNotReadyError, TransientError } from '../domain/errors';
 import type { Order } from '../domain/order';
 import { canReverseRefundTo, canTransition, hasBeenPaid, isBeforeProduction, type OrderStatus } from '../domain/order-status';
-import { amountRefundedOf, chargeTotalKey, mergeRefunds, refundReversed, type RefundLedger } from '../domain/refunds';
+import { amountRefundedOf, CHARGE_TOTAL, mergeRefunds, refundReversed, type RefundLedger } from '../domain/refunds';
 import type { Signal } from '../domain/signals';
 import type { RefundInput } from '../domain/workflow-input';
 import { ownerOfCharge, type ChargeOwner } from './charge-owner';
@@ -52,8 +52,8 @@ function refundsOfEvent(input: RefundInput): RefundLedger {
   if (input.refunds && input.refunds.length > 0) {
     return Object.fromEntries(input.refunds.map((r) => [r.refundId, { amount: r.amount, status: r.status, at }]));
   }
-  if (input.amountRefunded === undefined || input.chargeId === undefined) return {};
-  return { [chargeTotalKey(input.chargeId)]: { amount: input.amountRefunded, status: 'succeeded', at } };
+  if (input.amountRefunded === undefined) return {};
+  return { [CHARGE_TOTAL]: { amount: input.amountRefunded, status: 'succeeded', at } };
 }
 
 /** How many counted refunds of the ledger failed or were canceled (distinguishes repeated emails of the same amount). */
@@ -84,7 +84,7 @@ export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Pr
     const before = await deps.orders.require(orderId);
     const refundedBefore = before.amountRefunded ?? 0;
     // an order refunded before refunds were kept by id: what it showed is the charge's total so far
-    const known = before.refunds ?? (refundedBefore > 0 ? { [chargeTotalKey('recorded')]: { amount: refundedBefore, status: 'succeeded', at: 0 } } : {});
+    const known = before.refunds ?? (refundedBefore > 0 ? { [CHARGE_TOTAL]: { amount: refundedBefore, status: 'succeeded', at: 0 } } : {});
     const refunds = mergeRefunds(known, incoming);
     const amountRefunded = amountRefundedOf(refunds);
     const fullyRefunded = amountRefunded >= before.amountTotal;
