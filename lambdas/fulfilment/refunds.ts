@@ -1,6 +1,6 @@
 import { OrderNotReadyError, TransientError } from '../domain/errors';
 import type { Order } from '../domain/order';
-import { canReverseRefundTo, canTransition, hasBeenPaid, isBeforeProduction, type OrderStatus } from '../domain/order-status';
+import { canReverseRefundTo, canTransition, hasBeenPaid, type OrderStatus } from '../domain/order-status';
 import { amountRefundedOf, CHARGE_TOTAL, mergeRefunds, refundReversed, type RefundLedger } from '../domain/refunds';
 import type { Signal } from '../domain/signals';
 import type { RefundInput } from '../domain/workflow-input';
@@ -13,8 +13,8 @@ import { nowIso, type FulfilmentDeps } from './deps';
  * - `apply: true`: the refund is the order's; the workflow settles its petals and emails the
  *   customer with `emailTemplate` (`refund`: what is refunded now; `refund-failed`: a counted
  *   refund failed or was canceled, `refundedBefore` is what the customer had been told), the
- *   outbox id made distinct by `emailKey`. `cancelPrint`: a full refund before production, the
- *   Printify order should be canceled.
+ *   outbox id made distinct by `emailKey`. (The workflow's cancel step then cancels the print of
+ *   a refunded order that Printify has not produced yet: cancelRefundedPrint.)
  * - `apply: false`: nothing was touched (`owner` says why: mismatch, none, invoice); the
  *   execution ends without effect.
  *
@@ -30,7 +30,6 @@ export type RefundRecorded =
       status: Order['status'];
       emailTemplate: 'refund' | 'refund-failed';
       emailKey: string;
-      cancelPrint: boolean;
       signals: Signal[];
     }
   | { apply: false; owner: Exclude<ChargeOwner['kind'], 'order'>; reason: string; signals: Signal[] };
@@ -96,6 +95,11 @@ export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Pr
     } else if (!fullyRefunded && before.status === 'refunded') {
       status = before.statusBeforeRefund && canReverseRefundTo(before.statusBeforeRefund) ? before.statusBeforeRefund : 'paid';
       Object.assign(changes, { status, statusBeforeRefund: null, refundReversedAt: nowIso(deps) });
+      if ((before as Order & { printifyCanceledAt?: string }).printifyCanceledAt) {
+        // the print was canceled for the refund: the paid order needs a new one (ops retry-mapping)
+        status = 'fulfillment_failed';
+        Object.assign(changes, { status, failureReason: 'The refund failed after its Printify order was canceled: create it again (ops retry-mapping).' });
+      }
     }
     const unchanged = JSON.stringify(refunds) === JSON.stringify(before.refunds ?? null) && amountRefunded === refundedBefore && status === before.status;
     const after = unchanged
@@ -105,8 +109,6 @@ export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Pr
     const signals: Signal[] = [];
     const lowered = amountRefunded < refundedBefore;
     if (lowered) signals.push({ kind: 'refund-reversed' });
-    const becameRefunded = status === 'refunded' && before.status !== 'refunded';
-    if (becameRefunded && !isBeforeProduction(before.status)) signals.push({ kind: 'refunded-after-production' });
     const generation = reversals(refunds);
     return {
       apply: true,
@@ -117,7 +119,6 @@ export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Pr
       status: after.status,
       emailTemplate: lowered ? 'refund-failed' : 'refund',
       emailKey: lowered ? `${refundedBefore}-${amountRefunded}#${generation}` : generation > 0 ? `${amountRefunded}#${generation}` : `${amountRefunded}`,
-      cancelPrint: becameRefunded && isBeforeProduction(before.status) && before.printifyOrderId !== undefined,
       signals,
     };
   }

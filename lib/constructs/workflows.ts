@@ -215,8 +215,10 @@ export class Workflows extends Construct {
           refundedBefore: JsonPath.numberAt('$.refund.refundedBefore'),
           emailKey: JsonPath.stringAt('$.refund.emailKey'),
         }, 'email'),
-      );
-    settle.next(this.endAfter('Refund', 2, '$.steps', 'RefundIncomplete'));
+      )
+      // a fully refunded order's print is canceled while Printify has not produced it
+      .branch(this.sideStep('Cancel refunded print', this.fns.fulfilment, { action: 'cancelRefundedPrint', orderId }, 'printify'));
+    settle.next(this.endAfter('Refund', 3, '$.steps', 'RefundIncomplete'));
     // a refund of another order's payment, or of no order's, touched nothing (recordRefund)
     return record.next(
       new Choice(this, 'Refund of this order?')

@@ -75,6 +75,7 @@ const TASK_CONTRACTS: Record<Exclude<FunctionName, 'webhook' | 'printifyWebhook'
       recordRefund: ['input'],
       cancelExpiredCheckout: ['input'],
       recordDispute: ['input'],
+      cancelRefundedPrint: ['orderId'],
     },
   },
   petals: { key: 'action', values: { settleOrder: ['orderId'], awardInvoice: ['input'] } },
@@ -536,13 +537,14 @@ describe('the state machines', () => {
       expect(starts.map((t) => [functionOf(t), t.Parameters.action ?? t.Parameters['template.$']])).toEqual([
         ['petals', 'settleOrder'],
         ['email', '$.refund.emailTemplate'],
+        ['fulfilment', 'cancelRefundedPrint'],
       ]);
       // the order id comes from the recorded refund: a charge may carry only its payment intent
       for (const t of starts) expect(t.Parameters['orderId.$']).toBe('$.refund.orderId');
       expect(starts[1].Parameters['amountRefunded.$']).toBe('$.refund.amountRefunded');
       for (const t of starts) expect(catcher(t, 'States.ALL')).toMatchObject({ ResultPath: '$.error' });
       const check = def.States[parallel.Next];
-      expect((check.Choices[0].Or as Json[]).map((c) => c.Variable)).toEqual(['$.steps[0].failedStep', '$.steps[1].failedStep']);
+      expect((check.Choices[0].Or as Json[]).map((c) => c.Variable)).toEqual(['$.steps[0].failedStep', '$.steps[1].failedStep', '$.steps[2].failedStep']);
     });
   });
 

@@ -3,6 +3,7 @@ import type { OrderStatus } from '../../lambdas/domain/order-status';
 import type { DisputeInput, RefundInput } from '../../lambdas/domain/workflow-input';
 import { recordDispute } from '../../lambdas/fulfilment/disputes';
 import { recordPayment } from '../../lambdas/fulfilment/payments';
+import { cancelRefundedPrint } from '../../lambdas/fulfilment/printify-cancel';
 import { recordRefund } from '../../lambdas/fulfilment/refunds';
 import { settleOrderPetals } from '../../lambdas/petals/use-cases';
 import { anOrder, memoryPorts } from '../support/fakes';
@@ -65,21 +66,15 @@ describe('recordRefund: the order whose payment intent it is', () => {
     const { deps } = await oneOrder('in_production');
     expect(await recordRefund(deps, chargeRefunded(1000))).toEqual({
       apply: true, orderId: 'ord_1', amountRefunded: 1000, refundedBefore: 0, fullyRefunded: false, status: 'in_production',
-      emailTemplate: 'refund', emailKey: '1000', cancelPrint: false, signals: [],
+      emailTemplate: 'refund', emailKey: '1000', signals: [],
     });
   });
 
-  it('a full refund of a shipped order ends it refunded (RefundedAfterProduction); run again, the same', async () => {
+  it('a full refund of a shipped order ends it refunded; run again, the same', async () => {
     const { deps, orders } = await oneOrder('shipped');
-    expect(await recordRefund(deps, chargeRefunded(2500))).toMatchObject({ status: 'refunded', fullyRefunded: true, signals: [{ kind: 'refunded-after-production' }] });
+    expect(await recordRefund(deps, chargeRefunded(2500))).toMatchObject({ status: 'refunded', fullyRefunded: true, signals: [] });
     expect(await recordRefund(deps, chargeRefunded(2500))).toMatchObject({ status: 'refunded', amountRefunded: 2500, refundedBefore: 2500, signals: [] });
     expect(await orders.read('ord_1')).toMatchObject({ status: 'refunded', statusBeforeRefund: 'shipped', amountRefunded: 2500 });
-  });
-
-  it('a full refund before production asks for the Printify order to be canceled', async () => {
-    const { deps, orders } = await oneOrder('paid');
-    await orders.set('ord_1', { printifyOrderId: 'pfy_1' });
-    expect(await recordRefund(deps, chargeRefunded(2500))).toMatchObject({ status: 'refunded', cancelPrint: true, signals: [] });
   });
 
   it('a refund that overtakes its payment is recorded on the pending order that records its intent', async () => {
@@ -212,6 +207,41 @@ describe('recordRefund: the whole lifecycle, keyed on refund objects (item 5)', 
     await recordRefund(deps, chargeRefunded(2500, { refunds: [{ refundId: 're_1', amount: 1000, status: 'succeeded' }, { refundId: 're_2', amount: 1500, status: 'succeeded' }] }));
     await recordRefund(deps, refundEvent('re_2', 1500, 'failed', T0 + 60));
     expect(await orders.read('ord_1')).toMatchObject({ amountRefunded: 1000, status: 'shipped', refunds: { re_1: { status: 'succeeded' }, re_2: { status: 'failed' } } });
+  });
+});
+
+describe('cancelRefundedPrint: a full refund before production cancels the print (item 7)', () => {
+  async function printed(printifyStatus: string) {
+    const ports = await oneOrder('in_production');
+    const { id } = await ports.printify.createOrder({ external_id: 'ord_1' } as Parameters<typeof ports.printify.createOrder>[0]);
+    ports.printify.orders[0]!.status = printifyStatus;
+    await ports.orders.set('ord_1', { printifyOrderId: id });
+    return { ...ports, cancel: { orders: ports.orders, printify: ports.printify, now: ports.clock.now } };
+  }
+
+  it('an on-hold print of a fully refunded order is canceled, once', async () => {
+    const { deps, cancel, printify, orders } = await printed('on-hold');
+    expect(await cancelRefundedPrint(cancel, 'ord_1')).toEqual({ outcome: 'not-refunded', signals: [] });
+    await recordRefund(deps, chargeRefunded(2500));
+    expect(await cancelRefundedPrint(cancel, 'ord_1')).toEqual({ outcome: 'canceled', printifyStatus: 'canceled', signals: [] });
+    expect(await cancelRefundedPrint(cancel, 'ord_1')).toMatchObject({ outcome: 'already-canceled' });
+    expect(printify.orders[0]!.status).toBe('canceled');
+    expect(printify.calls.filter((c) => c === 'cancelOrder')).toHaveLength(1);
+    expect((await orders.read('ord_1')).printifyCanceledAt).toBeDefined();
+  });
+
+  it('a print already in production is not canceled: RefundedAfterProduction for the operator', async () => {
+    const { deps, cancel, printify } = await printed('in-production');
+    await recordRefund(deps, chargeRefunded(2500));
+    expect(await cancelRefundedPrint(cancel, 'ord_1')).toEqual({ outcome: 'in-production', printifyStatus: 'in-production', signals: [{ kind: 'refunded-after-production' }] });
+    expect(printify.calls).not.toContain('cancelOrder');
+  });
+
+  it('a refund that fails after the print was canceled leaves the order fulfillment_failed, to print again', async () => {
+    const { deps, cancel } = await printed('on-hold');
+    await recordRefund(deps, refundEvent('re_1', 2500, 'succeeded', T0));
+    await cancelRefundedPrint(cancel, 'ord_1');
+    expect(await recordRefund(deps, refundEvent('re_1', 2500, 'failed', T0 + 60))).toMatchObject({ status: 'fulfillment_failed', amountRefunded: 0 });
   });
 });
 
