@@ -39,6 +39,8 @@ export interface DisputeSeen {
   disputeStripeStatus?: string | undefined;
   /** `created` of the shown event, Unix seconds */
   disputeEventAt?: number | undefined;
+  /** the order's dispute status (what an order recorded before events were timed shows alone) */
+  disputeStatus?: 'open' | 'won' | 'lost' | undefined;
 }
 
 /** Whether a Stripe dispute status is final (the dispute closed): won, lost, warning_closed, prevented. */
@@ -59,7 +61,11 @@ export function isClosedDisputeStatus(stripeStatus: string): boolean {
  * Pure; the order's write repeats the same test as its condition (OrdersPort.recordDisputeIfNewer).
  */
 export function disputeEventIsNewer(shown: DisputeSeen, event: { disputeId: string; stripeStatus: string; at: number }): boolean {
-  if (shown.disputeEventAt === undefined || shown.disputeStripeStatus === undefined) return true;
+  if (shown.disputeEventAt === undefined || shown.disputeStripeStatus === undefined) {
+    // an order recorded before events were timed: its closed outcome is still final for its dispute
+    const closed = shown.disputeStatus === 'won' || shown.disputeStatus === 'lost';
+    return !(closed && shown.disputeId === event.disputeId && !isClosedDisputeStatus(event.stripeStatus));
+  }
   if (shown.disputeId !== event.disputeId) return event.at >= shown.disputeEventAt;
   const shownClosed = isClosedDisputeStatus(shown.disputeStripeStatus);
   const eventClosed = isClosedDisputeStatus(event.stripeStatus);

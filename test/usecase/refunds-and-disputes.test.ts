@@ -320,6 +320,12 @@ describe('recordDispute: newest wins, every status (item 6)', () => {
     expect(await recordDispute(deps, disputeEvent('under_review', T0 + 100))).toMatchObject({ applied: false });
   });
 
+  it('an order closed before dispute events were timed stays closed for a late open', async () => {
+    const { deps, orders } = await oneOrder();
+    await orders.set('ord_1', { disputeId: 'dp_1', disputeStatus: 'won' });
+    expect(await recordDispute(deps, disputeEvent('needs_response', T0))).toMatchObject({ disputeStatus: 'won', applied: false });
+  });
+
   it('a new dispute of the same order opens again after an earlier one closed', async () => {
     const { deps } = await oneOrder();
     await recordDispute(deps, disputeEvent('won', T0));
