@@ -1,4 +1,5 @@
 import { DEFAULT_PETAL_RATES } from '../../lambdas/domain/petals';
+import { sendOrderEmail } from '../../lambdas/email/use-cases';
 import type { OrderStatus } from '../../lambdas/domain/order-status';
 import type { DisputeInput, RefundInput } from '../../lambdas/domain/workflow-input';
 import { recordDispute } from '../../lambdas/fulfilment/disputes';
@@ -344,5 +345,36 @@ describe('recordDispute: newest wins, every status (item 6)', () => {
     expect((await orders.read('ord_B')).disputeStatus).toBeUndefined();
     expect((await orders.read('ord_A')).disputeStatus).toBeUndefined();
     expect(await ledger.balance('user_B')).toBe(25);
+  });
+});
+
+describe('sendOrderEmail: a refund that failed (item 5)', () => {
+  async function emails() {
+    const ports = await oneOrder('shipped');
+    return { ...ports, email: { orders: ports.orders, outbox: ports.outbox, mailer: ports.mailer, rates: DEFAULT_PETAL_RATES } };
+  }
+
+  it('tells the customer who was told of the refund that it failed, once per reversal', async () => {
+    const { email, mailer } = await emails();
+    const failed = { template: 'refund-failed' as const, orderId: 'ord_1', amountRefunded: 0, refundedBefore: 2500, emailKey: '2500-0#1' };
+    expect(await sendOrderEmail(email, failed)).toMatchObject({ outcome: 'sent' });
+    expect(await sendOrderEmail(email, failed)).toMatchObject({ outcome: 'already-sent' });
+    expect(mailer.sent).toHaveLength(1);
+    expect(mailer.sent[0]!.subject).toBe('Otaku-mori: refund for order ord_1 failed');
+    expect(mailer.sent[0]!.text).toContain('$25.00');
+  });
+
+  it('a refund of nothing, or a "failure" that lowered nothing, tells nothing', async () => {
+    const { email, mailer } = await emails();
+    expect(await sendOrderEmail(email, { template: 'refund', orderId: 'ord_1', amountRefunded: 0 })).toEqual({ outcome: 'nothing-to-tell', signals: [] });
+    expect(await sendOrderEmail(email, { template: 'refund-failed', orderId: 'ord_1', amountRefunded: 1000, refundedBefore: 1000, emailKey: 'x' })).toEqual({ outcome: 'nothing-to-tell', signals: [] });
+    expect(mailer.sent).toEqual([]);
+  });
+
+  it('the same amount refunded again after a failure is a new refund email (emailKey)', async () => {
+    const { email, mailer } = await emails();
+    await sendOrderEmail(email, { template: 'refund', orderId: 'ord_1', amountRefunded: 2500, emailKey: '2500' });
+    await sendOrderEmail(email, { template: 'refund', orderId: 'ord_1', amountRefunded: 2500, emailKey: '2500#1' });
+    expect(mailer.sent).toHaveLength(2);
   });
 });
