@@ -1,4 +1,4 @@
-import { OrderNotReadyError, TransientError } from '../domain/errors';
+import { TransientError } from '../domain/errors';
 import type { Order } from '../domain/order';
 import { canReverseRefundTo, canTransition, hasBeenPaid, type OrderStatus } from '../domain/order-status';
 import { amountRefundedOf, CHARGE_TOTAL, mergeRefunds, refundReversed, type RefundLedger } from '../domain/refunds';
@@ -34,17 +34,6 @@ export type RefundRecorded =
     }
   | { apply: false; owner: Exclude<ChargeOwner['kind'], 'order'>; reason: string; signals: Signal[] };
 
-/**
- * The order a charge-level event is about, for callers that must have one: by the payment intent's
- * owner (ownerOfCharge). Throws OrderNotReadyError when it is no order's (kept for callers that
- * retry; recordRefund and recordDispute decide with ownerOfCharge instead).
- */
-export async function orderOfCharge(deps: FulfilmentDeps, input: { orderId?: string; paymentIntentId?: string }): Promise<string> {
-  const owner = await ownerOfCharge(deps, input);
-  if (owner.kind === 'order') return owner.orderId;
-  throw new OrderNotReadyError(`no order records payment intent ${input.paymentIntentId ?? '(none)'}: ${'reason' in owner ? owner.reason : owner.kind}`);
-}
-
 /** The refunds an event reports, as ledger entries (its Refund objects; else the charge's cumulative amount_refunded). */
 function refundsOfEvent(input: RefundInput): RefundLedger {
   const at = input.created;
@@ -69,10 +58,11 @@ const MAX_ROUNDS = 5;
  * A refund that overtakes its payment (same payment intent) is recorded on the pending order and
  * applied when the payment arrives (recordPayment).
  *
- * An event whose payment intent is not the named order's, or no order's, touches nothing
- * (`apply: false`, with charge-order-mismatch or charge-without-order): no retries.
- * Throws TransientError when concurrent writers kept changing the order (the workflow retries),
- * and the store's errors.
+ * An event whose payment intent is not the named order's, or that is no order's, touches nothing
+ * (`apply: false`, with charge-order-mismatch or charge-without-order; a subscription invoice's
+ * charge is `owner: invoice`). Throws OrderNotReadyError while its payment intent may still become
+ * an order's (ownerOfCharge: the workflow retries), TransientError when concurrent writers kept
+ * changing the order (retry), and the store's errors.
  */
 export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Promise<RefundRecorded> {
   const owner = await ownerOfCharge(deps, input);
