@@ -85,7 +85,9 @@ function describe(input: WorkflowInput): string {
       add('order', input.orderId);
       add('charge', input.chargeId);
       add('pi', input.paymentIntentId);
-      add('refunded', `${input.amountRefunded}/${input.amount} ${input.currency}`);
+      add('refunded', `${input.amountRefunded ?? '(none)'}/${input.amount ?? '(none)'} ${input.currency}`);
+      add('invoice', input.invoiceId);
+      add('refunds', input.refunds);
       break;
     case 'dispute':
       add('order', input.orderId);

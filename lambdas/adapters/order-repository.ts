@@ -67,6 +67,16 @@ export class OrderRepository implements OrdersPort {
     return updated !== undefined;
   }
 
+  /** One UpdateItem whose condition is `#a = :a` (or attribute_not_exists(#a)) for each expected attribute. */
+  async compareAndSet(orderId: string, expected: Record<string, string | number | undefined>, changes: OrderChanges): Promise<Order | undefined> {
+    const entries = Object.entries(expected);
+    if (entries.length === 0) return this.updateIf(orderId, changes);
+    const names = Object.fromEntries(entries.map(([name], i) => [`#cas${i}`, name]));
+    const values = Object.fromEntries(entries.flatMap(([, value], i) => (value === undefined ? [] : [[`:cas${i}`, value]])));
+    const expression = entries.map(([, value], i) => (value === undefined ? `attribute_not_exists(#cas${i})` : `#cas${i} = :cas${i}`)).join(' AND ');
+    return this.updateIf(orderId, changes, { expression, names, values });
+  }
+
   async openDispute(orderId: string, dispute: DisputeDetails, openedAt: string): Promise<Order | undefined> {
     return this.updateIf(
       orderId,

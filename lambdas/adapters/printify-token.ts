@@ -2,7 +2,7 @@ import { RotatingSecret, withSecret } from '../shared/secrets';
 import { PrintifyApiError, type PrintifyClient } from './printify-client';
 
 /** The Printify calls the fulfilment use cases make. */
-export type PrintifyOrderApi = Pick<PrintifyClient, 'createOrder' | 'findOrderByExternalId' | 'sendToProduction' | 'getOrder'>;
+export type PrintifyOrderApi = Pick<PrintifyClient, 'createOrder' | 'findOrderByExternalId' | 'sendToProduction' | 'getOrder' | 'cancelOrder'>;
 
 /** Printify answered 401: the token is wrong, revoked or rotated (https://developers.printify.com/#authentication). */
 export const isUnauthorized = (error: unknown): boolean => error instanceof PrintifyApiError && error.status === 401;
@@ -28,5 +28,6 @@ export function printifyWithRotatingToken(token: RotatingSecret, create: (token:
     findOrderByExternalId: (externalId, options) => call((client) => client.findOrderByExternalId(externalId, options)),
     sendToProduction: (id) => call((client) => client.sendToProduction(id)),
     getOrder: (id) => call((client) => client.getOrder(id)),
+    cancelOrder: (id) => call((client) => client.cancelOrder(id)),
   };
 }

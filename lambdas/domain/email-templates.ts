@@ -87,6 +87,28 @@ export function refundEmail(order: Order, amountRefunded: number, petalsDeducted
   };
 }
 
+/**
+ * A refund the customer was told of failed or was canceled (Stripe: the bank could not return the
+ * money): `refundedBefore` is what they were told, `amountRefunded` what is refunded now (minor
+ * units). Petals taken for the failed part come back.
+ */
+export function refundFailedEmail(order: Order, refundedBefore: number, amountRefunded: number): RenderedEmail {
+  const failed = formatAmount(Math.max(0, refundedBefore - amountRefunded), order.currency);
+  const lines = [
+    greeting(order),
+    `a refund of ${failed} for your order ${order.orderId} did not go through: the money was not returned to your account.`,
+    amountRefunded > 0
+      ? `${formatAmount(amountRefunded, order.currency)} of the order remains refunded.`
+      : 'Nothing of the order is refunded now; the petals deducted for the refund have been restored.',
+    'Please reply to this email so that we can refund you another way.',
+  ];
+  return {
+    subject: oneLine(`${SHOP}: refund for order ${order.orderId} failed`),
+    html: layout('Your refund did not go through', lines),
+    text: [...lines, '', `— ${SHOP}`].join('\n'),
+  };
+}
+
 /** One Printify shipment: what the customer needs to follow the parcel. */
 export interface ShipmentNotice {
   carrier: string;

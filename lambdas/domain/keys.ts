@@ -85,6 +85,13 @@ export const CART_PREFIX = 'CART#';
 export const ledgerEntryIds = {
   purchase: (orderId: string) => `purchase#${orderId}`,
   refund: (orderId: string, amountRefunded: number) => `refund#${orderId}#${amountRefunded}`,
+  /** petals given back because a counted refund failed or was canceled (what is refunded now, minor units) */
+  refundRestore: (orderId: string, amountRefunded: number) => `refund-restored#${orderId}#${amountRefunded}`,
+  /**
+   * The same movement made again later (a refund refunded again after it failed): the base id with
+   * `#2`, `#3` … The order's petal counter guards every write, so the n-th repeat is a new fact.
+   */
+  repeated: (entryId: string, n: number) => (n > 1 ? `${entryId}#${n}` : entryId),
   invoice: (invoiceId: string) => `invoice#${invoiceId}`,
   disputeHold: (orderId: string, disputeId: string) => `dispute#${orderId}#${disputeId}`,
   disputeRelease: (orderId: string, disputeId: string) => `dispute-won#${orderId}#${disputeId}`,
@@ -98,7 +105,8 @@ export const ledgerEntryIds = {
 export type EmailIdentity =
   | { template: 'order-confirmation' }
   | { template: 'payment-failed'; eventId: string }
-  | { template: 'refund'; amountRefunded: number }
+  | { template: 'refund'; amountRefunded: number; emailKey?: string | undefined }
+  | { template: 'refund-failed'; emailKey: string }
   | { template: 'shipping'; trackingNumber: string };
 
 /**
@@ -112,7 +120,9 @@ export function emailOutboxId(email: EmailIdentity): string {
     case 'payment-failed':
       return `payment-failed#${email.eventId}`;
     case 'refund':
-      return `refund#${email.amountRefunded}`;
+      return `refund#${email.emailKey ?? email.amountRefunded}`;
+    case 'refund-failed':
+      return `refund-failed#${email.emailKey}`;
     case 'shipping':
       return `shipping#${email.trackingNumber}`;
   }

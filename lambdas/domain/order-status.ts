@@ -42,6 +42,20 @@ const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   payment_mismatch: ['paid', 'refunded'],
 };
 
+/**
+ * Leaving `refunded`: only when a refund that made the order fully refunded fails or is canceled
+ * (Stripe: https://docs.stripe.com/refunds#failed-refunds), back to the status the order had
+ * (`statusBeforeRefund`). Kept out of TRANSITIONS on purpose: no payment, Printify or operator
+ * event may move a refunded order; only recordRefund does, in a write guarded by the order's
+ * refund ledger (refundsVersion) and its status.
+ */
+export const REFUND_REVERSAL_STATUSES: readonly OrderStatus[] = ['paid', 'pending_mapping', 'in_production', 'shipped', 'fulfillment_failed'];
+
+/** Whether a refunded order whose refund failed may return to `to` (REFUND_REVERSAL_STATUSES). */
+export function canReverseRefundTo(to: OrderStatus): boolean {
+  return REFUND_REVERSAL_STATUSES.includes(to);
+}
+
 export function isOrderStatus(value: unknown): value is OrderStatus {
   return typeof value === 'string' && (ORDER_STATUSES as readonly string[]).includes(value);
 }

@@ -1,5 +1,6 @@
 import type { OrderStatus } from './order-status';
 import type { HeldPayment, HoldResolution } from './payment-check';
+import type { RefundLedger } from './refunds';
 import type { ShippingAddress } from './workflow-input';
 
 export interface OrderItem {
@@ -34,7 +35,14 @@ export interface Order {
   printifyLookupPage?: number;
   missingMappings?: string[];
   failureReason?: string;
+  /** what is refunded now, minor units: derived from `refunds` (amountRefundedOf in refunds.ts) */
   amountRefunded?: number;
+  /** every refund of the order's payment by Stripe refund id, with its amount and status (domain/refunds.ts) */
+  refunds?: RefundLedger;
+  /** bumped by every change of `refunds`: the guard of its read-merge-write */
+  refundsVersion?: number;
+  /** the status the order had when a full refund made it refunded: where it returns if the refund fails */
+  statusBeforeRefund?: OrderStatus;
   petalsAwarded?: number;
   /** petals taken back so far: refunds' share, or all of them while a dispute holds them */
   petalsDeducted?: number;
@@ -42,6 +50,10 @@ export interface Order {
   /** open while Stripe's dispute runs; then won (or an inquiry closed) or lost */
   disputeStatus?: 'open' | 'won' | 'lost';
   disputeReason?: string;
+  /** Stripe's own status of the newest dispute event applied (an unknown future one is kept as sent) */
+  disputeStripeStatus?: string;
+  /** `created` of that event, Unix seconds: an older event never overrides it */
+  disputeEventAt?: number;
   disputeAmount?: number;
   /** the payment that held the order (status payment_mismatch), kept after the hold is resolved */
   heldPayment?: HeldPayment;

@@ -99,6 +99,10 @@ export type OrderPetalFacts = Pick<
  * - `refund`: takes back the refunded share (petalsToDeduct, cumulative) beyond what was taken.
  * - `hold`: an open or lost dispute holds every petal of the order.
  * - `release`: a won dispute gives back all but the refunds' share.
+ * - `restore`: a refund that failed or was canceled gives back what it took (no dispute to release).
+ *
+ * An entry id may already be taken by the same movement made earlier (held, released, held again;
+ * refunded, failed, refunded again): the caller then writes it as ledgerEntryIds.repeated(id, n).
  *
  * `deductedBefore`/`deductedAfter` are the order's petalsDeducted counter before and after the
  * entry: the write must only happen while the counter still reads `deductedBefore` (another
@@ -107,7 +111,7 @@ export type OrderPetalFacts = Pick<
 export type PetalStep =
   | { kind: 'settled' }
   | { kind: 'award'; entry: LedgerEntry; petalsAwarded: number }
-  | { kind: 'refund' | 'hold' | 'release'; entry: LedgerEntry; deductedBefore: number; deductedAfter: number };
+  | { kind: 'refund' | 'hold' | 'release' | 'restore'; entry: LedgerEntry; deductedBefore: number; deductedAfter: number };
 
 export function planOrderPetals(order: OrderPetalFacts, rates: PetalRates, now: string): PetalStep {
   if (!hasBeenPaid(order.status)) return { kind: 'settled' };
@@ -157,6 +161,10 @@ export function planOrderPetals(order: OrderPetalFacts, rates: PetalRates, now: 
     createdAt: now,
   });
   const counters = { deductedBefore: already, deductedAfter: target };
+  if (target < already && order.disputeStatus !== 'won') {
+    const entryId = ledgerEntryIds.refundRestore(orderId, amountRefunded);
+    return { kind: 'restore', ...counters, entry: adjust(entryId, already - target, 'Refund failed: petals restored', 'refund', `Petals restored for order ${orderId}: a refund failed or was canceled`, metadata) };
+  }
   if (target < already) {
     const entryId = ledgerEntryIds.disputeRelease(orderId, order.disputeId ?? 'unknown');
     return { kind: 'release', ...counters, entry: adjust(entryId, already - target, 'Dispute won: petals restored', 'dispute', `Petals restored for order ${orderId}`, dispute) };

@@ -14,6 +14,14 @@
  * - `printify-shipment-after-refund`: Printify shipped a parcel of a refunded (or cancelled) order:
  *   recorded on the order, its status kept, for an operator.
  * - `dispute-opened`: a customer's dispute seen open for the first time.
+ * - `dispute-status-unknown`: a dispute status this code does not map (petals left as they are).
+ * - `charge-order-mismatch`: a refund or dispute names an order whose payment it is not: nothing
+ *   was touched; an operator looks (README runbook).
+ * - `charge-without-order`: a refund or dispute of a charge that is no order's (a Payment Link, a
+ *   Dashboard charge): acknowledged and ignored.
+ * - `refund-reversed`: a refund failed or was canceled after it was counted: its amount is back.
+ * - `refunded-after-production`: a full refund of an order Printify already produced (the print
+ *   cannot be canceled: the operator decides).
  * - `email-sent`: the mailer accepted a customer email.
  * - `email-undeliverable`: a customer email recorded as never sendable (its address is not one
  *   mailbox: a list, a display name, a line break, not an address).
@@ -37,6 +45,11 @@ export type Signal =
         | 'printify-webhook-unappliable'
         | 'printify-shipment-after-refund'
         | 'dispute-opened'
+        | 'dispute-status-unknown'
+        | 'charge-order-mismatch'
+        | 'charge-without-order'
+        | 'refund-reversed'
+        | 'refunded-after-production'
         | 'email-sent'
         | 'email-undeliverable'
         | 'negative-petal-balance'

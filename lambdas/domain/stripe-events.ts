@@ -88,6 +88,17 @@ const paymentIntent = z.object({
   last_payment_error: z.object({ message: z.string().nullish(), code: z.string().nullish(), decline_code: z.string().nullish() }).nullish(),
 });
 
+const refundObject = z.object({
+  id: z.string(),
+  amount: z.number().int().nonnegative(),
+  // pending | requires_action | succeeded | failed | canceled; null on very old refunds
+  status: z.string().nullish(),
+  charge: idOrObject,
+  payment_intent: idOrObject,
+  metadata,
+  currency: z.string(),
+});
+
 const charge = z.object({
   id: z.string(),
   metadata,
@@ -95,6 +106,10 @@ const charge = z.object({
   amount: z.number().int().nonnegative(),
   amount_refunded: z.number().int().nonnegative(),
   currency: z.string(),
+  // a subscription invoice's charge names it before API 2025-03-31
+  invoice: idOrObject,
+  // listed before API 2022-11-15 (expandable since)
+  refunds: z.object({ data: z.array(refundObject) }).nullish(),
 });
 
 const dispute = z.object({
@@ -306,17 +321,40 @@ function paymentIntentFailed(event: Envelope): RouteDecision {
 function chargeRefunded(event: Envelope): RouteDecision {
   const refunded = parseObject(charge, event);
   const orderId = keyId(event, 'metadata.orderId', nonEmpty(refunded.metadata?.orderId));
+  const invoiceId = idOf(refunded.invoice) ?? nonEmpty(refunded.metadata?.invoiceId);
   const paymentIntentId = idOf(refunded.payment_intent);
-  if (!orderId && !paymentIntentId) return ignore('charge has neither metadata.orderId nor a payment intent');
+  if (!orderId && !paymentIntentId && !invoiceId) return ignore('charge has neither metadata.orderId, a payment intent nor an invoice');
+  const refunds = refunded.refunds?.data.map((r) => ({ refundId: r.id, amount: r.amount, status: r.status ?? 'succeeded' }));
   const input: RefundInput = {
     ...ref(event),
     kind: 'refund',
     chargeId: refunded.id,
     ...(paymentIntentId ? { paymentIntentId } : {}),
     ...(orderId ? { orderId } : {}),
+    ...(invoiceId ? { invoiceId } : {}),
     amountRefunded: refunded.amount_refunded,
     amount: refunded.amount,
     currency: refunded.currency.toLowerCase(),
+    ...(refunds && refunds.length > 0 ? { refunds } : {}),
+  };
+  return start('refund', input);
+}
+
+/** charge.refund.updated, refund.updated, refund.failed: one Refund object, its status now. */
+function refundUpdated(event: Envelope): RouteDecision {
+  const refund = parseObject(refundObject, event);
+  const orderId = keyId(event, 'metadata.orderId', nonEmpty(refund.metadata?.orderId));
+  const paymentIntentId = idOf(refund.payment_intent);
+  const chargeId = idOf(refund.charge);
+  if (!paymentIntentId && !orderId) return ignore('refund has neither a payment intent nor metadata.orderId');
+  const input: RefundInput = {
+    ...ref(event),
+    kind: 'refund',
+    ...(chargeId ? { chargeId } : {}),
+    ...(paymentIntentId ? { paymentIntentId } : {}),
+    ...(orderId ? { orderId } : {}),
+    currency: refund.currency.toLowerCase(),
+    refunds: [{ refundId: refund.id, amount: refund.amount, status: refund.status ?? (event.type === 'refund.failed' ? 'failed' : 'succeeded') }],
   };
   return start('refund', input);
 }
@@ -393,17 +431,37 @@ export const EVENT_ROUTES: Readonly<Record<string, EventRoute>> = {
   },
   'charge.refunded': {
     workflow: 'refund',
-    does: 'records the cumulative refund, deducts petals in proportion, emails; refunded once fully refunded',
+    does: 'records each refund by id on the order whose payment intent it is (else flagged or ignored), deducts petals in proportion, emails; refunded once fully refunded',
     route: chargeRefunded,
+  },
+  'charge.refund.updated': {
+    workflow: 'refund',
+    does: 'a refund changed status: one that failed or was canceled gives its amount back (the order leaves refunded, petals restored, refund-failed email)',
+    route: refundUpdated,
+  },
+  'refund.updated': {
+    workflow: 'refund',
+    does: 'the same as charge.refund.updated (Stripe sends both; the refund is recorded once by its id)',
+    route: refundUpdated,
+  },
+  'refund.failed': {
+    workflow: 'refund',
+    does: 'a refund failed: its amount is no longer refunded (as charge.refund.updated with status failed)',
+    route: refundUpdated,
   },
   'charge.dispute.created': {
     workflow: 'dispute',
     does: 'flags the order (dispute id, reason, amount), holds its remaining petals, raises the DisputeOpened metric',
     route: chargeDispute,
   },
+  'charge.dispute.updated': {
+    workflow: 'dispute',
+    does: 'records the dispute\'s newer status (an older event never overrides a newer one); petals held or given back to match',
+    route: chargeDispute,
+  },
   'charge.dispute.closed': {
     workflow: 'dispute',
-    does: 'records the outcome; won (or an inquiry closed without a chargeback) gives the held petals back, lost keeps them',
+    does: 'records the outcome; won, warning_closed or prevented gives the held petals back, lost keeps them; an older close never overrides a newer one',
     route: chargeDispute,
   },
   'invoice.payment_succeeded': {

@@ -73,25 +73,47 @@ export const disputeInputSchema = z.object({
   chargeId: z.string().optional(),
   paymentIntentId: z.string().optional(),
   orderId: z.string().optional(),
-  /** Stripe's dispute status: needs_response, under_review, won, lost, warning_closed, … */
+  /** Stripe's dispute status: needs_response, under_review, won, lost, warning_closed, … (domain/disputes.ts) */
   status: z.string(),
+  /** the event was charge.dispute.closed (informative: the status decides) */
   closed: z.boolean(),
   reason: z.string(),
   amount: z.number().int().nonnegative(),
   currency: z.string(),
 });
 
+/** One Stripe Refund object as a refund event reports it (https://docs.stripe.com/api/refunds/object). */
+export const refundObjectSchema = z.object({
+  refundId: z.string().min(1),
+  /** minor units */
+  amount: z.number().int().nonnegative(),
+  /** pending, requires_action, succeeded, failed, canceled (a future one is kept as sent) */
+  status: z.string(),
+});
+
+/**
+ * A refund event: `charge.refunded` (the charge, with its cumulative `amountRefunded` and, at API
+ * versions before 2022-11-15, its refunds) or `charge.refund.updated` / `refund.updated` /
+ * `refund.failed` (one Refund object, in `refunds`). Whose payment it reverses is decided against
+ * the orders (recordRefund), never from `orderId` alone.
+ */
 export const refundInputSchema = z.object({
   ...eventRef,
   kind: z.literal('refund'),
-  chargeId: z.string(),
+  /** absent for a Refund object without a charge (Stripe sends null for some payment methods) */
+  chargeId: z.string().optional(),
   paymentIntentId: z.string().optional(),
-  /** from the charge's metadata when present; otherwise found through the payment intent */
+  /** the charge's (or refund's) metadata.orderId: a hint, checked against the order's payment intent */
   orderId: z.string().optional(),
-  /** cumulative, as Stripe reports it */
-  amountRefunded: z.number().int().nonnegative(),
-  amount: z.number().int().nonnegative(),
+  /** the charge's `invoice` (API versions before 2025-03-31) or metadata.invoiceId: a subscription invoice's charge */
+  invoiceId: z.string().optional(),
+  /** the charge's cumulative amount_refunded (minor units), on charge.refunded only */
+  amountRefunded: z.number().int().nonnegative().optional(),
+  /** the charge's amount (minor units), on charge.refunded only */
+  amount: z.number().int().nonnegative().optional(),
   currency: z.string(),
+  /** the Refund objects the event carries (charge.refunds.data[], or the one Refund of a refund event) */
+  refunds: z.array(refundObjectSchema).optional(),
 });
 
 export const invoicePaymentInputSchema = z.object({
@@ -118,5 +140,6 @@ export type PaymentFailedInput = z.infer<typeof paymentFailedInputSchema>;
 export type CheckoutExpiredInput = z.infer<typeof checkoutExpiredInputSchema>;
 export type DisputeInput = z.infer<typeof disputeInputSchema>;
 export type RefundInput = z.infer<typeof refundInputSchema>;
+export type RefundObject = z.infer<typeof refundObjectSchema>;
 export type InvoicePaymentInput = z.infer<typeof invoicePaymentInputSchema>;
 export type WorkflowInput = z.infer<typeof workflowInputSchema>;

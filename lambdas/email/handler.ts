@@ -24,7 +24,14 @@ const common = { executionName: z.string().optional(), input: workflowInputSchem
 const payload = z.discriminatedUnion('template', [
   z.object({ template: z.literal('order-confirmation'), ...common }),
   z.object({ template: z.literal('payment-failed'), ...common, eventId: z.string().min(1), reason: z.string() }),
-  z.object({ template: z.literal('refund'), ...common, amountRefunded: z.number().int().nonnegative() }),
+  z.object({ template: z.literal('refund'), ...common, amountRefunded: z.number().int().nonnegative(), emailKey: z.string().min(1).optional() }),
+  z.object({
+    template: z.literal('refund-failed'),
+    ...common,
+    amountRefunded: z.number().int().nonnegative(),
+    refundedBefore: z.number().int().nonnegative(),
+    emailKey: z.string().min(1),
+  }),
   z.object({
     template: z.literal('shipping'),
     ...common,

@@ -1,5 +1,5 @@
 import { TransientError } from '../domain/errors';
-import { orderConfirmationEmail, paymentFailedEmail, refundEmail, shippingEmail, type RenderedEmail } from '../domain/email-templates';
+import { orderConfirmationEmail, paymentFailedEmail, refundEmail, refundFailedEmail, shippingEmail, type RenderedEmail } from '../domain/email-templates';
 import { toSendableAddress } from '../domain/email-address';
 import { emailOutboxId } from '../domain/keys';
 import type { Order } from '../domain/order';
@@ -20,7 +20,10 @@ export interface EmailDeps {
 export type EmailRequest =
   | { template: 'order-confirmation'; orderId: string }
   | { template: 'payment-failed'; orderId: string; eventId: string; reason: string }
-  | { template: 'refund'; orderId: string; amountRefunded: number }
+  /** `emailKey` (from recordRefund) tells apart a refund of the same amount made again after one failed */
+  | { template: 'refund'; orderId: string; amountRefunded: number; emailKey?: string | undefined }
+  /** a counted refund failed: `refundedBefore` is what the customer was told, `amountRefunded` what is refunded now (minor units) */
+  | { template: 'refund-failed'; orderId: string; amountRefunded: number; refundedBefore: number; emailKey: string }
   /** one per parcel: a second shipment of the same order is another email */
   | { template: 'shipping'; orderId: string; carrier: string; trackingNumber: string; trackingUrl?: string };
 
@@ -30,7 +33,7 @@ export type EmailRequest =
  */
 export type EmailOutcome = (
   | { outcome: 'sent'; messageId: string }
-  | { outcome: 'already-sent' | 'no-recipient' }
+  | { outcome: 'already-sent' | 'no-recipient' | 'nothing-to-tell' }
   | { outcome: 'undeliverable'; reason: string }
 ) & { signals: Signal[] };
 
@@ -44,6 +47,8 @@ function render(request: EmailRequest, order: Order, rates: PetalRates): Rendere
       const awarded = order.petalsAwarded ?? petalsForAmount(order.amountTotal, order.currency, rates);
       return refundEmail(order, request.amountRefunded, petalsToDeduct(awarded, request.amountRefunded, order.amountTotal));
     }
+    case 'refund-failed':
+      return refundFailedEmail(order, request.refundedBefore, request.amountRefunded);
     case 'shipping':
       return shippingEmail(order, request);
   }
@@ -55,7 +60,8 @@ function render(request: EmailRequest, order: Order, rates: PetalRates): Rendere
  * and put in SES's form by toSendableAddress (one mailbox, its domain in punycode).
  *
  * - `sent` with the mailer's message id; `already-sent` when an earlier call sent it;
- *   `no-recipient` when the order has no email address (nothing to do);
+ *   `no-recipient` when the order has no email address (nothing to do); `nothing-to-tell` for a
+ *   refund email of nothing refunded, or a refund-failed email of a refund never told;
  *   `undeliverable` when the address can never be sent to (a list, a display name, a line break,
  *   not an address): recorded on the outbox item as a permanent failure, nothing sent, and not an
  *   error, so that the workflow's other steps (the Printify order) are never held up by it.
@@ -65,6 +71,8 @@ function render(request: EmailRequest, order: Order, rates: PetalRates): Rendere
 export async function sendOrderEmail(deps: EmailDeps, request: EmailRequest): Promise<EmailOutcome> {
   const order = await deps.orders.require(request.orderId);
   if (!order.email) return { outcome: 'no-recipient', signals: [] };
+  if (request.template === 'refund' && request.amountRefunded <= 0) return { outcome: 'nothing-to-tell', signals: [] };
+  if (request.template === 'refund-failed' && request.refundedBefore <= request.amountRefunded) return { outcome: 'nothing-to-tell', signals: [] };
   const id = emailOutboxId(request);
   const recipient = toSendableAddress(order.email);
   if (!recipient.ok) {

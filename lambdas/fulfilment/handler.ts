@@ -16,8 +16,11 @@ import { loadConfig, tableName } from '../shared/config';
 import { RotatingSecret } from '../shared/secrets';
 import { taskHandler } from '../shared/task-handler';
 import type { FulfilmentDeps } from './deps';
-import { cancelExpiredCheckout, markPaymentFailed, recordDispute, recordPayment, recordRefund } from './payments';
+import { recordDispute } from './disputes';
+import { cancelExpiredCheckout, markPaymentFailed, recordPayment } from './payments';
+import { cancelRefundedPrint } from './printify-cancel';
 import { createPrintifyOrder, describeCaughtError, markFulfillmentFailed, type PrintifyOrderDeps } from './printify-order';
+import { recordRefund } from './refunds';
 
 const config = loadConfig(
   z.object({
@@ -76,6 +79,7 @@ const payload = z.discriminatedUnion('action', [
   z.object({ action: z.literal('recordRefund'), executionName: z.string().optional(), input: refundInputSchema }),
   z.object({ action: z.literal('cancelExpiredCheckout'), executionName: z.string().optional(), input: checkoutExpiredInputSchema }),
   z.object({ action: z.literal('recordDispute'), executionName: z.string().optional(), input: disputeInputSchema }),
+  z.object({ action: z.literal('cancelRefundedPrint'), executionName: z.string().optional(), orderId: z.string().min(1) }),
 ]);
 
 /** Order state changes and the Printify order: the steps that move an order along. */
@@ -95,5 +99,7 @@ export const handler = taskHandler(payload, async (task) => {
       return cancelExpiredCheckout(deps(), task.input);
     case 'recordDispute':
       return recordDispute(deps(), task.input);
+    case 'cancelRefundedPrint':
+      return cancelRefundedPrint({ orders, printify }, task.orderId);
   }
 });

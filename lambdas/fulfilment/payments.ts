@@ -1,9 +1,8 @@
-import { OrderNotReadyError } from '../domain/errors';
 import type { Order } from '../domain/order';
 import { hasBeenPaid } from '../domain/order-status';
 import { checkPayment, type HeldPayment } from '../domain/payment-check';
 import type { Signal } from '../domain/signals';
-import type { CheckoutExpiredInput, DisputeInput, PaymentFailedInput, PaymentInput, RefundInput } from '../domain/workflow-input';
+import type { CheckoutExpiredInput, PaymentFailedInput, PaymentInput } from '../domain/workflow-input';
 import { nowIso, type FulfilmentDeps } from './deps';
 
 export interface PaymentRecorded {
@@ -175,41 +174,6 @@ export async function markPaymentFailed(
   return { status: order.status, notify: transitioned || (order.status === 'failed' && current.failedByEventId === input.eventId) };
 }
 
-export interface RefundRecorded {
-  orderId: string;
-  amountRefunded: number;
-  fullyRefunded: boolean;
-  status: Order['status'];
-}
-
-/** The order a charge-level event (refund, dispute) is about: by metadata, else by payment intent. */
-async function orderOfCharge(deps: FulfilmentDeps, input: { orderId?: string; paymentIntentId?: string }): Promise<string> {
-  if (input.orderId) return input.orderId;
-  const orderId = input.paymentIntentId ? await deps.orders.findOrderIdByPaymentIntent(input.paymentIntentId) : undefined;
-  // No order records this payment intent yet: the payment event has not arrived (Stripe does not
-  // order events) or the index lags. The workflow retries this for about an hour.
-  if (!orderId) throw new OrderNotReadyError(`no order records payment intent ${input.paymentIntentId ?? '(none)'} yet`);
-  return orderId;
-}
-
-/**
- * Records a cumulative refund. Stripe's amount_refunded only grows, so the order keeps the largest
- * seen: a late, smaller one changes nothing. A refund that overtakes its payment is recorded on the
- * pending order and applied when the payment arrives (recordPayment), so both orders of arrival end
- * the same.
- */
-export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Promise<RefundRecorded> {
-  const orderId = await orderOfCharge(deps, input);
-  await deps.orders.raiseRefundedAmount(orderId, input.amountRefunded);
-  let current = await deps.orders.require(orderId);
-  const amountRefunded = current.amountRefunded ?? 0;
-  const fullyRefunded = amountRefunded >= current.amountTotal;
-  if (fullyRefunded && hasBeenPaid(current.status) && current.status !== 'refunded') {
-    current = (await deps.orders.transition(orderId, 'refunded', { refundedAt: nowIso(deps) })).order;
-  }
-  return { orderId, amountRefunded, fullyRefunded, status: current.status };
-}
-
 /**
  * An expired Checkout session cancels its order only while nothing was paid (the transition table:
  * pending or failed), and only when it is the session the order waits on: the order's recorded
@@ -228,32 +192,4 @@ export async function cancelExpiredCheckout(
     cancelReason: `Checkout session ${input.stripeSessionId} expired`,
   });
   return { status: order.status, cancelled: transitioned };
-}
-
-export interface DisputeRecorded {
-  orderId: string;
-  disputeStatus: NonNullable<Order['disputeStatus']>;
-  /** true the first time this dispute is seen open (for the metric an alarm watches) */
-  opened: boolean;
-  /** dispute-opened when `opened` */
-  signals: Signal[];
-}
-
-/**
- * Flags the order with the dispute. A closed dispute's outcome is final: an "open" that arrives
- * after it (Stripe does not order events) does not reopen it. The petals follow in the petals step.
- */
-export async function recordDispute(deps: FulfilmentDeps, input: DisputeInput): Promise<DisputeRecorded> {
-  const orderId = await orderOfCharge(deps, input);
-  const before = await deps.orders.require(orderId);
-  const details = { disputeId: input.disputeId, disputeReason: input.reason, disputeAmount: input.amount };
-  if (input.closed) {
-    const outcome = input.status === 'lost' ? 'lost' : 'won';
-    await deps.orders.closeDispute(orderId, details, outcome, nowIso(deps));
-    return { orderId, disputeStatus: outcome, opened: false, signals: [] };
-  }
-  const updated = await deps.orders.openDispute(orderId, details, nowIso(deps));
-  const current = updated ?? (await deps.orders.require(orderId));
-  const opened = updated !== undefined && !(before.disputeId === input.disputeId && before.disputeStatus === 'open');
-  return { orderId, disputeStatus: current.disputeStatus ?? 'open', opened, signals: opened ? [{ kind: 'dispute-opened' }] : [] };
 }

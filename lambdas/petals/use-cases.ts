@@ -1,4 +1,5 @@
 import { TransientError } from '../domain/errors';
+import { ledgerEntryIds } from '../domain/keys';
 import { invoicePetalEntry, planOrderPetals, type PetalRates } from '../domain/petals';
 import type { Signal } from '../domain/signals';
 import type { InvoicePaymentInput } from '../domain/workflow-input';
@@ -49,7 +50,10 @@ export async function settleOrderPetals(deps: PetalsDeps, orderId: string): Prom
   const written: string[] = [];
   let petalsAwarded = 0;
   let petalsDeducted = 0;
-  for (let round = 0; round < MAX_ROUNDS; round++) {
+  // n-th use of an entry id whose earlier use was another movement (see ledgerEntryIds.repeated)
+  const repeats = new Map<string, number>();
+  let rounds = 0;
+  for (let attempt = 0; rounds < MAX_ROUNDS && attempt < MAX_ROUNDS * 10; attempt++) {
     const order = await deps.orders.require(orderId);
     const step = planOrderPetals(order, deps.rates, now);
     if (step.kind === 'settled') {
@@ -70,15 +74,30 @@ export async function settleOrderPetals(deps: PetalsDeps, orderId: string): Prom
         signals,
       };
     }
+    const base = step.entry.entryId;
+    const entry = { ...step.entry, entryId: ledgerEntryIds.repeated(base, repeats.get(base) ?? 1) };
     const result =
       step.kind === 'award'
-        ? await deps.ledger.append(step.entry, { orderId, kind: 'award', petalsAwarded: step.petalsAwarded })
-        : await deps.ledger.append(step.entry, { orderId, kind: 'deduct', deductedBefore: step.deductedBefore, deductedAfter: step.deductedAfter });
+        ? await deps.ledger.append(entry, { orderId, kind: 'award', petalsAwarded: step.petalsAwarded })
+        : await deps.ledger.append(entry, { orderId, kind: 'deduct', deductedBefore: step.deductedBefore, deductedAfter: step.deductedAfter });
+    if (result === 'exists' && step.kind !== 'award') {
+      // The entry id is taken. If the order's counter still reads what we planned from, nobody
+      // settled this movement: the id is an earlier movement's (held, released, held again), so
+      // this one is its next repeat. Otherwise another execution settled first.
+      const current = await deps.orders.require(orderId);
+      if ((current.petalsDeducted ?? 0) === step.deductedBefore) {
+        repeats.set(base, (repeats.get(base) ?? 1) + 1);
+        continue;
+      }
+    }
     // otherwise another execution settled first: read again and see what is left to do
-    if (result !== 'written') continue;
-    if (step.entry.amount !== 0) written.push(step.entry.entryId);
+    if (result !== 'written') {
+      rounds++;
+      continue;
+    }
+    if (entry.amount !== 0) written.push(entry.entryId);
     if (step.kind === 'award') petalsAwarded = step.petalsAwarded;
-    else if (step.entry.amount < 0) petalsDeducted -= step.entry.amount;
+    else if (entry.amount < 0) petalsDeducted -= entry.amount;
   }
   throw new TransientError(`petals for order ${orderId} did not settle in ${MAX_ROUNDS} rounds`);
 }

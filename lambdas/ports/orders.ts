@@ -61,6 +61,14 @@ export interface OrdersPort {
   transition(orderId: string, to: OrderStatus, changes?: OrderChanges, guard?: TransitionGuard): Promise<TransitionResult>;
   /** Sets (or, with null, removes) attributes that are the caller's own to decide; returns the order after. */
   set(orderId: string, changes: OrderChanges): Promise<Order>;
+  /**
+   * Sets `changes` only if each attribute of `expected` still has the given value (a string or a
+   * number; `undefined`: the attribute is absent), in one conditional write: a read-decide-write
+   * whose decision is a pure function of what was read (refunds, disputes) is safe against a
+   * concurrent writer. Returns the order after, or undefined when an expected value no longer held
+   * (read again and decide again). OrderNotFoundError when there is no order.
+   */
+  compareAndSet(orderId: string, expected: Record<string, string | number | undefined>, changes: OrderChanges): Promise<Order | undefined>;
   /** Sets only the attributes the order does not have yet (never overwrites). */
   fillMissing(orderId: string, changes: OrderChanges): Promise<void>;
   /**

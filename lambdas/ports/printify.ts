@@ -40,6 +40,11 @@ export interface PrintifyApi {
   ): Promise<PrintifyOrder | undefined>;
   /** POST /shops/{shop_id}/orders/{order_id}/send_to_production.json; Printify answers 400 for an order no longer on hold. */
   sendToProduction(printifyOrderId: string): Promise<void>;
+  /**
+   * POST /shops/{shop_id}/orders/{order_id}/cancel.json: Printify cancels only an order that is
+   * `on-hold` or `payment-not-received`, and answers 400 (code 8502) for any other.
+   */
+  cancelOrder(printifyOrderId: string): Promise<void>;
   /** GET /shops/{shop_id}/orders/{order_id}.json. */
   getOrder(printifyOrderId: string): Promise<PrintifyOrder>;
 }

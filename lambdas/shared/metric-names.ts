@@ -57,6 +57,16 @@ export const METRIC = {
   paymentMismatch: 'PaymentMismatch',
   /** a paid event took money the pipeline did not fulfil (held, or another payment of a paid/refunded order) */
   paidNotFulfilled: 'PaidNotFulfilled',
+  /** a dispute status the code does not map: recorded, petals left as they are */
+  disputeStatusUnknown: 'DisputeStatusUnknown',
+  /** a refund or dispute names an order whose payment it is not: nothing touched, an operator looks */
+  chargeOrderMismatch: 'ChargeOrderMismatch',
+  /** a refund or dispute of a charge that is no order's (Payment Link, Dashboard): ignored */
+  chargeWithoutOrder: 'ChargeWithoutOrder',
+  /** a counted refund failed or was canceled: its amount is no longer refunded */
+  refundReversed: 'RefundReversed',
+  /** a full refund of an order Printify already produced: the operator decides what to do with the print */
+  refundedAfterProduction: 'RefundedAfterProduction',
   emailSent: 'EmailSent',
   emailFailed: 'EmailFailed',
   /** a customer email that can never be sent (its address is not one mailbox); recorded, not retried */

@@ -54,6 +54,8 @@ export const ALARMS = {
   reconcilerMissedEvents: 'ReconcilerMissedEvents',
   /** the reconciler failed (Stripe's API refused the key, or an event could not be delivered) */
   reconcilerFailing: 'ReconcilerFailing',
+  chargeOrderMismatch: 'ChargeOrderMismatch',
+  refundedAfterProduction: 'RefundedAfterProduction',
   /** one per workflow: `WorkflowFailed-<workflow>` */
   workflowFailed: 'WorkflowFailed',
 } as const;
@@ -169,6 +171,14 @@ export class Monitoring extends Construct {
         description: 'The Stripe reconciler failed: a wrong or revoked restricted key, Stripe unreachable, or events it could not deliver. Runbook: README "ReconcilerMissedEvents".',
       });
     }
+    // refunds and disputes the operator must look at: any one is worth a page
+    const refundAlarms: [string, MetricName, string][] = [
+      [ALARMS.chargeOrderMismatch, METRIC.chargeOrderMismatch, 'A refund or dispute named an order whose payment it is not; nothing was touched.'],
+      [ALARMS.refundedAfterProduction, METRIC.refundedAfterProduction, 'An order was fully refunded after Printify produced it.'],
+    ];
+    for (const [name, metric, means] of refundAlarms) {
+      this.alarm(name, this.business(props.fulfilment, metric), { threshold: 1, description: `${means} Runbook: README "${name}".` });
+    }
     for (const [workflow, machine] of Object.entries(props.stateMachines) as [WorkflowName, StateMachine][]) {
       this.alarm(
         `${ALARMS.workflowFailed}-${workflow}`,
@@ -253,6 +263,13 @@ export class Monitoring extends Construct {
       this.graph('Payments held or not fulfilled', [
         this.business(props.fulfilment, METRIC.paymentMismatch),
         this.business(props.fulfilment, METRIC.paidNotFulfilled),
+      ]),
+      this.graph('Refunds and disputes', [
+        this.business(props.fulfilment, METRIC.chargeOrderMismatch),
+        this.business(props.fulfilment, METRIC.chargeWithoutOrder),
+        this.business(props.fulfilment, METRIC.refundReversed),
+        this.business(props.fulfilment, METRIC.refundedAfterProduction),
+        this.business(props.fulfilment, METRIC.disputeStatusUnknown),
       ]),
     );
     if (props.reconciler) {

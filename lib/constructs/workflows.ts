@@ -207,13 +207,22 @@ export class Workflows extends Construct {
       .branch(this.sideStep('Deduct petals', this.fns.petals, { action: 'settleOrder', orderId }, 'petals'))
       .branch(
         this.sideStep('Send refund email', this.fns.email, {
-          template: 'refund',
+          template: JsonPath.stringAt('$.refund.emailTemplate'),
           orderId,
           amountRefunded: JsonPath.numberAt('$.refund.amountRefunded'),
+          refundedBefore: JsonPath.numberAt('$.refund.refundedBefore'),
+          emailKey: JsonPath.stringAt('$.refund.emailKey'),
         }, 'email'),
-      );
-    settle.next(this.endAfter('Refund', 2, '$.steps', 'RefundIncomplete'));
-    return record.next(settle);
+      )
+      // a fully refunded order's print is canceled while Printify has not produced it
+      .branch(this.sideStep('Cancel refunded print', this.fns.fulfilment, { action: 'cancelRefundedPrint', orderId }, 'printify'));
+    settle.next(this.endAfter('Refund', 3, '$.steps', 'RefundIncomplete'));
+    // a refund of another order's payment, or of no order's, touched nothing (recordRefund)
+    return record.next(
+      new Choice(this, 'Refund of this order?')
+        .when(Condition.booleanEquals('$.refund.apply', true), settle)
+        .otherwise(new Succeed(this, 'Not an order refund')),
+    );
   }
 
   private checkoutExpiredDefinition(): IChainable {
@@ -230,7 +239,12 @@ export class Workflows extends Construct {
     record.addCatch(this.giveUp('Record dispute'), { errors: [OrderNotFoundError.errorType, OrderNotReadyError.errorType] });
     // Holds (or gives back) the order's petals; no Catch: a failure fails the execution visibly.
     return record.next(
-      this.task('Hold or restore petals', this.fns.petals, { action: 'settleOrder', orderId: JsonPath.stringAt('$.dispute.orderId') }, '$.petals'),
+      new Choice(this, 'Dispute of this order?')
+        .when(
+          Condition.booleanEquals('$.dispute.apply', true),
+          this.task('Hold or restore petals', this.fns.petals, { action: 'settleOrder', orderId: JsonPath.stringAt('$.dispute.orderId') }, '$.petals'),
+        )
+        .otherwise(new Succeed(this, 'Not an order dispute')),
     );
   }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { petalsToDeduct } from '../../lambdas/domain/petals';
-import { checkoutSession, paymentIntent, refundedCharge, stripeEvent, stripeId } from '../fixtures/stripe-events';
+import { checkoutSession, dispute, paymentIntent, refundedCharge, stripeEvent, stripeId } from '../fixtures/stripe-events';
 import { LocalPipeline } from '../support/local-pipeline';
 
 /**
@@ -29,6 +29,10 @@ interface Story {
   paidBy: 'session' | 'intent' | 'both' | 'none';
   /** cumulative amounts, as fractions of the total */
   refunds: number[];
+  /** dispute events (index into DISPUTE_STEPS: created, updated, closed), each with its own `created` */
+  disputes: number[];
+  /** a refund of another payment intent whose metadata.orderId names this order */
+  foreignRefund: boolean;
   duplicates: number[];
   order: number[];
 }
@@ -40,10 +44,20 @@ const story: fc.Arbitrary<Story> = fc
     underpaid: fc.boolean(),
     paidBy: fc.constantFrom('session', 'intent', 'both', 'none'),
     refunds: fc.uniqueArray(fc.constantFrom(0.2, 0.5, 1), { maxLength: 3 }).map((r) => [...r].sort()),
+    disputes: fc.uniqueArray(fc.constantFrom(0, 1, 2, 3), { maxLength: 3 }).map((d) => [...d].sort()),
+    foreignRefund: fc.boolean(),
     duplicates: fc.array(fc.nat(20), { maxLength: 4 }),
     order: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 12, maxLength: 12 }),
   })
-  .map((s) => ({ ...s, refunds: s.paidBy === 'none' ? [] : s.refunds }));
+  .map((s) => ({ ...s, refunds: s.paidBy === 'none' ? [] : s.refunds, disputes: s.paidBy === 'none' ? [] : s.disputes, foreignRefund: s.paidBy !== 'none' && s.foreignRefund }));
+
+/** A dispute's events in Stripe's order (each a later `created`): what the order shows after each. */
+const DISPUTE_STEPS = [
+  { type: 'charge.dispute.created', status: 'needs_response', shown: 'open' },
+  { type: 'charge.dispute.updated', status: 'under_review', shown: 'open' },
+  { type: 'charge.dispute.closed', status: 'won', shown: 'won' },
+  { type: 'charge.dispute.closed', status: 'lost', shown: 'lost' },
+] as const;
 
 test('final status, petals, Printify orders and emails do not depend on delivery order or duplicates', async () => {
   await fc.assert(
@@ -68,6 +82,16 @@ test('final status, petals, Printify orders and emails do not depend on delivery
       for (const amountRefunded of refunded) {
         events.push(stripeEvent('charge.refunded', refundedCharge({ paymentIntentId, amount: paidAmount, amountRefunded })));
       }
+      // one dispute: its events carry increasing `created` (a closed status ends it: won or lost, not both)
+      const disputeSteps = s.disputes.includes(2) && s.disputes.includes(3) ? s.disputes.filter((i) => i !== 3) : s.disputes;
+      const disputeId = stripeId('dp');
+      const now = Math.floor(Date.now() / 1000);
+      for (const i of disputeSteps) {
+        const step = DISPUTE_STEPS[i]!;
+        events.push(stripeEvent(step.type, dispute({ disputeId, paymentIntentId, amount: total, status: step.status }), { created: now + 10 * (i + 1) }));
+      }
+      // another payment's refund claiming this order: it must touch nothing here
+      if (s.foreignRefund) events.push(stripeEvent('charge.refunded', refundedCharge({ paymentIntentId: stripeId('pi'), amount: total, amountRefunded: total, orderId: order.orderId })));
       // duplicates (the same event, as Stripe redelivers it), then an arbitrary order
       const deliveries = [...events, ...s.duplicates.filter((i) => i < events.length).map((i) => events[i]!)];
       const shuffled = deliveries.map((e, i) => ({ e, k: s.order[i % s.order.length]! + i * 1e-9 })).sort((a, b) => a.k - b.k).map((x) => x.e);
@@ -93,7 +117,10 @@ test('final status, petals, Printify orders and emails do not depend on delivery
 
       const ledger = await pipeline.ledger(order.userId);
       const sum = ledger.reduce((acc, e) => acc + Number(e.amount), 0);
-      const expectedNet = paid ? AWARDED - petalsToDeduct(AWARDED, maxRefund, total) : 0;
+      const lastDispute = disputeSteps.length > 0 ? DISPUTE_STEPS[disputeSteps[disputeSteps.length - 1]!]!.shown : undefined;
+      expect(stored?.disputeStatus).toBe(lastDispute);
+      const petalsHeld = lastDispute === 'open' || lastDispute === 'lost';
+      const expectedNet = paid && !petalsHeld ? AWARDED - petalsToDeduct(AWARDED, maxRefund, total) : 0;
       expect(sum).toBe(expectedNet);
       expect((await pipeline.balance(order.userId)) ?? 0).toBe(expectedNet);
       // (a full refund recorded before its payment nets to zero without writing the pair of entries)

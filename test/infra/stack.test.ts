@@ -87,12 +87,19 @@ const TASK_CONTRACTS: Record<Exclude<FunctionName, 'webhook' | 'printifyWebhook'
       recordRefund: ['input'],
       cancelExpiredCheckout: ['input'],
       recordDispute: ['input'],
+      cancelRefundedPrint: ['orderId'],
     },
   },
   petals: { key: 'action', values: { settleOrder: ['orderId'], awardInvoice: ['input'] } },
   email: {
     key: 'template',
-    values: { 'order-confirmation': ['orderId'], 'payment-failed': ['orderId', 'eventId', 'reason'], refund: ['orderId', 'amountRefunded'] },
+    values: {
+      'order-confirmation': ['orderId'],
+      'payment-failed': ['orderId', 'eventId', 'reason'],
+      refund: ['orderId', 'amountRefunded'],
+      // the refund workflow's email step: its template is chosen by recordRefund's result
+      '$.refund.emailTemplate': ['orderId', 'amountRefunded', 'refundedBefore', 'emailKey'],
+    },
   },
   cart: { key: 'action', values: { clearPurchased: ['orderId'] } },
 };
@@ -164,8 +171,9 @@ function functionOf(task: Json): FunctionName {
   return name;
 }
 
+/** A task's parameter: its static value, else the JSON path it is read from (`key.$`). */
 function staticParameter(task: Json, key: string): unknown {
-  return task.Parameters?.[key];
+  return task.Parameters?.[key] ?? task.Parameters?.[`${key}.$`];
 }
 
 function retrier(task: Json, error: string): Json | undefined {
@@ -557,19 +565,25 @@ describe('the state machines', () => {
 
     it('deducts petals and emails in parallel for the order the refund was recorded on, never failing each other', () => {
       const def = definitions.refund;
-      const parallel = def.States[def.States[def.StartAt].Next];
+      // a refund that is not the order's (mismatch, no order's) touched nothing and ends there
+      const applies = def.States[def.States[def.StartAt].Next];
+      expect(applies.Type).toBe('Choice');
+      expect(applies.Choices).toEqual([expect.objectContaining({ Variable: '$.refund.apply', BooleanEquals: true })]);
+      expect(def.States[applies.Default].Type).toBe('Succeed');
+      const parallel = def.States[applies.Choices[0].Next];
       expect(parallel.Type).toBe('Parallel');
       const starts = (parallel.Branches as Json[]).map((b) => b.States[b.StartAt]);
-      expect(starts.map((t) => [functionOf(t), t.Parameters.action ?? t.Parameters.template])).toEqual([
+      expect(starts.map((t) => [functionOf(t), t.Parameters.action ?? t.Parameters['template.$']])).toEqual([
         ['petals', 'settleOrder'],
-        ['email', 'refund'],
+        ['email', '$.refund.emailTemplate'],
+        ['fulfilment', 'cancelRefundedPrint'],
       ]);
       // the order id comes from the recorded refund: a charge may carry only its payment intent
       for (const t of starts) expect(t.Parameters['orderId.$']).toBe('$.refund.orderId');
       expect(starts[1].Parameters['amountRefunded.$']).toBe('$.refund.amountRefunded');
       for (const t of starts) expect(catcher(t, 'States.ALL')).toMatchObject({ ResultPath: '$.error' });
       const check = def.States[parallel.Next];
-      expect((check.Choices[0].Or as Json[]).map((c) => c.Variable)).toEqual(['$.steps[0].failedStep', '$.steps[1].failedStep']);
+      expect((check.Choices[0].Or as Json[]).map((c) => c.Variable)).toEqual(['$.steps[0].failedStep', '$.steps[1].failedStep', '$.steps[2].failedStep']);
     });
   });
 

@@ -1,6 +1,6 @@
 import { checkFixtures, madeOurs, resourceOf } from '../../scripts/check-stripe-fixtures';
 import { HANDLED_EVENT_TYPES } from '../../lambdas/domain/stripe-events';
-import { charge, checkoutSession, dispute, eventAt, paymentIntent, PURCHASE, subscriptionInvoice } from '../fixtures/stripe-api-versions';
+import { charge, checkoutSession, dispute, eventAt, paymentIntent, PURCHASE, refundObject, subscriptionInvoice } from '../fixtures/stripe-api-versions';
 
 /**
  * The fixtures check (scripts/check-stripe-fixtures.ts) over a file shaped like Stripe's
@@ -14,6 +14,7 @@ const fixturesFile = {
     payment_intent: paymentIntent(v, undefined, { metadata: {} }),
     charge: charge(v, undefined, { amountRefunded: 100 }, { metadata: {}, payment_intent: null }),
     dispute: dispute(v, undefined, { withPaymentIntent: false }),
+    refund: refundObject(v, undefined, { withPaymentIntent: false }),
     invoice: subscriptionInvoice(v, { ...PURCHASE, userId: '' }),
     event: eventAt(v, 'plan.created', { id: 'plan_1', object: 'plan' }),
   },

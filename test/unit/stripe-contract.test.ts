@@ -9,6 +9,7 @@ import {
   invoiceUserField,
   paymentIntent,
   PURCHASE,
+  refundObject,
   sessionAddressField,
   STRIPE_API_VERSIONS,
   subscriptionInvoice,
@@ -55,6 +56,14 @@ const paidSession = {
   email: 'hinata@example.com',
   customerName: 'Hinata Shoyo',
   shippingAddress: sessionAddress,
+};
+
+/** A Refund object's event: the refund itself, its charge and payment intent; no order id (the refund workflow decides by the intent). */
+const refundOfPurchase = {
+  kind: 'refund',
+  chargeId: PURCHASE.chargeId,
+  paymentIntentId: PURCHASE.paymentIntentId,
+  currency: 'usd',
 };
 
 const disputeOfPurchase = {
@@ -130,6 +139,26 @@ const CONTRACT: Record<string, { object: (v: StripeApiVersion) => Record<string,
     object: (v) => dispute(v),
     workflow: 'dispute',
     input: { ...disputeOfPurchase, status: 'needs_response', closed: false },
+  },
+  'charge.refund.updated': {
+    object: (v) => refundObject(v, PURCHASE, { amount: 2000, status: 'failed' }),
+    workflow: 'refund',
+    input: { ...refundOfPurchase, refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'failed' }] },
+  },
+  'refund.updated': {
+    object: (v) => refundObject(v, PURCHASE, { amount: 2000, status: 'canceled' }),
+    workflow: 'refund',
+    input: { ...refundOfPurchase, refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'canceled' }] },
+  },
+  'refund.failed': {
+    object: (v) => refundObject(v, PURCHASE, { amount: 2000, status: 'failed' }),
+    workflow: 'refund',
+    input: { ...refundOfPurchase, refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'failed' }] },
+  },
+  'charge.dispute.updated': {
+    object: (v) => dispute(v, PURCHASE, { status: 'under_review' }),
+    workflow: 'dispute',
+    input: { ...disputeOfPurchase, status: 'under_review', closed: false },
   },
   'charge.dispute.closed': {
     object: (v) => dispute(v, PURCHASE, { status: 'lost' }),
@@ -218,7 +247,12 @@ describe.each(STRIPE_API_VERSIONS)('an endpoint pinned to API version %s', (vers
       // a charge made without a payment intent (Charges API, Dashboard): never one of ours
       ['charge.refunded', () => charge(version, PURCHASE, { amountRefunded: 4999 }, { metadata: {}, payment_intent: null })],
       ['charge.dispute.created', () => dispute(version, PURCHASE, { withPaymentIntent: false })],
+      ['charge.dispute.updated', () => dispute(version, PURCHASE, { withPaymentIntent: false, status: 'under_review' })],
       ['charge.dispute.closed', () => dispute(version, PURCHASE, { withPaymentIntent: false, status: 'won' })],
+      // a refund of a charge made without a payment intent, naming no order
+      ['charge.refund.updated', () => refundObject(version, PURCHASE, { withPaymentIntent: false })],
+      ['refund.updated', () => refundObject(version, PURCHASE, { withPaymentIntent: false })],
+      ['refund.failed', () => refundObject(version, PURCHASE, { withPaymentIntent: false, status: 'failed' })],
       ['invoice.payment_succeeded', () => subscriptionInvoice(version, { ...PURCHASE, userId: '' })],
     ];
 

@@ -169,6 +169,8 @@ describe('the routing table', () => {
     expect([...HANDLED_EVENT_TYPES].sort()).toEqual([
       'charge.dispute.closed',
       'charge.dispute.created',
+      'charge.dispute.updated',
+      'charge.refund.updated',
       'charge.refunded',
       'checkout.session.async_payment_failed',
       'checkout.session.async_payment_succeeded',
@@ -177,6 +179,8 @@ describe('the routing table', () => {
       'invoice.payment_succeeded',
       'payment_intent.payment_failed',
       'payment_intent.succeeded',
+      'refund.failed',
+      'refund.updated',
     ]);
     for (const type of HANDLED_EVENT_TYPES) expect(WORKFLOWS).toContain(EVENT_ROUTES[type]!.workflow);
   });
@@ -587,7 +591,7 @@ describe('invoice.payment_succeeded', () => {
 });
 
 describe('events of other types', () => {
-  it.each(['customer.created', 'charge.dispute.updated', 'charge.succeeded', 'invoice.paid', 'v2.core.event'])(
+  it.each(['customer.created', 'charge.dispute.funds_withdrawn', 'charge.succeeded', 'invoice.paid', 'v2.core.event'])(
     'ignores %s, naming the type',
     (type) => {
       expect(ignored(routeStripeEvent(stripeEvent(type, { id: 'x', object: 'whatever' })))).toContain(type);

@@ -1,12 +1,6 @@
 import type { OrderStatus } from '../../lambdas/domain/order-status';
-import type { DisputeInput, PaymentInput, RefundInput } from '../../lambdas/domain/workflow-input';
-import {
-  cancelExpiredCheckout,
-  markPaymentFailed,
-  recordDispute,
-  recordPayment,
-  recordRefund,
-} from '../../lambdas/fulfilment/payments';
+import type { PaymentInput } from '../../lambdas/domain/workflow-input';
+import { cancelExpiredCheckout, markPaymentFailed, recordPayment } from '../../lambdas/fulfilment/payments';
 import { anOrder, memoryPorts } from '../support/fakes';
 
 const event = (eventId: string, eventType: string) => ({ eventId, eventType, created: 1_764_158_400, livemode: false });
@@ -22,30 +16,6 @@ const payment = (overrides: Partial<PaymentInput> = {}): PaymentInput => ({
   currency: 'usd',
   email: 'checkout@example.com',
   customerName: 'Sakura Haruno',
-  ...overrides,
-});
-
-const refund = (amountRefunded: number, overrides: Partial<RefundInput> = {}): RefundInput => ({
-  ...event(`evt_refund_${amountRefunded}`, 'charge.refunded'),
-  kind: 'refund',
-  chargeId: 'ch_1',
-  paymentIntentId: 'pi_1',
-  amountRefunded,
-  amount: amountRefunded,
-  currency: 'usd',
-  ...overrides,
-});
-
-const dispute = (status: string, closed: boolean, overrides: Partial<DisputeInput> = {}): DisputeInput => ({
-  ...event(`evt_dispute_${status}`, closed ? 'charge.dispute.closed' : 'charge.dispute.created'),
-  kind: 'dispute',
-  disputeId: 'dp_1',
-  paymentIntentId: 'pi_1',
-  status,
-  closed,
-  reason: 'fraudulent',
-  amount: 2500,
-  currency: 'usd',
   ...overrides,
 });
 
@@ -137,41 +107,6 @@ describe('markPaymentFailed', () => {
   });
 });
 
-describe('recordRefund', () => {
-  it('records a partial refund on the order found by its payment intent', async () => {
-    const { deps } = await withOrder('in_production', { paymentIntentId: 'pi_1' });
-    expect(await recordRefund(deps, refund(1000))).toEqual({ orderId: 'ord_1', amountRefunded: 1000, fullyRefunded: false, status: 'in_production' });
-  });
-
-  it('a full refund of a paid order ends it refunded; run again, the same result', async () => {
-    const { deps } = await withOrder('shipped', { paymentIntentId: 'pi_1' });
-    const expected = { orderId: 'ord_1', amountRefunded: 2500, fullyRefunded: true, status: 'refunded' };
-    expect(await recordRefund(deps, refund(2500))).toEqual(expected);
-    expect(await recordRefund(deps, refund(2500))).toEqual(expected);
-  });
-
-  it('keeps the largest cumulative amount: a late, smaller refund event changes nothing', async () => {
-    const { deps } = await withOrder('paid', { paymentIntentId: 'pi_1' });
-    await recordRefund(deps, refund(2000));
-    expect(await recordRefund(deps, refund(1000))).toMatchObject({ amountRefunded: 2000 });
-  });
-
-  it('a refund that overtakes its payment is recorded on the pending order, which stays pending', async () => {
-    const { deps } = await withOrder('pending', { paymentIntentId: 'pi_1' });
-    expect(await recordRefund(deps, refund(2500))).toEqual({ orderId: 'ord_1', amountRefunded: 2500, fullyRefunded: true, status: 'pending' });
-  });
-
-  it('uses the order id of the charge\'s metadata when there is one', async () => {
-    const { deps } = await withOrder('paid');
-    expect(await recordRefund(deps, refund(100, { orderId: 'ord_1', paymentIntentId: undefined }))).toMatchObject({ orderId: 'ord_1', amountRefunded: 100 });
-  });
-
-  it('throws OrderNotReady while no order records the payment intent (the workflow retries)', async () => {
-    const { deps } = await withOrder('paid');
-    await expect(recordRefund(deps, refund(100, { paymentIntentId: 'pi_unknown' }))).rejects.toMatchObject({ name: 'OrderNotReady' });
-  });
-});
-
 describe('cancelExpiredCheckout', () => {
   const expired = { ...event('evt_expired', 'checkout.session.expired'), kind: 'checkoutExpired' as const, orderId: 'ord_1', stripeSessionId: 'cs_1' };
 
@@ -185,30 +120,5 @@ describe('cancelExpiredCheckout', () => {
   it('leaves a paid order as it is', async () => {
     const { deps } = await withOrder('paid');
     expect(await cancelExpiredCheckout(deps, expired)).toEqual({ status: 'paid', cancelled: false });
-  });
-});
-
-describe('recordDispute', () => {
-  it('flags the order with an open dispute; opened only the first time', async () => {
-    const { deps, orders } = await withOrder('shipped', { paymentIntentId: 'pi_1' });
-    expect(await recordDispute(deps, dispute('needs_response', false))).toEqual({ orderId: 'ord_1', disputeStatus: 'open', opened: true, signals: [{ kind: 'dispute-opened' }] });
-    expect(await recordDispute(deps, dispute('under_review', false))).toEqual({ orderId: 'ord_1', disputeStatus: 'open', opened: false, signals: [] });
-    expect(await orders.read('ord_1')).toMatchObject({ disputeId: 'dp_1', disputeStatus: 'open', disputeReason: 'fraudulent', disputeAmount: 2500 });
-  });
-
-  it.each([
-    ['won', 'won'],
-    ['warning_closed', 'won'],
-    ['lost', 'lost'],
-  ])('a dispute closed as %s is final: a late "open" does not reopen it', async (stripeStatus, outcome) => {
-    const { deps } = await withOrder('shipped', { paymentIntentId: 'pi_1' });
-    expect(await recordDispute(deps, dispute(stripeStatus, true))).toEqual({ orderId: 'ord_1', disputeStatus: outcome, opened: false, signals: [] });
-    expect(await recordDispute(deps, dispute('needs_response', false))).toEqual({ orderId: 'ord_1', disputeStatus: outcome, opened: false, signals: [] });
-  });
-
-  it('a new dispute of the same order opens again after an earlier one closed', async () => {
-    const { deps } = await withOrder('shipped', { paymentIntentId: 'pi_1' });
-    await recordDispute(deps, dispute('won', true));
-    expect(await recordDispute(deps, dispute('needs_response', false, { disputeId: 'dp_2' }))).toEqual({ orderId: 'ord_1', disputeStatus: 'open', opened: true, signals: [{ kind: 'dispute-opened' }] });
   });
 });

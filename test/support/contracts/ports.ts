@@ -103,6 +103,17 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       expect((await orders.require(orderId)).amountRefunded).toBe(2000);
     });
 
+    it('compareAndSet writes only while every expected attribute holds (absent = undefined)', async () => {
+      const { orders } = ports();
+      const { orderId } = await pendingOrder();
+      expect(await orders.compareAndSet(orderId, { refundsVersion: undefined }, { refundsVersion: 1, amountRefunded: 100 })).toMatchObject({ refundsVersion: 1, amountRefunded: 100 });
+      expect(await orders.compareAndSet(orderId, { refundsVersion: undefined }, { refundsVersion: 1, amountRefunded: 999 })).toBeUndefined();
+      expect(await orders.compareAndSet(orderId, { refundsVersion: 1, status: 'pending' }, { refundsVersion: 2 })).toMatchObject({ refundsVersion: 2 });
+      expect(await orders.compareAndSet(orderId, { refundsVersion: 1 }, { refundsVersion: 3 })).toBeUndefined();
+      expect((await orders.require(orderId)).amountRefunded).toBe(100);
+      await expect(orders.compareAndSet('ord_missing', {}, { amountRefunded: 1 })).rejects.toMatchObject({ name: 'OrderNotFound' });
+    });
+
     it('a closed dispute is not reopened by a late open; another dispute opens', async () => {
       const { orders } = ports();
       const { orderId } = await pendingOrder({ status: 'shipped' });

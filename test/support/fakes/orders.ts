@@ -66,6 +66,10 @@ export class MemoryOrders implements OrdersPort {
     this.updateIf(orderId, Object.fromEntries(given.filter(([key]) => order[key] === undefined)), () => true);
   }
 
+  async compareAndSet(orderId: string, expected: Record<string, string | number | undefined>, changes: OrderChanges): Promise<Order | undefined> {
+    return this.updateIf(orderId, changes, (order) => Object.entries(expected).every(([name, value]) => order[name] === value));
+  }
+
   async raiseRefundedAmount(orderId: string, amountRefunded: number): Promise<boolean> {
     return this.updateIf(orderId, { amountRefunded }, (order) => order.amountRefunded === undefined || order.amountRefunded < amountRefunded) !== undefined;
   }

@@ -96,6 +96,18 @@ export class FakePrintify implements PrintifyApi {
     order.status = 'sending-to-production';
   }
 
+  /** As Printify: only an on-hold or payment-not-received order is canceled; any other is a 400. */
+  async cancelOrder(printifyOrderId: string): Promise<void> {
+    this.call('cancelOrder');
+    const order = this.orders.find((o) => o.id === printifyOrderId);
+    if (!order) throw new Error(`no Printify order ${printifyOrderId}`);
+    if (order.status !== 'on-hold' && order.status !== 'payment-not-received') {
+      const path = `/v1/shops/1/orders/${printifyOrderId}/cancel.json`;
+      throw new PrintifyApiError({ message: `HTTP 400: Order with status ${order.status} can not be canceled.`, kind: 'http', method: 'POST', path, status: 400, retryable: false, fieldErrors: [] });
+    }
+    order.status = 'canceled';
+  }
+
   async getOrder(printifyOrderId: string): Promise<PrintifyOrder> {
     this.call('getOrder');
     const order = this.orders.find((o) => o.id === printifyOrderId);

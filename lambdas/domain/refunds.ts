@@ -1,0 +1,86 @@
+/**
+ * Refund arithmetic keyed on Stripe's Refund objects (https://docs.stripe.com/api/refunds/object):
+ * each refund has an `id`, an `amount` (minor units) and a `status` in pending, requires_action,
+ * succeeded, failed, canceled. A refund can fail or be canceled after it succeeded
+ * (https://docs.stripe.com/refunds#failed-refunds), so the refunded amount goes down as well as up.
+ * Pure.
+ */
+export const REFUND_STATUSES = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] as const;
+
+/** One refund as the order records it (the order's `refunds` map, by refund id). */
+export interface RefundRecord {
+  /** minor units */
+  amount: number;
+  /** Stripe's status; an unknown future one is kept as sent and counts as not applied */
+  status: string;
+  /** `created` of the event that said so, Unix seconds */
+  at: number;
+}
+
+/** The order's refunds by Stripe refund id (re_…); CHARGE_TOTAL holds the charge's cumulative amount_refunded when Stripe sent no refund list. */
+export type RefundLedger = Record<string, RefundRecord>;
+
+/**
+ * The key under which the order's charge's cumulative `amount_refunded` is kept when an event lists
+ * no refunds. One per order: a payment intent has at most one succeeded charge
+ * (https://docs.stripe.com/api/payment_intents/object#payment_intent_object-latest_charge).
+ */
+export const CHARGE_TOTAL = 'charge:total';
+
+/** Statuses in which a refund's money is (or is about to be) back with the customer: counted as refunded. */
+export function refundCounts(status: string): boolean {
+  return status === 'succeeded' || status === 'pending' || status === 'requires_action';
+}
+
+/** Whether a refund status is final and gives the money back to the shop: failed, canceled. */
+export function refundReversed(status: string): boolean {
+  return status === 'failed' || status === 'canceled';
+}
+
+/** Order of a refund's statuses through its life: a later status never yields to an earlier one. */
+function rank(status: string): number {
+  if (refundReversed(status)) return 3;
+  if (status === 'succeeded') return 2;
+  if (status === 'pending' || status === 'requires_action') return 1;
+  return 0;
+}
+
+/**
+ * The refund ledger after `incoming` (from one event): per refund id, a status further along its
+ * life wins (pending < succeeded < failed/canceled), and of the same stage the newer event (`at`).
+ * A charge's cumulative entry (`charge:…`) is replaced by a newer one. Order-independent: the same
+ * set of events gives the same ledger in any order of arrival.
+ */
+export function mergeRefunds(current: RefundLedger | undefined, incoming: RefundLedger): RefundLedger {
+  const merged: RefundLedger = { ...(current ?? {}) };
+  for (const [id, record] of Object.entries(incoming)) {
+    const shown = merged[id];
+    if (!shown) {
+      merged[id] = record;
+      continue;
+    }
+    const newer = record.at > shown.at || (record.at === shown.at && record.amount >= shown.amount);
+    const later = id.startsWith('charge:') ? newer : rank(record.status) > rank(shown.status) || (rank(record.status) === rank(shown.status) && newer);
+    if (later) merged[id] = record;
+  }
+  return merged;
+}
+
+/**
+ * What has been refunded (minor units): the sum of the refunds that count (succeeded, pending,
+ * requires_action). When an event gave only a charge's cumulative `amount_refunded` (API versions
+ * from 2022-11-15 no longer list `charge.refunds`), that figure counts instead, less the refunds
+ * known to have failed or been canceled after it was reported, and never less than the sum of the
+ * refunds known to count.
+ */
+export function amountRefundedOf(ledger: RefundLedger | undefined): number {
+  const entries = Object.entries(ledger ?? {});
+  const refunds = entries.filter(([id]) => !id.startsWith('charge:')).map(([, r]) => r);
+  const counted = refunds.filter((r) => refundCounts(r.status)).reduce((sum, r) => sum + r.amount, 0);
+  let fromCharges = 0;
+  for (const [, total] of entries.filter(([id]) => id.startsWith('charge:'))) {
+    const reversedSince = refunds.filter((r) => refundReversed(r.status) && r.at > total.at).reduce((sum, r) => sum + r.amount, 0);
+    fromCharges += Math.max(0, total.amount - reversedSince);
+  }
+  return Math.max(counted, fromCharges);
+}

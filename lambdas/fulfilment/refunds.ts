@@ -1,0 +1,127 @@
+import { TransientError } from '../domain/errors';
+import type { Order } from '../domain/order';
+import { canReverseRefundTo, canTransition, hasBeenPaid, type OrderStatus } from '../domain/order-status';
+import { amountRefundedOf, CHARGE_TOTAL, mergeRefunds, refundReversed, type RefundLedger } from '../domain/refunds';
+import type { Signal } from '../domain/signals';
+import type { RefundInput } from '../domain/workflow-input';
+import { ownerOfCharge, type ChargeOwner } from './charge-owner';
+import { nowIso, type FulfilmentDeps } from './deps';
+
+/**
+ * What recordRefund did.
+ *
+ * - `apply: true`: the refund is the order's; the workflow settles its petals and emails the
+ *   customer with `emailTemplate` (`refund`: what is refunded now; `refund-failed`: a counted
+ *   refund failed or was canceled, `refundedBefore` is what the customer had been told), the
+ *   outbox id made distinct by `emailKey`. (The workflow's cancel step then cancels the print of
+ *   a refunded order that Printify has not produced yet: cancelRefundedPrint.)
+ * - `apply: false`: nothing was touched (`owner` says why: mismatch, none, invoice); the
+ *   execution ends without effect.
+ *
+ * Amounts in minor units.
+ */
+export type RefundRecorded =
+  | {
+      apply: true;
+      orderId: string;
+      amountRefunded: number;
+      refundedBefore: number;
+      fullyRefunded: boolean;
+      status: Order['status'];
+      emailTemplate: 'refund' | 'refund-failed';
+      emailKey: string;
+      signals: Signal[];
+    }
+  | { apply: false; owner: Exclude<ChargeOwner['kind'], 'order'>; reason: string; signals: Signal[] };
+
+/** The refunds an event reports, as ledger entries (its Refund objects; else the charge's cumulative amount_refunded). */
+function refundsOfEvent(input: RefundInput): RefundLedger {
+  const at = input.created;
+  if (input.refunds && input.refunds.length > 0) {
+    return Object.fromEntries(input.refunds.map((r) => [r.refundId, { amount: r.amount, status: r.status, at }]));
+  }
+  if (input.amountRefunded === undefined) return {};
+  return { [CHARGE_TOTAL]: { amount: input.amountRefunded, status: 'succeeded', at } };
+}
+
+/** How many counted refunds of the ledger failed or were canceled (distinguishes repeated emails of the same amount). */
+const reversals = (ledger: RefundLedger) => Object.entries(ledger).filter(([id, r]) => !id.startsWith('charge:') && refundReversed(r.status)).length;
+
+const MAX_ROUNDS = 5;
+
+/**
+ * Records a refund event's Refund objects (by refund id, with amount and status) on the order
+ * whose payment intent the charge is, and derives what is refunded now from them (amountRefundedOf
+ * in domain/refunds.ts): refunds that fail or are canceled count no more, so the amount goes down
+ * as well as up, in any order of arrival. A paid order fully refunded becomes `refunded`; a
+ * refunded order no longer fully refunded returns to the status it had (REFUND_REVERSAL_STATUSES).
+ * A refund that overtakes its payment (same payment intent) is recorded on the pending order and
+ * applied when the payment arrives (recordPayment).
+ *
+ * An event whose payment intent is not the named order's, or that is no order's, touches nothing
+ * (`apply: false`, with charge-order-mismatch or charge-without-order; a subscription invoice's
+ * charge is `owner: invoice`). Throws OrderNotReadyError while its payment intent may still become
+ * an order's (ownerOfCharge: the workflow retries), TransientError when concurrent writers kept
+ * changing the order (retry), and the store's errors.
+ */
+export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Promise<RefundRecorded> {
+  const owner = await ownerOfCharge(deps, input);
+  if (owner.kind !== 'order') return notApplied(owner);
+  const orderId = owner.orderId;
+  const incoming = refundsOfEvent(input);
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const before = await deps.orders.require(orderId);
+    const refundedBefore = before.amountRefunded ?? 0;
+    // an order refunded before refunds were kept by id: what it showed is the charge's total so far
+    const known = before.refunds ?? (refundedBefore > 0 ? { [CHARGE_TOTAL]: { amount: refundedBefore, status: 'succeeded', at: 0 } } : {});
+    const refunds = mergeRefunds(known, incoming);
+    const amountRefunded = amountRefundedOf(refunds);
+    const fullyRefunded = amountRefunded >= before.amountTotal;
+    let status: OrderStatus = before.status;
+    const changes: Record<string, unknown> = { refunds, amountRefunded, refundsVersion: (before.refundsVersion ?? 0) + 1 };
+    if (fullyRefunded && hasBeenPaid(before.status) && canTransition(before.status, 'refunded')) {
+      status = 'refunded';
+      Object.assign(changes, { status, statusBeforeRefund: before.status, refundedAt: nowIso(deps) });
+    } else if (!fullyRefunded && before.status === 'refunded') {
+      status = before.statusBeforeRefund && canReverseRefundTo(before.statusBeforeRefund) ? before.statusBeforeRefund : 'paid';
+      Object.assign(changes, { status, statusBeforeRefund: null, refundReversedAt: nowIso(deps) });
+      if ((before as Order & { printifyCanceledAt?: string }).printifyCanceledAt) {
+        // the print was canceled for the refund: the paid order needs a new one (ops retry-mapping)
+        status = 'fulfillment_failed';
+        Object.assign(changes, { status, failureReason: 'The refund failed after its Printify order was canceled: create it again (ops retry-mapping).' });
+      }
+    }
+    const unchanged = JSON.stringify(refunds) === JSON.stringify(before.refunds ?? null) && amountRefunded === refundedBefore && status === before.status;
+    const after = unchanged
+      ? before
+      : await deps.orders.compareAndSet(orderId, { refundsVersion: before.refundsVersion, status: before.status }, changes);
+    if (!after) continue; // another writer changed the order: read again, merge again
+    const signals: Signal[] = [];
+    const lowered = amountRefunded < refundedBefore;
+    if (lowered) signals.push({ kind: 'refund-reversed' });
+    const generation = reversals(refunds);
+    return {
+      apply: true,
+      orderId,
+      amountRefunded,
+      refundedBefore,
+      fullyRefunded,
+      status: after.status,
+      emailTemplate: lowered ? 'refund-failed' : 'refund',
+      emailKey: lowered ? `${refundedBefore}-${amountRefunded}#${generation}` : generation > 0 ? `${amountRefunded}#${generation}` : `${amountRefunded}`,
+      signals,
+    };
+  }
+  throw new TransientError(`the refunds of order ${orderId} did not settle in ${MAX_ROUNDS} rounds`);
+}
+
+/** A refund that is not one of our orders': nothing touched, flagged (mismatch) or ignored (no order's). */
+function notApplied(owner: Exclude<ChargeOwner, { kind: 'order' }>): RefundRecorded {
+  if (owner.kind === 'invoice') return { apply: false, owner: 'invoice', reason: `a refund of subscription invoice ${owner.invoiceId}`, signals: [] };
+  return {
+    apply: false,
+    owner: owner.kind,
+    reason: owner.reason,
+    signals: [{ kind: owner.kind === 'mismatch' ? 'charge-order-mismatch' : 'charge-without-order' }],
+  };
+}
