@@ -13,6 +13,8 @@ export const keys = {
   printifyOrder: (printifyOrderId: string) => ({ pk: `PRINTIFY_ORDER#${printifyOrderId}`, sk: 'ORDER' }),
   /** Outbox claim of one email, so that a retried task never sends it twice. */
   email: (orderOrSubject: string, emailId: string) => ({ pk: `ORDER#${orderOrSubject}`, sk: `EMAIL#${emailId}` }),
+  /** The next free slot of one paced quota (`printify`, `ses`): lambdas/ports/rate-slots.ts. */
+  quota: (name: string) => ({ pk: `QUOTA#${name}`, sk: 'QUOTA' }),
 } as const;
 
 /**
