@@ -3,10 +3,12 @@ import { orderConfirmationEmail, paymentFailedEmail, refundEmail, shippingEmail,
 import { emailOutboxId } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { petalsForAmount, petalsToDeduct, type PetalRates } from '../domain/petals';
+import type { QuotaPace } from '../domain/rate-slots';
 import type { Signal } from '../domain/signals';
 import type { EmailOutboxPort } from '../ports/email-outbox';
 import type { Mailer } from '../ports/mailer';
 import type { OrdersPort } from '../ports/orders';
+import { MAX_IN_TASK_WAIT_MS, sleepUntil, waitForSlotInTask, type PacingDeps } from '../shared/pacing';
 
 /** What sendOrderEmail depends on: the order (recipient and content), the outbox, the mailer, the petal rates. */
 export interface EmailDeps {
@@ -66,4 +68,24 @@ export async function sendOrderEmail(deps: EmailDeps, request: EmailRequest): Pr
     await deps.outbox.release(order.orderId, id, error instanceof Error ? error.message : String(error));
     throw error;
   }
+}
+
+/**
+ * sendOrderEmail inside SES's sending rate (the shared `ses` quota). With `notBefore` (ISO: the
+ * slot the fulfilment workflow reserved and waited for in a Wait state) it sleeps the sub-second
+ * rest; without (refund, payment-failed emails) it reserves its own slot when one is free within
+ * MAX_IN_TASK_WAIT_MS and sleeps until it, and otherwise throws TransientError (nothing sent,
+ * nothing reserved: the workflow retries it with backoff). SES's own `Throttling` stays a transient
+ * error (retried), so no email fails for the rate and the outbox still sends each one once.
+ */
+export async function pacedOrderEmail(
+  deps: EmailDeps & PacingDeps & { quota: QuotaPace },
+  request: EmailRequest,
+  notBefore?: string,
+): Promise<EmailOutcome> {
+  if (notBefore) await sleepUntil(deps, notBefore);
+  else if (!(await waitForSlotInTask(deps, deps.quota))) {
+    throw new TransientError(`SES quota booked more than ${MAX_IN_TASK_WAIT_MS} ms ahead: email for order ${request.orderId} retried later`);
+  }
+  return sendOrderEmail(deps, request);
 }
