@@ -1,7 +1,8 @@
 import { PrintifyApiError } from '../adapters/printify-client';
+import type { Order } from '../domain/order';
 import { printifyCallsPerOrder, type QuotaPace } from '../domain/rate-slots';
-import { reserveSlot, sleepUntil, type PacedSlot, type PacingDeps } from '../shared/pacing';
-import { createPrintifyOrder, type PrintifyOrderDeps, type PrintifyOutcome } from './printify-order';
+import { isStale, reserveSlot, sleepUntil, waitForSlotWithin, type PacedSlot, type PacingDeps } from '../shared/pacing';
+import { createPrintifyOrder, PrintifyUnavailableError, type PrintifyOrderDeps, type PrintifyOrderFields, type PrintifyOutcome } from './printify-order';
 
 /** The quotas a fulfilled order is paced by (from the stage, scaled locally by a bench). */
 export interface FulfilmentQuotas {
@@ -36,18 +37,38 @@ export async function withFulfilmentSlots<R extends { fulfil: boolean }>(
   return { ...result, pace: { printify, email } };
 }
 
+/** How long a Printify task may wait in its Lambda (30 s timeout) for a fresh slot, milliseconds. */
+export const IN_TASK_BUDGET_MS = 20_000;
+
 /**
  * createPrintifyOrder at its reserved slot: sleeps the sub-second rest of the Wait until `notBefore`
- * (ISO; none for an operator's retry), then calls it. A 429 pushes the shared quota's next free slot
- * past its Retry-After (default 60 s, Printify's window), so that every execution waits it out, and
- * is rethrown (PrintifyUnavailable: the workflow retries it with backoff).
+ * (ISO), then calls it. A retry (the order records an earlier attempt and no Printify order yet), a
+ * call later than its slot by more than the headroom absorbs (isStale: e.g. after OrderNotReady) or
+ * an operator's call without a slot is paced too: it reserves its own slots (a lookup by external_id
+ * and the calls of a first attempt), waiting up to IN_TASK_BUDGET_MS for slots within
+ * MAX_IN_TASK_WAIT_MS, and otherwise throws PrintifyUnavailable without calling (the workflow retries it with Printify's backoff), so
+ * that retries never storm past the quota. A 429 pushes the shared quota's next free slot past its
+ * Retry-After (default 60 s, Printify's window), so that every execution waits it out, and is
+ * rethrown (PrintifyUnavailable: retried).
  */
 export async function pacedPrintifyOrder(
   deps: PrintifyOrderDeps & PacingDeps & { quotas: Pick<FulfilmentQuotas, 'printify'> },
   orderId: string,
   notBefore?: string,
 ): Promise<PrintifyOutcome> {
-  await sleepUntil(deps, notBefore);
+  const order = (await deps.orders.get(orderId)) as (Order & PrintifyOrderFields) | undefined;
+  // created (and sent, where we send): a repeat calls Printify no more, no slot needed
+  if (order?.printifyOrderId && (!deps.sendToProduction || order.printifySentToProductionAt)) return createPrintifyOrder(deps, orderId);
+  const retry = order !== undefined && !order.printifyOrderId && Boolean(order.printifyAttemptedAt);
+  const nowMs = (deps.now ?? (() => new Date()))().getTime();
+  if (retry || !notBefore || isStale(deps.quotas.printify, notBefore, nowMs)) {
+    const calls = printifyCallsPerOrder(deps.sendToProduction) + (retry ? 1 : 0);
+    if (!(await waitForSlotWithin(deps, deps.quotas.printify, calls, IN_TASK_BUDGET_MS))) {
+      throw new PrintifyUnavailableError(`Printify quota booked ahead for ${IN_TASK_BUDGET_MS} ms: order ${orderId} retried later`);
+    }
+  } else {
+    await sleepUntil(deps, notBefore);
+  }
   try {
     return await createPrintifyOrder(deps, orderId);
   } catch (error) {

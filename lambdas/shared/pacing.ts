@@ -48,16 +48,42 @@ export async function sleepUntil(deps: Pick<PacingDeps, 'now' | 'sleep'>, at: st
 
 /**
  * For a task that has no Wait state before it (an email outside the fulfilment workflow, the
- * Printify webhook's shipping email): reserves one slot if it starts within MAX_IN_TASK_WAIT_MS and
+ * Printify webhook's shipping email, a retried Printify order): reserves `n` slots (default 1) if it starts within MAX_IN_TASK_WAIT_MS and
  * sleeps until it; returns false when the quota is booked further ahead than that (nothing
  * reserved: the caller retries later — a workflow task throws TransientError, a webhook answers 503).
  */
-export async function waitForSlotInTask(deps: PacingDeps, quota: QuotaPace): Promise<boolean> {
+export async function waitForSlotInTask(deps: PacingDeps, quota: QuotaPace, n = 1): Promise<boolean> {
   const now = (deps.now ?? (() => new Date()))();
-  const slot = await deps.rateSlots.reserve(quota.name, 1, slotIntervalMs(quota), now, { maxWaitMs: MAX_IN_TASK_WAIT_MS });
+  const slot = await deps.rateSlots.reserve(quota.name, n, slotIntervalMs(quota), now, { maxWaitMs: MAX_IN_TASK_WAIT_MS });
   if (!slot) return false;
   await sleepUntil(deps, slot.at.toISOString());
   return true;
+}
+
+/**
+ * waitForSlotInTask, tried again every MAX_IN_TASK_WAIT_MS for up to `budgetMs` of the Lambda's
+ * time (a Lambda has 30 s): for a task whose retries run close together (or, locally, at once),
+ * so that waiting for a near slot does not spend them. Returns false when the budget ran out.
+ */
+export async function waitForSlotWithin(deps: PacingDeps, quota: QuotaPace, n: number, budgetMs: number): Promise<boolean> {
+  const now = deps.now ?? (() => new Date());
+  const deadline = now().getTime() + budgetMs;
+  for (;;) {
+    if (await waitForSlotInTask(deps, quota, n)) return true;
+    const left = deadline - now().getTime();
+    if (left <= 0) return false;
+    await (deps.sleep ?? realSleep)(Math.min(MAX_IN_TASK_WAIT_MS, left));
+  }
+}
+
+/**
+ * Whether a slot reserved for `at` (ISO) has gone stale at `nowMs`: the call would start more than
+ * windowMs × (1 − headroom) after it, the lateness the quota's headroom absorbs (6 s against
+ * Printify's minute at 90 %). A stale slot's call reserves afresh instead, so that late calls
+ * (a task delayed, a retry after OrderNotReady) never bunch up on the quota.
+ */
+export function isStale(quota: QuotaPace, at: string, nowMs: number): boolean {
+  return nowMs > new Date(at).getTime() + quota.windowMs * (1 - quota.headroom);
 }
 
 /**

@@ -95,6 +95,15 @@ describe('pacedOrderEmail', () => {
     expect(mailer.sent).toHaveLength(1);
   });
 
+  it('a stale slot (the task started late) reserves a fresh one; SES Throttling waits a window in the task and sends once', async () => {
+    const { deps, slept, mailer } = await emailSetup();
+    mailer.failures.push(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'Throttling' }));
+    expect(await pacedOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' }, '2026-11-26T11:59:00.000Z')).toMatchObject({ outcome: 'sent' });
+    // no sleep for the fresh slot (now), then one window (1 s) after the throttle
+    expect(slept).toEqual([1000]);
+    expect(mailer.sent).toHaveLength(1);
+  });
+
   it('without one: reserves its own slot when it is near and sleeps until it', async () => {
     const { deps, slept, rateSlots } = await emailSetup();
     await rateSlots.pushBack('ses', new Date('2026-11-26T12:00:02.000Z'));
@@ -108,5 +117,27 @@ describe('pacedOrderEmail', () => {
     await expect(pacedOrderEmail(deps, { template: 'refund', orderId: 'ord_1', amountRefunded: 100 })).rejects.toMatchObject({ name: 'TransientError' });
     expect(mailer.sent).toHaveLength(0);
     expect(rateSlots.nextFree.get('ses')).toBe(new Date('2026-11-26T12:01:00.000Z').getTime());
+  });
+});
+
+describe('pacedPrintifyOrder: retries are paced too', () => {
+  it('a retry reserves its own slots (lookup + create + send) and waits for them when near', async () => {
+    const ports = setup();
+    await ports.orders.put(anOrder({ status: 'paid', printifyAttemptedAt: '2026-11-26T11:59:00.000Z' } as never));
+    await ports.mappings.put(P1_MAPPING);
+    await ports.rateSlots.pushBack('printify', new Date('2026-11-26T12:00:03.000Z'));
+    const deps = { ...ports.pacing, orders: ports.orders, mappings: ports.mappings, index: ports.index, printify: ports.printify, shippingMethod: 1 };
+    expect(await pacedPrintifyOrder(deps, 'ord_1', '2026-11-26T11:59:00.000Z')).toMatchObject({ outcome: 'created' });
+    expect(ports.slept).toEqual([3000]);
+    expect(ports.rateSlots.nextFree.get('printify')).toBeCloseTo(new Date('2026-11-26T12:00:03.000Z').getTime() + 3 * (60_000 / 540), 3);
+  });
+
+  it('a retry with the quota booked further ahead calls nothing: PrintifyUnavailable, retried later', async () => {
+    const ports = setup();
+    await ports.orders.put(anOrder({ status: 'paid', printifyAttemptedAt: '2026-11-26T11:59:00.000Z' } as never));
+    await ports.rateSlots.pushBack('printify', new Date('2026-11-26T12:05:00.000Z'));
+    const deps = { ...ports.pacing, orders: ports.orders, mappings: ports.mappings, index: ports.index, printify: ports.printify, shippingMethod: 1 };
+    await expect(pacedPrintifyOrder(deps, 'ord_1', '2026-11-26T11:59:00.000Z')).rejects.toMatchObject({ name: 'PrintifyUnavailable' });
+    expect(ports.printify.calls).toEqual([]);
   });
 });
