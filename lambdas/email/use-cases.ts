@@ -8,7 +8,7 @@ import type { Signal } from '../domain/signals';
 import type { EmailOutboxPort } from '../ports/email-outbox';
 import type { Mailer } from '../ports/mailer';
 import type { OrdersPort } from '../ports/orders';
-import { isStale, MAX_IN_TASK_WAIT_MS, sleepUntil, waitForSlotWithin, type PacingDeps } from '../shared/pacing';
+import { MAX_IN_TASK_WAIT_MS, sleepUntil, waitForSlotWithin, type PacingDeps } from '../shared/pacing';
 
 /** What sendOrderEmail depends on: the order (recipient and content), the outbox, the mailer, the petal rates. */
 export interface EmailDeps {
@@ -74,22 +74,18 @@ export async function sendOrderEmail(deps: EmailDeps, request: EmailRequest): Pr
 const isThrottling = (error: unknown) =>
   error instanceof Error && (error.name === 'Throttling' || error.name === 'TooManyRequestsException' || /maximum sending rate/i.test(error.message));
 
-/** How long an email task may wait in its Lambda (30 s timeout) for a fresh slot, milliseconds. */
-export const EMAIL_IN_TASK_BUDGET_MS = 20_000;
-
 /**
  * sendOrderEmail inside SES's sending rate (the shared `ses` quota).
  *
  * - With `notBefore` (ISO: the slot the fulfilment workflow reserved and waited for in a Wait
- *   state) it sleeps the sub-second rest; when the task starts later than the quota's headroom
- *   absorbs (isStale), it reserves a fresh slot instead, waiting up to EMAIL_IN_TASK_BUDGET_MS.
+ *   state) it sleeps the sub-second rest (a task that starts late sends at once).
  * - Without (refund and payment-failed emails, the shipping email) it reserves its own slot when one
  *   is free within MAX_IN_TASK_WAIT_MS and sleeps until it; otherwise throws TransientError
  *   (nothing sent, nothing reserved: the workflow retries it with backoff; the Printify webhook
  *   answers 5xx and Printify delivers again).
- * - SES's own `Throttling` pushes the shared quota back a window and the email waits for a fresh
- *   slot in the task (twice at most), then is rethrown as it came (transient: retried). The outbox
- *   still sends each email once.
+ * - SES's own `Throttling` pushes the shared quota back a window (every sender waits it out) and the
+ *   email is sent again after that window, in the task (twice at most), then rethrown as it came
+ *   (transient: retried). The outbox still sends each email once.
  */
 export async function pacedOrderEmail(
   deps: EmailDeps & PacingDeps & { quota: QuotaPace },
@@ -97,8 +93,8 @@ export async function pacedOrderEmail(
   notBefore?: string,
 ): Promise<EmailOutcome> {
   const now = () => (deps.now ?? (() => new Date()))();
-  if (notBefore && !isStale(deps.quota, notBefore, now().getTime())) await sleepUntil(deps, notBefore);
-  else if (!(await waitForSlotWithin(deps, deps.quota, 1, notBefore ? EMAIL_IN_TASK_BUDGET_MS : 0))) {
+  if (notBefore) await sleepUntil(deps, notBefore);
+  else if (!(await waitForSlotWithin(deps, deps.quota, 1, 0))) {
     throw new TransientError(`SES quota booked more than ${MAX_IN_TASK_WAIT_MS} ms ahead: email for order ${request.orderId} retried later`);
   }
   for (let attempt = 1; ; attempt++) {
@@ -106,8 +102,9 @@ export async function pacedOrderEmail(
       return await sendOrderEmail(deps, request);
     } catch (error) {
       if (!isThrottling(error) || attempt >= 3) throw error;
+      // SES counts a second: wait one window (and make every other sender wait it too), send again
       await deps.rateSlots.pushBack(deps.quota.name, new Date(now().getTime() + deps.quota.windowMs));
-      if (!(await waitForSlotWithin(deps, deps.quota, 1, EMAIL_IN_TASK_BUDGET_MS))) throw error;
+      await (deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(deps.quota.windowMs);
     }
   }
 }

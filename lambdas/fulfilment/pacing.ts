@@ -1,7 +1,7 @@
 import { PrintifyApiError } from '../adapters/printify-client';
 import type { Order } from '../domain/order';
 import { printifyCallsPerOrder, type QuotaPace } from '../domain/rate-slots';
-import { isStale, reserveSlot, sleepUntil, waitForSlotWithin, type PacedSlot, type PacingDeps } from '../shared/pacing';
+import { reserveSlot, sleepUntil, waitForSlotWithin, type PacedSlot, type PacingDeps } from '../shared/pacing';
 import { createPrintifyOrder, PrintifyUnavailableError, type PrintifyOrderDeps, type PrintifyOrderFields, type PrintifyOutcome } from './printify-order';
 
 /** The quotas a fulfilled order is paced by (from the stage, scaled locally by a bench). */
@@ -42,9 +42,9 @@ export const IN_TASK_BUDGET_MS = 20_000;
 
 /**
  * createPrintifyOrder at its reserved slot: sleeps the sub-second rest of the Wait until `notBefore`
- * (ISO), then calls it. A retry (the order records an earlier attempt and no Printify order yet), a
- * call later than its slot by more than the headroom absorbs (isStale: e.g. after OrderNotReady) or
- * an operator's call without a slot is paced too: it reserves its own slots (a lookup by external_id
+ * (ISO), then calls it; a task that starts after its slot calls at once (re-reserving would put it
+ * at the back of a sale's backlog and waste the slot). A retry (the order records an earlier attempt
+ * and no Printify order yet) or an operator's call without a slot is paced too: it reserves its own slots (a lookup by external_id
  * and the calls of a first attempt), waiting up to IN_TASK_BUDGET_MS for slots within
  * MAX_IN_TASK_WAIT_MS, and otherwise throws PrintifyUnavailable without calling (the workflow retries it with Printify's backoff), so
  * that retries never storm past the quota. A 429 pushes the shared quota's next free slot past its
@@ -60,8 +60,7 @@ export async function pacedPrintifyOrder(
   // created (and sent, where we send): a repeat calls Printify no more, no slot needed
   if (order?.printifyOrderId && (!deps.sendToProduction || order.printifySentToProductionAt)) return createPrintifyOrder(deps, orderId);
   const retry = order !== undefined && !order.printifyOrderId && Boolean(order.printifyAttemptedAt);
-  const nowMs = (deps.now ?? (() => new Date()))().getTime();
-  if (retry || !notBefore || isStale(deps.quotas.printify, notBefore, nowMs)) {
+  if (retry || !notBefore) {
     const calls = printifyCallsPerOrder(deps.sendToProduction) + (retry ? 1 : 0);
     if (!(await waitForSlotWithin(deps, deps.quotas.printify, calls, IN_TASK_BUDGET_MS))) {
       throw new PrintifyUnavailableError(`Printify quota booked ahead for ${IN_TASK_BUDGET_MS} ms: order ${orderId} retried later`);

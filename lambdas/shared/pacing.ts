@@ -77,16 +77,6 @@ export async function waitForSlotWithin(deps: PacingDeps, quota: QuotaPace, n: n
 }
 
 /**
- * Whether a slot reserved for `at` (ISO) has gone stale at `nowMs`: the call would start more than
- * windowMs × (1 − headroom) after it, the lateness the quota's headroom absorbs (6 s against
- * Printify's minute at 90 %). A stale slot's call reserves afresh instead, so that late calls
- * (a task delayed, a retry after OrderNotReady) never bunch up on the quota.
- */
-export function isStale(quota: QuotaPace, at: string, nowMs: number): boolean {
-  return nowMs > new Date(at).getTime() + quota.windowMs * (1 - quota.headroom);
-}
-
-/**
  * A quota from the environment: `<PREFIX>_LIMIT` calls per `<PREFIX>_WINDOW_MS` (the stack sets
  * both from the stage; locally a bench scales them), the pacer's headroom from `<PREFIX>_HEADROOM`.
  * Unset values keep `defaults`. Throws RangeError for values that are not positive numbers.

@@ -95,12 +95,13 @@ describe('pacedOrderEmail', () => {
     expect(mailer.sent).toHaveLength(1);
   });
 
-  it('a stale slot (the task started late) reserves a fresh one; SES Throttling waits a window in the task and sends once', async () => {
-    const { deps, slept, mailer } = await emailSetup();
+  it('a late task sends at once; SES Throttling waits a window in the task and sends once', async () => {
+    const { deps, slept, mailer, rateSlots } = await emailSetup();
     mailer.failures.push(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'Throttling' }));
     expect(await pacedOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' }, '2026-11-26T11:59:00.000Z')).toMatchObject({ outcome: 'sent' });
-    // no sleep for the fresh slot (now), then one window (1 s) after the throttle
+    // no sleep for the late slot, then one window (1 s) after the throttle, which every sender waits out
     expect(slept).toEqual([1000]);
+    expect(rateSlots.nextFree.get('ses')).toBe(new Date('2026-11-26T12:00:01.000Z').getTime());
     expect(mailer.sent).toHaveLength(1);
   });
 
