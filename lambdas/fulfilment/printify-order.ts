@@ -136,6 +136,11 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
       });
       throw new PrintifyRejectedError(`Printify rejected the order: ${error.message}`, { cause: error });
     }
+    if (error instanceof PrintifyApiError && error.status === 429 && !order.printifyAttemptedAt) {
+      // Refused for the rate, so Printify holds no order for this first attempt: the retry need
+      // not page back through the sale's orders looking for it (a lookup costs a request a page).
+      await deps.orders.set(orderId, { printifyAttemptedAt: null });
+    }
     throw unavailable(error);
   }
   return recordPrintifyOrder(deps, orderId, created.id, 'created');

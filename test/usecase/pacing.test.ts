@@ -142,3 +142,19 @@ describe('pacedPrintifyOrder: retries are paced too', () => {
     expect(ports.printify.calls).toEqual([]);
   });
 });
+
+describe('createPrintifyOrder after a 429', () => {
+  it('a first attempt refused for the rate is forgotten: the retry creates without a lookup', async () => {
+    const ports = setup();
+    await ports.orders.put(anOrder({ status: 'paid' }));
+    await ports.mappings.put(P1_MAPPING);
+    const deps = { ...ports.pacing, orders: ports.orders, mappings: ports.mappings, index: ports.index, printify: ports.printify, shippingMethod: 1 };
+    ports.printify.faults.createOrder = [
+      new PrintifyApiError({ message: '429', kind: 'http', method: 'POST', path: '/x', status: 429, retryable: true, retryAfterSeconds: 1 }),
+    ];
+    await expect(pacedPrintifyOrder(deps, 'ord_1', '2026-11-26T12:00:00.000Z')).rejects.toMatchObject({ name: 'PrintifyUnavailable' });
+    expect((await ports.orders.read('ord_1')).printifyAttemptedAt).toBeUndefined();
+    expect(await pacedPrintifyOrder(deps, 'ord_1', '2026-11-26T12:00:00.000Z')).toMatchObject({ outcome: 'created' });
+    expect(ports.printify.calls).toEqual(['createOrder', 'createOrder', 'sendToProduction']);
+  });
+});
