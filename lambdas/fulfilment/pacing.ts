@@ -59,7 +59,7 @@ export async function pacedPrintifyOrder(
   const order = (await deps.orders.get(orderId)) as (Order & PrintifyOrderFields) | undefined;
   // created (and sent, where we send): a repeat calls Printify no more, no slot needed
   if (order?.printifyOrderId && (!deps.sendToProduction || order.printifySentToProductionAt)) return createPrintifyOrder(deps, orderId);
-  const retry = order !== undefined && !order.printifyOrderId && Boolean(order.printifyAttemptedAt);
+  const retry = order !== undefined && !order.printifyOrderId && Boolean(order.printifyAttemptedAt || order.printifyRateLimitedAt);
   if (retry || !notBefore) {
     const calls = printifyCallsPerOrder(deps.sendToProduction) + (retry ? 1 : 0);
     if (!(await waitForSlotWithin(deps, deps.quotas.printify, calls, IN_TASK_BUDGET_MS))) {

@@ -136,7 +136,7 @@ export async function runFlashSale(options: { orders: number; autoApproval: bool
 
     const executions: LocalExecution[] = running.stepFunctions.listExecutions(running.stateMachineArns.fulfilment);
     const lastCreated = Math.max(
-      ...executions.flatMap((e) => e.history.filter((h) => h.type === 'TaskSucceeded' && h.name === 'Create Printify order').map((h) => h.timestamp.getTime())),
+      ...executions.flatMap((e) => e.history.filter((h) => h.type === 'TaskStateExited' && h.name === 'Create Printify order').map((h) => h.timestamp.getTime())),
     );
     const statuses = await pool(orders, 16, async (order) => {
       const { Item } = await db.send(new GetCommand({ TableName: running.tableName, Key: keys.order(order.orderId), ConsistentRead: true }));

@@ -153,6 +153,7 @@ describe('createPrintifyOrder after a 429', () => {
       new PrintifyApiError({ message: '429', kind: 'http', method: 'POST', path: '/x', status: 429, retryable: true, retryAfterSeconds: 1 }),
     ];
     await expect(pacedPrintifyOrder(deps, 'ord_1', '2026-11-26T12:00:00.000Z')).rejects.toMatchObject({ name: 'PrintifyUnavailable' });
+    expect(await ports.orders.read('ord_1')).toMatchObject({ printifyRateLimitedAt: '2026-11-26T12:00:00.000Z' });
     expect((await ports.orders.read('ord_1')).printifyAttemptedAt).toBeUndefined();
     expect(await pacedPrintifyOrder(deps, 'ord_1', '2026-11-26T12:00:00.000Z')).toMatchObject({ outcome: 'created' });
     expect(ports.printify.calls).toEqual(['createOrder', 'createOrder', 'sendToProduction']);
