@@ -14,9 +14,9 @@ import {
 /**
  * Issue 15 at a small size: a burst of paid orders well over the Printify stand-in's (scaled) limit
  * and SES's rate. The pipeline reserves its calls in the shared quota items and waits in Wait
- * states: every order ends in_production, and the stand-ins refuse at most a few calls (no 429
- * storm: under Printify's 5 % error rule) with the peaks at or under the limits. Printify: 30
- * requests a 6 s window; SES keeps its 14 a second.
+ * states: every order ends in_production, Printify refuses at most a few calls (no 429 storm:
+ * under its 5 % error rule), every email is sent once, and the admitted peaks stay at the limits.
+ * Printify: 30 requests a 6 s window; SES keeps its 14 a second.
  */
 const PRINTIFY = { limit: 30, windowMs: 6000 };
 /**
@@ -33,7 +33,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => stopReliabilityEnv(env));
 
-test(`pacing: a burst of ${ORDERS} orders over the Printify limit (${PRINTIFY.limit} per ${PRINTIFY.windowMs} ms) all end in_production, nothing refused`, async () => {
+test(`pacing: a burst of ${ORDERS} orders over the Printify limit (${PRINTIFY.limit} per ${PRINTIFY.windowMs} ms) all end in_production, no 429 storm`, async () => {
   const { pipeline } = env!;
   pipeline.stack.ses.resetStats();
   const planned: PlannedOrder[] = await pool(Array.from({ length: ORDERS }), 8, () => planOrder(pipeline, 'paid'));
@@ -52,6 +52,8 @@ test(`pacing: a burst of ${ORDERS} orders over the Printify limit (${PRINTIFY.li
   expect(printify.peakPerWindow).toBeLessThanOrEqual(PRINTIFY.limit);
   expect(printify.requests).toBeGreaterThanOrEqual(ORDERS);
   const ses = pipeline.stack.ses.stats();
-  expect({ throttledUnderFivePercent: ses.throttled <= 0.05 * ses.sends }).toEqual({ throttledUnderFivePercent: true });
+  // SES: every email sent once (checkOutcomes); a Throttling from a task that started late is
+  // absorbed in the task (the quota pushed back a second, the email sent after it), never a failure
+  expect(ses.sends).toBe(ORDERS);
   expect(ses.peakPerWindow).toBeLessThanOrEqual(ses.limit);
 }, 420_000);
