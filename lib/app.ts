@@ -18,6 +18,8 @@ export function defineApp(app: App, stages?: Readonly<Record<string, StageConfig
     emailFrom: config.emailFrom,
     stripeLivemode: config.stripeLivemode,
     printifySendToProduction: config.printifySendToProduction,
+    ...(config.printifyRateLimitPerMinute ? { printifyRateLimitPerMinute: config.printifyRateLimitPerMinute } : {}),
+    ...(config.sesMaxSendRate ? { sesMaxSendRate: config.sesMaxSendRate } : {}),
     ...(config.petalRates ? { petalRates: JSON.stringify(config.petalRates) } : {}),
     ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
   });

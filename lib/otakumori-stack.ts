@@ -33,6 +33,13 @@ export interface OtakumoriStackProps extends StackProps {
    * approval setting. @default true
    */
   readonly printifySendToProduction?: boolean;
+  /**
+   * Printify's API limit for this shop, requests a minute (600 unless Printify raised it); the
+   * pacer hands out 90 % of it (lambdas/domain/rate-slots.ts). @default 600
+   */
+  readonly printifyRateLimitPerMinute?: number;
+  /** The SES account's maximum send rate, emails a second (the SES console's Account dashboard). @default 14 */
+  readonly sesMaxSendRate?: number;
 }
 
 /** The whole order pipeline: one table, the webhook API, the workflows and their Lambdas. */
@@ -49,6 +56,9 @@ export class OtakumoriStack extends Stack {
     });
 
     const env = { TABLE_NAME: table.tableName };
+    // The quotas the shared pacer spends (lambdas/shared/pacing.ts quotaFromEnv).
+    const printifyPace = { PRINTIFY_PACE_LIMIT: String(props.printifyRateLimitPerMinute ?? 600), PRINTIFY_PACE_WINDOW_MS: '60000' };
+    const sesPace = { SES_PACE_LIMIT: String(props.sesMaxSendRate ?? 14), SES_PACE_WINDOW_MS: '1000' };
     const petalEnv: Record<string, string> = props.petalRates ? { PETAL_RATES: props.petalRates } : {};
     const fulfilment = new PipelineFunction(this, 'FulfilmentFunction', {
       stage: props.stage,
@@ -59,6 +69,8 @@ export class OtakumoriStack extends Stack {
         PRINTIFY_SHOP_ID: props.printifyShopId,
         PRINTIFY_API_TOKEN_ARN: printifyToken.secretArn,
         PRINTIFY_SEND_TO_PRODUCTION: String(props.printifySendToProduction ?? true),
+        ...printifyPace,
+        ...sesPace,
       },
     });
     const petals = new PipelineFunction(this, 'PetalsFunction', {
@@ -71,7 +83,7 @@ export class OtakumoriStack extends Stack {
       stage: props.stage,
       entry: 'lambdas/email/handler.ts',
       description: 'Customer emails through SES',
-      environment: { ...env, ...petalEnv, EMAIL_FROM: props.emailFrom },
+      environment: { ...env, ...petalEnv, EMAIL_FROM: props.emailFrom, ...sesPace },
     });
     const cart = new PipelineFunction(this, 'CartFunction', {
       stage: props.stage,
@@ -123,6 +135,7 @@ export class OtakumoriStack extends Stack {
       stage: props.stage,
       tableName: table.tableName,
       emailFrom: props.emailFrom,
+      environment: sesPace,
     });
     // OrderRepository get/update, the Printify order index (GetItem), the email outbox (PutItem)
     grantTable(printifyWebhook.fn, ['GetItem', 'PutItem', 'UpdateItem']);

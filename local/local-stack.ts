@@ -101,6 +101,14 @@ export interface RunningLocalStack {
   stop(): Promise<void>;
 }
 
+/** A stand-in's quota as the pacer's environment (lambdas/shared/pacing.ts quotaFromEnv); unset values keep the stage's. */
+function paceEnvironment(prefix: string, rate: RateLimitOptions): Record<string, string> {
+  return {
+    ...(rate.limit === undefined ? {} : { [`${prefix}_LIMIT`]: String(rate.limit) }),
+    ...(rate.windowMs === undefined ? {} : { [`${prefix}_WINDOW_MS`]: String(rate.windowMs) }),
+  };
+}
+
 /**
  * Runs the whole pipeline on this machine: the synthesized stack's Lambdas, state machines, table
  * and HTTP routes, against DynamoDB Local, a local SES and the Printify stand-in.
@@ -141,14 +149,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await ensureTable(dynamodbClient, tableName, stack.table);
     dynamodbClient.destroy();
 
-    const ses = await startSesLocal({ port: options.sesPort ?? DEFAULTS.sesPort, sendRate: options.sesSendRate ?? sesSendRateFromEnv() });
+    const sesRate = options.sesSendRate ?? sesSendRateFromEnv();
+    const printifyRate = options.printifyRateLimit ?? printifyRateLimitFromEnv();
+    const ses = await startSesLocal({ port: options.sesPort ?? DEFAULTS.sesPort, sendRate: sesRate });
     stoppers.push(() => ses.stop());
     const printifyShopId = stack.functions.map((f) => f.environment.PRINTIFY_SHOP_ID).find(Boolean) ?? 'local-shop';
     const printify = await startPrintifyStandIn({
       port: options.printifyPort ?? DEFAULTS.printifyPort,
       token: printifyToken,
       shopId: printifyShopId,
-      rateLimit: options.printifyRateLimit ?? printifyRateLimitFromEnv(),
+      rateLimit: printifyRate,
     });
     stoppers.push(() => printify.stop());
     const stripeApi = await startStripeApiStandIn({ port: options.stripeApiPort ?? DEFAULTS.stripeApiPort, webhookSecret: stripeWebhookSecret });
@@ -178,6 +188,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       STRIPE_API_KEY: stripeApi.apiKey,
       STRIPE_API_URL: stripeApi.url,
       ...(options.logLevel ? { POWERTOOLS_LOG_LEVEL: options.logLevel } : {}),
+      // The pipeline paces the quotas the stand-ins enforce, as a stage names its account's (scaled
+      // together by a bench: 60 a 6 s window standing in for 600 a minute).
+      ...paceEnvironment('PRINTIFY_PACE', printifyRate),
+      ...paceEnvironment('SES_PACE', sesRate),
       ...options.environment,
     };
     const lambdas = new Map<string, LocalLambda>();

@@ -22,6 +22,7 @@ import type { WorkflowName } from '../lambdas/domain/stripe-events';
 import { BASELINE, measureBundles, type BundleFigures } from './bench/bundles';
 import { meterDelta, meterTotals, startDynamoDbMeter, type DynamoDbMeter, type MeterSnapshot, type MeterTotals } from './bench/dynamodb-meter';
 import { processGroupCpuMs } from './bench/cpu';
+import { printFlashSale, runFlashSale } from './bench/flash-sale';
 import { ExecutionHold } from './bench/hold';
 import { PRICES } from './bench/prices';
 import { distribution, pool, round, type Distribution } from './bench/stats';
@@ -30,13 +31,16 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     bundles: { type: 'boolean', default: false },
+    'flash-sale': { type: 'boolean', default: false },
+    orders: { type: 'string', default: '1000' },
+    'auto-approval': { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(PROJECT_ROOT, 'bench-results') },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
   console.log(
-    'usage: npm run bench [-- --quick] [--bundles] [--out <dir>]\n  --quick    a smaller run (about a third of the requests), for a smoke check\n  --bundles  only the Lambda bundles: sizes and cold import, now and before, side by side',
+    'usage: npm run bench [-- --quick] [--bundles] [--flash-sale [--orders N] [--auto-approval]] [--out <dir>]\n  --quick    a smaller run (about a third of the requests), for a smoke check\n  --bundles  only the Lambda bundles: sizes and cold import, now and before, side by side\n  --flash-sale  a drop at 10x the sale rate (default 1,000 orders) against the quota-enforcing stand-ins;\n             --auto-approval: the shop sends orders to production itself (1 Printify call each)',
   );
   process.exit(0);
 }
@@ -143,6 +147,12 @@ interface WorkflowFigures {
 }
 
 async function main(): Promise<void> {
+  if (args['flash-sale']) {
+    const orders = Number(args.orders);
+    if (!Number.isInteger(orders) || orders < 1) throw new Error(`--orders: a positive integer, not ${args.orders}`);
+    printFlashSale(await runFlashSale({ orders, autoApproval: args['auto-approval'], outDir: path.resolve(args.out) }));
+    return;
+  }
   const startedAt = new Date();
   const outDir = path.resolve(args.out);
   mkdirSync(outDir, { recursive: true });

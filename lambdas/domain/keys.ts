@@ -18,6 +18,8 @@ export const keys = {
    * which its next scheduled run lists Stripe's events, and `updatedAt`.
    */
   stripeReconcilerCheckpoint: () => ({ pk: 'RECONCILER#stripe-events', sk: 'CHECKPOINT' }),
+  /** The next free slot of one paced quota (`printify`, `ses`): lambdas/ports/rate-slots.ts. */
+  quota: (name: string) => ({ pk: `QUOTA#${name}`, sk: 'QUOTA' }),
 } as const;
 
 /** `key` without `prefix`; undefined when it does not start with it (not an item of that kind). */

@@ -4,10 +4,12 @@ import { toSendableAddress } from '../domain/email-address';
 import { emailOutboxId } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { petalsForAmount, petalsToDeduct, type PetalRates } from '../domain/petals';
+import type { QuotaPace } from '../domain/rate-slots';
 import type { Signal } from '../domain/signals';
 import type { EmailOutboxPort } from '../ports/email-outbox';
 import type { Mailer } from '../ports/mailer';
 import type { OrdersPort } from '../ports/orders';
+import { MAX_IN_TASK_WAIT_MS, sleepUntil, waitForSlotWithin, type PacingDeps } from '../shared/pacing';
 
 /** What sendOrderEmail depends on: the order (recipient and content), the outbox, the mailer, the petal rates. */
 export interface EmailDeps {
@@ -90,5 +92,44 @@ export async function sendOrderEmail(deps: EmailDeps, request: EmailRequest): Pr
   } catch (error) {
     await deps.outbox.release(order.orderId, id, error instanceof Error ? error.message : String(error));
     throw error;
+  }
+}
+
+/** SES's refusal for the sending rate (v1 `Throttling`, v2 `TooManyRequestsException`). */
+const isThrottling = (error: unknown) =>
+  error instanceof Error && (error.name === 'Throttling' || error.name === 'TooManyRequestsException' || /maximum sending rate/i.test(error.message));
+
+/**
+ * sendOrderEmail inside SES's sending rate (the shared `ses` quota).
+ *
+ * - With `notBefore` (ISO: the slot the fulfilment workflow reserved and waited for in a Wait
+ *   state) it sleeps the sub-second rest (a task that starts late sends at once).
+ * - Without (refund and payment-failed emails, the shipping email) it reserves its own slot when one
+ *   is free within MAX_IN_TASK_WAIT_MS and sleeps until it; otherwise throws TransientError
+ *   (nothing sent, nothing reserved: the workflow retries it with backoff; the Printify webhook
+ *   answers 5xx and Printify delivers again).
+ * - SES's own `Throttling` pushes the shared quota back a window (every sender waits it out) and the
+ *   email is sent again after that window, in the task (twice at most), then rethrown as it came
+ *   (transient: retried). The outbox still sends each email once.
+ */
+export async function pacedOrderEmail(
+  deps: EmailDeps & PacingDeps & { quota: QuotaPace },
+  request: EmailRequest,
+  notBefore?: string,
+): Promise<EmailOutcome> {
+  const now = () => (deps.now ?? (() => new Date()))();
+  if (notBefore) await sleepUntil(deps, notBefore);
+  else if (!(await waitForSlotWithin(deps, deps.quota, 1, 0))) {
+    throw new TransientError(`SES quota booked more than ${MAX_IN_TASK_WAIT_MS} ms ahead: email for order ${request.orderId} retried later`);
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sendOrderEmail(deps, request);
+    } catch (error) {
+      if (!isThrottling(error) || attempt >= 3) throw error;
+      // SES counts a second: wait one window (and make every other sender wait it too), send again
+      await deps.rateSlots.pushBack(deps.quota.name, new Date(now().getTime() + deps.quota.windowMs));
+      await (deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(deps.quota.windowMs);
+    }
   }
 }

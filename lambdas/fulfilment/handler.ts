@@ -5,6 +5,8 @@ import { PrintifyClient } from '../adapters/printify-client';
 import { PrintifyOrderIndex } from '../adapters/printify-order-index';
 import { printifyWithRotatingToken } from '../adapters/printify-token';
 import { ProductMappings } from '../adapters/product-mappings';
+import { DynamoRateSlots } from '../adapters/rate-slots';
+import { PRINTIFY_QUOTA, SES_QUOTA } from '../domain/rate-slots';
 import {
   checkoutExpiredInputSchema,
   disputeInputSchema,
@@ -13,13 +15,15 @@ import {
   refundInputSchema,
 } from '../domain/workflow-input';
 import { loadConfig, tableName } from '../shared/config';
+import { quotaFromEnv } from '../shared/pacing';
 import { RotatingSecret } from '../shared/secrets';
 import { taskHandler } from '../shared/task-handler';
 import type { FulfilmentDeps } from './deps';
 import { recordDispute } from './disputes';
+import { pacedPrintifyOrder, withFulfilmentSlots, type FulfilmentQuotas } from './pacing';
 import { cancelExpiredCheckout, markPaymentFailed, recordPayment } from './payments';
 import { cancelRefundedPrint } from './printify-cancel';
-import { createPrintifyOrder, describeCaughtError, markFulfillmentFailed, type PrintifyOrderDeps } from './printify-order';
+import { describeCaughtError, markFulfillmentFailed, type PrintifyOrderDeps } from './printify-order';
 import { recordRefund } from './refunds';
 
 const config = loadConfig(
@@ -55,20 +59,33 @@ const printify = printifyWithRotatingToken(
 
 const deps = (): FulfilmentDeps => ({ orders });
 
-const printifyDeps: PrintifyOrderDeps = {
+// The shared pacer: Printify's and SES's quotas from the stage (PRINTIFY_PACE_*, SES_PACE_*).
+const rateSlots = new DynamoRateSlots(db, config.TABLE_NAME);
+const quotas: FulfilmentQuotas = { printify: quotaFromEnv(PRINTIFY_QUOTA, 'PRINTIFY_PACE'), ses: quotaFromEnv(SES_QUOTA, 'SES_PACE') };
+const sendToProduction = config.PRINTIFY_SEND_TO_PRODUCTION === 'true';
+
+const printifyDeps: PrintifyOrderDeps & Parameters<typeof pacedPrintifyOrder>[0] = {
   orders,
   mappings,
   printify,
   index: new PrintifyOrderIndex(db, config.TABLE_NAME),
   shippingMethod: config.PRINTIFY_SHIPPING_METHOD,
-  sendToProduction: config.PRINTIFY_SEND_TO_PRODUCTION === 'true',
+  sendToProduction,
+  rateSlots,
+  quotas,
 };
 
 const caughtError = z.object({ Error: z.string().optional(), Cause: z.string().optional() });
 
 const payload = z.discriminatedUnion('action', [
   z.object({ action: z.literal('recordPayment'), executionName: z.string().optional(), input: paymentInputSchema }),
-  z.object({ action: z.literal('createPrintifyOrder'), executionName: z.string().optional(), input: paymentInputSchema }),
+  z.object({
+    action: z.literal('createPrintifyOrder'),
+    executionName: z.string().optional(),
+    input: paymentInputSchema,
+    /** the reserved slot (ISO), from Record payment's pace */
+    notBefore: z.string().optional(),
+  }),
   z.object({
     action: z.literal('markFulfillmentFailed'),
     executionName: z.string().optional(),
@@ -86,9 +103,9 @@ const payload = z.discriminatedUnion('action', [
 export const handler = taskHandler(payload, async (task) => {
   switch (task.action) {
     case 'recordPayment':
-      return recordPayment(deps(), task.input);
+      return withFulfilmentSlots({ rateSlots, quotas, sendToProduction }, await recordPayment(deps(), task.input));
     case 'createPrintifyOrder':
-      return createPrintifyOrder(printifyDeps, task.input.orderId);
+      return pacedPrintifyOrder(printifyDeps, task.input.orderId, task.notBefore);
     case 'markFulfillmentFailed':
       return markFulfillmentFailed(deps(), task.input.orderId, describeCaughtError(task.error));
     case 'markPaymentFailed':

@@ -29,6 +29,8 @@ export interface PrintifyOrderFields {
   /** Printify's per-field messages of a refused order, for the operator */
   printifyErrors?: string[];
   printifySentToProductionAt?: string;
+  /** when Printify last refused a first attempt with 429: its retry reserves afresh */
+  printifyRateLimitedAt?: string;
 }
 
 /**
@@ -147,6 +149,12 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
         printifyAttemptedAt: null,
       });
       throw new PrintifyRejectedError(`Printify rejected the order: ${error.message}`, { cause: error });
+    }
+    if (error instanceof PrintifyApiError && error.status === 429 && !order.printifyAttemptedAt) {
+      // Refused for the rate, so Printify holds no order for this first attempt: the retry need
+      // not page back through the sale's orders looking for it (a lookup costs a request a page).
+      // printifyRateLimitedAt keeps the retry paced (lambdas/fulfilment/pacing.ts).
+      await deps.orders.set(orderId, { printifyAttemptedAt: null, printifyRateLimitedAt: nowIso(deps) });
     }
     throw unavailable(error);
   }

@@ -7,11 +7,14 @@ import { createDocumentClient } from '../adapters/dynamodb';
 import { EmailOutbox } from '../adapters/email-outbox';
 import { OrderRepository } from '../adapters/order-repository';
 import { PrintifyOrderIndex } from '../adapters/printify-order-index';
+import { DynamoRateSlots } from '../adapters/rate-slots';
 import { SesMailer } from '../adapters/ses-mailer';
 import { parsePetalRates } from '../domain/petals';
-import { sendOrderEmail } from '../email/use-cases';
+import { SES_QUOTA } from '../domain/rate-slots';
+import { pacedOrderEmail } from '../email/use-cases';
 import { loadConfig, tableName } from '../shared/config';
 import { logger } from '../shared/logger';
+import { quotaFromEnv } from '../shared/pacing';
 import { METRIC } from '../shared/metric-names';
 import { countMetric, emit } from '../shared/metrics';
 import { RotatingSecret, withSecret } from '../shared/secrets';
@@ -37,6 +40,10 @@ const emailDeps = {
   outbox: new EmailOutbox(db, config.TABLE_NAME),
   mailer: new SesMailer(config.EMAIL_FROM),
   rates: parsePetalRates(undefined),
+  // SES's sending rate, shared with the workflows' emails: booked more than a few seconds ahead,
+  // the email throws TransientError and the answer is 5xx, so Printify delivers the event again.
+  rateSlots: new DynamoRateSlots(db, config.TABLE_NAME),
+  quota: quotaFromEnv(SES_QUOTA, 'SES_PACE'),
 };
 
 const signingSecret = new RotatingSecret('PRINTIFY_WEBHOOK_SECRET', config.PRINTIFY_WEBHOOK_SECRET, config.PRINTIFY_WEBHOOK_SECRET_ARN);
@@ -47,7 +54,7 @@ const dependencies = (secret: string): PrintifyWebhookDeps => ({
   secret,
   index,
   orders,
-  sendEmail: (request) => sendOrderEmail(emailDeps, request),
+  sendEmail: (request) => pacedOrderEmail(emailDeps, request),
   signal: (signal) => emit(metricsOfSignals([signal])),
 });
 

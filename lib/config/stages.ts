@@ -40,6 +40,10 @@ const stageConfigSchema = z.object({
    * own approval (false: e.g. staging, so that test orders are never printed).
    */
   printifySendToProduction: z.boolean(),
+  /** Printify's API limit for the shop, requests a minute (omitted: 600, Printify's published limit) */
+  printifyRateLimitPerMinute: z.number().int().positive().optional(),
+  /** the SES account's maximum send rate, emails a second (omitted: 14, a new production account's) */
+  sesMaxSendRate: z.number().positive().optional(),
   /** petals per unit of each currency, e.g. { usd: 1 }; omitted: the domain's defaults */
   petalRates: z.record(z.string().regex(/^[a-z]{3}$/), z.number().nonnegative()).optional(),
   /** subscribed to the alarm topic; confirm the subscription from the mail */

@@ -9,6 +9,8 @@ export interface PrintifyWebhookProps {
   readonly tableName: string;
   /** SES-verified sender of the shipping email */
   readonly emailFrom: string;
+  /** more environment (the SES pace: SES_PACE_LIMIT, SES_PACE_WINDOW_MS) */
+  readonly environment?: Record<string, string>;
 }
 
 /**
@@ -35,6 +37,7 @@ export class PrintifyWebhook extends Construct {
         TABLE_NAME: props.tableName,
         PRINTIFY_WEBHOOK_SECRET_ARN: this.secret.secretArn,
         EMAIL_FROM: props.emailFrom,
+        ...props.environment,
       },
     });
   }

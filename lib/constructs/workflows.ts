@@ -16,6 +16,8 @@ import {
   Succeed,
   TaskInput,
   Timeout,
+  Wait,
+  WaitTime,
   type IChainable,
   type INextable,
   type RetryProps,
@@ -60,6 +62,16 @@ export function retryProps(errorType: RetriedErrorType): RetryProps {
  */
 export const TASK_TIMEOUT_MARGIN = Duration.seconds(30);
 
+/**
+ * The fulfilment workflow's timeout: its Wait for a Printify slot lasts as long as the sale's
+ * backlog (at 540 calls a minute, 24 hours is about 390,000 orders with auto-approval, half that
+ * without); the other workflows keep 2 hours.
+ */
+export const FULFILMENT_TIMEOUT = Duration.hours(24);
+
+/** Where Record payment puts the order's reserved slots (lambdas/fulfilment/pacing.ts FulfilmentPace). */
+const PACE = '$.payment.pace';
+
 const EXECUTION_INPUT = '$$.Execution.Input';
 const executionFacts = {
   executionName: JsonPath.stringAt('$$.Execution.Name'),
@@ -78,7 +90,8 @@ export class Workflows extends Construct {
   constructor(scope: Construct, id: string, private readonly fns: WorkflowFunctions) {
     super(scope, id);
     this.stateMachines = {
-      fulfilment: this.stateMachine('Fulfilment', this.fulfilmentDefinition()),
+      // An order of a flash sale waits its turn for Printify (hours, if the backlog needs them).
+      fulfilment: this.stateMachine('Fulfilment', this.fulfilmentDefinition(), FULFILMENT_TIMEOUT),
       paymentFailed: this.stateMachine('PaymentFailed', this.paymentFailedDefinition()),
       refund: this.stateMachine('Refund', this.refundDefinition()),
       subscriptionPayment: this.stateMachine('SubscriptionPayment', this.subscriptionPaymentDefinition()),
@@ -87,12 +100,12 @@ export class Workflows extends Construct {
     };
   }
 
-  private stateMachine(name: string, definition: IChainable): StateMachine {
+  private stateMachine(name: string, definition: IChainable, timeout = Duration.hours(2)): StateMachine {
     const logs = new LogGroup(this, `${name}Logs`, { retention: RetentionDays.THREE_MONTHS });
     return new StateMachine(this, name, {
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(definition),
-      timeout: Duration.hours(2),
+      timeout,
       tracingEnabled: true,
       // Every state's entry, exit and failure (an order's path, state by state), without the
       // execution data: the inputs carry customers' emails and addresses.
@@ -155,7 +168,9 @@ export class Workflows extends Construct {
 
     // Printify rate limits or is down (PrintifyUnavailable): back off with full jitter (the retry
     // table), then "Mark fulfillment failed" records the reason (PrintifyOrderFailed).
-    const printify = this.task('Create Printify order', fulfilment, { action: 'createPrintifyOrder' }, '$', [
+    // Paced, not raced: Record payment reserved this order's Printify and SES slots in the shared
+    // quota items; each branch waits for its slot in a Wait state (one transition however long).
+    const printify = this.task('Create Printify order', fulfilment, { action: 'createPrintifyOrder', notBefore: JsonPath.stringAt(`${PACE}.printify.at`) }, '$', [
       PrintifyUnavailableError.errorType,
       PrintifyLookupContinuesError.errorType,
       OrderNotReadyError.errorType,
@@ -166,9 +181,15 @@ export class Workflows extends Construct {
     // Even recording the failure may fail; that must not cancel the sibling branches either.
     markFailed.addCatch(printifyFailed, { errors: ['States.ALL'], resultPath: '$.markError' });
     markFailed.next(printifyFailed);
+    const waitForPrintify = new Wait(this, 'Wait for a Printify slot', { time: WaitTime.secondsPath(`${PACE}.printify.seconds`) });
+    const waitForSes = new Wait(this, 'Wait for an SES slot', { time: WaitTime.secondsPath(`${PACE}.email.seconds`) });
     const fulfil = new Parallel(this, 'Fulfil', { resultPath: '$.steps' })
-      .branch(printify)
-      .branch(this.sideStep('Send confirmation email', email, { template: 'order-confirmation', orderId }, 'email'))
+      .branch(waitForPrintify.next(printify))
+      .branch(
+        waitForSes.next(
+          this.sideStep('Send confirmation email', email, { template: 'order-confirmation', orderId, notBefore: JsonPath.stringAt(`${PACE}.email.at`) }, 'email'),
+        ),
+      )
       .branch(this.sideStep('Award petals', petals, { action: 'settleOrder', orderId }, 'petals'))
       .branch(this.sideStep('Clear cart', cart, { action: 'clearPurchased', orderId }, 'cart'));
     fulfil.next(this.endAfter('Fulfil', 4, '$.steps', 'FulfilmentIncomplete'));

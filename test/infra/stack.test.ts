@@ -39,18 +39,20 @@ const NEEDED: Record<FunctionName, string[]> = {
     'secretsmanager:GetSecretValue',
   ],
   // OrderRepository: get = GetItem, set/transition and the guarded changes = UpdateItem, findOrderIdByPaymentIntent =
-  // Query (GSI); ProductMappings.find = BatchGetItem; the Printify token = GetSecretValue
+  // Query (GSI); ProductMappings.find = BatchGetItem; the Printify token = GetSecretValue;
+  // DynamoRateSlots.reserve/pushBack (the QUOTA#printify and QUOTA#ses items) = UpdateItem
   fulfilment: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'secretsmanager:GetSecretValue'],
   // OrderRepository.require = GetItem; PetalLedger.append = TransactWriteItems of Put (entry) and
   // Update (balance, order guard)
   petals: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   // OrderRepository.require = GetItem; EmailOutbox claim = PutItem (+ GetItem), markSent/release =
-  // UpdateItem; SesMailer = ses:SendEmail
+  // UpdateItem; SesMailer = ses:SendEmail; DynamoRateSlots (QUOTA#ses) = UpdateItem (+ GetItem)
   email: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'ses:SendEmail'],
   // OrderRepository.require = GetItem; CartRepository.removeLineIfUnchangedSince = DeleteItem
   cart: ['dynamodb:GetItem', 'dynamodb:DeleteItem'],
   // PrintifyOrderIndex.orderIdOf + OrderRepository = GetItem, transitions = UpdateItem; the shipping
-  // email's outbox claim = PutItem; SesMailer = ses:SendEmail; its signing secret = GetSecretValue
+  // email's outbox claim = PutItem; SesMailer = ses:SendEmail; its signing secret = GetSecretValue;
+  // DynamoRateSlots (QUOTA#ses) = UpdateItem (+ GetItem)
   printifyWebhook: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'ses:SendEmail', 'secretsmanager:GetSecretValue'],
   // the webhook's inbox (PutItem, DeleteItem) and StartExecution; DynamoReconcilerCheckpoint =
   // GetItem + UpdateItem; its restricted Stripe key = GetSecretValue
@@ -155,6 +157,12 @@ function allStates(definition: Json): [string, Json][] {
 
 function taskStates(definition: Json): [string, Json][] {
   return allStates(definition).filter(([, s]) => s.Type === 'Task');
+}
+
+/** A branch's first Task: past the Wait for a rate slot, when the branch has one. */
+function firstTask(branch: Json): Json {
+  const first = branch.States[branch.StartAt];
+  return first.Type === 'Wait' ? branch.States[first.Next] : first;
 }
 
 function stateNamed(definition: Json, name: string): Json {
@@ -279,6 +287,11 @@ describe('the Lambda functions', () => {
     for (const fn of Object.keys(ENTRIES) as FunctionName[]) expect(env(fn).TABLE_NAME).toEqual({ Ref: tableId() });
     expect(env('fulfilment')).toMatchObject({ PRINTIFY_SHOP_ID: 'shop-1', PRINTIFY_API_TOKEN_ARN: { Ref: expect.any(String) } });
     expect(env('email')).toMatchObject({ EMAIL_FROM: 'orders@example.com' });
+    // the shared pacer's quotas (defaults: Printify 600 a minute, SES 14 a second)
+    const printifyPace = { PRINTIFY_PACE_LIMIT: '600', PRINTIFY_PACE_WINDOW_MS: '60000' };
+    const sesPace = { SES_PACE_LIMIT: '14', SES_PACE_WINDOW_MS: '1000' };
+    expect(env('fulfilment')).toMatchObject({ ...printifyPace, ...sesPace });
+    expect(env('email')).toMatchObject(sesPace);
     expect(env('webhook')).toMatchObject({ STRIPE_WEBHOOK_SECRET_ARN: { Ref: expect.any(String) } });
     for (const w of WORKFLOWS) {
       expect(resources[stateMachineIds[w]]?.Type).toBe('AWS::StepFunctions::StateMachine');
@@ -482,7 +495,7 @@ describe('the state machines', () => {
       const branches = parallels[0]![1].Branches as Json[];
       expect(branches).toHaveLength(4);
       const starts = branches.map((b) => {
-        const task = b.States[b.StartAt];
+        const task = firstTask(b);
         expect(task.Type).toBe('Task');
         return [functionOf(task), task.Parameters.action ?? task.Parameters.template];
       });
@@ -493,7 +506,20 @@ describe('the state machines', () => {
         ['cart', 'clearPurchased'],
       ]);
       // the side steps act on the order of the execution
-      for (const b of branches.slice(1)) expect(b.States[b.StartAt].Parameters['orderId.$']).toBe('$$.Execution.Input.orderId');
+      for (const b of branches.slice(1)) expect(firstTask(b).Parameters['orderId.$']).toBe('$$.Execution.Input.orderId');
+    });
+
+    it('paces Printify and SES: their branches wait for the slots Record payment reserved, then call at them', () => {
+      const [[, parallel]] = allStates(definitions.fulfilment).filter(([, s]) => s.Type === 'Parallel') as [[string, Json]];
+      const [printify, email, petals, cart] = parallel.Branches as Json[];
+      expect(printify.States[printify.StartAt]).toMatchObject({ Type: 'Wait', SecondsPath: '$.payment.pace.printify.seconds', Next: 'Create Printify order' });
+      expect(firstTask(printify!).Parameters['notBefore.$']).toBe('$.payment.pace.printify.at');
+      expect(email.States[email.StartAt]).toMatchObject({ Type: 'Wait', SecondsPath: '$.payment.pace.email.seconds', Next: 'Send confirmation email' });
+      expect(firstTask(email!).Parameters['notBefore.$']).toBe('$.payment.pace.email.at');
+      // petals and the cart are not rate limited: no wait
+      for (const b of [petals!, cart!]) expect(b.States[b.StartAt].Type).toBe('Task');
+      // a sale's backlog may wait for hours: the fulfilment workflow has a day
+      expect(definitions.fulfilment.TimeoutSeconds).toBe(24 * 3600);
     });
 
     it('catches any Printify failure into "Mark fulfillment failed", which records it and ends the branch as failed', () => {
@@ -511,7 +537,7 @@ describe('the state machines', () => {
     it('catches every failure of the side steps so that they never fail the Parallel', () => {
       const [[, parallel]] = allStates(definitions.fulfilment).filter(([, s]) => s.Type === 'Parallel') as [[string, Json]];
       for (const branch of (parallel.Branches as Json[]).slice(1)) {
-        const task = branch.States[branch.StartAt];
+        const task = firstTask(branch);
         const caught = catcher(task, 'States.ALL');
         expect({ step: branch.StartAt, caught }).toEqual({ step: branch.StartAt, caught: expect.objectContaining({ ResultPath: '$.error' }) });
         expect(branch.States[caught.Next]).toMatchObject({ Type: 'Pass', Parameters: { failedStep: expect.any(String) } });

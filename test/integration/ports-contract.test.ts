@@ -5,6 +5,7 @@ import { OrderRepository } from '../../lambdas/adapters/order-repository';
 import { PetalLedger } from '../../lambdas/adapters/petal-ledger';
 import { PrintifyOrderIndex } from '../../lambdas/adapters/printify-order-index';
 import { ProductMappings } from '../../lambdas/adapters/product-mappings';
+import { DynamoRateSlots } from '../../lambdas/adapters/rate-slots';
 import { keys } from '../../lambdas/domain/keys';
 import { Storefront } from '../fixtures/storefront';
 import { describePortContracts, type PortsUnderTest } from '../support/contracts/ports';
@@ -28,6 +29,7 @@ beforeAll(async () => {
     carts: new CartRepository(db, TABLE),
     mappings,
     index: new PrintifyOrderIndex(db, TABLE),
+    rateSlots: new DynamoRateSlots(db, TABLE),
     putOrder: async (order) => void (await db.send(new PutCommand({ TableName: TABLE, Item: { ...keys.order(order.orderId), ...order } }))),
     putCartLine: (userId, line) => storefront.putCartLine(userId, { ...line, updatedAt: new Date(line.updatedAt) }),
     putMapping: (mapping) => mappings.put(mapping),

@@ -6,6 +6,7 @@ import type { WorkflowName } from '../../lambdas/domain/stripe-events';
 import { DEMO_ITEMS, DEMO_MAPPINGS, newUserId } from '../fixtures/storefront';
 import { checkoutSession, paymentIntent, refundedCharge, stripeEvent, stripeId, type StripeEventEnvelope } from '../fixtures/stripe-events';
 import { freePort } from '../../local/dynamodb-local';
+import type { RateLimitOptions } from '../../local/rate-limit';
 import { LocalPipeline } from '../support/local-pipeline';
 
 /**
@@ -333,7 +334,10 @@ export interface ReliabilityEnv {
  * Starts a pipeline for the reliability cases: SES behind a fault switch, and `environment` for
  * every function (e.g. a short Printify timeout for the fault cases).
  */
-export async function startReliabilityEnv(environment: Record<string, string> = {}): Promise<ReliabilityEnv> {
+export async function startReliabilityEnv(
+  environment: Record<string, string> = {},
+  quotas: { printifyRateLimit?: RateLimitOptions; sesSendRate?: RateLimitOptions } = {},
+): Promise<ReliabilityEnv> {
   // the proxies listen first, so that the free ports picked next cannot be theirs
   let sesPort = 0;
   let printifyPort = 0;
@@ -348,9 +352,10 @@ export async function startReliabilityEnv(environment: Record<string, string> = 
       // The stand-ins enforce Printify's 600 requests a minute and SES's 14 emails a second. The
       // small size (`npm test`) stays under both (measured: 100 Printify requests, a peak of 14
       // emails in a second, none refused). The full size (1,000 orders at concurrency 50) would
-      // go over them, and the pipeline does not pace its calls yet (issue 15): until it does, the
-      // full size runs with the quotas lifted, so that it keeps testing load, not pacing.
+      // be paced to them (the pipeline reserves its calls: pacing.test.ts tests that, on scaled
+      // quotas); the full size lifts both quotas, so that it tests load in minutes, not pacing.
       ...(full ? { printifyRateLimit: { limit: 1_000_000 }, sesSendRate: { limit: 1_000_000 } } : {}),
+      ...quotas,
       environment: { AWS_ENDPOINT_URL_SES: ses.url, PRINTIFY_API_URL: printify.url, ...environment },
     });
     await putMappings(pipeline);

@@ -6,6 +6,7 @@ import type { EmailOutboxPort } from '../../../lambdas/ports/email-outbox';
 import type { OrdersPort } from '../../../lambdas/ports/orders';
 import type { PetalLedgerPort } from '../../../lambdas/ports/petal-ledger';
 import type { PrintifyOrderIndexPort, ProductMappingsPort } from '../../../lambdas/ports/printify';
+import type { RateSlotsPort } from '../../../lambdas/ports/rate-slots';
 import { anOrder } from '../fakes';
 
 /**
@@ -20,6 +21,7 @@ export interface PortsUnderTest {
   carts: CartsPort;
   mappings: ProductMappingsPort;
   index: PrintifyOrderIndexPort;
+  rateSlots: RateSlotsPort;
   putOrder(order: Order): Promise<void>;
   putCartLine(userId: string, line: { productId: string; variantId: string; quantity: number; updatedAt: string }): Promise<void>;
   putMapping(mapping: ProductMapping): Promise<void>;
@@ -263,6 +265,45 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       await index.record(printifyOrderId, 'ord_1');
       await index.record(printifyOrderId, 'ord_1');
       expect(await index.orderIdOf(printifyOrderId)).toBe('ord_1');
+    });
+  });
+
+  describe(`${name}: rate slots port`, () => {
+    const t0 = new Date('2026-11-26T12:00:00.000Z');
+    const at = (ms: number) => new Date(t0.getTime() + ms);
+
+    it('an idle quota starts now; later reservations queue behind, interval apart, n slots each', async () => {
+      const { rateSlots } = ports();
+      const quota = unique('q');
+      expect(await rateSlots.reserve(quota, 2, 100, t0)).toEqual({ at: t0 });
+      expect(await rateSlots.reserve(quota, 1, 100, t0)).toEqual({ at: at(200) });
+      expect(await rateSlots.reserve(quota, 2, 100, at(50))).toEqual({ at: at(300) });
+      // a quota idle since its last slot keeps no credit: the next one starts at its own now
+      expect(await rateSlots.reserve(quota, 1, 100, at(10_000))).toEqual({ at: at(10_000) });
+    });
+
+    it('concurrent reservations never share a slot', async () => {
+      const { rateSlots } = ports();
+      const quota = unique('q');
+      const slots = await Promise.all(Array.from({ length: 12 }, () => rateSlots.reserve(quota, 1, 100, t0)));
+      const times = slots.map((slot) => slot!.at.getTime() - t0.getTime()).sort((a, b) => a - b);
+      expect(times).toEqual(Array.from({ length: 12 }, (_, i) => i * 100));
+    });
+
+    it('maxWaitMs: reserves nothing when the first slot is further away', async () => {
+      const { rateSlots } = ports();
+      const quota = unique('q');
+      await rateSlots.reserve(quota, 10, 100, t0);
+      expect(await rateSlots.reserve(quota, 1, 100, t0, { maxWaitMs: 500 })).toBeUndefined();
+      expect(await rateSlots.reserve(quota, 1, 100, t0, { maxWaitMs: 1000 })).toEqual({ at: at(1000) });
+    });
+
+    it('pushBack moves the next free slot later, never earlier', async () => {
+      const { rateSlots } = ports();
+      const quota = unique('q');
+      await rateSlots.pushBack(quota, at(5000));
+      await rateSlots.pushBack(quota, at(1000));
+      expect(await rateSlots.reserve(quota, 1, 100, t0)).toEqual({ at: at(5000) });
     });
   });
 }

@@ -4,8 +4,9 @@ import { MemoryEmailOutbox, MemoryMailer } from './email';
 import { MemoryOrders } from './orders';
 import { MemoryPetalLedger } from './petal-ledger';
 import { FakePrintify, MemoryPrintifyOrderIndex, MemoryProductMappings } from './printify';
+import { MemoryRateSlots } from './rate-slots';
 
-export { FakePrintify, MemoryCarts, MemoryEmailOutbox, MemoryMailer, MemoryOrders, MemoryPetalLedger, MemoryPrintifyOrderIndex, MemoryProductMappings };
+export { FakePrintify, MemoryCarts, MemoryEmailOutbox, MemoryMailer, MemoryOrders, MemoryPetalLedger, MemoryPrintifyOrderIndex, MemoryProductMappings, MemoryRateSlots };
 
 /**
  * Every port in memory over one shared state (the ledger guards the same orders), on a clock the
@@ -25,6 +26,7 @@ export function memoryPorts(start = '2026-11-26T12:00:00.000Z') {
     mappings: new MemoryProductMappings(),
     index: new MemoryPrintifyOrderIndex(),
     printify: new FakePrintify(clock.now),
+    rateSlots: new MemoryRateSlots(),
   };
 }
 

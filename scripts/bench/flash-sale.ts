@@ -1,0 +1,231 @@
+// `npm run bench -- --flash-sale [--orders N] [--auto-approval]`: a limited drop at 10x today's sale
+// rate on the local pipeline, with the Printify stand-in and the local SES enforcing their quotas.
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../lambdas/domain/keys';
+import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal } from '../../local/dynamodb-local';
+import { startLocalStack, type RunningLocalStack } from '../../local/local-stack';
+import { LOCAL_REGION } from '../../local/stack-template';
+import type { LocalExecution } from '../../local/step-functions-service';
+import { DEMO_MAPPINGS, Storefront } from '../../test/fixtures/storefront';
+import { checkoutSession, signedRequest, stripeEvent } from '../../test/fixtures/stripe-events';
+import { meterDelta, meterTotals, startDynamoDbMeter, type DynamoDbMeter } from './dynamodb-meter';
+import { PRICES } from './prices';
+import { pool, round } from './stats';
+
+/**
+ * Printify's quota with its window scaled down 10x: 60 requests a 6 s window is the same 10 a
+ * second as Printify's 600 a minute, so that a run's peaks are read in whole windows within
+ * minutes. The pipeline paces the stand-in's quota (local-stack.ts passes it on as PRINTIFY_PACE_*).
+ */
+export const FLASH_SALE_PRINTIFY = { limit: 60, windowMs: 6000 };
+
+/**
+ * The pacer's headroom in this run (the share of each quota it reserves). Against Printify's real
+ * minute the stage keeps 90 %: a call may then start up to 6.6 s after its slot without the window
+ * ever holding more than the limit. The window scaled to 6 s shrinks that tolerance to 0.67 s, less
+ * than this machine's scheduling delay under the drop's load, so the run keeps 75 % (2 s); SES's
+ * one-second window keeps 50 % (1 s) for the same reason.
+ */
+export const FLASH_SALE_HEADROOM = { PRINTIFY_PACE_HEADROOM: '0.75', SES_PACE_HEADROOM: '0.5' };
+
+/**
+ * Today's flash sale is about 300 orders a minute (docs/scaling.md); the drop arrives at 10x that,
+ * 50 orders a second, as fast as this machine's webhook takes them when it cannot.
+ */
+export const FLASH_SALE_ORDERS_PER_SECOND = 50;
+
+/**
+ * What the second event of an order (payment_intent.succeeded: the execution finds the order paid)
+ * costs, from `npm run bench` (docs/scaling.md): 3 transitions, 2 Lambda requests (webhook,
+ * fulfilment), 1 API Gateway request. The drop sends only the event that fulfils.
+ */
+const PAIR_EVENT = { transitions: 3, lambdaRequests: 2, apiRequests: 1 };
+
+/** The `flashSale` figures in bench-results/latest.json. */
+export interface FlashSaleFigures {
+  orders: number;
+  /** orders not in_production, or whose fulfilment execution did not succeed */
+  failed: number;
+  /** the most Printify requests the stand-in received in one window, per minute (window scaled) */
+  printifyPeakPerMinute: number;
+  printifyLimitPerMinute: number;
+  /** the most SES sends admitted in one second */
+  sesPeakPerSecond: number;
+  sesLimitPerSecond: number;
+  /** from the first event sent until the last order's Printify order was created, seconds */
+  drainSeconds: number;
+  /** state transitions of the fulfilling execution (the pair event adds 3: see costPer1000) */
+  transitionsPerOrder: number;
+  /** USD per 1,000 orders, both events of each (AWS list prices, scripts/bench/prices.ts) */
+  costPer1000: number;
+  /** more detail: the run's setting and what the stand-ins counted */
+  detail: Record<string, unknown>;
+}
+
+const log = (message: string) => process.stderr.write(`[flash-sale] ${message}\n`);
+
+/**
+ * Runs the drop: `orders` orders, `autoApproval` (the shop sends orders to production itself: one
+ * Printify call per order instead of two). Starts and stops its own DynamoDB Local and local stack;
+ * writes the figures under `flashSale` in `<outDir>/latest.json` (other keys kept) and returns them.
+ */
+export async function runFlashSale(options: { orders: number; autoApproval: boolean; outDir: string }): Promise<FlashSaleFigures> {
+  const dynamodb = await startDynamoDbLocal({ port: await freePort() });
+  let meter: DynamoDbMeter | undefined;
+  let stack: RunningLocalStack | undefined;
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamodb.url, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS }));
+  try {
+    meter = await startDynamoDbMeter(dynamodb.url);
+    stack = await startLocalStack({
+      port: 0,
+      sfnPort: 0,
+      sesPort: await freePort(),
+      printifyPort: await freePort(),
+      dynamodb: { endpoint: meter.url },
+      logLevel: 'SILENT',
+      retryDelayScale: 1,
+      printifyRateLimit: FLASH_SALE_PRINTIFY,
+      environment: { PRINTIFY_SEND_TO_PRODUCTION: options.autoApproval ? 'false' : 'true', ...FLASH_SALE_HEADROOM },
+    });
+    const running = stack;
+    const storefront = new Storefront(db, running.tableName);
+    for (const mapping of DEMO_MAPPINGS) await storefront.putMapping(mapping);
+    log(`writing ${options.orders} pending orders`);
+    const orders = await pool(Array.from({ length: options.orders }), 16, () => storefront.checkoutScene({ mapped: false }));
+
+    const lambdaMs = new Map<string, number[]>();
+    for (const lambda of running.lambdas.values()) {
+      const invoke = lambda.invoke.bind(lambda);
+      const durations: number[] = [];
+      lambdaMs.set(lambda.fn.logicalId, durations);
+      lambda.invoke = async (event: unknown) => {
+        const start = performance.now();
+        try {
+          return await invoke(event);
+        } finally {
+          durations.push(performance.now() - start);
+        }
+      };
+    }
+    const meterBefore = meter.snapshot();
+    running.ses.resetStats();
+
+    log(`the drop: ${options.orders} orders at up to ${FLASH_SALE_ORDERS_PER_SECOND} a second`);
+    const t0 = Date.now();
+    let refused = 0;
+    await pool(orders, 64, async (order, index) => {
+      const due = t0 + (index * 1000) / FLASH_SALE_ORDERS_PER_SECOND;
+      if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+      const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+      const request = signedRequest(event, running.stripeWebhookSecret);
+      const response = await fetch(running.urls.stripeWebhook, { method: 'POST', headers: request.headers, body: request.body });
+      await response.text();
+      if (response.status !== 200) refused++;
+    });
+    const arrivalSeconds = (Date.now() - t0) / 1000;
+    log(`sent in ${round(arrivalSeconds, 1)} s (${refused} refused); waiting for the paced executions`);
+    const progress = setInterval(() => {
+      const stats = running.printify.stats();
+      log(`Printify requests ${stats.requests}, 429s ${stats.rateLimited}; SES sends ${running.ses.stats().sends}`);
+    }, 15_000);
+    await running.stepFunctions.idle();
+    clearInterval(progress);
+
+    const executions: LocalExecution[] = running.stepFunctions.listExecutions(running.stateMachineArns.fulfilment);
+    const lastCreated = Math.max(
+      ...executions.flatMap((e) => e.history.filter((h) => h.type === 'TaskStateExited' && h.name === 'Create Printify order').map((h) => h.timestamp.getTime())),
+    );
+    const statuses = await pool(orders, 16, async (order) => {
+      const { Item } = await db.send(new GetCommand({ TableName: running.tableName, Key: keys.order(order.orderId), ConsistentRead: true }));
+      return Item?.status as string | undefined;
+    });
+    const notInProduction = statuses.filter((s) => s !== 'in_production').length;
+    const failedExecutions = executions.filter((e) => e.status !== 'SUCCEEDED').length;
+    const transitions = executions.reduce((sum, e) => sum + e.history.filter((h) => h.type.endsWith('StateEntered')).length, 0) / executions.length;
+    const retries = executions.reduce((sum, e) => sum + e.history.filter((h) => h.type === 'TaskFailed').length, 0) / executions.length;
+
+    const printify = running.printify.stats();
+    const ses = running.ses.stats();
+    const perMinute = 60_000 / printify.windowMs;
+    const dynamo = meterTotals(meterDelta(meter.snapshot(), meterBefore));
+
+    // cost per 1,000 orders (both events), AWS list prices
+    const n = options.orders;
+    let lambdaRequests = PAIR_EVENT.lambdaRequests * n;
+    let gbSeconds = 0;
+    for (const durations of lambdaMs.values()) {
+      lambdaRequests += durations.length;
+      gbSeconds += durations.reduce((s, d) => s + d, 0) / 1000 * (512 / 1024);
+    }
+    const lines = {
+      apiGateway: (n + PAIR_EVENT.apiRequests * n) * PRICES.httpApiRequest.usd,
+      lambdaRequests: lambdaRequests * PRICES.lambdaRequest.usd,
+      lambdaDuration: gbSeconds * PRICES.lambdaArmGbSecond.usd,
+      stepFunctions: (transitions + PAIR_EVENT.transitions) * n * PRICES.stepFunctionsStandardTransition.usd,
+      dynamodbReads: dynamo.readUnits * PRICES.dynamodbReadRequestUnit.usd,
+      dynamodbWrites: dynamo.awsWriteUnits * PRICES.dynamodbWriteRequestUnit.usd,
+      ses: ses.sends * PRICES.sesEmail.usd,
+    };
+    const costPer1000 = (Object.values(lines).reduce((s, v) => s + v, 0) / n) * 1000;
+
+    const figures: FlashSaleFigures = {
+      orders: n,
+      failed: Math.max(notInProduction, failedExecutions) + refused,
+      printifyPeakPerMinute: printify.peakReceivedPerWindow * perMinute,
+      printifyLimitPerMinute: printify.limit * perMinute,
+      sesPeakPerSecond: round((ses.peakPerWindow * 1000) / ses.windowMs, 2),
+      sesLimitPerSecond: round((ses.limit * 1000) / ses.windowMs, 2),
+      drainSeconds: round((lastCreated - t0) / 1000, 1),
+      transitionsPerOrder: round(transitions, 2),
+      costPer1000: round(costPer1000, 4),
+      detail: {
+        autoApproval: options.autoApproval,
+        headroom: FLASH_SALE_HEADROOM,
+        printifyCallsPerOrderPlanned: options.autoApproval ? 1 : 2,
+        printifyWindowMs: printify.windowMs,
+        arrivalSeconds: round(arrivalSeconds, 1),
+        webhookRefused: refused,
+        notInProduction,
+        failedExecutions,
+        taskRetriesPerOrder: round(retries, 3),
+        printify: { requests: printify.requests, perOrder: round(printify.requests / n, 2), rateLimited: printify.rateLimited, errorRate: printify.errorRate, peakAdmittedPerWindow: printify.peakPerWindow },
+        ses: { sends: ses.sends, throttled: ses.throttled },
+        dynamodbPerOrder: { requests: round(dynamo.requests / n, 1), readUnits: round(dynamo.readUnits / n, 1), awsWriteUnits: round(dynamo.awsWriteUnits / n, 1) },
+        lambdaGbSecondsPerOrder: round(gbSeconds / n, 4),
+        usdPer1000: Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, round((v / n) * 1000, 4)])),
+        pairEventAssumed: PAIR_EVENT,
+      },
+    };
+    writeFigures(options.outDir, figures);
+    return figures;
+  } finally {
+    db.destroy();
+    await stack?.stop().catch(() => undefined);
+    await meter?.stop().catch(() => undefined);
+    await dynamodb.stop().catch(() => undefined);
+  }
+}
+
+/** Writes `flashSale` into latest.json (keeping the other keys) and a dated copy beside it. */
+function writeFigures(outDir: string, figures: FlashSaleFigures): void {
+  mkdirSync(outDir, { recursive: true });
+  const latest = path.join(outDir, 'latest.json');
+  const existing = existsSync(latest) ? (JSON.parse(readFileSync(latest, 'utf8')) as Record<string, unknown>) : {};
+  writeFileSync(latest, `${JSON.stringify({ ...existing, flashSale: figures }, null, 2)}\n`);
+  writeFileSync(path.join(outDir, `flash-sale-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), `${JSON.stringify(figures, null, 2)}\n`);
+}
+
+/** The figures against the issue's targets, one line each, for the terminal. */
+export function printFlashSale(f: FlashSaleFigures): void {
+  const line = (label: string, value: string, met: boolean) => console.log(`${met ? 'ok  ' : 'MISS'} ${label.padEnd(34)} ${value}`);
+  console.log(`\nflash sale: ${f.orders} orders${f.detail.autoApproval ? ' (auto-approval: 1 Printify call each)' : ''}`);
+  line('orders failed', `${f.failed}`, f.failed === 0);
+  line('Printify peak per minute (scaled)', `${f.printifyPeakPerMinute} / ${f.printifyLimitPerMinute}`, f.printifyPeakPerMinute <= f.printifyLimitPerMinute);
+  line('SES peak per second', `${f.sesPeakPerSecond} / ${f.sesLimitPerSecond}`, f.sesPeakPerSecond <= f.sesLimitPerSecond);
+  line('last order in_production after', `${f.drainSeconds} s`, true);
+  line('transitions per fulfilled order', `${f.transitionsPerOrder}`, f.transitionsPerOrder <= 12);
+  line('cost per 1,000 orders', `$${f.costPer1000}`, f.costPer1000 < 0.5);
+}
