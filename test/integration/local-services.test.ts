@@ -24,6 +24,7 @@ import {
   PrintifyClient,
   type CreatePrintifyOrderRequest,
 } from '../../lambdas/adapters/printify-client';
+import { eventually } from '../support/eventually';
 
 function dynamo(url: string, region: string, accessKeyId: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint: url, region, credentials: { accessKeyId, secretAccessKey: 'x' }, maxAttempts: 1 });
@@ -156,7 +157,8 @@ describe('DynamoDB Local', () => {
       const second = await startDynamoDbLocal({ port, pidFile });
       started.push(second);
       expect(javaOnPort(port)).toHaveLength(1);
-      expect(groupAlive(first.pid)).toBe(false);
+      // the killed watchdog lingers as a zombie until Node reaps it: poll, with a deadline
+      await eventually('the first group to be gone', () => !groupAlive(first.pid), { timeoutMs: 10_000 });
       await createAndUseTable(second, 'reclaimed');
       await second.stop();
       expect(existsSync(pidFile)).toBe(false);

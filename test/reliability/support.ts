@@ -287,7 +287,7 @@ export async function startSesFaults(upstream: () => string): Promise<SesFaults>
 async function startInterceptingProxy(
   /** read on every request: the proxy can listen before the service it fronts has a port */
   upstream: () => string,
-  intercept: (req: http.IncomingMessage, body: Buffer) => { status: number; contentType: string; body: string } | undefined,
+  intercept: (req: http.IncomingMessage, body: Buffer) => { status: number; contentType: string; body: string; headers?: Record<string, string> } | undefined,
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -297,7 +297,7 @@ async function startInterceptingProxy(
       const target = new URL(upstream());
       const answer = intercept(req, body);
       if (answer) {
-        res.writeHead(answer.status, { 'content-type': answer.contentType });
+        res.writeHead(answer.status, { 'content-type': answer.contentType, ...answer.headers });
         res.end(answer.body);
         return;
       }
@@ -398,7 +398,13 @@ export async function startFlakyPrintify(upstream: () => string): Promise<FlakyP
     seen.add(externalId);
     const status = refused++ % 2 ? 500 : 429;
     const message = status === 429 ? 'Too Many Requests.' : 'Internal Server Error.';
-    return { status, contentType: 'application/json', body: JSON.stringify({ status: 'error', code: status, message }) };
+    // a 429 says when to come back, as the stand-in's own does (the pacer pushes the shared quota past it)
+    return {
+      status,
+      contentType: 'application/json',
+      body: JSON.stringify({ status: 'error', code: status, message }),
+      ...(status === 429 ? { headers: { 'retry-after': '1' } } : {}),
+    };
   });
   return {
     url: proxy.url,

@@ -117,15 +117,14 @@ export function faultCases(env: () => ReliabilityEnv): void {
   });
 
   describe('SES failing', () => {
-    test('throttled for a moment (more failures than the SDK retries alone): the workflow\'s retry sends the email once', async () => {
+    test('throttled for a moment (more failures than the SDK retries alone): the pacer waits a window and sends the email once', async () => {
       const { pipeline, ses } = env();
       ses.fail('throttling', 4);
       const { p, execution, sent } = await oneOrder();
       expect(ses.failed()).toBeGreaterThanOrEqual(4);
       expect(execution.status).toBe('SUCCEEDED');
-      expect(taskFailures(execution, 'Send confirmation email')).toBeGreaterThanOrEqual(1);
       expect(await checkOutcomes(pipeline, [p], sent)).toEqual([]);
-    });
+    }, 120_000);
 
     test('down for longer than the retries last: the rest completes, the execution fails visibly; Stripe\'s redelivery is a duplicate; the operator\'s replay sends the email once', async () => {
       const { pipeline, ses } = env();
