@@ -36,7 +36,9 @@ const tier = (name) => ({
 
 module.exports = {
   // a tier without a folder yet (no tests) is left out: jest refuses a root that does not exist
-  projects: ['unit', 'usecase', 'infra', 'integration', 'e2e', 'reliability'].filter((name) => existsSync(path.join(__dirname, 'test', name))).map(tier),
+  projects: ['unit', 'usecase', 'infra', 'integration', 'e2e', 'reliability']
+    .filter((name) => existsSync(path.join(__dirname, 'test', name)))
+    .map(tier),
   testTimeout: 60000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
 };

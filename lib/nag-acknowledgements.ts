@@ -20,7 +20,7 @@ export const NAG_REASONS = {
   sesIdentity:
     "ses:SendEmail is authorized against every identity of the message (the sender and, in the SES sandbox, each recipient); customers' addresses are not known in advance. Scoped to this account's and region's SES identities.",
   thirdPartySecret:
-    "A webhook signing secret or API token shared with Stripe or Printify: Stripe's signing secret and Printify's token are issued in their dashboards, and the Printify webhook secret is registered with Printify (npm run printify-webhooks). Changing one is a coordinated, by-hand step on both sides (README \"Deploy\"); a rotation Lambda could not do it.",
+    'A webhook signing secret or API token shared with Stripe or Printify: Stripe\'s signing secret and Printify\'s token are issued in their dashboards, and the Printify webhook secret is registered with Printify (npm run printify-webhooks). Changing one is a coordinated, by-hand step on both sides (README "Deploy"); a rotation Lambda could not do it.',
   signedWebhook:
     'Stripe and Printify cannot send IAM or JWT credentials: each webhook authenticates its caller by the HMAC signature of the raw body (Stripe-Signature, X-Pfy-Signature) before anything is read or written; the stage is throttled and bodies are capped.',
 } as const;
@@ -37,7 +37,11 @@ export function acknowledgeNagFindings(stack: Stack): void {
   const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   for (const fn of functions) {
-    acknowledge(fn, 'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', NAG_REASONS.lambdaBasicExecutionRole);
+    acknowledge(
+      fn,
+      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      NAG_REASONS.lambdaBasicExecutionRole,
+    );
     acknowledge(fn, 'IAM5[Resource::*]', NAG_REASONS.lambdaXray);
     acknowledge(fn, `IAM5[Resource::arn:<AWS::Partition>:ses:${region}:${account}:identity/*]`, NAG_REASONS.sesIdentity);
   }

@@ -141,7 +141,10 @@ export class OtakumoriStack extends Stack {
     grantTable(printifyWebhook.fn, ['GetItem', 'PutItem', 'UpdateItem']);
     grantSecretValue(printifyWebhook.fn, printifyWebhook.secret);
     printifyWebhook.fn.addToRolePolicy(
-      new PolicyStatement({ actions: ['ses:SendEmail'], resources: [this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' })] }),
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' })],
+      }),
     );
 
     const api = new WebhookApi(this, 'WebhookApi', { stripeWebhook: webhook, printifyWebhook: printifyWebhook.fn });
@@ -171,7 +174,7 @@ export class OtakumoriStack extends Stack {
 
     new CfnOutput(this, 'StripeWebhookUrl', { value: api.stripeWebhookUrl, description: 'Point the Stripe webhook endpoint here' });
     new CfnOutput(this, 'TableName', { value: table.tableName });
-    new CfnOutput(this, 'Stage', { value: props.stage, description: 'The `stage` dimension of this stack\'s business metrics' });
+    new CfnOutput(this, 'Stage', { value: props.stage, description: "The `stage` dimension of this stack's business metrics" });
     new CfnOutput(this, 'PrintifyShopId', { value: props.printifyShopId, description: 'The Printify shop this stage orders from' });
     new CfnOutput(this, 'StripeWebhookSecretArn', { value: stripeWebhookSecret.secretArn });
     new CfnOutput(this, 'PrintifyApiTokenSecretArn', { value: printifyToken.secretArn });
@@ -180,7 +183,10 @@ export class OtakumoriStack extends Stack {
       description: 'Register it with Printify: npm run printify-webhooks -- register --stack <name>',
     });
     new CfnOutput(this, 'PrintifyWebhookSecretArn', { value: printifyWebhook.secret.secretArn });
-    new CfnOutput(this, 'StripeReconcilerApiKeySecretArn', { value: reconciler.apiKey.secretArn, description: 'Put a restricted Stripe key that can only read events here' });
+    new CfnOutput(this, 'StripeReconcilerApiKeySecretArn', {
+      value: reconciler.apiKey.secretArn,
+      description: 'Put a restricted Stripe key that can only read events here',
+    });
     for (const w of WORKFLOWS) {
       new CfnOutput(this, `${w[0]!.toUpperCase()}${w.slice(1)}StateMachineArn`, { value: workflows.stateMachines[w].stateMachineArn });
     }

@@ -137,7 +137,8 @@ export function dynamoDbLocalGroupMembers(pgid: number, port: number): number[] 
       if (pgrp !== pgid) continue;
       const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
       const portAt = args.indexOf('-port');
-      if (args.some((a) => a.endsWith('DynamoDBLocal.jar')) && portAt >= 0 && args[portAt + 1] === String(port)) members.push(Number(entry));
+      if (args.some((a) => a.endsWith('DynamoDBLocal.jar')) && portAt >= 0 && args[portAt + 1] === String(port))
+        members.push(Number(entry));
     } catch {
       // the process ended while we looked
     }
@@ -163,7 +164,8 @@ async function reclaim(pidFile: string): Promise<boolean> {
     killed = true;
     const deadline = Date.now() + STOP_GRACE_MS;
     while (dynamoDbLocalGroupMembers(pid, port).length > 0) {
-      if (Date.now() > deadline) throw new Error(`DynamoDB Local left by an earlier start (process group ${pid}) did not stop after SIGKILL`);
+      if (Date.now() > deadline)
+        throw new Error(`DynamoDB Local left by an earlier start (process group ${pid}) did not stop after SIGKILL`);
       await sleep(100);
     }
   }
@@ -312,8 +314,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
       if (Date.now() >= deadline) {
         const last = lastError instanceof Error ? lastError.message : String(lastError);
         throw new Error(
-          `DynamoDB Local did not answer on ${url} within ${startTimeoutMs} ms (last error: ${last}).\n` +
-            `Its output:\n${tail()}`,
+          `DynamoDB Local did not answer on ${url} within ${startTimeoutMs} ms (last error: ${last}).\n` + `Its output:\n${tail()}`,
         );
       }
       try {

@@ -45,9 +45,9 @@ parentPort.on('message', async (message) => {
       id,
       ok: false,
       error: {
-        errorType: (error && error.name) || 'Error',
-        errorMessage: (error && error.message) || String(error),
-        trace: error && error.stack ? String(error.stack).split('\n') : [],
+        errorType: error?.name || 'Error',
+        errorMessage: error?.message || String(error),
+        trace: error?.stack ? String(error.stack).split('\n') : [],
       },
     });
   }

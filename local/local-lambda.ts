@@ -54,15 +54,20 @@ export class LocalLambda {
       stdout: false,
       stderr: false,
     });
-    this.worker.on('message', (message: { id: number; ok: boolean; result?: unknown; error?: { errorType: string; errorMessage: string; trace: string[] } }) => {
-      const call = this.pending.get(message.id);
-      if (!call) return;
-      this.pending.delete(message.id);
-      clearTimeout(call.timer);
-      if (message.ok) call.resolve(message.result);
-      else call.reject(new LambdaInvocationError(message.error!.errorType, message.error!.errorMessage, message.error!.trace));
-    });
-    this.worker.on('error', (error) => this.failAll(new LambdaInvocationError('Lambda.ServiceException', `worker crashed: ${error.message}`)));
+    this.worker.on(
+      'message',
+      (message: { id: number; ok: boolean; result?: unknown; error?: { errorType: string; errorMessage: string; trace: string[] } }) => {
+        const call = this.pending.get(message.id);
+        if (!call) return;
+        this.pending.delete(message.id);
+        clearTimeout(call.timer);
+        if (message.ok) call.resolve(message.result);
+        else call.reject(new LambdaInvocationError(message.error!.errorType, message.error!.errorMessage, message.error!.trace));
+      },
+    );
+    this.worker.on('error', (error) =>
+      this.failAll(new LambdaInvocationError('Lambda.ServiceException', `worker crashed: ${error.message}`)),
+    );
     this.worker.on('exit', () => {
       this.exited = true;
       this.failAll(new LambdaInvocationError('Lambda.ServiceException', 'worker exited'));

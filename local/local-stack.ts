@@ -78,7 +78,18 @@ export interface LocalStackOptions {
 }
 
 export interface RunningLocalStack {
-  urls: { console: string; api: string; stripeWebhook: string; printifyWebhook: string; health: string; sfn: string; ses: string; printify: string; dynamodb: string; stripeApi: string };
+  urls: {
+    console: string;
+    api: string;
+    stripeWebhook: string;
+    printifyWebhook: string;
+    health: string;
+    sfn: string;
+    ses: string;
+    printify: string;
+    dynamodb: string;
+    stripeApi: string;
+  };
   tableName: string;
   stripeWebhookSecret: string;
   printifyWebhookSecret: string;
@@ -161,7 +172,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       rateLimit: printifyRate,
     });
     stoppers.push(() => printify.stop());
-    const stripeApi = await startStripeApiStandIn({ port: options.stripeApiPort ?? DEFAULTS.stripeApiPort, webhookSecret: stripeWebhookSecret });
+    const stripeApi = await startStripeApiStandIn({
+      port: options.stripeApiPort ?? DEFAULTS.stripeApiPort,
+      webhookSecret: stripeWebhookSecret,
+    });
     stoppers.push(() => stripeApi.stop());
 
     const sfnPort = options.sfnPort === 0 ? await freePort() : (options.sfnPort ?? DEFAULTS.sfnPort);
@@ -211,7 +225,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const lambda = lambdas.get(route.functionArn);
       if (!lambda) throw new Error(`route ${route.method} ${route.path} targets ${route.functionArn}, which has no local Lambda`);
       // Stripe holds every event it sends: the stand-in records each correctly signed delivery
-      const observe = route.path === '/webhooks/stripe' ? (body: Buffer, headers: http.IncomingHttpHeaders) => stripeApi.recordDelivery(body, headerValue(headers['stripe-signature'])) : undefined;
+      const observe =
+        route.path === '/webhooks/stripe'
+          ? (body: Buffer, headers: http.IncomingHttpHeaders) => stripeApi.recordDelivery(body, headerValue(headers['stripe-signature']))
+          : undefined;
       return { method: route.method, path: route.path, lambda, ...(observe ? { observe } : {}) };
     });
     const webhook = routes.find((r) => r.path === '/webhooks/stripe');
@@ -221,9 +238,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ) as Record<WorkflowName, string>;
 
     const api = new LocalHttpApi(routes, async () => ({
-      dynamodb: await fetch(dynamodbUrl).then(() => true, () => false),
-      ses: await fetch(`${ses.url}/health-check`).then((r) => r.ok, () => false),
-      printify: await fetch(`${printify.baseUrl}/__stand-in/orders`).then((r) => r.ok, () => false),
+      dynamodb: await fetch(dynamodbUrl).then(
+        () => true,
+        () => false,
+      ),
+      ses: await fetch(`${ses.url}/health-check`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+      printify: await fetch(`${printify.baseUrl}/__stand-in/orders`).then(
+        (r) => r.ok,
+        () => false,
+      ),
       stepFunctions: true,
     }));
     const recovered = options.executionJournal ? await startUnknown(dynamodbUrl, tableName, stepFunctions, stateMachineArns) : [];
@@ -318,7 +344,9 @@ async function startUnknown(
   stepFunctions: LocalStepFunctions,
   stateMachineArns: Record<WorkflowName, string>,
 ): Promise<string[]> {
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamodbUrl, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS }));
+  const db = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: dynamodbUrl, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS }),
+  );
   try {
     const started: string[] = [];
     for (const event of await scanInbox(db, tableName)) {

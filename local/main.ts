@@ -55,7 +55,9 @@ async function main(): Promise<void> {
       process.exit(130);
     }
     stopping = true;
-    console.log(`\n${signal}: no longer taking requests (503); letting running executions finish (up to ${drainSeconds} s; Ctrl-C again to stop now)…`);
+    console.log(
+      `\n${signal}: no longer taking requests (503); letting running executions finish (up to ${drainSeconds} s; Ctrl-C again to stop now)…`,
+    );
     const finished = await stack.drain(drainSeconds * 1000);
     if (!finished) console.log(`some executions still ran after ${drainSeconds} s: stopped; the next start runs them again`);
     await stack.stop();

@@ -253,15 +253,23 @@ export class LocalStepFunctions {
     execution.redriveDate = redriveDate;
     for (const key of ['stopDate', 'output', 'error', 'cause'] as const) delete execution[key];
     this.aborted.delete(executionArn);
-    execution.history.push({ id: execution.history.length + 1, timestamp: redriveDate, type: 'ExecutionRedriven', name: start.name, redriveCount: execution.redriveCount });
+    execution.history.push({
+      id: execution.history.length + 1,
+      timestamp: redriveDate,
+      type: 'ExecutionRedriven',
+      name: start.name,
+      redriveCount: execution.redriveCount,
+    });
     execution.done = this.launch(execution, resumed, machine.runOptions, start.input, { skipStartEvent: true });
     return redriveDate;
   }
 
   /** Why RedriveExecution would refuse this execution (AWS's reasons), or undefined. */
   notRedrivableReason(execution: LocalExecution, now = new Date()): string | undefined {
-    if (execution.status === 'RUNNING' || execution.status === 'SUCCEEDED') return `Execution is ${execution.status} and cannot be redriven`;
-    if (execution.stopDate && now.getTime() - execution.stopDate.getTime() > REDRIVABLE_DAYS * 86_400_000) return 'Execution redrivable period exceeded';
+    if (execution.status === 'RUNNING' || execution.status === 'SUCCEEDED')
+      return `Execution is ${execution.status} and cannot be redriven`;
+    if (execution.stopDate && now.getTime() - execution.stopDate.getTime() > REDRIVABLE_DAYS * 86_400_000)
+      return 'Execution redrivable period exceeded';
     return undefined;
   }
 
@@ -403,11 +411,12 @@ export class LocalStepFunctions {
           Cause?: unknown;
         };
         if (skipStartEvent && event.type === 'ExecutionStarted') continue;
-        const type = event.state && ['StateEntered', 'StateExited'].includes(event.type)
-          ? `${event.state.type}${event.type}`
-          : event.state && event.type === 'StateFailed' && event.state.type === 'Task'
-            ? 'TaskFailed'
-            : event.type;
+        const type =
+          event.state && ['StateEntered', 'StateExited'].includes(event.type)
+            ? `${event.state.type}${event.type}`
+            : event.state && event.type === 'StateFailed' && event.state.type === 'Task'
+              ? 'TaskFailed'
+              : event.type;
         const eventId = id++;
         // as in AWS, a state's later events lead back (previousEventId) to the state's entry
         const entered = event.state ? enteredIds.get(event.state.name) : undefined;
@@ -422,7 +431,9 @@ export class LocalStepFunctions {
           ...(event.type === 'ExecutionSucceeded' ? { output: JSON.stringify(event.output) } : {}),
           ...(event.type === 'StateEntered' ? { input: JSON.stringify(event.state?.input) } : {}),
           ...(event.type === 'StateExited' ? { output: JSON.stringify(event.state?.output) } : {}),
-          ...(event.Error !== undefined ? { error: event.Error, cause: typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause) } : {}),
+          ...(event.Error !== undefined
+            ? { error: event.Error, cause: typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause) }
+            : {}),
         });
       }
     } catch {
@@ -529,7 +540,14 @@ export class LocalStepFunctions {
   }
 }
 
-type AnyState = { Type: string; Resource?: unknown; Retry?: unknown; Branches?: StateMachineDefinition[]; ItemProcessor?: StateMachineDefinition; Iterator?: StateMachineDefinition };
+type AnyState = {
+  Type: string;
+  Resource?: unknown;
+  Retry?: unknown;
+  Branches?: StateMachineDefinition[];
+  ItemProcessor?: StateMachineDefinition;
+  Iterator?: StateMachineDefinition;
+};
 
 function forEachState(definition: StateMachineDefinition, visit: (name: string, state: AnyState) => void): void {
   for (const [name, raw] of Object.entries(definition.States)) {
@@ -545,7 +563,10 @@ function forEachState(definition: StateMachineDefinition, visit: (name: string, 
  * The top-level state an unfinished execution stopped in (entered, never exited), with the input it
  * was entered with: where a redrive continues. Undefined when no top-level state was left open.
  */
-export function unfinishedTopLevelState(history: readonly HistoryEvent[], definition: StateMachineDefinition): { name: string; input: unknown } | undefined {
+export function unfinishedTopLevelState(
+  history: readonly HistoryEvent[],
+  definition: StateMachineDefinition,
+): { name: string; input: unknown } | undefined {
   const topLevel = new Set(Object.keys(definition.States));
   const open = new Map<string, unknown>();
   let last: string | undefined;
@@ -569,6 +590,7 @@ function awsEventDetails(e: HistoryEvent): Record<string, unknown> {
   if (e.type === 'ExecutionRedriven') return { executionRedrivenEventDetails: { redriveCount: e.redriveCount } };
   if (e.type.endsWith('StateEntered')) return { stateEnteredEventDetails: { name: e.name, input: e.input } };
   if (e.type.endsWith('StateExited')) return { stateExitedEventDetails: { name: e.name, output: e.output } };
-  if (e.type === 'TaskFailed') return { taskFailedEventDetails: { resourceType: 'lambda', resource: e.name, error: e.error, cause: e.cause } };
+  if (e.type === 'TaskFailed')
+    return { taskFailedEventDetails: { resourceType: 'lambda', resource: e.name, error: e.error, cause: e.cause } };
   return {};
 }

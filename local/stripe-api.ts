@@ -103,9 +103,11 @@ export async function startStripeApiStandIn(options: StripeApiStandInOptions): P
     const [gte, gt, lte, lt] = ['gte', 'gt', 'lte', 'lt'].map(bound);
     const types = q.getAll('types[]');
     if (types.length > 20) return stripeError(res, 400, 'invalid_request_error', 'types: at most 20 event types', 'types');
-    if (types.length && q.has('type')) return stripeError(res, 400, 'invalid_request_error', 'You may pass either type or types, but not both.', 'types');
+    if (types.length && q.has('type'))
+      return stripeError(res, 400, 'invalid_request_error', 'You may pass either type or types, but not both.', 'types');
     const limit = q.has('limit') ? Number(q.get('limit')) : 10;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) return stripeError(res, 400, 'invalid_request_error', 'limit must be between 1 and 100', 'limit');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      return stripeError(res, 400, 'invalid_request_error', 'limit must be between 1 and 100', 'limit');
     const typeMatches = (type: string) => {
       const wanted = q.has('type') ? [q.get('type')!] : types;
       return wanted.length === 0 || wanted.some((w) => (w.endsWith('.*') ? type.startsWith(w.slice(0, -1)) : w === type));
@@ -121,7 +123,8 @@ export async function startStripeApiStandIn(options: StripeApiStandInOptions): P
     const after = q.get('starting_after');
     if (after) {
       const index = matching.findIndex((e) => e.id === after);
-      if (index < 0 && !held.has(after)) return stripeError(res, 400, 'invalid_request_error', `No such event: '${after}'`, 'starting_after');
+      if (index < 0 && !held.has(after))
+        return stripeError(res, 400, 'invalid_request_error', `No such event: '${after}'`, 'starting_after');
       matching = index < 0 ? [] : matching.slice(index + 1);
     }
     res.writeHead(200, { 'content-type': 'application/json' });

@@ -10,7 +10,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PROJECT_ROOT } from '../lib/constructs/pipeline-function';
 import { DEMO_MAPPINGS, newUserId, Storefront } from '../test/fixtures/storefront';
-import { checkoutSession, paidInvoice, paymentIntent, refundedCharge, signedRequest, stripeEvent, stripeId } from '../test/fixtures/stripe-events';
+import {
+  checkoutSession,
+  paidInvoice,
+  paymentIntent,
+  refundedCharge,
+  signedRequest,
+  stripeEvent,
+  stripeId,
+} from '../test/fixtures/stripe-events';
 import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal } from '../local/dynamodb-local';
 import { LocalHttpApi } from '../local/http-api';
 import { LocalLambda } from '../local/local-lambda';
@@ -20,7 +28,14 @@ import type { LocalExecution } from '../local/step-functions-service';
 import type { Order } from '../lambdas/domain/order';
 import type { WorkflowName } from '../lambdas/domain/stripe-events';
 import { BASELINE, measureBundles, type BundleFigures } from './bench/bundles';
-import { meterDelta, meterTotals, startDynamoDbMeter, type DynamoDbMeter, type MeterSnapshot, type MeterTotals } from './bench/dynamodb-meter';
+import {
+  meterDelta,
+  meterTotals,
+  startDynamoDbMeter,
+  type DynamoDbMeter,
+  type MeterSnapshot,
+  type MeterTotals,
+} from './bench/dynamodb-meter';
 import { processGroupCpuMs } from './bench/cpu';
 import { printFlashSale, runFlashSale } from './bench/flash-sale';
 import { ExecutionHold } from './bench/hold';
@@ -46,8 +61,28 @@ if (args.help) {
 }
 
 const SIZES = args.quick
-  ? { levels: [{ concurrency: 1, requests: 40 }, { concurrency: 16, requests: 128 }, { concurrency: 64, requests: 256 }], warmup: 16, isolated: 15, perWorkflow: 5, importRuns: 3 }
-  : { levels: [{ concurrency: 1, requests: 120 }, { concurrency: 16, requests: 400 }, { concurrency: 64, requests: 768 }], warmup: 32, isolated: 40, perWorkflow: 15, importRuns: 5 };
+  ? {
+      levels: [
+        { concurrency: 1, requests: 40 },
+        { concurrency: 16, requests: 128 },
+        { concurrency: 64, requests: 256 },
+      ],
+      warmup: 16,
+      isolated: 15,
+      perWorkflow: 5,
+      importRuns: 3,
+    }
+  : {
+      levels: [
+        { concurrency: 1, requests: 120 },
+        { concurrency: 16, requests: 400 },
+        { concurrency: 64, requests: 768 },
+      ],
+      warmup: 32,
+      isolated: 40,
+      perWorkflow: 15,
+      importRuns: 5,
+    };
 
 let interrupted = false;
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -83,7 +118,11 @@ function invocationCounts(log: InvocationLog): Record<string, number> {
 }
 
 const countDelta = (after: Record<string, number>, before: Record<string, number>) =>
-  Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+  Object.fromEntries(
+    Object.entries(after)
+      .map(([k, v]) => [k, v - (before[k] ?? 0)])
+      .filter(([, v]) => (v as number) > 0),
+  );
 
 const transitionsOf = (execution: LocalExecution) => execution.history.filter((h) => h.type.endsWith('StateEntered')).length;
 const retriesOf = (execution: LocalExecution) => execution.history.filter((h) => h.type === 'TaskFailed').length;
@@ -113,7 +152,12 @@ interface LevelResult {
   throughputPerSecond: number;
 }
 
-async function runLevel(sender: Sender, events: unknown[], concurrency: number, onAnswer?: (index: number, sentAt: number) => void): Promise<LevelResult> {
+async function runLevel(
+  sender: Sender,
+  events: unknown[],
+  concurrency: number,
+  onAnswer?: (index: number, sentAt: number) => void,
+): Promise<LevelResult> {
   const latencies: number[] = [];
   let non200 = 0;
   const start = performance.now();
@@ -125,7 +169,13 @@ async function runLevel(sender: Sender, events: unknown[], concurrency: number, 
     onAnswer?.(index, sentAt);
   });
   const seconds = ms(start) / 1000;
-  return { concurrency, requests: events.length, non200, latencyMs: distribution(latencies), throughputPerSecond: round(events.length / seconds, 1) };
+  return {
+    concurrency,
+    requests: events.length,
+    non200,
+    latencyMs: distribution(latencies),
+    throughputPerSecond: round(events.length / seconds, 1),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,7 +206,9 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const outDir = path.resolve(args.out);
   mkdirSync(outDir, { recursive: true });
-  const previous = existsSync(path.join(outDir, 'latest.json')) ? (JSON.parse(readFileSync(path.join(outDir, 'latest.json'), 'utf8')) as BenchResult) : undefined;
+  const previous = existsSync(path.join(outDir, 'latest.json'))
+    ? (JSON.parse(readFileSync(path.join(outDir, 'latest.json'), 'utf8')) as BenchResult)
+    : undefined;
 
   log('synthesizing the stack');
   const template = synthesizeTemplate();
@@ -179,7 +231,9 @@ async function main(): Promise<void> {
   let stack: RunningLocalStack | undefined;
   let floorApi: LocalHttpApi | undefined;
   let floorLambda: LocalLambda | undefined;
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamodb.url, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS }));
+  const db = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: dynamodb.url, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS }),
+  );
   let stopping: Promise<void> | undefined;
   const stopAll = () =>
     (stopping ??= (async () => {
@@ -236,7 +290,10 @@ async function main(): Promise<void> {
     const executionArn = (workflow: WorkflowName, eventId: string) =>
       `${running.stateMachineArns[workflow].replace(':stateMachine:', ':execution:')}:${eventId}`;
     const paidEvent = (order: Order) =>
-      stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+      stripeEvent(
+        'checkout.session.completed',
+        checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }),
+      );
 
     // --- cold start and warm-up (not measured) ------------------------------------------------
     log(`warm-up: ${SIZES.warmup} webhooks to each handler`);
@@ -312,14 +369,22 @@ async function main(): Promise<void> {
       const webhookThreadBusy = round(webhookLambda.eventLoopUtilization(busyBefore).utilization * 100, 1);
       const cpuPerRequestMs = {
         node: round((cpu.user + cpu.system) / 1000 / heldEvents.length, 2),
-        dynamodbLocal: javaBefore === undefined || javaAfter === undefined ? undefined : round((javaAfter - javaBefore) / heldEvents.length, 2),
+        dynamodbLocal:
+          javaBefore === undefined || javaAfter === undefined ? undefined : round((javaAfter - javaBefore) / heldEvents.length, 2),
       };
       await hold.release(level.concurrency);
       await running.stepFunctions.idle();
-      const heldUnfinished = heldEvents.filter((event) => running.stepFunctions.describeExecution(executionArn('fulfilment', event.id)).status !== 'SUCCEEDED').length;
+      const heldUnfinished = heldEvents.filter(
+        (event) => running.stepFunctions.describeExecution(executionArn('fulfilment', event.id)).status !== 'SUCCEEDED',
+      ).length;
 
       webhookLevels.push({
-        webhookWorkflowsHeld: { ...heldResult, failedExecutions: heldUnfinished, cpuPerRequestMs, webhookThreadBusyPercent: webhookThreadBusy },
+        webhookWorkflowsHeld: {
+          ...heldResult,
+          failedExecutions: heldUnfinished,
+          cpuPerRequestMs,
+          webhookThreadBusyPercent: webhookThreadBusy,
+        },
         concurrency: level.concurrency,
         floor: floorResult,
         floorUnderLoadMs: distribution(floorUnderLoad),
@@ -334,7 +399,11 @@ async function main(): Promise<void> {
         failures,
         machine: {
           // the main thread runs the HTTP API and Step Functions (the Lambdas have worker threads)
-          mainThreadEventLoopDelayMs: { p50: round(eventLoop.percentile(50) / 1e6), p99: round(eventLoop.percentile(99) / 1e6), max: round(eventLoop.max / 1e6) },
+          mainThreadEventLoopDelayMs: {
+            p50: round(eventLoop.percentile(50) / 1e6),
+            p99: round(eventLoop.percentile(99) / 1e6),
+            max: round(eventLoop.max / 1e6),
+          },
           dynamodbLocalAnswerMs: Object.fromEntries(
             ['PutItem', 'UpdateItem', 'GetItem', 'TransactWriteItems'].map((op) => [op, distribution(dynamodbAnswers[op] ?? [])]),
           ),
@@ -413,33 +482,60 @@ async function main(): Promise<void> {
       const paymentIntentId = stripeId('pi');
       fulfilled.push({ order: order!, paymentIntentId });
       return {
-        event: stripeEvent('checkout.session.completed', checkoutSession({ orderId: order!.orderId, userId: order!.userId, amountTotal: order!.amountTotal, paymentIntentId })),
+        event: stripeEvent(
+          'checkout.session.completed',
+          checkoutSession({ orderId: order!.orderId, userId: order!.userId, amountTotal: order!.amountTotal, paymentIntentId }),
+        ),
       };
     });
     const secondEvents = [...fulfilled];
-    const pairEvent = await measure('payment_intent.succeeded of a fulfilled order: nothing to fulfil', 'fulfilment', SIZES.isolated, async () => {
-      const { order, paymentIntentId } = secondEvents.shift()!;
-      return {
-        event: stripeEvent('payment_intent.succeeded', paymentIntent({ orderId: order.orderId, userId: order.userId, paymentIntentId, amount: order.amountTotal }, 'succeeded')),
-      };
-    });
+    const pairEvent = await measure(
+      'payment_intent.succeeded of a fulfilled order: nothing to fulfil',
+      'fulfilment',
+      SIZES.isolated,
+      async () => {
+        const { order, paymentIntentId } = secondEvents.shift()!;
+        return {
+          event: stripeEvent(
+            'payment_intent.succeeded',
+            paymentIntent({ orderId: order.orderId, userId: order.userId, paymentIntentId, amount: order.amountTotal }, 'succeeded'),
+          ),
+        };
+      },
+    );
     log(`${SIZES.perWorkflow} runs each of the other workflows`);
     const refunds = [...fulfilled];
     const refund = await measure('charge.refunded (full): record, deduct petals, email', 'refund', SIZES.perWorkflow, async () => {
       const { order, paymentIntentId } = refunds.shift()!;
       return {
-        event: stripeEvent('charge.refunded', refundedCharge({ paymentIntentId, orderId: order.orderId, amount: order.amountTotal, amountRefunded: order.amountTotal })),
+        event: stripeEvent(
+          'charge.refunded',
+          refundedCharge({ paymentIntentId, orderId: order.orderId, amount: order.amountTotal, amountRefunded: order.amountTotal }),
+        ),
       };
     });
-    const paymentFailed = await measure('payment_intent.payment_failed: mark failed, email', 'paymentFailed', SIZES.perWorkflow, async () => {
-      const [order] = await newOrders(1);
-      return {
-        event: stripeEvent('payment_intent.payment_failed', paymentIntent({ orderId: order!.orderId, userId: order!.userId, amount: order!.amountTotal }, 'requires_payment_method')),
-      };
-    });
-    const subscription = await measure('invoice.payment_succeeded: subscription petals', 'subscriptionPayment', SIZES.perWorkflow, async () => ({
-      event: stripeEvent('invoice.payment_succeeded', paidInvoice({ userId: newUserId(), amountPaid: 999 })),
-    }));
+    const paymentFailed = await measure(
+      'payment_intent.payment_failed: mark failed, email',
+      'paymentFailed',
+      SIZES.perWorkflow,
+      async () => {
+        const [order] = await newOrders(1);
+        return {
+          event: stripeEvent(
+            'payment_intent.payment_failed',
+            paymentIntent({ orderId: order!.orderId, userId: order!.userId, amount: order!.amountTotal }, 'requires_payment_method'),
+          ),
+        };
+      },
+    );
+    const subscription = await measure(
+      'invoice.payment_succeeded: subscription petals',
+      'subscriptionPayment',
+      SIZES.perWorkflow,
+      async () => ({
+        event: stripeEvent('invoice.payment_succeeded', paidInvoice({ userId: newUserId(), amountPaid: 999 })),
+      }),
+    );
     const workflows = [fulfilment, pairEvent, refund, paymentFailed, subscription];
 
     // --- the cost of 1,000 orders ---------------------------------------------------------------
@@ -474,8 +570,19 @@ async function main(): Promise<void> {
       };
       const perUnit = Object.values(lines).reduce((s, v) => s + v, 0);
       return {
-        counts: { webhooks, lambdaRequests: round(lambdaRequests), lambdaGbSeconds: round(gbSeconds, 4), stateTransitions: round(transitions), readUnits: round(rru), writeUnits: round(wru), emails: round(emails) },
-        usdPer1000: Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, round(v * count, 4)])) as Record<keyof typeof lines, number>,
+        counts: {
+          webhooks,
+          lambdaRequests: round(lambdaRequests),
+          lambdaGbSeconds: round(gbSeconds, 4),
+          stateTransitions: round(transitions),
+          readUnits: round(rru),
+          writeUnits: round(wru),
+          emails: round(emails),
+        },
+        usdPer1000: Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, round(v * count, 4)])) as Record<
+          keyof typeof lines,
+          number
+        >,
         totalUsdPer1000: round(perUnit * count, 4),
       };
     };
@@ -486,8 +593,8 @@ async function main(): Promise<void> {
       subscriptionPayment: costOf([subscription], 1),
       assumptions: [
         'an order = checkout.session.completed + payment_intent.succeeded (both reach the endpoint); ignored event types cost one API request and one webhook invocation each',
-        'Lambda duration = the mean local duration of each invocation (worker thread, this machine), at the function\'s configured memory; Lambda on Graviton will differ, and cold starts add INIT time',
-        'DynamoDB: units DynamoDB Local reported, with AWS\'s rules where Local reports less (2 WRU per transaction item under 1 KB; a refused conditional write costs 1 WRU)',
+        "Lambda duration = the mean local duration of each invocation (worker thread, this machine), at the function's configured memory; Lambda on Graviton will differ, and cold starts add INIT time",
+        "DynamoDB: units DynamoDB Local reported, with AWS's rules where Local reports less (2 WRU per transaction item under 1 KB; a refused conditional write costs 1 WRU)",
         'not included: CloudWatch Logs ingestion (INFO logs), X-Ray traces (tracing is on), Secrets Manager calls (cached per container for SECRET_TTL_SECONDS, 5 minutes), data transfer, free tiers',
       ],
     };
@@ -495,11 +602,19 @@ async function main(): Promise<void> {
     const result: BenchResult = {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
-      machine: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown' },
+      machine: {
+        node: process.version,
+        platform: `${os.platform()} ${os.release()}`,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      },
       sizes: { quick: args.quick, ...SIZES },
       coldStart: { webhookFirstRequestMs: round(coldReal.ms), floorFirstRequestMs: round(coldFloor.ms) },
       webhook: webhookLevels,
-      endToEnd: { isolatedMs: distribution(fulfilment.endToEndMs), note: 'webhook sent -> fulfilment execution finished (order in_production, petals, email, cart), one order at a time' },
+      endToEnd: {
+        isolatedMs: distribution(fulfilment.endToEndMs),
+        note: 'webhook sent -> fulfilment execution finished (order in_production, petals, email, cart), one order at a time',
+      },
       workflows: workflows.map(({ endToEndMs: _e, ...w }) => w),
       bundles,
       cost,
@@ -522,27 +637,56 @@ interface BenchResult {
   machine: Record<string, unknown>;
   sizes: Record<string, unknown>;
   coldStart: { webhookFirstRequestMs: number; floorFirstRequestMs: number };
-  webhook: { concurrency: number; webhookWorkflowsHeld: LevelResult & { failedExecutions: number; cpuPerRequestMs: { node: number; dynamodbLocal: number | undefined }; webhookThreadBusyPercent: number }; floor: LevelResult; floorUnderLoadMs: Distribution; webhook: LevelResult; ratio: { p50: number; p95: number; p99: number }; endToEndUnderLoadMs: Distribution; failedExecutions: number; failures: { eventId: string; status: string; error?: string; cause?: string }[]; machine: { mainThreadEventLoopDelayMs: { p50: number; p99: number; max: number }; dynamodbLocalAnswerMs: Record<string, Distribution> } }[];
+  webhook: {
+    concurrency: number;
+    webhookWorkflowsHeld: LevelResult & {
+      failedExecutions: number;
+      cpuPerRequestMs: { node: number; dynamodbLocal: number | undefined };
+      webhookThreadBusyPercent: number;
+    };
+    floor: LevelResult;
+    floorUnderLoadMs: Distribution;
+    webhook: LevelResult;
+    ratio: { p50: number; p95: number; p99: number };
+    endToEndUnderLoadMs: Distribution;
+    failedExecutions: number;
+    failures: { eventId: string; status: string; error?: string; cause?: string }[];
+    machine: { mainThreadEventLoopDelayMs: { p50: number; p99: number; max: number }; dynamodbLocalAnswerMs: Record<string, Distribution> };
+  }[];
   endToEnd: { isolatedMs: Distribution; note: string };
   workflows: WorkflowFigures[];
   bundles: BundleFigures[];
-  cost: Record<string, unknown> & { order: { totalUsdPer1000: number; counts: Record<string, number>; usdPer1000: Record<string, number> } };
+  cost: Record<string, unknown> & {
+    order: { totalUsdPer1000: number; counts: Record<string, number>; usdPer1000: Record<string, number> };
+  };
   prices: typeof PRICES;
   targets: { target: string; value: string; met: boolean }[];
 }
 
-function evaluateTargets(levels: BenchResult['webhook'], fulfilment: WorkflowFigures & { endToEndMs: number[] }, orderCost: number): BenchResult['targets'] {
+function evaluateTargets(
+  levels: BenchResult['webhook'],
+  fulfilment: WorkflowFigures & { endToEndMs: number[] },
+  orderCost: number,
+): BenchResult['targets'] {
   const c16 = levels.find((l) => l.concurrency === 16);
   const e2e = distribution(fulfilment.endToEndMs);
   return [
-    { target: 'webhook p99 < 25 ms at concurrency 16 (local)', value: `${c16?.webhook.latencyMs.p99 ?? NaN} ms`, met: (c16?.webhook.latencyMs.p99 ?? Infinity) < 25 },
     {
-      target: '  the same, workflows held (the webhook\'s own path)',
+      target: 'webhook p99 < 25 ms at concurrency 16 (local)',
+      value: `${c16?.webhook.latencyMs.p99 ?? NaN} ms`,
+      met: (c16?.webhook.latencyMs.p99 ?? Infinity) < 25,
+    },
+    {
+      target: "  the same, workflows held (the webhook's own path)",
       value: `${c16?.webhookWorkflowsHeld.latencyMs.p99 ?? NaN} ms`,
       met: (c16?.webhookWorkflowsHeld.latencyMs.p99 ?? Infinity) < 25,
     },
     { target: 'end-to-end p95 < 1 s (local, one order at a time)', value: `${e2e.p95} ms`, met: e2e.p95 < 1000 },
-    { target: '<= 12 state transitions for a fulfilled order', value: `${fulfilment.stateTransitionsPerExecution}`, met: fulfilment.stateTransitionsPerExecution <= 12 },
+    {
+      target: '<= 12 state transitions for a fulfilled order',
+      value: `${fulfilment.stateTransitionsPerExecution}`,
+      met: fulfilment.stateTransitionsPerExecution <= 12,
+    },
     { target: '< $0.50 for 1,000 orders on AWS', value: `$${orderCost.toFixed(4)}`, met: orderCost < 0.5 },
   ];
 }
@@ -560,15 +704,25 @@ function bundleTargets(bundles: BundleFigures[]): BenchResult['targets'] {
   const webhook = bundles.find((b) => b.entry === 'lambdas/webhook/handler.ts');
   const cpuCut = webhook?.before ? 1 - webhook.now.import.cpuMs.p50 / webhook.before.import.cpuMs.p50 : NaN;
   return [
-    { target: 'every bundle <= 700 KB', value: `${round(largest.now.bytes / 1024, 1)} KB (${largest.function})`, met: largest.now.bytes <= 700 * 1024 },
-    { target: "the webhook's bundle <= 250 KB gzipped", value: `${round((webhook?.now.gzippedBytes ?? NaN) / 1024, 1)} KB`, met: (webhook?.now.gzippedBytes ?? Infinity) <= 250 * 1024 },
+    {
+      target: 'every bundle <= 700 KB',
+      value: `${round(largest.now.bytes / 1024, 1)} KB (${largest.function})`,
+      met: largest.now.bytes <= 700 * 1024,
+    },
+    {
+      target: "the webhook's bundle <= 250 KB gzipped",
+      value: `${round((webhook?.now.gzippedBytes ?? NaN) / 1024, 1)} KB`,
+      met: (webhook?.now.gzippedBytes ?? Infinity) <= 250 * 1024,
+    },
     { target: "the webhook's cold import >= 30 % less CPU than before", value: `${round(cpuCut * 100, 1)} % less`, met: cpuCut >= 0.3 },
   ];
 }
 
 function printBundles(bundles: BundleFigures[]): void {
   const kb = (bytes: number | undefined) => (bytes === undefined ? '-' : round(bytes / 1024, 1));
-  console.log(`\nLambda bundles now (lib/constructs/pipeline-function.ts BUNDLING: ESM, mainFields module/main, minified, source map not loaded) and ${BASELINE.label}, measured side by side; cold import in a fresh process (p50 of ${bundles[0]?.now.import.runs ?? 0})`);
+  console.log(
+    `\nLambda bundles now (lib/constructs/pipeline-function.ts BUNDLING: ESM, mainFields module/main, minified, source map not loaded) and ${BASELINE.label}, measured side by side; cold import in a fresh process (p50 of ${bundles[0]?.now.import.runs ?? 0})`,
+  );
   console.log(
     table(
       ['function', 'KB', 'before', 'gzip KB', 'before', 'zip+map KB', 'import CPU ms', 'before', 'import wall ms', 'before'],
@@ -586,16 +740,40 @@ function printBundles(bundles: BundleFigures[]): void {
       ]),
     ),
   );
-  console.log(table(['bundle target', 'measured', 'met'], bundleTargets(bundles).map((t) => [t.target, t.value, t.met ? 'yes' : 'NO'])));
+  console.log(
+    table(
+      ['bundle target', 'measured', 'met'],
+      bundleTargets(bundles).map((t) => [t.target, t.value, t.met ? 'yes' : 'NO']),
+    ),
+  );
 }
 
 function printReport(r: BenchResult, previous?: BenchResult): void {
   const prev = (concurrency: number) => previous?.webhook.find((l) => l.concurrency === concurrency);
-  console.log(`\nOtaku-mori order pipeline — bench ${r.startedAt} (${r.machine.cpus} CPUs, Node ${r.machine.node}${r.sizes.quick ? ', --quick' : ''})`);
+  console.log(
+    `\nOtaku-mori order pipeline — bench ${r.startedAt} (${r.machine.cpus} CPUs, Node ${r.machine.node}${r.sizes.quick ? ', --quick' : ''})`,
+  );
   console.log('\nWebhook answer latency (ms) and throughput, real handler beside the floor (verify signature + answer)');
   console.log(
     table(
-      ['concurrency', 'n', 'floor p50', 'p95', 'p99', 'req/s', 'loaded floor p50', 'p99', 'webhook p50', 'p95', 'p99', 'req/s', 'ratio p50', 'p99', 'non-200', 'prev p99'],
+      [
+        'concurrency',
+        'n',
+        'floor p50',
+        'p95',
+        'p99',
+        'req/s',
+        'loaded floor p50',
+        'p99',
+        'webhook p50',
+        'p95',
+        'p99',
+        'req/s',
+        'ratio p50',
+        'p99',
+        'non-200',
+        'prev p99',
+      ],
       r.webhook.map((l) => [
         l.concurrency,
         l.webhook.requests,
@@ -618,10 +796,27 @@ function printReport(r: BenchResult, previous?: BenchResult): void {
   );
   console.log('floor: the same local runtime with a handler that only verifies the signature, alone (ratio = webhook / floor);');
   console.log('loaded floor: one floor request at a time while the pipeline takes the load, i.e. what the busy machine adds');
-  console.log('\nThe same webhook requests with the workflows held until the level is done (the webhook\'s own path, as on AWS, where the workflows do not share its CPU)');
+  console.log(
+    "\nThe same webhook requests with the workflows held until the level is done (the webhook's own path, as on AWS, where the workflows do not share its CPU)",
+  );
   console.log(
     table(
-      ['concurrency', 'n', 'webhook p50', 'p95', 'p99', 'req/s', 'ratio to floor p50', 'p99', 'CPU ms/request: Node', 'DynamoDB Local', 'webhook thread busy %', 'non-200', 'executions not succeeded after release', 'prev p99'],
+      [
+        'concurrency',
+        'n',
+        'webhook p50',
+        'p95',
+        'p99',
+        'req/s',
+        'ratio to floor p50',
+        'p99',
+        'CPU ms/request: Node',
+        'DynamoDB Local',
+        'webhook thread busy %',
+        'non-200',
+        'executions not succeeded after release',
+        'prev p99',
+      ],
       r.webhook.map((l) => [
         l.concurrency,
         l.webhookWorkflowsHeld.requests,
@@ -643,10 +838,25 @@ function printReport(r: BenchResult, previous?: BenchResult): void {
   console.log(
     `CPU per request: this process, all threads (the load generator, HTTP API, Step Functions API, capacity meter and the webhook's thread), and DynamoDB Local's JVM; ${r.machine.cpus} cores give ${Number(r.machine.cpus) * 1000} ms of CPU a second`,
   );
-  console.log('\nWhere the time goes under load: the main thread\'s event loop delay (HTTP API + Step Functions) and DynamoDB Local\'s answer times (ms)');
+  console.log(
+    "\nWhere the time goes under load: the main thread's event loop delay (HTTP API + Step Functions) and DynamoDB Local's answer times (ms)",
+  );
   console.log(
     table(
-      ['concurrency', 'event loop p50', 'p99', 'max', 'PutItem p50', 'p99', 'UpdateItem p50', 'p99', 'GetItem p50', 'p99', 'TransactWrite p50', 'p99'],
+      [
+        'concurrency',
+        'event loop p50',
+        'p99',
+        'max',
+        'PutItem p50',
+        'p99',
+        'UpdateItem p50',
+        'p99',
+        'GetItem p50',
+        'p99',
+        'TransactWrite p50',
+        'p99',
+      ],
       r.webhook.map((l) => {
         const d = l.machine.dynamodbLocalAnswerMs;
         return [
@@ -673,20 +883,48 @@ function printReport(r: BenchResult, previous?: BenchResult): void {
     table(
       ['run', 'n', 'p50', 'p95', 'p99', 'max', 'failed'],
       [
-        ['one order at a time', r.endToEnd.isolatedMs.n, r.endToEnd.isolatedMs.p50, r.endToEnd.isolatedMs.p95, r.endToEnd.isolatedMs.p99, r.endToEnd.isolatedMs.max, 0],
-        ...r.webhook.map((l) => [`under load, concurrency ${l.concurrency}`, l.endToEndUnderLoadMs.n, l.endToEndUnderLoadMs.p50, l.endToEndUnderLoadMs.p95, l.endToEndUnderLoadMs.p99, l.endToEndUnderLoadMs.max, l.failedExecutions]),
+        [
+          'one order at a time',
+          r.endToEnd.isolatedMs.n,
+          r.endToEnd.isolatedMs.p50,
+          r.endToEnd.isolatedMs.p95,
+          r.endToEnd.isolatedMs.p99,
+          r.endToEnd.isolatedMs.max,
+          0,
+        ],
+        ...r.webhook.map((l) => [
+          `under load, concurrency ${l.concurrency}`,
+          l.endToEndUnderLoadMs.n,
+          l.endToEndUnderLoadMs.p50,
+          l.endToEndUnderLoadMs.p95,
+          l.endToEndUnderLoadMs.p99,
+          l.endToEndUnderLoadMs.max,
+          l.failedExecutions,
+        ]),
       ],
     ),
   );
 
   for (const l of r.webhook) {
-    for (const f of l.failures.slice(0, 5)) console.log(`  not completed under load (concurrency ${l.concurrency}): ${f.eventId} ${f.status} ${f.error ?? ''}: ${f.cause ?? ''}`);
+    for (const f of l.failures.slice(0, 5))
+      console.log(`  not completed under load (concurrency ${l.concurrency}): ${f.eventId} ${f.status} ${f.error ?? ''}: ${f.cause ?? ''}`);
   }
 
   console.log('\nPer execution, by workflow (one at a time)');
   console.log(
     table(
-      ['scenario', 'runs', 'transitions', 'Lambda calls', 'DDB requests', 'RRU', 'WRU (Local)', 'WRU (AWS rules)', 'emails', 'Printify calls'],
+      [
+        'scenario',
+        'runs',
+        'transitions',
+        'Lambda calls',
+        'DDB requests',
+        'RRU',
+        'WRU (Local)',
+        'WRU (AWS rules)',
+        'emails',
+        'Printify calls',
+      ],
       r.workflows.map((w) => [
         w.scenario,
         w.runs,
@@ -701,7 +939,7 @@ function printReport(r: BenchResult, previous?: BenchResult): void {
       ]),
     ),
   );
-  console.log('(Lambda calls include the webhook; DynamoDB figures are the webhook\'s and the workflow\'s requests)');
+  console.log("(Lambda calls include the webhook; DynamoDB figures are the webhook's and the workflow's requests)");
 
   printBundles(r.bundles);
 
@@ -729,10 +967,15 @@ function printReport(r: BenchResult, previous?: BenchResult): void {
   console.log('prices (read 2026-11-26):');
   for (const price of Object.values(r.prices)) console.log(`  $${price.usd} per ${price.per} — ${price.source}`);
   console.log('assumptions:');
-  for (const a of (r.cost.assumptions as string[])) console.log(`  - ${a}`);
+  for (const a of r.cost.assumptions as string[]) console.log(`  - ${a}`);
 
   console.log('\nTargets');
-  console.log(table(['target', 'measured', 'met'], r.targets.map((t) => [t.target, t.value, t.met ? 'yes' : 'NO'])));
+  console.log(
+    table(
+      ['target', 'measured', 'met'],
+      r.targets.map((t) => [t.target, t.value, t.met ? 'yes' : 'NO']),
+    ),
+  );
 }
 
 main().catch((error) => {

@@ -110,7 +110,8 @@ function describe(input: WorkflowInput): string {
 /** What a started input leaves to the workflow, for the reader of the fixtures' random values. */
 function notes(input: WorkflowInput): string {
   if (input.kind === 'payment' && input.amountTotal === undefined) return ' [no amount: the payment check must not take it as a match]';
-  if (input.kind === 'payment' && input.paid && input.amountTotal === 0) return ' [paid 0: the payment check holds it against what the order owes]';
+  if (input.kind === 'payment' && input.paid && input.amountTotal === 0)
+    return ' [paid 0: the payment check holds it against what the order owes]';
   if (input.kind === 'refund' && input.amountRefunded === 0) return ' [refunded 0: nothing to deduct]';
   return '';
 }
@@ -130,7 +131,12 @@ export function routeOne(event: Json, variant: Variant): Routed {
     if (decision.action === 'ignore') return { eventType, variant, outcome: 'ignored', detail: decision.reason };
     const checked = workflowInputSchema.safeParse(decision.input);
     if (!checked.success) {
-      return { eventType, variant, outcome: 'invalid input', detail: checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+      return {
+        eventType,
+        variant,
+        outcome: 'invalid input',
+        detail: checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      };
     }
     return { eventType, variant, outcome: 'started', detail: `${decision.workflow}: ${describe(decision.input)}${notes(decision.input)}` };
   } catch (error) {
@@ -144,7 +150,8 @@ export function checkFixtures(fixtures: unknown): { routed: Routed[]; missing: s
   const resources = record(record(fixtures).resources);
   // Stripe's own event fixture is the envelope (its id, created, livemode, api_version, request)
   const envelope = { ...record(resources.event) };
-  if (typeof envelope.id !== 'string') Object.assign(envelope, { id: 'evt_fixture_check', object: 'event', created: 1234567890, livemode: false });
+  if (typeof envelope.id !== 'string')
+    Object.assign(envelope, { id: 'evt_fixture_check', object: 'event', created: 1234567890, livemode: false });
   const routed: Routed[] = [];
   const missing: string[] = [];
   for (const eventType of HANDLED_EVENT_TYPES) {

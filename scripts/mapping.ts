@@ -62,7 +62,9 @@ async function listMappings(db: DynamoDBDocumentClient, tableName: string, produ
       new ScanCommand({
         TableName: tableName,
         FilterExpression: productId ? 'pk = :pk AND begins_with(sk, :variant)' : 'begins_with(pk, :product) AND begins_with(sk, :variant)',
-        ExpressionAttributeValues: productId ? { ':pk': `PRODUCT#${productId}`, ':variant': 'VARIANT#' } : { ':product': 'PRODUCT#', ':variant': 'VARIANT#' },
+        ExpressionAttributeValues: productId
+          ? { ':pk': `PRODUCT#${productId}`, ':variant': 'VARIANT#' }
+          : { ':product': 'PRODUCT#', ':variant': 'VARIANT#' },
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
@@ -81,7 +83,8 @@ async function listMappings(db: DynamoDBDocumentClient, tableName: string, produ
   return found.sort((a, b) => a.productId.localeCompare(b.productId) || a.variantId.localeCompare(b.variantId));
 }
 
-const show = (m: ProductMapping) => `${m.productId} / ${m.variantId}  ->  Printify product ${m.printifyProductId}, variant ${m.printifyVariantId}`;
+const show = (m: ProductMapping) =>
+  `${m.productId} / ${m.variantId}  ->  Printify product ${m.printifyProductId}, variant ${m.printifyVariantId}`;
 
 async function main(): Promise<void> {
   const [command, ...args] = positionals;
@@ -137,5 +140,8 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (error instanceof MappingFileError) fail(error.message);
   const message = error instanceof Error ? error.message : String(error);
-  fail(/ECONNREFUSED|fetch failed/.test(message) ? `${message}\nis \`npm start\` running? (or use --aws for a deployed stack)` : message, 1);
+  fail(
+    /ECONNREFUSED|fetch failed/.test(message) ? `${message}\nis \`npm start\` running? (or use --aws for a deployed stack)` : message,
+    1,
+  );
 });

@@ -80,12 +80,23 @@ async function settings(): Promise<Settings> {
   const outputs = values.stack ? await stackOutputs(values.stack) : {};
   const shopId = env.PRINTIFY_SHOP_ID || outputs.PrintifyShopId;
   if (!shopId) fail('set PRINTIFY_SHOP_ID, or pass --stack (its PrintifyShopId output names the shop)');
-  const token = await resolveSecret('PRINTIFY_API_TOKEN', env.PRINTIFY_API_TOKEN, env.PRINTIFY_API_TOKEN_ARN ?? outputs.PrintifyApiTokenSecretArn);
+  const token = await resolveSecret(
+    'PRINTIFY_API_TOKEN',
+    env.PRINTIFY_API_TOKEN,
+    env.PRINTIFY_API_TOKEN_ARN ?? outputs.PrintifyApiTokenSecretArn,
+  );
   const secretArn = values['secret-arn'] ?? outputs.PrintifyWebhookSecretArn;
   return {
-    client: new PrintifyClient({ baseUrl: env.PRINTIFY_API_URL || 'https://api.printify.com', token, shopId, userAgent: 'Otaku-mori order pipeline (operator)' }),
+    client: new PrintifyClient({
+      baseUrl: env.PRINTIFY_API_URL || 'https://api.printify.com',
+      token,
+      shopId,
+      userAgent: 'Otaku-mori order pipeline (operator)',
+    }),
     ...(outputs.PrintifyWebhookUrl ? { url: outputs.PrintifyWebhookUrl } : {}),
-    ...(env.PRINTIFY_WEBHOOK_SECRET || secretArn ? { secret: () => resolveSecret('PRINTIFY_WEBHOOK_SECRET', env.PRINTIFY_WEBHOOK_SECRET, secretArn) } : {}),
+    ...(env.PRINTIFY_WEBHOOK_SECRET || secretArn
+      ? { secret: () => resolveSecret('PRINTIFY_WEBHOOK_SECRET', env.PRINTIFY_WEBHOOK_SECRET, secretArn) }
+      : {}),
   };
 }
 

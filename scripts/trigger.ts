@@ -115,7 +115,9 @@ async function show(userId: string, orderId?: string): Promise<void> {
   }
   const cart = Items.filter((i) => String(i.sk).startsWith('CART#'));
   console.log(`cart: ${cart.length ? cart.map((i) => `${i.productId}/${i.variantId}×${i.quantity}`).join(', ') : 'empty'}`);
-  const store = (await fetch(`${sesUrl}/store`).then((r) => r.json()).catch(() => ({ emails: [] }))) as { emails: { subject: string; destination?: { to?: string[] } }[] };
+  const store = (await fetch(`${sesUrl}/store`)
+    .then((r) => r.json())
+    .catch(() => ({ emails: [] }))) as { emails: { subject: string; destination?: { to?: string[] } }[] };
   const mails = orderId ? store.emails.filter((m) => m.subject.includes(orderId)) : [];
   if (orderId) console.log(`emails: ${mails.length ? mails.map((m) => `"${m.subject}"`).join(', ') : 'none'}  (${sesUrl})`);
 }

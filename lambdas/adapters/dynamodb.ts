@@ -24,6 +24,7 @@ export function transactionConditionFailures(error: unknown): boolean[] | undefi
   if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
   const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
   const onlyConditions =
-    reasons.some((r) => r.Code === 'ConditionalCheckFailed') && reasons.every((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'None');
+    reasons.some((r) => r.Code === 'ConditionalCheckFailed') &&
+    reasons.every((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'None');
   return onlyConditions ? reasons.map((r) => r.Code === 'ConditionalCheckFailed') : undefined;
 }

@@ -32,9 +32,15 @@ export class EmailOutbox implements EmailOutboxPort {
             claimedAt: now.toISOString(),
             leaseUntil: new Date(now.getTime() + this.leaseMs).toISOString(),
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR #status IN (:failed, :undeliverable) OR (#status = :sending AND leaseUntil < :now)',
+          ConditionExpression:
+            'attribute_not_exists(pk) OR #status IN (:failed, :undeliverable) OR (#status = :sending AND leaseUntil < :now)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':failed': 'failed', ':undeliverable': 'undeliverable', ':sending': 'sending', ':now': now.toISOString() },
+          ExpressionAttributeValues: {
+            ':failed': 'failed',
+            ':undeliverable': 'undeliverable',
+            ':sending': 'sending',
+            ':now': now.toISOString(),
+          },
         }),
       );
       return 'claimed';
@@ -65,7 +71,14 @@ export class EmailOutbox implements EmailOutboxPort {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...keys.email(ownerId, emailId), ...details, emailId, status: 'undeliverable', lastError: reason.slice(0, 1000), failedAt: this.now().toISOString() },
+          Item: {
+            ...keys.email(ownerId, emailId),
+            ...details,
+            emailId,
+            status: 'undeliverable',
+            lastError: reason.slice(0, 1000),
+            failedAt: this.now().toISOString(),
+          },
           ConditionExpression: 'attribute_not_exists(pk) OR #status = :failed',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':failed': 'failed' },
@@ -80,17 +93,19 @@ export class EmailOutbox implements EmailOutboxPort {
 
   /** Gives the claim back after a failed send, so that the next retry may send. */
   async release(ownerId: string, emailId: string, reason: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.email(ownerId, emailId),
-        UpdateExpression: 'SET #status = :failed, lastError = :reason REMOVE leaseUntil',
-        ConditionExpression: '#status = :sending',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':failed': 'failed', ':sending': 'sending', ':reason': reason.slice(0, 1000) },
-      }),
-    ).catch((error) => {
-      if (!isConditionFailure(error)) throw error;
-    });
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.email(ownerId, emailId),
+          UpdateExpression: 'SET #status = :failed, lastError = :reason REMOVE leaseUntil',
+          ConditionExpression: '#status = :sending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':failed': 'failed', ':sending': 'sending', ':reason': reason.slice(0, 1000) },
+        }),
+      )
+      .catch((error) => {
+        if (!isConditionFailure(error)) throw error;
+      });
   }
 }

@@ -27,9 +27,7 @@ export class OrderRepository implements OrdersPort {
   ) {}
 
   async get(orderId: string): Promise<Order | undefined> {
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.order(orderId), ConsistentRead: true }),
-    );
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: keys.order(orderId), ConsistentRead: true }));
     // Identified by its key: an order written without an orderId attribute still has one.
     return Item ? ({ ...Item, orderId } as Order) : undefined;
   }
@@ -68,12 +66,18 @@ export class OrderRepository implements OrdersPort {
   }
 
   /** One UpdateItem whose condition is `#a = :a` (or attribute_not_exists(#a)) for each expected attribute. */
-  async compareAndSet(orderId: string, expected: Record<string, string | number | undefined>, changes: OrderChanges): Promise<Order | undefined> {
+  async compareAndSet(
+    orderId: string,
+    expected: Record<string, string | number | undefined>,
+    changes: OrderChanges,
+  ): Promise<Order | undefined> {
     const entries = Object.entries(expected);
     if (entries.length === 0) return this.updateIf(orderId, changes);
     const names = Object.fromEntries(entries.map(([name], i) => [`#cas${i}`, name]));
     const values = Object.fromEntries(entries.flatMap(([, value], i) => (value === undefined ? [] : [[`:cas${i}`, value]])));
-    const expression = entries.map(([, value], i) => (value === undefined ? `attribute_not_exists(#cas${i})` : `#cas${i} = :cas${i}`)).join(' AND ');
+    const expression = entries
+      .map(([, value], i) => (value === undefined ? `attribute_not_exists(#cas${i})` : `#cas${i} = :cas${i}`))
+      .join(' AND ');
     return this.updateIf(orderId, changes, { expression, names, values });
   }
 

@@ -13,7 +13,13 @@
  * findOrderByExternalId before creating again.
  */
 
-import type { CreatePrintifyOrderRequest, PrintifyOrder, PrintifyOrderPage, PrintifyWebhook, CreatePrintifyWebhookRequest } from './printify-api-types';
+import type {
+  CreatePrintifyOrderRequest,
+  PrintifyOrder,
+  PrintifyOrderPage,
+  PrintifyWebhook,
+  CreatePrintifyWebhookRequest,
+} from './printify-api-types';
 import { PrintifyLookupPaused } from '../ports/printify';
 
 // The wire types live in their own module (shared with the local Printify stand-in); re-exported
@@ -168,7 +174,10 @@ export function fieldErrorsOf(body: unknown): string[] {
   if (isRecord(errors)) {
     if (typeof errors.reason === 'string') {
       // "a.b: The a.b field is required. c: The c must be a string." -> one entry per field
-      const parts = errors.reason.split(/(?<=\.)\s+(?=[A-Za-z_][\w.-]*: )/).map((p) => p.trim()).filter(Boolean);
+      const parts = errors.reason
+        .split(/(?<=\.)\s+(?=[A-Za-z_][\w.-]*: )/)
+        .map((p) => p.trim())
+        .filter(Boolean);
       messages.push(...parts.filter((p) => FIELD_MESSAGE.test(p)));
     }
     for (const [field, value] of Object.entries(errors)) {

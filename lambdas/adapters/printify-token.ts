@@ -1,8 +1,11 @@
-import { RotatingSecret, withSecret } from '../shared/secrets';
+import { type RotatingSecret, withSecret } from '../shared/secrets';
 import { PrintifyApiError, type PrintifyClient } from './printify-client';
 
 /** The Printify calls the fulfilment use cases make. */
-export type PrintifyOrderApi = Pick<PrintifyClient, 'createOrder' | 'findOrderByExternalId' | 'sendToProduction' | 'getOrder' | 'cancelOrder'>;
+export type PrintifyOrderApi = Pick<
+  PrintifyClient,
+  'createOrder' | 'findOrderByExternalId' | 'sendToProduction' | 'getOrder' | 'cancelOrder'
+>;
 
 /** Printify answered 401: the token is wrong, revoked or rotated (https://developers.printify.com/#authentication). */
 export const isUnauthorized = (error: unknown): boolean => error instanceof PrintifyApiError && error.status === 401;

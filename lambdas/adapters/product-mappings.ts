@@ -14,7 +14,13 @@ function toMapping(item: Record<string, unknown>): ProductMapping | undefined {
   const printifyProductId = item.printifyProductId;
   const variant = item.printifyVariantId;
   const printifyVariantId = typeof variant === 'string' && /^\d+$/.test(variant.trim()) ? Number(variant.trim()) : variant;
-  if (!ids || typeof printifyProductId !== 'string' || printifyProductId === '' || typeof printifyVariantId !== 'number' || !Number.isInteger(printifyVariantId)) {
+  if (
+    !ids ||
+    typeof printifyProductId !== 'string' ||
+    printifyProductId === '' ||
+    typeof printifyVariantId !== 'number' ||
+    !Number.isInteger(printifyVariantId)
+  ) {
     return undefined;
   }
   return { ...ids, printifyProductId, printifyVariantId };
@@ -35,7 +41,10 @@ export class ProductMappings implements ProductMappingsPort {
     const found = new Map<string, ProductMapping>();
     for (let i = 0; i < unique.length; i += 100) {
       let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-        [this.tableName]: { Keys: unique.slice(i, i + 100).map((p) => keys.productMapping(p.productId, p.variantId)), ConsistentRead: true },
+        [this.tableName]: {
+          Keys: unique.slice(i, i + 100).map((p) => keys.productMapping(p.productId, p.variantId)),
+          ConsistentRead: true,
+        },
       };
       for (let round = 0; request && round < 5; round++) {
         const result: BatchGetCommandOutput = await this.db.send(new BatchGetCommand({ RequestItems: request }));

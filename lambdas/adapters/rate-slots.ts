@@ -22,7 +22,13 @@ export class DynamoRateSlots implements RateSlotsPort {
     private readonly tableName: string,
   ) {}
 
-  async reserve(quota: string, n: number, intervalMs: number, now: Date, options: { maxWaitMs?: number } = {}): Promise<{ at: Date } | undefined> {
+  async reserve(
+    quota: string,
+    n: number,
+    intervalMs: number,
+    now: Date,
+    options: { maxWaitMs?: number } = {},
+  ): Promise<{ at: Date } | undefined> {
     const nowMs = now.getTime();
     const spanMs = n * intervalMs;
     const horizon = options.maxWaitMs === undefined ? undefined : nowMs + options.maxWaitMs;

@@ -33,10 +33,19 @@ export class StripeApiClient implements StripeApiPort {
     this.baseUrl = (options.baseUrl ?? 'https://api.stripe.com').replace(/\/+$/, '');
   }
 
-  async refundPaymentIntent(request: { paymentIntentId: string; idempotencyKey: string; metadata?: Record<string, string> }): Promise<StripeRefund> {
+  async refundPaymentIntent(request: {
+    paymentIntentId: string;
+    idempotencyKey: string;
+    metadata?: Record<string, string>;
+  }): Promise<StripeRefund> {
     const form = new URLSearchParams({ payment_intent: request.paymentIntentId });
     for (const [key, value] of Object.entries(request.metadata ?? {})) form.set(`metadata[${key}]`, value);
-    const body = (await this.post('/v1/refunds', form, request.idempotencyKey)) as { id?: unknown; status?: unknown; amount?: unknown; currency?: unknown };
+    const body = (await this.post('/v1/refunds', form, request.idempotencyKey)) as {
+      id?: unknown;
+      status?: unknown;
+      amount?: unknown;
+      currency?: unknown;
+    };
     if (typeof body.id !== 'string' || typeof body.amount !== 'number' || typeof body.currency !== 'string') {
       throw new StripeApiError(`Stripe answered POST /v1/refunds without a refund: ${JSON.stringify(body).slice(0, 300)}`, 200, false);
     }
@@ -68,7 +77,11 @@ export class StripeApiClient implements StripeApiPort {
     }
     if (!response.ok) {
       const message = (body as { error?: { message?: string } } | undefined)?.error?.message ?? text.slice(0, 300);
-      throw new StripeApiError(`Stripe answered ${response.status} to POST ${path}: ${message}`, response.status, response.status === 429 || response.status >= 500);
+      throw new StripeApiError(
+        `Stripe answered ${response.status} to POST ${path}: ${message}`,
+        response.status,
+        response.status === 429 || response.status >= 500,
+      );
     }
     return body ?? {};
   }

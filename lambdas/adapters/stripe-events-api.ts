@@ -69,8 +69,16 @@ export class StripeEventsApi implements StripeEventSource {
     return [...seen.values()];
   }
 
-  private async page(query: StripeEventQuery, types: readonly string[], startingAfter?: string): Promise<{ data: ListedStripeEvent[]; has_more: boolean }> {
-    const params = new URLSearchParams({ 'created[gte]': String(query.createdGte), 'created[lte]': String(query.createdLte), limit: String(STRIPE_MAX_PAGE) });
+  private async page(
+    query: StripeEventQuery,
+    types: readonly string[],
+    startingAfter?: string,
+  ): Promise<{ data: ListedStripeEvent[]; has_more: boolean }> {
+    const params = new URLSearchParams({
+      'created[gte]': String(query.createdGte),
+      'created[lte]': String(query.createdLte),
+      limit: String(STRIPE_MAX_PAGE),
+    });
     for (const type of types) params.append('types[]', type);
     if (startingAfter) params.set('starting_after', startingAfter);
     const response = await fetch(`${this.baseUrl}/v1/events?${params.toString()}`, {

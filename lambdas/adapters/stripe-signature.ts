@@ -53,7 +53,8 @@ export class StripeSignatureVerifier implements StripeEventVerifier {
       if (key === 't') timestamps.push(value);
       else if (key === 'v1') signatures.push(value);
     }
-    if (timestamps.length > 1) throw new InvalidSignatureError('Unable to extract timestamp and signatures from header: more than one timestamp');
+    if (timestamps.length > 1)
+      throw new InvalidSignatureError('Unable to extract timestamp and signatures from header: more than one timestamp');
     const timestamp = timestamps.length === 1 && /^\d{1,12}$/.test(timestamps[0]!) ? Number(timestamps[0]) : undefined;
     if (timestamp === undefined) throw new InvalidSignatureError('Unable to extract timestamp and signatures from header');
     if (signatures.length === 0) throw new InvalidSignatureError('No signatures found with expected scheme');

@@ -2,7 +2,11 @@
  * Builds `SET #a = :a REMOVE #b` for a plain record: undefined values are left alone, null values
  * remove the attribute; with onlyIfMissing, existing attributes keep their values.
  */
-export function setExpression(values: Record<string, unknown>, prefix = 'v', options: { onlyIfMissing?: boolean } = {}): {
+export function setExpression(
+  values: Record<string, unknown>,
+  prefix = 'v',
+  options: { onlyIfMissing?: boolean } = {},
+): {
   expression: string;
   names: Record<string, string>;
   values: Record<string, unknown>;

@@ -20,9 +20,7 @@ export class StepFunctionsStarter implements WorkflowStarter {
 
   async start(stateMachineArn: string, name: string, input: unknown): Promise<string> {
     try {
-      const result = await this.client.send(
-        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-      );
+      const result = await this.client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
       return result.executionArn ?? executionArnFor(stateMachineArn, name);
     } catch (error) {
       if (error instanceof Error && error.name === 'ExecutionAlreadyExists') return executionArnFor(stateMachineArn, name);

@@ -13,10 +13,7 @@ export interface CartDeps {
  * removes nothing. Returns the lines as `<productId>/<variantId>`; throws OrderNotFoundError for
  * an unknown order and the store's errors (retry).
  */
-export async function clearPurchasedLines(
-  deps: CartDeps,
-  orderId: string,
-): Promise<{ removed: string[]; kept: string[] }> {
+export async function clearPurchasedLines(deps: CartDeps, orderId: string): Promise<{ removed: string[]; kept: string[] }> {
   const order = await deps.orders.require(orderId);
   const removed: string[] = [];
   const kept: string[] = [];

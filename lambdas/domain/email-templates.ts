@@ -11,12 +11,7 @@ const SHOP = 'Otaku-mori';
 
 /** Customer data goes into HTML only through this. */
 export function escapeHtml(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 // Subjects and text bodies are plain text: strip line breaks so that no header can be injected.
@@ -131,11 +126,7 @@ export function shippingEmail(order: Order, shipment: ShipmentNotice): RenderedE
   const link = safeLink(shipment.trackingUrl);
   const carrier = oneLine(shipment.carrier || 'the carrier');
   const number = oneLine(shipment.trackingNumber);
-  const lines = [
-    greeting(order),
-    `good news: your order ${order.orderId} is on its way with ${carrier}.`,
-    `Tracking number: ${number}`,
-  ];
+  const lines = [greeting(order), `good news: your order ${order.orderId} is on its way with ${carrier}.`, `Tracking number: ${number}`];
   const rows = itemRows(order);
   const track = link ? `<p><a href="${escapeHtml(link)}">Track your parcel</a></p>` : '';
   return {

@@ -87,7 +87,6 @@ export class StoreRejectedError extends PipelineError {
   readonly retryable = false;
 }
 
-
 /** The names AWS gives a request that can never succeed as sent (DynamoDB, and any AWS API). */
 const STORE_REJECTIONS: readonly string[] = ['ValidationException'];
 

@@ -60,6 +60,7 @@ export const idsOfKeys = {
  * brackets, wildcards, punctuation that URLs or ARNs use, or control characters). A Stripe event
  * names its execution, so an event id outside this can never start one.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are among what AWS refuses in a name
 export const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
 /**

@@ -49,7 +49,13 @@ const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
  * event may move a refunded order; only recordRefund does, in a write guarded by the order's
  * refund ledger (refundsVersion) and its status.
  */
-export const REFUND_REVERSAL_STATUSES: readonly OrderStatus[] = ['paid', 'pending_mapping', 'in_production', 'shipped', 'fulfillment_failed'];
+export const REFUND_REVERSAL_STATUSES: readonly OrderStatus[] = [
+  'paid',
+  'pending_mapping',
+  'in_production',
+  'shipped',
+  'fulfillment_failed',
+];
 
 /** Whether a refunded order whose refund failed may return to `to` (REFUND_REVERSAL_STATUSES). */
 export function canReverseRefundTo(to: OrderStatus): boolean {

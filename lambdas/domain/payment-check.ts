@@ -20,7 +20,9 @@ export interface ClaimedPayment {
  * - `currency`: paid in another currency than the order's;
  * - `underpaid` / `overpaid`: the right currency, another amount.
  */
-export type PaymentVerdict = { kind: 'match' } | { kind: 'mismatch'; reason: 'unverified' | 'currency' | 'underpaid' | 'overpaid'; detail: string };
+export type PaymentVerdict =
+  | { kind: 'match' }
+  | { kind: 'mismatch'; reason: 'unverified' | 'currency' | 'underpaid' | 'overpaid'; detail: string };
 
 /** Compares a claimed payment with what the order owes (pure; amounts in minor units). */
 export function checkPayment(order: Pick<Order, 'amountTotal' | 'currency'>, paid: ClaimedPayment): PaymentVerdict {
@@ -30,7 +32,8 @@ export function checkPayment(order: Pick<Order, 'amountTotal' | 'currency'>, pai
   if (typeof order.amountTotal !== 'number' || typeof order.currency !== 'string' || order.currency === '') {
     return { kind: 'mismatch', reason: 'unverified', detail };
   }
-  if (paid.amountTotal === undefined || paid.currency === undefined || paid.currency === '') return { kind: 'mismatch', reason: 'unverified', detail };
+  if (paid.amountTotal === undefined || paid.currency === undefined || paid.currency === '')
+    return { kind: 'mismatch', reason: 'unverified', detail };
   if (paid.currency.toLowerCase() !== order.currency.toLowerCase()) return { kind: 'mismatch', reason: 'currency', detail };
   if (paid.amountTotal < order.amountTotal) return { kind: 'mismatch', reason: 'underpaid', detail };
   if (paid.amountTotal > order.amountTotal) return { kind: 'mismatch', reason: 'overpaid', detail };

@@ -149,7 +149,14 @@ export function planOrderPetals(order: OrderPetalFacts, rates: PetalRates, now: 
   if (target === already) return { kind: 'settled' };
   const metadata = { orderId, amountRefunded, amountCents: order.amountTotal, currency: order.currency };
   const dispute = { ...metadata, disputeId: order.disputeId ?? '' };
-  const adjust = (entryId: string, amount: number, reason: string, source: LedgerEntry['source'], description: string, meta: LedgerEntry['metadata']): LedgerEntry => ({
+  const adjust = (
+    entryId: string,
+    amount: number,
+    reason: string,
+    source: LedgerEntry['source'],
+    description: string,
+    meta: LedgerEntry['metadata'],
+  ): LedgerEntry => ({
     userId,
     entryId,
     type: 'adjust',
@@ -163,18 +170,41 @@ export function planOrderPetals(order: OrderPetalFacts, rates: PetalRates, now: 
   const counters = { deductedBefore: already, deductedAfter: target };
   if (target < already && order.disputeStatus !== 'won') {
     const entryId = ledgerEntryIds.refundRestore(orderId, amountRefunded);
-    return { kind: 'restore', ...counters, entry: adjust(entryId, already - target, 'Refund failed: petals restored', 'refund', `Petals restored for order ${orderId}: a refund failed or was canceled`, metadata) };
+    return {
+      kind: 'restore',
+      ...counters,
+      entry: adjust(
+        entryId,
+        already - target,
+        'Refund failed: petals restored',
+        'refund',
+        `Petals restored for order ${orderId}: a refund failed or was canceled`,
+        metadata,
+      ),
+    };
   }
   if (target < already) {
     const entryId = ledgerEntryIds.disputeRelease(orderId, order.disputeId ?? 'unknown');
-    return { kind: 'release', ...counters, entry: adjust(entryId, already - target, 'Dispute won: petals restored', 'dispute', `Petals restored for order ${orderId}`, dispute) };
+    return {
+      kind: 'release',
+      ...counters,
+      entry: adjust(entryId, already - target, 'Dispute won: petals restored', 'dispute', `Petals restored for order ${orderId}`, dispute),
+    };
   }
   if (held && target > refundShare) {
     const entryId = ledgerEntryIds.disputeHold(orderId, order.disputeId ?? 'unknown');
-    return { kind: 'hold', ...counters, entry: adjust(entryId, -(target - already), 'Dispute hold', 'dispute', `Petals held while order ${orderId} is disputed`, dispute) };
+    return {
+      kind: 'hold',
+      ...counters,
+      entry: adjust(entryId, -(target - already), 'Dispute hold', 'dispute', `Petals held while order ${orderId} is disputed`, dispute),
+    };
   }
   const entryId = ledgerEntryIds.refund(orderId, amountRefunded);
-  return { kind: 'refund', ...counters, entry: adjust(entryId, -(target - already), 'Refund deduction', 'refund', `Refund deduction for order ${orderId}`, metadata) };
+  return {
+    kind: 'refund',
+    ...counters,
+    entry: adjust(entryId, -(target - already), 'Refund deduction', 'refund', `Refund deduction for order ${orderId}`, metadata),
+  };
 }
 
 /** A paid subscription invoice (Stripe's invoice.paid: amount_paid in minor units) as a petal entry, once per invoice. */
@@ -191,7 +221,12 @@ export function invoicePetalEntry(
     reason: 'Subscription bonus',
     source: 'subscription',
     description: `Subscription bonus for invoice ${invoice.invoiceId}`,
-    metadata: { invoiceId: invoice.invoiceId, subscriptionId: invoice.subscriptionId ?? '', amountCents: invoice.amountPaid, currency: invoice.currency },
+    metadata: {
+      invoiceId: invoice.invoiceId,
+      subscriptionId: invoice.subscriptionId ?? '',
+      amountCents: invoice.amountPaid,
+      currency: invoice.currency,
+    },
     createdAt: now,
   };
 }

@@ -60,7 +60,9 @@ export function mergeRefunds(current: RefundLedger | undefined, incoming: Refund
       continue;
     }
     const newer = record.at > shown.at || (record.at === shown.at && record.amount >= shown.amount);
-    const later = id.startsWith('charge:') ? newer : rank(record.status) > rank(shown.status) || (rank(record.status) === rank(shown.status) && newer);
+    const later = id.startsWith('charge:')
+      ? newer
+      : rank(record.status) > rank(shown.status) || (rank(record.status) === rank(shown.status) && newer);
     if (later) merged[id] = record;
   }
   return merged;

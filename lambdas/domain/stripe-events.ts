@@ -19,9 +19,7 @@ import type {
 export const WORKFLOWS = ['fulfilment', 'paymentFailed', 'refund', 'subscriptionPayment', 'checkoutExpired', 'dispute'] as const;
 export type WorkflowName = (typeof WORKFLOWS)[number];
 
-export type RouteDecision =
-  | { action: 'start'; workflow: WorkflowName; input: WorkflowInput }
-  | { action: 'ignore'; reason: string };
+export type RouteDecision = { action: 'start'; workflow: WorkflowName; input: WorkflowInput } | { action: 'ignore'; reason: string };
 
 /** A signed event of a handled type whose shape cannot be processed: answered 400. */
 export class MalformedEventError extends Error {
@@ -130,9 +128,7 @@ const invoice = z.object({
   currency: z.string(),
   subscription: idOrObject,
   subscription_details: z.object({ metadata }).nullish(),
-  parent: z
-    .object({ subscription_details: z.object({ metadata, subscription: idOrObject }).nullish() })
-    .nullish(),
+  parent: z.object({ subscription_details: z.object({ metadata, subscription: idOrObject }).nullish() }).nullish(),
   lines: z.object({ data: z.array(z.object({ metadata })) }).nullish(),
 });
 
@@ -354,7 +350,9 @@ function refundUpdated(event: Envelope): RouteDecision {
     ...(paymentIntentId ? { paymentIntentId } : {}),
     ...(orderId ? { orderId } : {}),
     currency: refund.currency.toLowerCase(),
-    refunds: [{ refundId: refund.id, amount: refund.amount, status: refund.status ?? (event.type === 'refund.failed' ? 'failed' : 'succeeded') }],
+    refunds: [
+      { refundId: refund.id, amount: refund.amount, status: refund.status ?? (event.type === 'refund.failed' ? 'failed' : 'succeeded') },
+    ],
   };
   return start('refund', input);
 }
@@ -376,7 +374,7 @@ function invoicePaymentSucceeded(event: Envelope): RouteDecision {
       nonEmpty(paid.subscription_details?.metadata?.userId) ??
       paid.lines?.data.map((line) => nonEmpty(line.metadata?.userId)).find((id) => id !== undefined),
   );
-  if (!userId) return ignore('invoice names no userId in its, its subscription\'s or its line\'s metadata');
+  if (!userId) return ignore("invoice names no userId in its, its subscription's or its line's metadata");
   if (paid.amount_paid <= 0) return ignore('invoice paid nothing');
   const subscriptionId = idOf(paid.parent?.subscription_details?.subscription) ?? idOf(paid.subscription);
   const input: InvoicePaymentInput = {
@@ -456,7 +454,7 @@ export const EVENT_ROUTES: Readonly<Record<string, EventRoute>> = {
   },
   'charge.dispute.updated': {
     workflow: 'dispute',
-    does: 'records the dispute\'s newer status (an older event never overrides a newer one); petals held or given back to match',
+    does: "records the dispute's newer status (an older event never overrides a newer one); petals held or given back to match",
     route: chargeDispute,
   },
   'charge.dispute.closed': {
@@ -466,7 +464,7 @@ export const EVENT_ROUTES: Readonly<Record<string, EventRoute>> = {
   },
   'invoice.payment_succeeded': {
     workflow: 'subscriptionPayment',
-    does: 'awards petals for amount_paid to the invoice\'s user, once per invoice',
+    does: "awards petals for amount_paid to the invoice's user, once per invoice",
     route: invoicePaymentSucceeded,
   },
 };

@@ -12,9 +12,7 @@ import { quotaFromEnv } from '../shared/pacing';
 import { taskHandler } from '../shared/task-handler';
 import { pacedOrderEmail, type EmailDeps } from './use-cases';
 
-const config = loadConfig(
-  z.object({ TABLE_NAME: tableName, EMAIL_FROM: z.string().min(3), PETAL_RATES: z.string().optional() }),
-);
+const config = loadConfig(z.object({ TABLE_NAME: tableName, EMAIL_FROM: z.string().min(3), PETAL_RATES: z.string().optional() }));
 const db = createDocumentClient();
 const deps: EmailDeps & Parameters<typeof pacedOrderEmail>[0] = {
   orders: new OrderRepository(db, config.TABLE_NAME),
@@ -36,7 +34,12 @@ const common = {
 const payload = z.discriminatedUnion('template', [
   z.object({ template: z.literal('order-confirmation'), ...common }),
   z.object({ template: z.literal('payment-failed'), ...common, eventId: z.string().min(1), reason: z.string() }),
-  z.object({ template: z.literal('refund'), ...common, amountRefunded: z.number().int().nonnegative(), emailKey: z.string().min(1).optional() }),
+  z.object({
+    template: z.literal('refund'),
+    ...common,
+    amountRefunded: z.number().int().nonnegative(),
+    emailKey: z.string().min(1).optional(),
+  }),
   z.object({
     template: z.literal('refund-failed'),
     ...common,
@@ -54,4 +57,6 @@ const payload = z.discriminatedUnion('template', [
 ]);
 
 /** Customer emails through SES, each claimed in the outbox first. */
-export const handler = taskHandler(payload, async ({ executionName: _e, input: _i, notBefore, ...request }) => pacedOrderEmail(deps, request, notBefore));
+export const handler = taskHandler(payload, async ({ executionName: _e, input: _i, notBefore, ...request }) =>
+  pacedOrderEmail(deps, request, notBefore),
+);

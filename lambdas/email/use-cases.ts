@@ -1,5 +1,12 @@
 import { TransientError } from '../domain/errors';
-import { orderConfirmationEmail, paymentFailedEmail, refundEmail, refundFailedEmail, shippingEmail, type RenderedEmail } from '../domain/email-templates';
+import {
+  orderConfirmationEmail,
+  paymentFailedEmail,
+  refundEmail,
+  refundFailedEmail,
+  shippingEmail,
+  type RenderedEmail,
+} from '../domain/email-templates';
 import { toSendableAddress } from '../domain/email-address';
 import { emailOutboxId } from '../domain/keys';
 import type { Order } from '../domain/order';
@@ -74,11 +81,17 @@ export async function sendOrderEmail(deps: EmailDeps, request: EmailRequest): Pr
   const order = await deps.orders.require(request.orderId);
   if (!order.email) return { outcome: 'no-recipient', signals: [] };
   if (request.template === 'refund' && request.amountRefunded <= 0) return { outcome: 'nothing-to-tell', signals: [] };
-  if (request.template === 'refund-failed' && request.refundedBefore <= request.amountRefunded) return { outcome: 'nothing-to-tell', signals: [] };
+  if (request.template === 'refund-failed' && request.refundedBefore <= request.amountRefunded)
+    return { outcome: 'nothing-to-tell', signals: [] };
   const id = emailOutboxId(request);
   const recipient = toSendableAddress(order.email);
   if (!recipient.ok) {
-    const recorded = await deps.outbox.markUndeliverable(order.orderId, id, { template: request.template, to: order.email.slice(0, 1000) }, `recipient ${recipient.reason}`);
+    const recorded = await deps.outbox.markUndeliverable(
+      order.orderId,
+      id,
+      { template: request.template, to: order.email.slice(0, 1000) },
+      `recipient ${recipient.reason}`,
+    );
     return { outcome: 'undeliverable', reason: recipient.reason, signals: recorded ? [{ kind: 'email-undeliverable' }] : [] };
   }
   const message = { ...render(request, order, deps.rates), to: recipient.address };
@@ -97,7 +110,8 @@ export async function sendOrderEmail(deps: EmailDeps, request: EmailRequest): Pr
 
 /** SES's refusal for the sending rate (v1 `Throttling`, v2 `TooManyRequestsException`). */
 const isThrottling = (error: unknown) =>
-  error instanceof Error && (error.name === 'Throttling' || error.name === 'TooManyRequestsException' || /maximum sending rate/i.test(error.message));
+  error instanceof Error &&
+  (error.name === 'Throttling' || error.name === 'TooManyRequestsException' || /maximum sending rate/i.test(error.message));
 
 /**
  * sendOrderEmail inside SES's sending rate (the shared `ses` quota).
@@ -120,7 +134,9 @@ export async function pacedOrderEmail(
   const now = () => (deps.now ?? (() => new Date()))();
   if (notBefore) await sleepUntil(deps, notBefore);
   else if (!(await waitForSlotWithin(deps, deps.quota, 1, 0))) {
-    throw new TransientError(`SES quota booked more than ${MAX_IN_TASK_WAIT_MS} ms ahead: email for order ${request.orderId} retried later`);
+    throw new TransientError(
+      `SES quota booked more than ${MAX_IN_TASK_WAIT_MS} ms ahead: email for order ${request.orderId} retried later`,
+    );
   }
   for (let attempt = 1; ; attempt++) {
     try {

@@ -45,7 +45,12 @@ export async function ownerOfCharge(deps: FulfilmentDeps, claim: ChargeClaim): P
   const owner = pi ? await deps.orders.findOrderIdByPaymentIntent(pi) : undefined;
   if (owner) {
     if (claim.orderId && claim.orderId !== owner) {
-      return { kind: 'mismatch', claimedOrderId: claim.orderId, ownerOrderId: owner, reason: `payment intent ${pi} is order ${owner}'s, not ${claim.orderId}'s` };
+      return {
+        kind: 'mismatch',
+        claimedOrderId: claim.orderId,
+        ownerOrderId: owner,
+        reason: `payment intent ${pi} is order ${owner}'s, not ${claim.orderId}'s`,
+      };
     }
     return { kind: 'order', orderId: owner };
   }

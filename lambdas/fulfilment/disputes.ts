@@ -44,7 +44,12 @@ export async function recordDispute(deps: FulfilmentDeps, input: DisputeInput): 
   const owner = await ownerOfCharge(deps, { paymentIntentId: input.paymentIntentId, orderId: input.orderId });
   if (owner.kind !== 'order') {
     const reason = owner.kind === 'invoice' ? `a dispute of subscription invoice ${owner.invoiceId}` : owner.reason;
-    return { apply: false, owner: owner.kind, reason, signals: [{ kind: owner.kind === 'mismatch' ? 'charge-order-mismatch' : 'charge-without-order' }] };
+    return {
+      apply: false,
+      owner: owner.kind,
+      reason,
+      signals: [{ kind: owner.kind === 'mismatch' ? 'charge-order-mismatch' : 'charge-without-order' }],
+    };
   }
   const orderId = owner.orderId;
   const outcome = disputeOutcome(input.status);

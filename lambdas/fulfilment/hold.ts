@@ -45,10 +45,17 @@ export async function acceptHeldPayment(deps: FulfilmentDeps, orderId: string): 
   const { transitioned, order } = await deps.orders.transition(orderId, 'paid', {
     paidByEventId: held.eventId,
     paidAt: nowIso(deps),
-    holdResolution: { action: 'accepted', eventId: held.eventId, ...(held.paymentIntentId ? { paymentIntentId: held.paymentIntentId } : {}), at: nowIso(deps) },
+    holdResolution: {
+      action: 'accepted',
+      eventId: held.eventId,
+      ...(held.paymentIntentId ? { paymentIntentId: held.paymentIntentId } : {}),
+      at: nowIso(deps),
+    },
   });
   if (!transitioned && order.paidByEventId !== held.eventId) {
-    throw new HoldNotResolvableError(`order ${orderId} is ${order.status}${order.holdResolution ? ` (its hold was ${order.holdResolution.action})` : ''}: only a payment_mismatch order is accepted`);
+    throw new HoldNotResolvableError(
+      `order ${orderId} is ${order.status}${order.holdResolution ? ` (its hold was ${order.holdResolution.action})` : ''}: only a payment_mismatch order is accepted`,
+    );
   }
   return { orderId, before: before.status, after: order.status, eventId: held.eventId, held };
 }
@@ -80,17 +87,26 @@ export interface HoldRefunded {
 export async function refundHeldPayment(deps: FulfilmentDeps & { stripe: StripeApiPort }, orderId: string): Promise<HoldRefunded> {
   const { order: before, held } = await heldOrder(deps, orderId);
   if (before.status !== 'payment_mismatch' && before.holdResolution?.action !== 'refunded') {
-    throw new HoldNotResolvableError(`order ${orderId} is ${before.status}${before.holdResolution ? ` (its hold was ${before.holdResolution.action})` : ''}: only a payment_mismatch order is refunded here`);
+    throw new HoldNotResolvableError(
+      `order ${orderId} is ${before.status}${before.holdResolution ? ` (its hold was ${before.holdResolution.action})` : ''}: only a payment_mismatch order is refunded here`,
+    );
   }
   if (before.holdResolution?.action === 'refunded' && before.holdResolution.refundId) {
     // already done: say so without asking Stripe again (its idempotency keys expire after 24 hours)
     return {
-      orderId, before: before.status, after: before.status, refundId: before.holdResolution.refundId,
-      amount: held.amountTotal ?? 0, currency: held.currency ?? before.currency, refundStatus: 'already refunded',
+      orderId,
+      before: before.status,
+      after: before.status,
+      refundId: before.holdResolution.refundId,
+      amount: held.amountTotal ?? 0,
+      currency: held.currency ?? before.currency,
+      refundStatus: 'already refunded',
     };
   }
   if (!held.paymentIntentId) {
-    throw new HoldNotResolvableError(`order ${orderId}: the held event ${held.eventId} names no payment intent; refund it in the Stripe Dashboard`);
+    throw new HoldNotResolvableError(
+      `order ${orderId}: the held event ${held.eventId} names no payment intent; refund it in the Stripe Dashboard`,
+    );
   }
   const refund = await deps.stripe.refundPaymentIntent({
     paymentIntentId: held.paymentIntentId,
@@ -99,7 +115,21 @@ export async function refundHeldPayment(deps: FulfilmentDeps & { stripe: StripeA
   });
   const { order } = await deps.orders.transition(orderId, 'refunded', {
     refundedAt: nowIso(deps),
-    holdResolution: { action: 'refunded', eventId: held.eventId, paymentIntentId: held.paymentIntentId, refundId: refund.refundId, at: nowIso(deps) },
+    holdResolution: {
+      action: 'refunded',
+      eventId: held.eventId,
+      paymentIntentId: held.paymentIntentId,
+      refundId: refund.refundId,
+      at: nowIso(deps),
+    },
   });
-  return { orderId, before: before.status, after: order.status, refundId: refund.refundId, amount: refund.amount, currency: refund.currency, refundStatus: refund.status };
+  return {
+    orderId,
+    before: before.status,
+    after: order.status,
+    refundId: refund.refundId,
+    amount: refund.amount,
+    currency: refund.currency,
+    refundStatus: refund.status,
+  };
 }

@@ -2,7 +2,13 @@ import { PrintifyApiError } from '../adapters/printify-client';
 import type { Order } from '../domain/order';
 import { printifyCallsPerOrder, type QuotaPace } from '../domain/rate-slots';
 import { reserveSlot, sleepUntil, waitForSlotWithin, type PacedSlot, type PacingDeps } from '../shared/pacing';
-import { createPrintifyOrder, PrintifyUnavailableError, type PrintifyOrderDeps, type PrintifyOrderFields, type PrintifyOutcome } from './printify-order';
+import {
+  createPrintifyOrder,
+  PrintifyUnavailableError,
+  type PrintifyOrderDeps,
+  type PrintifyOrderFields,
+  type PrintifyOutcome,
+} from './printify-order';
 
 /** The quotas a fulfilled order is paced by (from the stage, scaled locally by a bench). */
 export interface FulfilmentQuotas {

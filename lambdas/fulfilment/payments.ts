@@ -96,15 +96,23 @@ export async function recordPayment(deps: FulfilmentDeps, input: PaymentInput): 
     };
     const { transitioned, order } = await deps.orders.transition(input.orderId, 'payment_mismatch', { heldPayment });
     if (transitioned || order.heldPayment?.eventId === input.eventId) {
-      return { orderId: input.orderId, status: order.status, fulfil: false, held: true, signals: [{ kind: 'payment-mismatch' }, { kind: 'paid-not-fulfilled' }] };
+      return {
+        orderId: input.orderId,
+        status: order.status,
+        fulfil: false,
+        held: true,
+        signals: [{ kind: 'payment-mismatch' }, { kind: 'paid-not-fulfilled' }],
+      };
     }
     // the other event of a payment already accepted or paid (one said no amount, say): nothing new
-    if (hasBeenPaid(order.status) && isOrdersOwnPayment(order, input)) return { orderId: input.orderId, status: order.status, fulfil: false, signals: [] };
+    if (hasBeenPaid(order.status) && isOrdersOwnPayment(order, input))
+      return { orderId: input.orderId, status: order.status, fulfil: false, signals: [] };
     return notFulfilled(deps, input, order, `not what the order owes (${verdict.detail}) and the order is ${order.status}`);
   }
   if (before.status === 'payment_mismatch') {
     const held = before.heldPayment;
-    const samePayment = held?.eventId === input.eventId || (held?.paymentIntentId !== undefined && held.paymentIntentId === input.paymentIntentId);
+    const samePayment =
+      held?.eventId === input.eventId || (held?.paymentIntentId !== undefined && held.paymentIntentId === input.paymentIntentId);
     if (samePayment) {
       // the held execution's retry says so again (its first attempt may have failed before its
       // metrics were emitted); the other event of the held payment adds nothing

@@ -96,7 +96,8 @@ export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: stri
     if (isBeforeProduction(order.status)) return recordPrintifyOrder(deps, orderId, order.printifyOrderId, 'already-created', retry);
     return finish(deps, order, order.printifyOrderId, 'already-created');
   }
-  if (!isBeforeProduction(order.status)) return { outcome: 'skipped', reason: `order is ${order.status}`, status: order.status, signals: [] };
+  if (!isBeforeProduction(order.status))
+    return { outcome: 'skipped', reason: `order is ${order.status}`, status: order.status, signals: [] };
 
   const mappings = await deps.mappings.find(order.items);
   const missing = order.items
@@ -247,7 +248,13 @@ async function finish(
   outcome: 'created' | 'already-created',
 ): Promise<PrintifyOutcome> {
   const sentToProduction = order.status === 'in_production' && (await ensureSentToProduction(deps, order, printifyOrderId));
-  return { outcome, printifyOrderId, status: order.status, sentToProduction, signals: outcome === 'created' ? [{ kind: 'printify-order-created' }] : [] };
+  return {
+    outcome,
+    printifyOrderId,
+    status: order.status,
+    sentToProduction,
+    signals: outcome === 'created' ? [{ kind: 'printify-order-created' }] : [],
+  };
 }
 
 /**
@@ -255,7 +262,11 @@ async function finish(
  * no longer on hold, e.g. when our first call went through unseen) is reconciled with the order's
  * status at Printify before it counts as a failure.
  */
-async function ensureSentToProduction(deps: PrintifyOrderDeps, order: Order & PrintifyOrderFields, printifyOrderId: string): Promise<boolean> {
+async function ensureSentToProduction(
+  deps: PrintifyOrderDeps,
+  order: Order & PrintifyOrderFields,
+  printifyOrderId: string,
+): Promise<boolean> {
   if (!deps.sendToProduction) return false;
   if (order.printifySentToProductionAt) return true;
   try {
@@ -302,4 +313,3 @@ export async function markFulfillmentFailed(
   const { transitioned, order } = await deps.orders.transition(orderId, 'fulfillment_failed', { failureReason: reason }, guard);
   return { status: order.status, transitioned, signals: [{ kind: 'printify-order-failed' }] };
 }
-

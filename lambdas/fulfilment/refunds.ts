@@ -45,7 +45,8 @@ function refundsOfEvent(input: RefundInput): RefundLedger {
 }
 
 /** How many counted refunds of the ledger failed or were canceled (distinguishes repeated emails of the same amount). */
-const reversals = (ledger: RefundLedger) => Object.entries(ledger).filter(([id, r]) => !id.startsWith('charge:') && refundReversed(r.status)).length;
+const reversals = (ledger: RefundLedger) =>
+  Object.entries(ledger).filter(([id, r]) => !id.startsWith('charge:') && refundReversed(r.status)).length;
 
 const MAX_ROUNDS = 5;
 
@@ -88,10 +89,14 @@ export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Pr
       if ((before as Order & { printifyCanceledAt?: string }).printifyCanceledAt) {
         // the print was canceled for the refund: the paid order needs a new one (ops retry-mapping)
         status = 'fulfillment_failed';
-        Object.assign(changes, { status, failureReason: 'The refund failed after its Printify order was canceled: create it again (ops retry-mapping).' });
+        Object.assign(changes, {
+          status,
+          failureReason: 'The refund failed after its Printify order was canceled: create it again (ops retry-mapping).',
+        });
       }
     }
-    const unchanged = JSON.stringify(refunds) === JSON.stringify(before.refunds ?? null) && amountRefunded === refundedBefore && status === before.status;
+    const unchanged =
+      JSON.stringify(refunds) === JSON.stringify(before.refunds ?? null) && amountRefunded === refundedBefore && status === before.status;
     const after = unchanged
       ? before
       : await deps.orders.compareAndSet(orderId, { refundsVersion: before.refundsVersion, status: before.status }, changes);
@@ -108,7 +113,11 @@ export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Pr
       fullyRefunded,
       status: after.status,
       emailTemplate: lowered ? 'refund-failed' : 'refund',
-      emailKey: lowered ? `${refundedBefore}-${amountRefunded}#${generation}` : generation > 0 ? `${amountRefunded}#${generation}` : `${amountRefunded}`,
+      emailKey: lowered
+        ? `${refundedBefore}-${amountRefunded}#${generation}`
+        : generation > 0
+          ? `${amountRefunded}#${generation}`
+          : `${amountRefunded}`,
       signals,
     };
   }
@@ -117,7 +126,8 @@ export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Pr
 
 /** A refund that is not one of our orders': nothing touched, flagged (mismatch) or ignored (no order's). */
 function notApplied(owner: Exclude<ChargeOwner, { kind: 'order' }>): RefundRecorded {
-  if (owner.kind === 'invoice') return { apply: false, owner: 'invoice', reason: `a refund of subscription invoice ${owner.invoiceId}`, signals: [] };
+  if (owner.kind === 'invoice')
+    return { apply: false, owner: 'invoice', reason: `a refund of subscription invoice ${owner.invoiceId}`, signals: [] };
   return {
     apply: false,
     owner: owner.kind,

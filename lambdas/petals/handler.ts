@@ -17,7 +17,12 @@ const deps: PetalsDeps = {
 };
 
 const payload = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('settleOrder'), orderId: z.string().min(1), executionName: z.string().optional(), input: workflowInputSchema.optional() }),
+  z.object({
+    action: z.literal('settleOrder'),
+    orderId: z.string().min(1),
+    executionName: z.string().optional(),
+    input: workflowInputSchema.optional(),
+  }),
   z.object({ action: z.literal('awardInvoice'), executionName: z.string().optional(), input: invoicePaymentInputSchema }),
 ]);
 

@@ -79,7 +79,12 @@ export async function settleOrderPetals(deps: PetalsDeps, orderId: string): Prom
     const result =
       step.kind === 'award'
         ? await deps.ledger.append(entry, { orderId, kind: 'award', petalsAwarded: step.petalsAwarded })
-        : await deps.ledger.append(entry, { orderId, kind: 'deduct', deductedBefore: step.deductedBefore, deductedAfter: step.deductedAfter });
+        : await deps.ledger.append(entry, {
+            orderId,
+            kind: 'deduct',
+            deductedBefore: step.deductedBefore,
+            deductedAfter: step.deductedAfter,
+          });
     if (result === 'exists' && step.kind !== 'award') {
       // The entry id is taken. If the order's counter still reads what we planned from, nobody
       // settled this movement: the id is an earlier movement's (held, released, held again), so

@@ -20,5 +20,9 @@ export interface StripeApiPort {
    * same request return the same refund instead of refunding twice (Stripe keeps keys for at least
    * 24 hours: https://docs.stripe.com/api/idempotent_requests). `metadata` is set on the refund.
    */
-  refundPaymentIntent(request: { paymentIntentId: string; idempotencyKey: string; metadata?: Record<string, string> }): Promise<StripeRefund>;
+  refundPaymentIntent(request: {
+    paymentIntentId: string;
+    idempotencyKey: string;
+    metadata?: Record<string, string>;
+  }): Promise<StripeRefund>;
 }

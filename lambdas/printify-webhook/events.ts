@@ -87,7 +87,7 @@ const shipmentData = z.object({
   url: z.string().nullish(),
 });
 
-const nonEmpty = (value: string | null | undefined): string | undefined => (value && value.trim() ? value.trim() : undefined);
+const nonEmpty = (value: string | null | undefined): string | undefined => (value?.trim() ? value.trim() : undefined);
 
 /** Printify's "2022-05-17 15:00:00+00:00" as ISO 8601 UTC, like every other time on the order. */
 export function printifyTimeToIso(value: string | null | undefined): string | undefined {
@@ -105,8 +105,10 @@ function believable(iso: string, receivedAt: string): string {
 
 function shipmentOf(data: z.infer<typeof shipmentData>, receivedAt: string): Shipment | undefined {
   const carrier = typeof data.carrier === 'string' ? { code: data.carrier } : (data.carrier ?? {});
-  const trackingNumber = nonEmpty('tracking_number' in carrier ? carrier.tracking_number : undefined) ?? nonEmpty(data.tracking_number) ?? nonEmpty(data.number);
-  const trackingUrl = nonEmpty('tracking_url' in carrier ? carrier.tracking_url : undefined) ?? nonEmpty(data.tracking_url) ?? nonEmpty(data.url);
+  const trackingNumber =
+    nonEmpty('tracking_number' in carrier ? carrier.tracking_number : undefined) ?? nonEmpty(data.tracking_number) ?? nonEmpty(data.number);
+  const trackingUrl =
+    nonEmpty('tracking_url' in carrier ? carrier.tracking_url : undefined) ?? nonEmpty(data.tracking_url) ?? nonEmpty(data.url);
   const code = nonEmpty(carrier.code) ?? nonEmpty('name' in carrier ? carrier.name : undefined);
   if (!code && !trackingNumber) return undefined;
   return {
@@ -133,7 +135,9 @@ export function decidePrintifyEvent(raw: unknown, receivedAt = new Date().toISOS
   const parsed = envelope.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new MalformedPrintifyEventError(`not a Printify event: ${issue ? `${issue.path.join('.') || '(event)'}: ${issue.message}` : 'invalid'}`);
+    throw new MalformedPrintifyEventError(
+      `not a Printify event: ${issue ? `${issue.path.join('.') || '(event)'}: ${issue.message}` : 'invalid'}`,
+    );
   }
   const event = parsed.data;
   if (!event.type.startsWith('order:')) return { kind: 'ignore', reason: `topic ${event.type} is not handled` };
@@ -142,14 +146,20 @@ export function decidePrintifyEvent(raw: unknown, receivedAt = new Date().toISOS
   if (!data.success) throw new MalformedPrintifyEventError(`${event.type} ${event.id}: ${data.error.issues[0]?.message ?? 'invalid data'}`);
   const printifyOrderId = event.resource.id;
   if (!isKeyId(printifyOrderId)) {
-    return { kind: 'unappliable', reason: `${event.type} ${event.id}: Printify order id of ${printifyOrderId.length} characters cannot be a key (at most ${MAX_KEY_ID_LENGTH}, no control characters)` };
+    return {
+      kind: 'unappliable',
+      reason: `${event.type} ${event.id}: Printify order id of ${printifyOrderId.length} characters cannot be a key (at most ${MAX_KEY_ID_LENGTH}, no control characters)`,
+    };
   }
   const claimed = printifyTimeToIso(event.created_at) ?? receivedAt;
   const at = believable(claimed, receivedAt);
   const time: EventTime = { printifyOrderId, at, ...(at !== claimed ? { clampedFrom: claimed } : {}) };
   const shipment = shipmentOf(data.data, receivedAt);
   if (shipment?.trackingNumber !== undefined && !isKeyId(shipment.trackingNumber)) {
-    return { kind: 'unappliable', reason: `${event.type} ${event.id}: tracking number of ${shipment.trackingNumber.length} characters cannot be a key (at most ${MAX_KEY_ID_LENGTH}, no control characters)` };
+    return {
+      kind: 'unappliable',
+      reason: `${event.type} ${event.id}: tracking number of ${shipment.trackingNumber.length} characters cannot be a key (at most ${MAX_KEY_ID_LENGTH}, no control characters)`,
+    };
   }
   switch (event.type) {
     case 'order:sent-to-production':

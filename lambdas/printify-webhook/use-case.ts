@@ -102,7 +102,9 @@ export async function receivePrintifyWebhook(
     deps.signal({ kind: 'printify-webhook-unappliable' });
     return { status: 200, outcome: 'ignored', reason: `${decision.kind} for order ${orderId} cannot be recorded: ${typed.message}` };
   }
-  const note = decision.clampedFrom ? `event dated ${decision.clampedFrom}, over a day ahead of its receipt: taken as ${decision.at}` : undefined;
+  const note = decision.clampedFrom
+    ? `event dated ${decision.clampedFrom}, over a day ahead of its receipt: taken as ${decision.at}`
+    : undefined;
   return { status: 200, outcome: 'applied', kind: decision.kind, orderId, ...applied, ...(note ? { note } : {}) };
 }
 
@@ -115,7 +117,8 @@ async function apply(
     case 'sent-to-production': {
       // A failure recorded before stays for the operator (this event may be older than it).
       let order = await deps.orders.require(orderId);
-      if (order.status === 'paid' || order.status === 'pending_mapping') order = (await deps.orders.transition(orderId, 'in_production')).order;
+      if (order.status === 'paid' || order.status === 'pending_mapping')
+        order = (await deps.orders.transition(orderId, 'in_production')).order;
       await deps.orders.fillMissing(orderId, { printifySentToProductionAt: decision.at });
       return { orderStatus: order.status };
     }

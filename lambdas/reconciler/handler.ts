@@ -36,7 +36,10 @@ const db = createDocumentClient();
 export async function reconcile(event: { since?: number } = {}): Promise<ReconcileResult> {
   const result = await reconcileStripeEvents(
     {
-      source: new StripeEventsApi(() => resolveSecret('STRIPE_API_KEY', config.STRIPE_API_KEY, config.STRIPE_API_KEY_ARN), config.STRIPE_API_URL),
+      source: new StripeEventsApi(
+        () => resolveSecret('STRIPE_API_KEY', config.STRIPE_API_KEY, config.STRIPE_API_KEY_ARN),
+        config.STRIPE_API_URL,
+      ),
       checkpoint: new DynamoReconcilerCheckpoint(db, config.TABLE_NAME),
       accept: {
         inbox: new StripeEventInbox(db, config.TABLE_NAME),
@@ -49,7 +52,13 @@ export async function reconcile(event: { since?: number } = {}): Promise<Reconci
   );
   countMetric(METRIC.reconcilerMissedEvents, result.missed.length);
   countMetric(METRIC.reconcilerFailed, result.failed.length);
-  const summary = { window: result.window, listed: result.listed, known: result.known, ignored: result.ignored, checkpoint: result.checkpoint };
+  const summary = {
+    window: result.window,
+    listed: result.listed,
+    known: result.known,
+    ignored: result.ignored,
+    checkpoint: result.checkpoint,
+  };
   for (const missed of result.missed) logger.warn('Stripe event missed by the webhook; delivered now', { ...missed });
   for (const rejected of result.rejected) logger.warn('Stripe event rejected', { ...rejected });
   for (const failed of result.failed) logger.error('Stripe event not delivered; the next run retries it', { ...failed });

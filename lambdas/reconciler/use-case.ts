@@ -70,10 +70,7 @@ export async function reconcileStripeEvents(deps: ReconcilerDeps, options: Recon
   const now = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
   const to = now - (options.graceSeconds ?? 300);
   const oldest = now - STRIPE_EVENT_RETENTION_SECONDS;
-  const from = Math.max(
-    oldest,
-    options.since ?? (await deps.checkpoint.read()) ?? to - (options.initialLookbackSeconds ?? 7200),
-  );
+  const from = Math.max(oldest, options.since ?? (await deps.checkpoint.read()) ?? to - (options.initialLookbackSeconds ?? 7200));
   const result: ReconcileResult = { window: { from, to }, listed: 0, missed: [], known: 0, ignored: 0, rejected: [], failed: [] };
   if (from > to) return result;
 

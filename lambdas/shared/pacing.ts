@@ -89,7 +89,12 @@ export function quotaFromEnv(defaults: QuotaPace, prefix: string, env: NodeJS.Pr
     if (!(value > 0)) throw new RangeError(`${prefix}_${suffix}: a positive number, not ${raw}`);
     return value;
   };
-  const quota = { ...defaults, limit: read('LIMIT', defaults.limit), windowMs: read('WINDOW_MS', defaults.windowMs), headroom: read('HEADROOM', defaults.headroom) };
+  const quota = {
+    ...defaults,
+    limit: read('LIMIT', defaults.limit),
+    windowMs: read('WINDOW_MS', defaults.windowMs),
+    headroom: read('HEADROOM', defaults.headroom),
+  };
   slotIntervalMs(quota);
   return quota;
 }

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import type * as z from 'zod';
 import { classifyError, InvalidInputError, TransientError } from '../domain/errors';
 import { logger } from './logger';
 import { emit } from './metrics';
@@ -26,7 +26,9 @@ export function taskHandler<S extends z.ZodType, R>(schema: S, run: (payload: z.
   const handler = async (event: unknown, _context: Context): Promise<R> => {
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
-      const error = new InvalidInputError(`invalid task payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const error = new InvalidInputError(
+        `invalid task payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
       logger.error('rejected task payload', { error });
       emit(metricsOfFailure({}, error.name));
       throw error;

@@ -41,11 +41,15 @@ const COUNTED: Record<Exclude<Signal['kind'], 'petals-awarded' | 'petals-deducte
  * Printify order also records FulfilmentTime, the seconds from Stripe's event (`eventCreated`,
  * unix seconds, when the caller knows it) to `now`.
  */
-export function metricsOfSignals(signals: readonly Signal[], context: { eventCreated?: number | undefined; now?: Date } = {}): MetricPoint[] {
+export function metricsOfSignals(
+  signals: readonly Signal[],
+  context: { eventCreated?: number | undefined; now?: Date } = {},
+): MetricPoint[] {
   const points: MetricPoint[] = [];
   for (const signal of signals) {
     if (signal.kind === 'petals-awarded' || signal.kind === 'petals-deducted') {
-      if (signal.petals > 0) points.push(count(signal.kind === 'petals-awarded' ? METRIC.petalsAwarded : METRIC.petalsDeducted, signal.petals));
+      if (signal.petals > 0)
+        points.push(count(signal.kind === 'petals-awarded' ? METRIC.petalsAwarded : METRIC.petalsDeducted, signal.petals));
       continue;
     }
     points.push(count(COUNTED[signal.kind]));

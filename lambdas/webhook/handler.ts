@@ -85,7 +85,11 @@ export async function receive(event: APIGatewayProxyEventV2, _context?: Context)
     logger.appendKeys(keys);
     annotate(keys);
     countMetric(
-      outcome.outcome === 'started' ? METRIC.webhookAccepted : outcome.outcome === 'duplicate' ? METRIC.webhookDuplicate : METRIC.webhookIgnored,
+      outcome.outcome === 'started'
+        ? METRIC.webhookAccepted
+        : outcome.outcome === 'duplicate'
+          ? METRIC.webhookDuplicate
+          : METRIC.webhookIgnored,
     );
     logger.info(`webhook ${outcome.outcome}`, answer);
     return jsonResponse(200, { received: true, ...answer });

@@ -39,11 +39,7 @@ export type WebhookOutcome =
  * Verify, then accept (acceptStripeEvent). Only a request that can never succeed gets a 400;
  * anything else that fails throws, and the handler answers 5xx so that Stripe retries.
  */
-export async function receiveStripeWebhook(
-  deps: WebhookDeps,
-  rawBody: Buffer,
-  signature: string | undefined,
-): Promise<WebhookOutcome> {
+export async function receiveStripeWebhook(deps: WebhookDeps, rawBody: Buffer, signature: string | undefined): Promise<WebhookOutcome> {
   let event: unknown;
   try {
     event = deps.verifier.verify(rawBody, signature);
@@ -102,7 +98,15 @@ export async function acceptStripeEvent(deps: AcceptDeps, raw: unknown): Promise
   const executionArn = executionArnFor(stateMachineArn, event.id);
   const order = 'orderId' in input && input.orderId ? { orderId: input.orderId } : {};
   const answer = { status: 200 as const, eventId: event.id, eventType: event.type, workflow, ...order, executionArn };
-  const state = await deps.inbox.record({ eventId: event.id, type: event.type, livemode: event.livemode, workflow, ...order, input, executionArn });
+  const state = await deps.inbox.record({
+    eventId: event.id,
+    type: event.type,
+    livemode: event.livemode,
+    workflow,
+    ...order,
+    input,
+    executionArn,
+  });
   if (state === 'known') {
     // Never "duplicate" on the item alone: make sure the execution exists (throws -> 5xx, retried).
     await deps.starter.start(stateMachineArn, event.id, input);

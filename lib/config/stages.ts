@@ -22,14 +22,20 @@ const stageConfigSchema = z.object({
   /** CloudFormation stack name; every resource and alarm name derives from it */
   stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name (letters, digits, hyphens)'),
   /** AWS account and region to deploy to; omitted: the CLI's credentials and region */
-  account: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'a 12-digit AWS account id')
+    .optional(),
   region: z.string().min(1).optional(),
   /** Printify shop that receives the orders: GET /v1/shops.json lists yours (a number) */
   printifyShopId: z.string().regex(/^\d+$/, "Printify's numeric shop id (GET https://api.printify.com/v1/shops.json)"),
   /** SES-verified sender of the customer emails */
   emailFrom: z
     .email('an email address verified in SES')
-    .refine((address) => !/@([a-z0-9-]+\.)*(example|invalid|test|localhost|local)$/i.test(address), 'a real sender, not a reserved example domain'),
+    .refine(
+      (address) => !/@([a-z0-9-]+\.)*(example|invalid|test|localhost|local)$/i.test(address),
+      'a real sender, not a reserved example domain',
+    ),
   /**
    * Whether this stage takes live-mode Stripe events (true) or test-mode events (false); an event of
    * the other mode is answered 400 "livemode mismatch". Explicit on purpose: no default.
@@ -54,7 +60,9 @@ const stageConfigSchema = z.object({
 export type StageConfig = z.infer<typeof stageConfigSchema> & { readonly stage: string };
 
 /** What this file may leave unset for a stage (a value still to fill in fails the synth, by name). */
-export type StageConfigInput = { readonly [K in keyof z.input<typeof stageConfigSchema>]?: z.input<typeof stageConfigSchema>[K] | undefined };
+export type StageConfigInput = {
+  readonly [K in keyof z.input<typeof stageConfigSchema>]?: z.input<typeof stageConfigSchema>[K] | undefined;
+};
 
 /**
  * The stages. A value left `undefined` is one the shop must fill in before that stage can be
@@ -95,7 +103,9 @@ export class StageConfigError extends Error {
 export function loadStageConfig(stage: unknown, stages: Readonly<Record<string, StageConfigInput>> = STAGES): StageConfig {
   const names = Object.keys(stages);
   if (stage === undefined || stage === '') {
-    throw new StageConfigError(`no stage selected: pass -c stage=<${names.join('|')}> to cdk synth/deploy (stages are in lib/config/stages.ts)`);
+    throw new StageConfigError(
+      `no stage selected: pass -c stage=<${names.join('|')}> to cdk synth/deploy (stages are in lib/config/stages.ts)`,
+    );
   }
   const input = typeof stage === 'string' && Object.hasOwn(stages, stage) ? stages[stage] : undefined;
   if (!input) throw new StageConfigError(`unknown stage "${String(stage)}": choose one of ${names.join(', ')} (lib/config/stages.ts)`);

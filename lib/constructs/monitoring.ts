@@ -117,7 +117,7 @@ export class Monitoring extends Construct {
         threshold: 300,
         comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
         description:
-          "An order's fulfilment took over 5 minutes (Stripe's event to the Printify order, or a fulfilment execution). Runbook: README \"FulfilmentSlow\".",
+          'An order\'s fulfilment took over 5 minutes (Stripe\'s event to the Printify order, or a fulfilment execution). Runbook: README "FulfilmentSlow".',
       },
     );
     // Both ways an order ends fulfillment_failed: creating it failed, or Printify canceled it or
@@ -141,11 +141,12 @@ export class Monitoring extends Construct {
     );
     this.alarm(ALARMS.orderWaitingForMapping, this.business(props.fulfilment, METRIC.printifyMappingMissing), {
       threshold: 1,
-      description: 'A paid order has a product without a Printify mapping; it waits in pending_mapping. Runbook: README "OrderWaitingForMapping".',
+      description:
+        'A paid order has a product without a Printify mapping; it waits in pending_mapping. Runbook: README "OrderWaitingForMapping".',
     });
     this.alarm(ALARMS.negativePetalBalance, this.business(props.petals, METRIC.negativePetalBalance), {
       threshold: 1,
-      description: "A customer's petal balance went below zero. Runbook: README \"NegativePetalBalance\".",
+      description: 'A customer\'s petal balance went below zero. Runbook: README "NegativePetalBalance".',
     });
     this.alarm(ALARMS.disputeOpened, this.business(props.fulfilment, METRIC.disputeOpened), {
       threshold: 1,
@@ -158,7 +159,8 @@ export class Monitoring extends Construct {
     });
     this.alarm(ALARMS.paidNotFulfilled, this.business(props.fulfilment, METRIC.paidNotFulfilled), {
       threshold: 1,
-      description: 'A customer paid and the pipeline did not fulfil the payment (held, or another payment of an order). Runbook: README "PaidNotFulfilled".',
+      description:
+        'A customer paid and the pipeline did not fulfil the payment (held, or another payment of an order). Runbook: README "PaidNotFulfilled".',
     });
     if (props.reconciler) {
       this.alarm(ALARMS.reconcilerMissedEvents, this.business(props.reconciler, METRIC.reconcilerMissedEvents), {
@@ -168,12 +170,17 @@ export class Monitoring extends Construct {
       });
       this.alarm(ALARMS.reconcilerFailing, props.reconciler.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), {
         threshold: 1,
-        description: 'The Stripe reconciler failed: a wrong or revoked restricted key, Stripe unreachable, or events it could not deliver. Runbook: README "ReconcilerMissedEvents".',
+        description:
+          'The Stripe reconciler failed: a wrong or revoked restricted key, Stripe unreachable, or events it could not deliver. Runbook: README "ReconcilerMissedEvents".',
       });
     }
     // refunds and disputes the operator must look at: any one is worth a page
     const refundAlarms: [string, MetricName, string][] = [
-      [ALARMS.chargeOrderMismatch, METRIC.chargeOrderMismatch, 'A refund or dispute named an order whose payment it is not; nothing was touched.'],
+      [
+        ALARMS.chargeOrderMismatch,
+        METRIC.chargeOrderMismatch,
+        'A refund or dispute named an order whose payment it is not; nothing was touched.',
+      ],
       [ALARMS.refundedAfterProduction, METRIC.refundedAfterProduction, 'An order was fully refunded after Printify produced it.'],
     ];
     for (const [name, metric, means] of refundAlarms) {
@@ -209,7 +216,8 @@ export class Monitoring extends Construct {
     });
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown: '# Otaku-mori order pipeline\nAlarms go to the alarm topic; what each means and the command that fixes it: README, "Runbook".',
+        markdown:
+          '# Otaku-mori order pipeline\nAlarms go to the alarm topic; what each means and the command that fixes it: README, "Runbook".',
         width: 24,
         height: 2,
       }),
@@ -228,7 +236,11 @@ export class Monitoring extends Construct {
       this.graph('Fulfilment time (s)', [
         fulfilmentTime,
         this.business(props.fulfilment, METRIC.fulfilmentTime, 'p50'),
-        new MathExpression({ expression: 'execution / 1000', usingMetrics: { execution: fulfilmentExecutionSeconds }, label: 'fulfilment execution (max)' }),
+        new MathExpression({
+          expression: 'execution / 1000',
+          usingMetrics: { execution: fulfilmentExecutionSeconds },
+          label: 'fulfilment execution (max)',
+        }),
       ]),
     );
     this.dashboard.addWidgets(
@@ -282,8 +294,16 @@ export class Monitoring extends Construct {
     }
     const machines = Object.entries(props.stateMachines) as [WorkflowName, StateMachine][];
     this.dashboard.addWidgets(
-      this.graph('Executions started', machines.map(([w, m]) => m.metricStarted({ period: FIVE_MINUTES, label: w })), 6),
-      this.graph('Executions succeeded', machines.map(([w, m]) => m.metricSucceeded({ period: FIVE_MINUTES, label: w })), 6),
+      this.graph(
+        'Executions started',
+        machines.map(([w, m]) => m.metricStarted({ period: FIVE_MINUTES, label: w })),
+        6,
+      ),
+      this.graph(
+        'Executions succeeded',
+        machines.map(([w, m]) => m.metricSucceeded({ period: FIVE_MINUTES, label: w })),
+        6,
+      ),
       this.graph(
         'Executions failed, timed out, aborted',
         machines.flatMap(([w, m]) => [
@@ -295,10 +315,26 @@ export class Monitoring extends Construct {
       ),
     );
     this.dashboard.addWidgets(
-      this.graph('Lambda errors', props.functions.map((f) => f.metricErrors({ period: FIVE_MINUTES, label: f.serviceName })), 6),
-      this.graph('Lambda throttles', props.functions.map((f) => f.metricThrottles({ period: FIVE_MINUTES, label: f.serviceName })), 6),
-      this.graph('Lambda duration (p99, ms)', props.functions.map((f) => f.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: f.serviceName })), 6),
-      this.graph('Task failures (incl. retried)', props.functions.map((f) => this.business(f, METRIC.taskFailed, 'Sum', f.serviceName)), 6),
+      this.graph(
+        'Lambda errors',
+        props.functions.map((f) => f.metricErrors({ period: FIVE_MINUTES, label: f.serviceName })),
+        6,
+      ),
+      this.graph(
+        'Lambda throttles',
+        props.functions.map((f) => f.metricThrottles({ period: FIVE_MINUTES, label: f.serviceName })),
+        6,
+      ),
+      this.graph(
+        'Lambda duration (p99, ms)',
+        props.functions.map((f) => f.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: f.serviceName })),
+        6,
+      ),
+      this.graph(
+        'Task failures (incl. retried)',
+        props.functions.map((f) => this.business(f, METRIC.taskFailed, 'Sum', f.serviceName)),
+        6,
+      ),
     );
   }
 

@@ -24,7 +24,13 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { OrderNotFoundError, OrderNotReadyError, PrintifyLookupContinuesError, PrintifyUnavailableError, TransientError } from '../../lambdas/domain/errors';
+import {
+  OrderNotFoundError,
+  OrderNotReadyError,
+  PrintifyLookupContinuesError,
+  PrintifyUnavailableError,
+  TransientError,
+} from '../../lambdas/domain/errors';
 import { RETRY_POLICIES, type RetriedErrorType, type RetryPolicy } from '../../lambdas/domain/retry-policy';
 import type { WorkflowName } from '../../lambdas/domain/stripe-events';
 
@@ -87,7 +93,11 @@ const executionFacts = {
 export class Workflows extends Construct {
   readonly stateMachines: Record<WorkflowName, StateMachine>;
 
-  constructor(scope: Construct, id: string, private readonly fns: WorkflowFunctions) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly fns: WorkflowFunctions,
+  ) {
     super(scope, id);
     this.stateMachines = {
       // An order of a flash sale waits its turn for Printify (hours, if the backlog needs them).
@@ -118,7 +128,14 @@ export class Workflows extends Construct {
    * `branchStep` (with resultPath '$') makes it the end of a Parallel branch: its output is only
    * `{ step, result }`, shaped by the task itself (a Pass state would cost a transition per branch).
    */
-  private task(id: string, fn: WorkflowFunction, payload: Record<string, unknown>, resultPath: string, retries: RetriedErrorType[] = [], branchStep?: string) {
+  private task(
+    id: string,
+    fn: WorkflowFunction,
+    payload: Record<string, unknown>,
+    resultPath: string,
+    retries: RetriedErrorType[] = [],
+    branchStep?: string,
+  ) {
     const task = new LambdaInvoke(this, id, {
       lambdaFunction: fn,
       // Bounded: without it a lost invocation waits for the execution's own two-hour timeout.
@@ -147,11 +164,12 @@ export class Workflows extends Construct {
 
   /** After a Parallel of side steps: fail the execution if any branch recorded a failure. */
   private endAfter(id: string, branches: number, resultPath: string, errorName: string): IChainable {
-    const anyFailed = Condition.or(
-      ...Array.from({ length: branches }, (_, i) => Condition.isPresent(`${resultPath}[${i}].failedStep`)),
-    );
+    const anyFailed = Condition.or(...Array.from({ length: branches }, (_, i) => Condition.isPresent(`${resultPath}[${i}].failedStep`)));
     return new Choice(this, `${id}: all steps done?`)
-      .when(anyFailed, new Fail(this, `${id}: some steps failed`, { error: errorName, cause: 'see the failed branch in the execution history' }))
+      .when(
+        anyFailed,
+        new Fail(this, `${id}: some steps failed`, { error: errorName, cause: 'see the failed branch in the execution history' }),
+      )
       .otherwise(new Succeed(this, `${id}: done`));
   }
 
@@ -170,12 +188,20 @@ export class Workflows extends Construct {
     // table), then "Mark fulfillment failed" records the reason (PrintifyOrderFailed).
     // Paced, not raced: Record payment reserved this order's Printify and SES slots in the shared
     // quota items; each branch waits for its slot in a Wait state (one transition however long).
-    const printify = this.task('Create Printify order', fulfilment, { action: 'createPrintifyOrder', notBefore: JsonPath.stringAt(`${PACE}.printify.at`) }, '$', [
-      PrintifyUnavailableError.errorType,
-      PrintifyLookupContinuesError.errorType,
-      OrderNotReadyError.errorType,
-    ], 'printify');
-    const markFailed = this.task('Mark fulfillment failed', fulfilment, { action: 'markFulfillmentFailed', error: JsonPath.objectAt('$.error') }, '$.marked');
+    const printify = this.task(
+      'Create Printify order',
+      fulfilment,
+      { action: 'createPrintifyOrder', notBefore: JsonPath.stringAt(`${PACE}.printify.at`) },
+      '$',
+      [PrintifyUnavailableError.errorType, PrintifyLookupContinuesError.errorType, OrderNotReadyError.errorType],
+      'printify',
+    );
+    const markFailed = this.task(
+      'Mark fulfillment failed',
+      fulfilment,
+      { action: 'markFulfillmentFailed', error: JsonPath.objectAt('$.error') },
+      '$.marked',
+    );
     printify.addCatch(markFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     const printifyFailed = new Pass(this, 'Printify failed', { parameters: { failedStep: 'printify', 'error.$': '$.error' } });
     // Even recording the failure may fail; that must not cancel the sibling branches either.
@@ -187,7 +213,12 @@ export class Workflows extends Construct {
       .branch(waitForPrintify.next(printify))
       .branch(
         waitForSes.next(
-          this.sideStep('Send confirmation email', email, { template: 'order-confirmation', orderId, notBefore: JsonPath.stringAt(`${PACE}.email.at`) }, 'email'),
+          this.sideStep(
+            'Send confirmation email',
+            email,
+            { template: 'order-confirmation', orderId, notBefore: JsonPath.stringAt(`${PACE}.email.at`) },
+            'email',
+          ),
         ),
       )
       .branch(this.sideStep('Award petals', petals, { action: 'settleOrder', orderId }, 'petals'))
@@ -202,14 +233,21 @@ export class Workflows extends Construct {
   }
 
   private paymentFailedDefinition(): IChainable {
-    const markFailed = this.task('Mark payment failed', this.fns.fulfilment, { action: 'markPaymentFailed' }, '$.failure', [OrderNotFoundError.errorType]);
+    const markFailed = this.task('Mark payment failed', this.fns.fulfilment, { action: 'markPaymentFailed' }, '$.failure', [
+      OrderNotFoundError.errorType,
+    ]);
     markFailed.addCatch(this.giveUp('Mark payment failed'), { errors: [OrderNotFoundError.errorType] });
-    const sendEmail = this.task('Send payment failed email', this.fns.email, {
-      template: 'payment-failed',
-      orderId: JsonPath.stringAt(`${EXECUTION_INPUT}.orderId`),
-      eventId: JsonPath.stringAt(`${EXECUTION_INPUT}.eventId`),
-      reason: JsonPath.stringAt(`${EXECUTION_INPUT}.reason`),
-    }, '$.email');
+    const sendEmail = this.task(
+      'Send payment failed email',
+      this.fns.email,
+      {
+        template: 'payment-failed',
+        orderId: JsonPath.stringAt(`${EXECUTION_INPUT}.orderId`),
+        eventId: JsonPath.stringAt(`${EXECUTION_INPUT}.eventId`),
+        reason: JsonPath.stringAt(`${EXECUTION_INPUT}.reason`),
+      },
+      '$.email',
+    );
     return markFailed.next(
       new Choice(this, 'Failed by this event?')
         .when(Condition.booleanEquals('$.failure.notify', true), sendEmail.next(new Succeed(this, 'Customer told')))
@@ -227,13 +265,18 @@ export class Workflows extends Construct {
     const settle = new Parallel(this, 'Settle refund', { resultPath: '$.steps' })
       .branch(this.sideStep('Deduct petals', this.fns.petals, { action: 'settleOrder', orderId }, 'petals'))
       .branch(
-        this.sideStep('Send refund email', this.fns.email, {
-          template: JsonPath.stringAt('$.refund.emailTemplate'),
-          orderId,
-          amountRefunded: JsonPath.numberAt('$.refund.amountRefunded'),
-          refundedBefore: JsonPath.numberAt('$.refund.refundedBefore'),
-          emailKey: JsonPath.stringAt('$.refund.emailKey'),
-        }, 'email'),
+        this.sideStep(
+          'Send refund email',
+          this.fns.email,
+          {
+            template: JsonPath.stringAt('$.refund.emailTemplate'),
+            orderId,
+            amountRefunded: JsonPath.numberAt('$.refund.amountRefunded'),
+            refundedBefore: JsonPath.numberAt('$.refund.refundedBefore'),
+            emailKey: JsonPath.stringAt('$.refund.emailKey'),
+          },
+          'email',
+        ),
       )
       // a fully refunded order's print is canceled while Printify has not produced it
       .branch(this.sideStep('Cancel refunded print', this.fns.fulfilment, { action: 'cancelRefundedPrint', orderId }, 'printify'));
@@ -247,7 +290,9 @@ export class Workflows extends Construct {
   }
 
   private checkoutExpiredDefinition(): IChainable {
-    const cancel = this.task('Cancel unpaid order', this.fns.fulfilment, { action: 'cancelExpiredCheckout' }, '$.cancelled', [OrderNotFoundError.errorType]);
+    const cancel = this.task('Cancel unpaid order', this.fns.fulfilment, { action: 'cancelExpiredCheckout' }, '$.cancelled', [
+      OrderNotFoundError.errorType,
+    ]);
     cancel.addCatch(this.giveUp('Cancel unpaid order'), { errors: [OrderNotFoundError.errorType] });
     return cancel;
   }
@@ -263,7 +308,12 @@ export class Workflows extends Construct {
       new Choice(this, 'Dispute of this order?')
         .when(
           Condition.booleanEquals('$.dispute.apply', true),
-          this.task('Hold or restore petals', this.fns.petals, { action: 'settleOrder', orderId: JsonPath.stringAt('$.dispute.orderId') }, '$.petals'),
+          this.task(
+            'Hold or restore petals',
+            this.fns.petals,
+            { action: 'settleOrder', orderId: JsonPath.stringAt('$.dispute.orderId') },
+            '$.petals',
+          ),
         )
         .otherwise(new Succeed(this, 'Not an order dispute')),
     );

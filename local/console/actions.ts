@@ -5,7 +5,13 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lambdas/domain/keys';
 import type { Order } from '../../lambdas/domain/order';
-import { postSignedEvent, runTriggerScenario, parseAmount, TriggerUsageError, type TriggerOptions } from '../../scripts/lib/trigger-scenarios';
+import {
+  postSignedEvent,
+  runTriggerScenario,
+  parseAmount,
+  TriggerUsageError,
+  type TriggerOptions,
+} from '../../scripts/lib/trigger-scenarios';
 import type { RetryMappingResult } from '../../scripts/lib/retry-mapping';
 import { COMMANDS } from '../../scripts/ops/cli';
 import type { ExecutionReport } from '../../scripts/ops/commands';
@@ -47,7 +53,9 @@ async function sendTestEvent(context: ConsoleContext, form: URLSearchParams): Pr
   const result = await runTriggerScenario(type, options, {
     storefront: new Storefront(context.db, context.tableName),
     readOrder: async (orderId) =>
-      (await context.db.send(new GetCommand({ TableName: context.tableName, Key: keys.order(orderId), ConsistentRead: true }))).Item as Order | undefined,
+      (await context.db.send(new GetCommand({ TableName: context.tableName, Key: keys.order(orderId), ConsistentRead: true }))).Item as
+        | Order
+        | undefined,
     send: async (event) => {
       const { status, answer } = await postSignedEvent(context.stripeWebhookUrl, context.stripeWebhookSecret, event);
       if (status !== 200) throw new Error(`the webhook answered ${status} to ${event.type} ${event.id}: ${JSON.stringify(answer)}`);
@@ -70,7 +78,9 @@ async function sendTestEvent(context: ConsoleContext, form: URLSearchParams): Pr
 }
 
 async function replay(context: ConsoleContext, form: URLSearchParams): Promise<ActionResult> {
-  const report = (await COMMANDS.replay.run(context.target, [form.get('eventId') ?? ''], { 'wait-seconds': String(WAIT_SECONDS) })) as ExecutionReport;
+  const report = (await COMMANDS.replay.run(context.target, [form.get('eventId') ?? ''], {
+    'wait-seconds': String(WAIT_SECONDS),
+  })) as ExecutionReport;
   return { location: executionPath(report.executionArn), notice: `Replayed: ${firstLine(COMMANDS.replay.text(report as never))}` };
 }
 

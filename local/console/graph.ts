@@ -66,14 +66,17 @@ function addDefinition(parent: ElkNode, definition: AslDefinition, path: string,
     const id = nodeId(path, name);
     states.set(id, { name, type: state.Type });
     const node: ElkNode = { id, width: nodeWidth(name), height: NODE_HEIGHT, labels: [{ text: name }] };
-    const branches = state.Branches ?? (state.ItemProcessor ?? state.Iterator ? [(state.ItemProcessor ?? state.Iterator)!] : []);
+    const branches = state.Branches ?? ((state.ItemProcessor ?? state.Iterator) ? [(state.ItemProcessor ?? state.Iterator)!] : []);
     if (branches.length) {
       // a compound node: one box per branch, the state's name above them
       node.layoutOptions = { 'elk.padding': `[top=${LABEL_HEIGHT + 6},left=10,bottom=10,right=10]`, 'elk.direction': 'RIGHT' };
       delete node.width;
       delete node.height;
       node.children = branches.map((branch, i) => {
-        const box: ElkNode = { id: `${id}/branch${i}`, layoutOptions: { 'elk.padding': '[top=10,left=10,bottom=10,right=10]', 'elk.direction': 'DOWN' } };
+        const box: ElkNode = {
+          id: `${id}/branch${i}`,
+          layoutOptions: { 'elk.padding': '[top=10,left=10,bottom=10,right=10]', 'elk.direction': 'DOWN' },
+        };
         addDefinition(box, branch, `${id}/${i}/`, states, false);
         return box;
       });

@@ -75,11 +75,18 @@ export function executionStatus(stepFunctions: LocalStepFunctions, executionArn:
 }
 
 /** The event inbox, newest first, with each event's newest execution status. */
-export async function listInbox(db: DynamoDBDocumentClient, tableName: string, stepFunctions: LocalStepFunctions, limit = 200): Promise<InboxEvent[]> {
+export async function listInbox(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  stepFunctions: LocalStepFunctions,
+  limit = 200,
+): Promise<InboxEvent[]> {
   const items = await scanPrefix(db, tableName, 'STRIPE_EVENT#');
   return items
     .map((item): InboxEvent => {
-      const executionArns = [item.executionArn, ...((item.replays as unknown[] | undefined) ?? [])].filter((a): a is string => typeof a === 'string');
+      const executionArns = [item.executionArn, ...((item.replays as unknown[] | undefined) ?? [])].filter(
+        (a): a is string => typeof a === 'string',
+      );
       const newest = executionArns[executionArns.length - 1];
       const status = newest ? executionStatus(stepFunctions, newest) : undefined;
       return {
@@ -111,7 +118,11 @@ function inputField(execution: Pick<LocalExecution, 'input'>, field: 'orderId' |
 export const orderIdOf = (execution: Pick<LocalExecution, 'input'>): string | undefined => inputField(execution, 'orderId');
 
 /** Executions of every workflow, newest first, filtered by status, workflow name and order id. */
-export function listExecutionRows(stepFunctions: LocalStepFunctions, workflowOf: (stateMachineArn: string) => string, filter: ExecutionFilter = {}): ExecutionRow[] {
+export function listExecutionRows(
+  stepFunctions: LocalStepFunctions,
+  workflowOf: (stateMachineArn: string) => string,
+  filter: ExecutionFilter = {},
+): ExecutionRow[] {
   return stepFunctions
     .listExecutions()
     .map((e): ExecutionRow => {
@@ -136,7 +147,9 @@ export function listExecutionRows(stepFunctions: LocalStepFunctions, workflowOf:
 /** Every order, newest first. */
 export async function listOrders(db: DynamoDBDocumentClient, tableName: string): Promise<Order[]> {
   const items = await scanPrefix(db, tableName, 'ORDER#');
-  return (items.filter((i) => i.sk === 'ORDER') as unknown as Order[]).sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
+  return (items.filter((i) => i.sk === 'ORDER') as unknown as Order[]).sort((a, b) =>
+    String(b.createdAt).localeCompare(String(a.createdAt)),
+  );
 }
 
 /** The mail the local SES sent about an order (its subject or body names the order), oldest first. */
@@ -149,7 +162,10 @@ export async function emailsAbout(ses: Pick<SesLocal, 'sentEmails'>, orderId: st
  * The Printify order as the stand-in holds it, and the webhook deliveries about our order (the
  * Printify webhook answers with the order id it applied an event to).
  */
-export function printifyView(printify: Pick<PrintifyStandIn, 'orders' | 'deliveries'>, order: Pick<Order, 'orderId' | 'printifyOrderId'>): {
+export function printifyView(
+  printify: Pick<PrintifyStandIn, 'orders' | 'deliveries'>,
+  order: Pick<Order, 'orderId' | 'printifyOrderId'>,
+): {
   printifyOrder?: StandInOrder;
   deliveries: WebhookDelivery[];
 } {

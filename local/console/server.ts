@@ -31,7 +31,8 @@ const ASSETS: Record<string, { type: string; body: Buffer }> = {
 // The page's own scripts and styles only; the emails' HTML is shown in sandboxed iframes (srcdoc
 // documents inherit this policy, so an email's scripts could not run even without the sandbox).
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'same-origin',
 };
@@ -132,9 +133,18 @@ export function createConsole(context: ConsoleContext, origin: string): ConsoleH
       send(res, 200, body);
     } catch (error) {
       // an unknown order or execution is a page that says so, not a server error
-      const missing = error instanceof OpsError || error instanceof NotFound || (error instanceof AwsApiError && error.type === 'ExecutionDoesNotExist');
+      const missing =
+        error instanceof OpsError || error instanceof NotFound || (error instanceof AwsApiError && error.type === 'ExecutionDoesNotExist');
       const message = error instanceof Error ? error.message : String(error);
-      send(res, missing ? 404 : 500, page(missing ? 'Not found' : 'Error', '', html`<p class="flash error">${message}</p><p><a href="/">Events</a> · <a href="/executions${query({})}">Executions</a></p>`));
+      send(
+        res,
+        missing ? 404 : 500,
+        page(
+          missing ? 'Not found' : 'Error',
+          '',
+          html`<p class="flash error">${message}</p><p><a href="/">Events</a> · <a href="/executions${query({})}">Executions</a></p>`,
+        ),
+      );
     }
     return true;
   };

@@ -52,7 +52,8 @@ export function validateFault(value: unknown): PrintifyFault | string {
   }
   if ('body' in value) fault.body = value.body;
   if (value.operation !== undefined) {
-    if (value.operation !== 'create' && value.operation !== 'send_to_production') return 'operation must be "create" or "send_to_production"';
+    if (value.operation !== 'create' && value.operation !== 'send_to_production')
+      return 'operation must be "create" or "send_to_production"';
     fault.operation = value.operation;
   }
   return fault;

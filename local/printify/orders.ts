@@ -15,12 +15,7 @@
  * Every method answers a Reply shaped as Printify answers; none throws for a bad request.
  */
 import { randomBytes } from 'node:crypto';
-import type {
-  PrintifyAddress,
-  PrintifyOrder,
-  PrintifyOrderLineItem,
-  PrintifyShipment,
-} from '../../lambdas/adapters/printify-api-types';
+import type { PrintifyAddress, PrintifyOrder, PrintifyOrderLineItem, PrintifyShipment } from '../../lambdas/adapters/printify-api-types';
 import { isRecord, OPERATION_FAILED_CODE, printifyError, validationFailed, type Json, type Reply } from './replies';
 
 /** An order's address as the stand-in keeps it: exactly what the create request gave. */
@@ -81,7 +76,9 @@ export function printifyTime(date = new Date()): string {
 
 /** A 24-hex-char id, Mongo ObjectId-like (4 bytes of seconds, then random), as Printify's ids are. */
 export function newPrintifyId(): string {
-  const seconds = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+  const seconds = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0');
   return `${seconds}${randomBytes(8).toString('hex')}`;
 }
 
@@ -94,7 +91,30 @@ function isOptionalString(value: unknown): boolean {
  * Hong Kong, Macau, the UAE, Qatar, Ireland's addresses before Eircode, …), for which the stand-in,
  * like a carrier, accepts an address without `zip`.
  */
-const COUNTRIES_WITHOUT_POSTAL_CODES = new Set(['HK', 'MO', 'AE', 'QA', 'AO', 'AG', 'BS', 'BZ', 'BJ', 'BO', 'FJ', 'GH', 'JM', 'KI', 'PA', 'RW', 'TG', 'TO', 'TV', 'UG', 'YE', 'ZW']);
+const COUNTRIES_WITHOUT_POSTAL_CODES = new Set([
+  'HK',
+  'MO',
+  'AE',
+  'QA',
+  'AO',
+  'AG',
+  'BS',
+  'BZ',
+  'BJ',
+  'BO',
+  'FJ',
+  'GH',
+  'JM',
+  'KI',
+  'PA',
+  'RW',
+  'TG',
+  'TO',
+  'TV',
+  'UG',
+  'YE',
+  'ZW',
+]);
 /** Territories that are a single city: an address there may leave `city` out. */
 const CITY_STATES = new Set(['HK', 'MO', 'SG', 'MC', 'VA', 'GI']);
 
@@ -299,7 +319,11 @@ export class OrderStore {
     if (order.status !== 'on-hold') {
       return {
         status: 400,
-        body: printifyError(OPERATION_FAILED_CODE, 'Operation failed.', `Not allowed to send order to production with status ${order.status}.`),
+        body: printifyError(
+          OPERATION_FAILED_CODE,
+          'Operation failed.',
+          `Not allowed to send order to production with status ${order.status}.`,
+        ),
       };
     }
     const now = printifyTime();
@@ -353,7 +377,11 @@ export class OrderStore {
         setStatus('fulfilled');
         order.fulfilled_at = now;
         for (const item of order.line_items) item.fulfilled_at = now;
-        Object.assign(data, { shipped_at: now, carrier: { code: carrier, tracking_number: number, tracking_url: url }, skus: order.line_items.map((i) => i.metadata.sku) });
+        Object.assign(data, {
+          shipped_at: now,
+          carrier: { code: carrier, tracking_number: number, tracking_url: url },
+          skus: order.line_items.map((i) => i.metadata.sku),
+        });
         break;
       }
       case 'order:shipment:delivered': {

@@ -118,7 +118,8 @@ function router(parts: StandInParts) {
       if (!bodyOk || !isRecord(body) || !topics.includes(String(body.topic))) {
         return { status: 400, body: { error: `body must be {"topic": one of ${topics.join(', ')}}` } };
       }
-      if (change.topic === 'order:updated' && typeof change.status !== 'string') return { status: 400, body: { error: 'order:updated needs a status' } };
+      if (change.topic === 'order:updated' && typeof change.status !== 'string')
+        return { status: 400, body: { error: 'order:updated needs a status' } };
       const id = decodeURIComponent(eventRoute[1]!);
       if (!orders.find(id)) return { status: 404, body: { error: `no order ${id}` } };
       try {
@@ -156,7 +157,6 @@ function router(parts: StandInParts) {
     }
   };
 
-
   return { handleApi, handleControl };
 }
 
@@ -165,7 +165,10 @@ function router(parts: StandInParts) {
  * deliveries, releases requests waiting on a fault's delay (their answers are dropped), closes
  * every connection and resolves once the server is closed; it is idempotent.
  */
-export async function serve(parts: StandInParts, options: { port: number; host: string }): Promise<{ baseUrl: string; stop(): Promise<void> }> {
+export async function serve(
+  parts: StandInParts,
+  options: { port: number; host: string },
+): Promise<{ baseUrl: string; stop(): Promise<void> }> {
   const { port, host } = options;
   const { handleApi, handleControl } = router(parts);
   const sockets = new Set<Socket>();

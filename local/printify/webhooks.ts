@@ -133,7 +133,13 @@ export class WebhookHub {
         });
         delivery = { url: target.url, eventId: event.id, topic: event.type, status: response.status, body: await response.text() };
       } catch (error) {
-        delivery = { url: target.url, eventId: event.id, topic: event.type, status: 0, body: error instanceof Error ? error.message : String(error) };
+        delivery = {
+          url: target.url,
+          eventId: event.id,
+          topic: event.type,
+          status: 0,
+          body: error instanceof Error ? error.message : String(error),
+        };
       } finally {
         this.#inFlight.delete(controller);
       }
@@ -150,7 +156,12 @@ export class WebhookHub {
   async emit(printifyOrderId: string, change: StandInOrderEvent): Promise<{ event: PrintifyWebhookEvent; deliveries: WebhookDelivery[] }> {
     const now = printifyTime();
     const data = this.orders.advance(printifyOrderId, change, this.shopId, now);
-    const event: PrintifyWebhookEvent = { id: randomUUID(), type: change.topic, created_at: now, resource: { id: printifyOrderId, type: 'order', data } };
+    const event: PrintifyWebhookEvent = {
+      id: randomUUID(),
+      type: change.topic,
+      created_at: now,
+      resource: { id: printifyOrderId, type: 'order', data },
+    };
     return { event, deliveries: await this.deliver(event) };
   }
 }

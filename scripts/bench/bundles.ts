@@ -73,7 +73,11 @@ function timeImport(file: string, env: Record<string, string>, runs: number): Im
     wall.push(figures.wall);
     cpu.push(figures.cpu);
   }
-  return { wallMs: { p50: percentile(wall, 50), max: Math.max(...wall) }, cpuMs: { p50: percentile(cpu, 50), max: Math.max(...cpu) }, runs };
+  return {
+    wallMs: { p50: percentile(wall, 50), max: Math.max(...wall) },
+    cpuMs: { p50: percentile(cpu, 50), max: Math.max(...cpu) },
+    runs,
+  };
 }
 
 /** esbuild options equal to what NodejsFunction passes for BUNDLING (format, mainFields, banner, minify, source map, target). */
@@ -95,7 +99,10 @@ function checkoutBaseline(): string | undefined {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   try {
-    const archive = execFileSync('git', ['archive', '--format=tar', BASELINE.ref, 'lambdas'], { cwd: PROJECT_ROOT, maxBuffer: 64 * 1024 * 1024 });
+    const archive = execFileSync('git', ['archive', '--format=tar', BASELINE.ref, 'lambdas'], {
+      cwd: PROJECT_ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     execFileSync('tar', ['-x', '-C', dir], { input: archive });
     return dir;
   } catch {

@@ -148,7 +148,10 @@ export async function startDynamoDbMeter(upstream: string): Promise<DynamoDbMete
           const out: Buffer[] = [];
           upstreamRes.on('data', (chunk: Buffer) => out.push(chunk));
           upstreamRes.on('end', () => {
-            if (operation) (latencies[operation] ??= []).push(performance.now() - sentAt);
+            if (operation) {
+              latencies[operation] ??= [];
+              latencies[operation].push(performance.now() - sentAt);
+            }
             let answer = Buffer.concat(out);
             const responseHeaders = { ...upstreamRes.headers };
             if (operation) {
@@ -158,7 +161,10 @@ export async function startDynamoDbMeter(upstream: string): Promise<DynamoDbMete
               try {
                 const parsed = JSON.parse(answer.toString('utf8')) as Record<string, unknown>;
                 if ((upstreamRes.statusCode ?? 500) >= 400) {
-                  const type = String(parsed.__type ?? 'Error').split('#').pop() ?? 'Error';
+                  const type =
+                    String(parsed.__type ?? 'Error')
+                      .split('#')
+                      .pop() ?? 'Error';
                   meter.errors[type] = (meter.errors[type] ?? 0) + 1;
                 } else if (parsed.ConsumedCapacity !== undefined) {
                   meter.transactItems += transactItems;

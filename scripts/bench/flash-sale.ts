@@ -76,7 +76,9 @@ export async function runFlashSale(options: { orders: number; autoApproval: bool
   const dynamodb = await startDynamoDbLocal({ port: await freePort() });
   let meter: DynamoDbMeter | undefined;
   let stack: RunningLocalStack | undefined;
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamodb.url, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS }));
+  const db = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: dynamodb.url, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS }),
+  );
   try {
     meter = await startDynamoDbMeter(dynamodb.url);
     stack = await startLocalStack({
@@ -119,7 +121,10 @@ export async function runFlashSale(options: { orders: number; autoApproval: bool
     await pool(orders, 64, async (order, index) => {
       const due = t0 + (index * 1000) / FLASH_SALE_ORDERS_PER_SECOND;
       if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-      const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+      const event = stripeEvent(
+        'checkout.session.completed',
+        checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }),
+      );
       const request = signedRequest(event, running.stripeWebhookSecret);
       const response = await fetch(running.urls.stripeWebhook, { method: 'POST', headers: request.headers, body: request.body });
       await response.text();
@@ -136,15 +141,20 @@ export async function runFlashSale(options: { orders: number; autoApproval: bool
 
     const executions: LocalExecution[] = running.stepFunctions.listExecutions(running.stateMachineArns.fulfilment);
     const lastCreated = Math.max(
-      ...executions.flatMap((e) => e.history.filter((h) => h.type === 'TaskStateExited' && h.name === 'Create Printify order').map((h) => h.timestamp.getTime())),
+      ...executions.flatMap((e) =>
+        e.history.filter((h) => h.type === 'TaskStateExited' && h.name === 'Create Printify order').map((h) => h.timestamp.getTime()),
+      ),
     );
     const statuses = await pool(orders, 16, async (order) => {
-      const { Item } = await db.send(new GetCommand({ TableName: running.tableName, Key: keys.order(order.orderId), ConsistentRead: true }));
+      const { Item } = await db.send(
+        new GetCommand({ TableName: running.tableName, Key: keys.order(order.orderId), ConsistentRead: true }),
+      );
       return Item?.status as string | undefined;
     });
     const notInProduction = statuses.filter((s) => s !== 'in_production').length;
     const failedExecutions = executions.filter((e) => e.status !== 'SUCCEEDED').length;
-    const transitions = executions.reduce((sum, e) => sum + e.history.filter((h) => h.type.endsWith('StateEntered')).length, 0) / executions.length;
+    const transitions =
+      executions.reduce((sum, e) => sum + e.history.filter((h) => h.type.endsWith('StateEntered')).length, 0) / executions.length;
     const retries = executions.reduce((sum, e) => sum + e.history.filter((h) => h.type === 'TaskFailed').length, 0) / executions.length;
 
     const printify = running.printify.stats();
@@ -158,7 +168,7 @@ export async function runFlashSale(options: { orders: number; autoApproval: bool
     let gbSeconds = 0;
     for (const durations of lambdaMs.values()) {
       lambdaRequests += durations.length;
-      gbSeconds += durations.reduce((s, d) => s + d, 0) / 1000 * (512 / 1024);
+      gbSeconds += (durations.reduce((s, d) => s + d, 0) / 1000) * (512 / 1024);
     }
     const lines = {
       apiGateway: (n + PAIR_EVENT.apiRequests * n) * PRICES.httpApiRequest.usd,
@@ -191,9 +201,19 @@ export async function runFlashSale(options: { orders: number; autoApproval: bool
         notInProduction,
         failedExecutions,
         taskRetriesPerOrder: round(retries, 3),
-        printify: { requests: printify.requests, perOrder: round(printify.requests / n, 2), rateLimited: printify.rateLimited, errorRate: printify.errorRate, peakAdmittedPerWindow: printify.peakPerWindow },
+        printify: {
+          requests: printify.requests,
+          perOrder: round(printify.requests / n, 2),
+          rateLimited: printify.rateLimited,
+          errorRate: printify.errorRate,
+          peakAdmittedPerWindow: printify.peakPerWindow,
+        },
         ses: { sends: ses.sends, throttled: ses.throttled },
-        dynamodbPerOrder: { requests: round(dynamo.requests / n, 1), readUnits: round(dynamo.readUnits / n, 1), awsWriteUnits: round(dynamo.awsWriteUnits / n, 1) },
+        dynamodbPerOrder: {
+          requests: round(dynamo.requests / n, 1),
+          readUnits: round(dynamo.readUnits / n, 1),
+          awsWriteUnits: round(dynamo.awsWriteUnits / n, 1),
+        },
         lambdaGbSecondsPerOrder: round(gbSeconds / n, 4),
         usdPer1000: Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, round((v / n) * 1000, 4)])),
         pairEventAssumed: PAIR_EVENT,
@@ -215,7 +235,10 @@ function writeFigures(outDir: string, figures: FlashSaleFigures): void {
   const latest = path.join(outDir, 'latest.json');
   const existing = existsSync(latest) ? (JSON.parse(readFileSync(latest, 'utf8')) as Record<string, unknown>) : {};
   writeFileSync(latest, `${JSON.stringify({ ...existing, flashSale: figures }, null, 2)}\n`);
-  writeFileSync(path.join(outDir, `flash-sale-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), `${JSON.stringify(figures, null, 2)}\n`);
+  writeFileSync(
+    path.join(outDir, `flash-sale-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+    `${JSON.stringify(figures, null, 2)}\n`,
+  );
 }
 
 /** The figures against the issue's targets, one line each, for the terminal. */
@@ -223,7 +246,11 @@ export function printFlashSale(f: FlashSaleFigures): void {
   const line = (label: string, value: string, met: boolean) => console.log(`${met ? 'ok  ' : 'MISS'} ${label.padEnd(34)} ${value}`);
   console.log(`\nflash sale: ${f.orders} orders${f.detail.autoApproval ? ' (auto-approval: 1 Printify call each)' : ''}`);
   line('orders failed', `${f.failed}`, f.failed === 0);
-  line('Printify peak per minute (scaled)', `${f.printifyPeakPerMinute} / ${f.printifyLimitPerMinute}`, f.printifyPeakPerMinute <= f.printifyLimitPerMinute);
+  line(
+    'Printify peak per minute (scaled)',
+    `${f.printifyPeakPerMinute} / ${f.printifyLimitPerMinute}`,
+    f.printifyPeakPerMinute <= f.printifyLimitPerMinute,
+  );
   line('SES peak per second', `${f.sesPeakPerSecond} / ${f.sesLimitPerSecond}`, f.sesPeakPerSecond <= f.sesLimitPerSecond);
   line('last order in_production after', `${f.drainSeconds} s`, true);
   line('transitions per fulfilled order', `${f.transitionsPerOrder}`, f.transitionsPerOrder <= 12);

@@ -13,7 +13,11 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   try {
     const verified = verifier.verify(rawBody, event.headers?.['stripe-signature']) as { id: string };
-    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ received: true, eventId: verified.id }) };
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ received: true, eventId: verified.id }),
+    };
   } catch (error) {
     return { statusCode: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: (error as Error).message }) };
   }

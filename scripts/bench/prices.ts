@@ -37,7 +37,8 @@ export const PRICES = {
   dynamodbWriteRequestUnit: {
     usd: 0.625 / 1_000_000,
     per: 'write request unit, on demand, Standard table class ($0.625 per million)',
-    source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/ (after the 2024-11-01 cut; as quoted by https://airbyte.com/data-engineering-resources/dynamodb-pricing)',
+    source:
+      'https://aws.amazon.com/dynamodb/pricing/on-demand/ (after the 2024-11-01 cut; as quoted by https://airbyte.com/data-engineering-resources/dynamodb-pricing)',
     read: READ,
   },
   dynamodbReadRequestUnit: {

@@ -22,7 +22,8 @@ export function toMapping(raw: Record<string, unknown>, where: string): ProductM
   const problems: string[] = [];
   for (const field of FIELDS) if (!value(field)) problems.push(`${field} is missing`);
   const variant = value('printifyVariantId');
-  if (variant && !/^\d+$/.test(variant)) problems.push(`printifyVariantId must be a whole number (Printify's variant id), got "${variant}"`);
+  if (variant && !/^\d+$/.test(variant))
+    problems.push(`printifyVariantId must be a whole number (Printify's variant id), got "${variant}"`);
   if (problems.length > 0) throw new MappingFileError(`${where}: ${problems.join('; ')}`);
   return {
     productId: value('productId'),
@@ -56,7 +57,10 @@ function csvCells(line: string): string[] {
 }
 
 export function parseMappingsCsv(text: string, name = 'CSV'): ProductMapping[] {
-  const lines = text.split(/\r?\n/).map((line, i) => ({ line, number: i + 1 })).filter(({ line }) => line.trim() && !line.trim().startsWith('#'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((line, i) => ({ line, number: i + 1 }))
+    .filter(({ line }) => line.trim() && !line.trim().startsWith('#'));
   const header = lines.shift();
   if (!header) throw new MappingFileError(`${name}: empty`);
   const columns = csvCells(header.line);

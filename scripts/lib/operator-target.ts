@@ -23,7 +23,7 @@ Printify: PRINTIFY_API_URL, PRINTIFY_SHOP_ID, and PRINTIFY_API_TOKEN or PRINTIFY
 export function operatorTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): RetryMappingOptions {
   if (flags.aws) {
     const tableName = flags.table ?? env.TABLE_NAME;
-    if (!tableName) throw new Error('--aws needs --table <the stack\'s TableName output> (or TABLE_NAME)');
+    if (!tableName) throw new Error("--aws needs --table <the stack's TableName output> (or TABLE_NAME)");
     return {
       tableName,
       ...(flags.endpoint ? { dynamodbEndpoint: flags.endpoint } : {}),

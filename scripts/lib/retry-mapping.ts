@@ -13,7 +13,12 @@ import { PrintifyRejectedError } from '../../lambdas/domain/errors';
 import type { Order } from '../../lambdas/domain/order';
 import { isOperatorRetryable, OPERATOR_RETRYABLE_STATUSES } from '../../lambdas/domain/order-status';
 import type { PrintifyApi } from '../../lambdas/ports/printify';
-import { createPrintifyOrder, markFulfillmentFailed, type PrintifyOrderDeps, type PrintifyOutcome } from '../../lambdas/fulfilment/printify-order';
+import {
+  createPrintifyOrder,
+  markFulfillmentFailed,
+  type PrintifyOrderDeps,
+  type PrintifyOutcome,
+} from '../../lambdas/fulfilment/printify-order';
 import { resolveSecret } from '../../lambdas/shared/secrets';
 
 export interface RetryMappingOptions {
@@ -41,7 +46,14 @@ export interface RetryMappingOptions {
 }
 
 export type RetryMappingResult =
-  | { orderId: string; before: Order['status']; after: Order['status']; outcome: PrintifyOutcome['outcome']; printifyOrderId?: string; missing?: string[] }
+  | {
+      orderId: string;
+      before: Order['status'];
+      after: Order['status'];
+      outcome: PrintifyOutcome['outcome'];
+      printifyOrderId?: string;
+      missing?: string[];
+    }
   | { orderId: string; before: Order['status']; after: Order['status']; outcome: 'failed'; reason: string };
 
 /** Statuses an operator may retry (the domain's OPERATOR_RETRYABLE_STATUSES, under the name the ops CLI imports). */

@@ -101,23 +101,52 @@ export async function runTriggerScenario(type: string, options: TriggerOptions, 
 
   switch (type) {
     case 'checkout.session.completed':
-      await send(stripeEvent(type, checkoutSession({ ...base, amountTotal: order.amountTotal, currency: order.currency, paymentStatus: options.unpaid ? 'unpaid' : 'paid' })));
+      await send(
+        stripeEvent(
+          type,
+          checkoutSession({
+            ...base,
+            amountTotal: order.amountTotal,
+            currency: order.currency,
+            paymentStatus: options.unpaid ? 'unpaid' : 'paid',
+          }),
+        ),
+      );
       break;
     case 'payment_intent.succeeded':
-      await send(stripeEvent(type, paymentIntent({ ...base, amount: order.amountTotal, currency: order.currency, email: 'sakura@example.com' }, 'succeeded')));
+      await send(
+        stripeEvent(
+          type,
+          paymentIntent({ ...base, amount: order.amountTotal, currency: order.currency, email: 'sakura@example.com' }, 'succeeded'),
+        ),
+      );
       break;
     case 'payment_intent.payment_failed':
-      await send(stripeEvent(type, paymentIntent({ ...base, amount: order.amountTotal, currency: order.currency }, 'requires_payment_method')));
+      await send(
+        stripeEvent(type, paymentIntent({ ...base, amount: order.amountTotal, currency: order.currency }, 'requires_payment_method')),
+      );
       break;
     case 'charge.refunded': {
       if (order.status === 'pending') {
         deps.log('the order is not paid yet: paying it first (checkout.session.completed)');
-        await send(stripeEvent('checkout.session.completed', checkoutSession({ ...base, amountTotal: order.amountTotal, currency: order.currency })));
+        await send(
+          stripeEvent('checkout.session.completed', checkoutSession({ ...base, amountTotal: order.amountTotal, currency: order.currency })),
+        );
         order = (await deps.readOrder(order.orderId))!;
       }
       const already = order.amountRefunded ?? 0;
       const cumulative = Math.min(order.amountTotal, already + (amount ?? order.amountTotal - already));
-      await send(stripeEvent(type, refundedCharge({ paymentIntentId: order.paymentIntentId ?? paymentIntentId, amount: order.amountTotal, amountRefunded: cumulative, currency: order.currency })));
+      await send(
+        stripeEvent(
+          type,
+          refundedCharge({
+            paymentIntentId: order.paymentIntentId ?? paymentIntentId,
+            amount: order.amountTotal,
+            amountRefunded: cumulative,
+            currency: order.currency,
+          }),
+        ),
+      );
       break;
     }
   }
@@ -127,7 +156,10 @@ export async function runTriggerScenario(type: string, options: TriggerOptions, 
 
 async function scene(options: TriggerOptions, deps: TriggerDeps): Promise<Order> {
   const items = options.unmapped
-    ? [...DEMO_ITEMS, { productId: 'prod_unmapped_poster', variantId: 'A2', quantity: 1, unitAmount: 1500, title: 'Poster (no Printify mapping)' }]
+    ? [
+        ...DEMO_ITEMS,
+        { productId: 'prod_unmapped_poster', variantId: 'A2', quantity: 1, unitAmount: 1500, title: 'Poster (no Printify mapping)' },
+      ]
     : DEMO_ITEMS;
   const order = await deps.storefront.checkoutScene({ items });
   deps.log(`storefront: pending order ${order.orderId} for ${order.userId}, ${order.items.length} cart lines`);

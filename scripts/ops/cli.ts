@@ -1,14 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ExecutionStatus } from '@aws-sdk/client-sfn';
-import {
-  listExecutions,
-  orderReport,
-  redrive,
-  replay,
-  type ExecutionReport,
-  type ExecutionSummary,
-  type OrderReport,
-} from './commands';
+import { listExecutions, orderReport, redrive, replay, type ExecutionReport, type ExecutionSummary, type OrderReport } from './commands';
 import { operatorTarget } from '../lib/operator-target';
 import { retryMapping, RETRYABLE_STATUSES, type RetryMappingResult } from '../lib/retry-mapping';
 import { stripeReconcileCommand } from './stripe-reconcile';
@@ -45,15 +37,21 @@ function withStripeReconcile(inbox: OpsCommand): OpsCommand {
     help: `${inbox.help}\n\nWith --stripe:\n${stripeReconcileCommand.help}`,
     options: { ...inbox.options, ...stripeReconcileCommand.options },
     run: (target, positionals, flags) => (flags.stripe ? stripeReconcileCommand : inbox).run(target, positionals, flags),
-    text: (value: never) =>
-      (typeof value === 'object' && value !== null && 'listed' in value ? stripeReconcileCommand : inbox).text(value),
+    text: (value: never) => (typeof value === 'object' && value !== null && 'listed' in value ? stripeReconcileCommand : inbox).text(value),
   };
 }
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
 
 /** A duration as operators read it: 850 ms, 4.2 s, 3.5 min (empty when unknown). */
-export const ms = (value?: number) => (value === undefined ? '' : value < 1000 ? `${value} ms` : value < 120_000 ? `${(value / 1000).toFixed(1)} s` : `${(value / 60_000).toFixed(1)} min`);
+export const ms = (value?: number) =>
+  value === undefined
+    ? ''
+    : value < 1000
+      ? `${value} ms`
+      : value < 120_000
+        ? `${(value / 1000).toFixed(1)} s`
+        : `${(value / 60_000).toFixed(1)} min`;
 /** An ISO time without its milliseconds: 2026-11-29 14:21:37Z. */
 export const time = (value?: string) => (value ? value.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '');
 
@@ -117,7 +115,7 @@ const waitOf = (flags: Record<string, string | boolean | undefined>) => ({
 export const COMMANDS: Record<string, OpsCommand> = {
   order: {
     usage: 'order <order id>',
-    summary: "an order, its ledger entries, emails and every execution that touched it, state by state",
+    summary: 'an order, its ledger entries, emails and every execution that touched it, state by state',
     help: `Shows the order as stored, its petal ledger entries and balance, its emails (outbox), and every
 execution of every Stripe event about it (found in the event inbox by order id or payment intent),
 with each state's outcome, attempts and timing.`,
@@ -130,14 +128,26 @@ with each state's outcome, attempts and timing.`,
       const o = report.order as Record<string, unknown>;
       const lines = [
         `order ${o.orderId}  ${o.status}  user ${o.userId ?? '?'}  ${o.amountTotal ?? '?'} ${o.currency ?? ''}  updated ${time(o.updatedAt as string)}`,
-        ...(['printifyOrderId', 'missingMappings', 'failureReason', 'amountRefunded', 'petalsAwarded', 'petalsDeducted', 'paidByEventId'] as const)
+        ...(
+          [
+            'printifyOrderId',
+            'missingMappings',
+            'failureReason',
+            'amountRefunded',
+            'petalsAwarded',
+            'petalsDeducted',
+            'paidByEventId',
+          ] as const
+        )
           .filter((k) => o[k] !== undefined && o[k] !== null)
           .map((k) => `  ${k}: ${JSON.stringify(o[k])}`),
         ...holdLines(o),
         `petals: balance ${report.petalBalance ?? 0}`,
         ...report.ledger.map((e) => `  ${String(e.amount).padStart(6)}  ${e.reason}  (${e.entryId}, ${time(e.createdAt as string)})`),
         `emails: ${report.emails.length}`,
-        ...report.emails.map((e) => `  ${String(e.sk).replace(/^EMAIL#/, '')}  ${e.status ?? ''}  ${time((e.sentAt ?? e.claimedAt) as string)}`),
+        ...report.emails.map(
+          (e) => `  ${String(e.sk).replace(/^EMAIL#/, '')}  ${e.status ?? ''}  ${time((e.sentAt ?? e.claimedAt) as string)}`,
+        ),
         `executions: ${report.executions.length}`,
         ...report.executions.map((e) => `  ${e.eventType ?? ''} ${executionText(e).replace(/\n/g, '\n  ')}`),
       ];
@@ -156,7 +166,9 @@ execution FAILED, TIMED_OUT or was ABORTED and none succeeded, or one has been r
     options: { unfinished: { type: 'boolean' }, 'stuck-after': { type: 'string' } },
     async run(target, _positionals, flags) {
       if (!flags.unfinished) throw new OpsError('events lists unfinished events only: ops events --unfinished');
-      return unfinishedEvents(target, { stuckAfterMs: parseAge(flags['stuck-after'] as string | undefined, '--stuck-after', STUCK_AFTER_MS) });
+      return unfinishedEvents(target, {
+        stuckAfterMs: parseAge(flags['stuck-after'] as string | undefined, '--stuck-after', STUCK_AFTER_MS),
+      });
     },
     text(events: UnfinishedEvent[]) {
       if (events.length === 0) return 'no unfinished events';
@@ -184,7 +196,10 @@ executions: run \`ops events --unfinished\` again to see what is left.
     text(actions: ReconcileAction[]) {
       if (actions.length === 0) return 'nothing to reconcile';
       return actions
-        .map((a) => `${a.eventId}  ${a.reason.padEnd(12)} ${a.done ? a.action : `would ${a.action}`.replace('would none', 'left alone')}${a.executionArn ? `  ${a.executionArn}` : ''}${a.note ? `  (${a.note})` : ''}`)
+        .map(
+          (a) =>
+            `${a.eventId}  ${a.reason.padEnd(12)} ${a.done ? a.action : `would ${a.action}`.replace('would none', 'left alone')}${a.executionArn ? `  ${a.executionArn}` : ''}${a.note ? `  (${a.note})` : ''}`,
+        )
         .join('\n');
     },
   }),
@@ -206,7 +221,8 @@ executions: run \`ops events --unfinished\` again to see what is left.
     },
     async run(target, _positionals, flags) {
       const status = flags.status ? String(flags.status).toUpperCase() : undefined;
-      if (status && !(STATUSES as readonly string[]).includes(status)) throw new OpsError(`--status ${flags.status}: one of ${STATUSES.join(', ')}`);
+      if (status && !(STATUSES as readonly string[]).includes(status))
+        throw new OpsError(`--status ${flags.status}: one of ${STATUSES.join(', ')}`);
       const limit = Number(flags.limit ?? 50);
       if (!Number.isInteger(limit) || limit < 1) throw new OpsError(`--limit ${flags.limit}: a positive whole number`);
       const since = parseTime(flags.since as string | undefined, '--since');
@@ -222,7 +238,10 @@ executions: run \`ops events --unfinished\` again to see what is left.
     text(executions: ExecutionSummary[]) {
       if (executions.length === 0) return 'no executions';
       return executions
-        .map((e) => `${time(e.startDate).padEnd(21)} ${e.status.padEnd(10)} ${e.workflow.padEnd(20)} ${e.name}  ${ms(e.durationMs)}${e.redriveCount ? `  redriven ${e.redriveCount}×` : ''}`)
+        .map(
+          (e) =>
+            `${time(e.startDate).padEnd(21)} ${e.status.padEnd(10)} ${e.workflow.padEnd(20)} ${e.name}  ${ms(e.durationMs)}${e.redriveCount ? `  redriven ${e.redriveCount}×` : ''}`,
+        )
         .join('\n');
     },
   },
@@ -293,7 +312,8 @@ commands that resolve each. Scans the table.`,
            https://api.stripe.com (a local stand-in), STRIPE_API_URL.`,
     options: waitOptions,
     async run(target, [action, orderId], flags) {
-      if ((action !== 'accept' && action !== 'refund') || !orderId) throw new OpsError('usage: ops hold accept <order id> | ops hold refund <order id>');
+      if ((action !== 'accept' && action !== 'refund') || !orderId)
+        throw new OpsError('usage: ops hold accept <order id> | ops hold refund <order id>');
       if (action === 'accept') return acceptHold(target, orderId, waitOf(flags));
       return refundHold(target, orderId, {
         ...(process.env.STRIPE_API_URL ? { baseUrl: process.env.STRIPE_API_URL } : {}),
@@ -303,7 +323,10 @@ commands that resolve each. Scans the table.`,
     text(result: HoldAcceptReport | HoldRefunded) {
       if ('accepted' in result) {
         const a = result.accepted;
-        return [`order ${a.orderId}: ${a.before} -> ${a.after} (accepted the payment of ${a.eventId}); its fulfilment:`, executionText(result.execution)].join('\n');
+        return [
+          `order ${a.orderId}: ${a.before} -> ${a.after} (accepted the payment of ${a.eventId}); its fulfilment:`,
+          executionText(result.execution),
+        ].join('\n');
       }
       return `order ${result.orderId}: ${result.before} -> ${result.after}; Stripe refund ${result.refundId} ${result.refundStatus}: ${result.amount} ${result.currency}`;
     },
@@ -331,7 +354,8 @@ PrintifyApiTokenSecretArn output); locally the stand-in on PRINTIFY_PORT with it
         ...(flags['printify-url'] ? { baseUrl: String(flags['printify-url']) } : {}),
         ...(flags['printify-shop'] ? { shopId: String(flags['printify-shop']) } : {}),
       };
-      if (!target.local && !printify.shopId) throw new OpsError('retry-mapping on a deployed stack needs PRINTIFY_SHOP_ID or a stack with a PrintifyShopId output');
+      if (!target.local && !printify.shopId)
+        throw new OpsError('retry-mapping on a deployed stack needs PRINTIFY_SHOP_ID or a stack with a PrintifyShopId output');
       try {
         return await retryMapping(orderId, { ...base, printify, db: target.db });
       } catch (error) {
@@ -373,7 +397,7 @@ export function usage(): string {
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
     '',
     '  --json      machine-readable output (errors too: {"error": "…"})',
-    '  --help      this, or a command\'s own: npm run ops -- <command> --help',
+    "  --help      this, or a command's own: npm run ops -- <command> --help",
     '',
     TARGET_HELP,
   ].join('\n');
@@ -389,7 +413,9 @@ export interface RunOptions {
 export async function runOps(argv: string[], io: Io, options: RunOptions = {}): Promise<number> {
   const commands = { ...COMMANDS, ...options.commands };
   // the command is the first positional (values of options are not)
-  const allOptions = Object.assign({}, GLOBAL_OPTIONS, ...Object.values(commands).map((c) => c.options)) as NonNullable<ParseArgsConfig['options']>;
+  const allOptions = Object.assign({}, GLOBAL_OPTIONS, ...Object.values(commands).map((c) => c.options)) as NonNullable<
+    ParseArgsConfig['options']
+  >;
   const name = parseArgs({ args: argv, options: allOptions, strict: false, allowPositionals: true }).positionals[0];
   const json = argv.includes('--json');
   const fail = (message: string, code: number) => {

@@ -50,7 +50,9 @@ async function history(target: Target, executionArn: string): Promise<HistoryEve
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await target.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
+    const page = await target.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
+    );
     events.push(...(page.events ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
@@ -95,8 +97,11 @@ export async function executionReport(
 }
 
 async function inboxRecord(target: Target, eventId: string): Promise<Item> {
-  const { Item } = await target.db.send(new GetCommand({ TableName: target.tableName, Key: keys.stripeEvent(eventId), ConsistentRead: true }));
-  if (!Item) throw new OpsError(`no recorded Stripe event ${eventId} in ${target.tableName} (only events the webhook accepted are recorded)`);
+  const { Item } = await target.db.send(
+    new GetCommand({ TableName: target.tableName, Key: keys.stripeEvent(eventId), ConsistentRead: true }),
+  );
+  if (!Item)
+    throw new OpsError(`no recorded Stripe event ${eventId} in ${target.tableName} (only events the webhook accepted are recorded)`);
   return Item;
 }
 
@@ -110,7 +115,9 @@ const executionsOfRecord = (record: Item) =>
  * is listed with status MISSING and no steps (`ops reconcile` runs it again).
  */
 export async function orderReport(target: Target, orderId: string): Promise<OrderReport> {
-  const { Item: order } = await target.db.send(new GetCommand({ TableName: target.tableName, Key: keys.order(orderId), ConsistentRead: true }));
+  const { Item: order } = await target.db.send(
+    new GetCommand({ TableName: target.tableName, Key: keys.order(orderId), ConsistentRead: true }),
+  );
   if (!order) throw new OpsError(`no order ${orderId} in ${target.tableName}`);
   const userId = order.userId as string | undefined;
   const query = async (pk: string, prefix: string) => {
@@ -128,9 +135,8 @@ export async function orderReport(target: Target, orderId: string): Promise<Orde
     ? (await query(keys.petalBalance(userId).pk, LEDGER_PREFIX)).filter((e) => (e.metadata as Item | undefined)?.orderId === orderId)
     : [];
   const balance = userId
-    ? ((await target.db.send(new GetCommand({ TableName: target.tableName, Key: keys.petalBalance(userId), ConsistentRead: true }))).Item?.balance as
-        | number
-        | undefined)
+    ? ((await target.db.send(new GetCommand({ TableName: target.tableName, Key: keys.petalBalance(userId), ConsistentRead: true }))).Item
+        ?.balance as number | undefined)
     : undefined;
   const emails = await query(keys.order(orderId).pk, 'EMAIL#');
 
@@ -142,7 +148,11 @@ export async function orderReport(target: Target, orderId: string): Promise<Orde
       new ScanCommand({
         TableName: target.tableName,
         FilterExpression: `begins_with(pk, :prefix) AND (orderId = :orderId${paymentIntentId ? ' OR #input.paymentIntentId = :pi' : ''})`,
-        ExpressionAttributeValues: { ':prefix': 'STRIPE_EVENT#', ':orderId': orderId, ...(paymentIntentId ? { ':pi': paymentIntentId } : {}) },
+        ExpressionAttributeValues: {
+          ':prefix': 'STRIPE_EVENT#',
+          ':orderId': orderId,
+          ...(paymentIntentId ? { ':pi': paymentIntentId } : {}),
+        },
         ...(paymentIntentId ? { ExpressionAttributeNames: { '#input': 'input' } } : {}),
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),
@@ -168,7 +178,16 @@ export async function orderReport(target: Target, orderId: string): Promise<Orde
       } catch (error) {
         if (!(error instanceof OpsError)) throw error;
         // the execution is gone (a local run killed mid-flight): the order's own records still tell
-        executions.push({ eventId: event.eventId, eventType: event.type, workflow: workflowOf(target, arn), executionArn: arn, name: arn.slice(arn.lastIndexOf(':') + 1), status: 'MISSING', redriveCount: 0, steps: [] });
+        executions.push({
+          eventId: event.eventId,
+          eventType: event.type,
+          workflow: workflowOf(target, arn),
+          executionArn: arn,
+          name: arn.slice(arn.lastIndexOf(':') + 1),
+          status: 'MISSING',
+          redriveCount: 0,
+          steps: [],
+        });
       }
     }
   }
@@ -274,7 +293,8 @@ export async function redrive(target: Target, executionOrEventId: string, option
   const executionArn = await executionFor(target, executionOrEventId);
   const before = await executionReport(target, executionArn);
   if (before.status === 'RUNNING') throw new OpsError(`${before.name} is still running: nothing to redrive`);
-  if (before.status === 'SUCCEEDED') throw new OpsError(`${before.name} succeeded: nothing to redrive (to run its event again: ops replay)`);
+  if (before.status === 'SUCCEEDED')
+    throw new OpsError(`${before.name} succeeded: nothing to redrive (to run its event again: ops replay)`);
   const failState = failedInFailState(before.steps);
   if (failState && !options.force) {
     throw new OpsError(
@@ -286,7 +306,8 @@ export async function redrive(target: Target, executionOrEventId: string, option
   try {
     await target.sfn.send(new RedriveExecutionCommand({ executionArn }));
   } catch (error) {
-    if (error instanceof Error && error.name === 'ExecutionNotRedrivable') throw new OpsError(`${before.name} cannot be redriven: ${error.message}`);
+    if (error instanceof Error && error.name === 'ExecutionNotRedrivable')
+      throw new OpsError(`${before.name} cannot be redriven: ${error.message}`);
     throw error;
   }
   if (options.wait) await waitUntilStopped(target, executionArn, options.waitMs);
@@ -314,7 +335,9 @@ export async function replay(target: Target, eventId: string, options: ReplayOpt
   }
   const replays = (record.replays as string[] | undefined) ?? [];
   const name = `${eventId}-replay-${replays.length + 1}`;
-  const started = await target.sfn.send(new StartExecutionCommand({ stateMachineArn: machine.arn, name, input: JSON.stringify(record.input) }));
+  const started = await target.sfn.send(
+    new StartExecutionCommand({ stateMachineArn: machine.arn, name, input: JSON.stringify(record.input) }),
+  );
   const executionArn = started.executionArn ?? executionArnFor(machine.arn, name);
   await target.db.send(
     new UpdateCommand({

@@ -4,7 +4,13 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { OrderRepository } from '../../lambdas/adapters/order-repository';
 import { StripeApiClient, StripeApiError } from '../../lambdas/adapters/stripe-api-client';
 import type { Order } from '../../lambdas/domain/order';
-import { acceptHeldPayment, HoldNotResolvableError, refundHeldPayment, type HoldAccepted, type HoldRefunded } from '../../lambdas/fulfilment/hold';
+import {
+  acceptHeldPayment,
+  HoldNotResolvableError,
+  refundHeldPayment,
+  type HoldAccepted,
+  type HoldRefunded,
+} from '../../lambdas/fulfilment/hold';
 import { replay, type ExecutionReport } from './commands';
 import { OpsError, type Target } from './target';
 
@@ -25,11 +31,16 @@ export interface HeldOrder {
 export function resolveCommands(order: Pick<Order, 'orderId' | 'status' | 'unfulfilledPayment'>): string[] {
   const commands: string[] = [];
   if (order.status === 'payment_mismatch') {
-    commands.push(`npm run ops -- hold accept ${order.orderId}   # fulfil it as paid`, `npm run ops -- hold refund ${order.orderId}   # give the payment back (STRIPE_SECRET_KEY)`);
+    commands.push(
+      `npm run ops -- hold accept ${order.orderId}   # fulfil it as paid`,
+      `npm run ops -- hold refund ${order.orderId}   # give the payment back (STRIPE_SECRET_KEY)`,
+    );
   }
   if (order.unfulfilledPayment) {
     const pi = order.unfulfilledPayment.paymentIntentId;
-    commands.push(`refund ${pi ?? `the payment of event ${order.unfulfilledPayment.eventId}`} in the Stripe Dashboard (or fulfil it by hand): it paid for nothing shipped`);
+    commands.push(
+      `refund ${pi ?? `the payment of event ${order.unfulfilledPayment.eventId}`} in the Stripe Dashboard (or fulfil it by hand): it paid for nothing shipped`,
+    );
   }
   return commands;
 }
@@ -40,12 +51,19 @@ export function holdLines(order: Record<string, unknown>): string[] {
   const lines: string[] = [];
   if (o.heldPayment) {
     const h = o.heldPayment;
-    lines.push(`  held payment: ${h.reason}: ${h.detail} (event ${h.eventId}${h.paymentIntentId ? `, ${h.paymentIntentId}` : ''}, held ${h.heldAt})`);
+    lines.push(
+      `  held payment: ${h.reason}: ${h.detail} (event ${h.eventId}${h.paymentIntentId ? `, ${h.paymentIntentId}` : ''}, held ${h.heldAt})`,
+    );
   }
-  if (o.holdResolution) lines.push(`  hold resolved: ${o.holdResolution.action} at ${o.holdResolution.at}${o.holdResolution.refundId ? ` (${o.holdResolution.refundId})` : ''}`);
+  if (o.holdResolution)
+    lines.push(
+      `  hold resolved: ${o.holdResolution.action} at ${o.holdResolution.at}${o.holdResolution.refundId ? ` (${o.holdResolution.refundId})` : ''}`,
+    );
   if (o.unfulfilledPayment) {
     const u = o.unfulfilledPayment;
-    lines.push(`  paid, not fulfilled: event ${u.eventId}${u.paymentIntentId ? ` (${u.paymentIntentId})` : ''} ${u.amountTotal ?? '?'} ${u.currency ?? ''}: ${u.reason}`);
+    lines.push(
+      `  paid, not fulfilled: event ${u.eventId}${u.paymentIntentId ? ` (${u.paymentIntentId})` : ''} ${u.amountTotal ?? '?'} ${u.currency ?? ''}: ${u.reason}`,
+    );
   }
   const commands = resolveCommands(o);
   if (commands.length > 0) lines.push('  to resolve:', ...commands.map((c) => `    ${c}`));
@@ -96,8 +114,10 @@ async function asOps<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof HoldNotResolvableError || (error instanceof Error && error.name === 'OrderNotFound')) throw new OpsError(error.message);
-    if (error instanceof StripeApiError) throw new OpsError(`${error.message}${error.retryable ? ' (run it again: the same refund is never made twice)' : ''}`);
+    if (error instanceof HoldNotResolvableError || (error instanceof Error && error.name === 'OrderNotFound'))
+      throw new OpsError(error.message);
+    if (error instanceof StripeApiError)
+      throw new OpsError(`${error.message}${error.retryable ? ' (run it again: the same refund is never made twice)' : ''}`);
     throw error;
   }
 }
@@ -119,7 +139,10 @@ export interface StripeApiSettings {
 
 /** Refunds a held payment through Stripe (refundHeldPayment); needs STRIPE_SECRET_KEY. */
 export async function refundHold(target: Target, orderId: string, stripe: StripeApiSettings): Promise<HoldRefunded> {
-  if (!stripe.secretKey) throw new OpsError('hold refund needs STRIPE_SECRET_KEY (a secret or restricted key that may write refunds), and STRIPE_API_URL for anything but https://api.stripe.com');
+  if (!stripe.secretKey)
+    throw new OpsError(
+      'hold refund needs STRIPE_SECRET_KEY (a secret or restricted key that may write refunds), and STRIPE_API_URL for anything but https://api.stripe.com',
+    );
   const client = new StripeApiClient({ secretKey: stripe.secretKey, ...(stripe.baseUrl ? { baseUrl: stripe.baseUrl } : {}) });
   return asOps(() => refundHeldPayment({ orders: new OrderRepository(target.db, target.tableName), stripe: client }, orderId));
 }

@@ -15,7 +15,8 @@ export function sinceSeconds(value: string | undefined, now = Date.now()): numbe
   if (!value) throw new OpsError('reconcile --stripe needs --since: an age (3d, 12h, 30m) or an ISO time; Stripe keeps 30 days');
   const relative = /^(\d+)\s*(s|m|min|h|d)$/.exec(value);
   const ms = relative
-    ? now - Number(relative[1]) * { s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'min' | 'h' | 'd']
+    ? now -
+      Number(relative[1]) * { s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'min' | 'h' | 'd']
     : new Date(value).getTime();
   if (Number.isNaN(ms)) throw new OpsError(`--since ${value}: give an age (3d, 12h, 30m) or an ISO time`);
   return Math.floor(ms / 1000);
@@ -91,7 +92,7 @@ recorded are only confirmed (an idempotent StartExecution). The schedule's check
     'grace-seconds': { type: 'string' },
   },
   async run(target, _positionals, flags) {
-    if (!flags.stripe) throw new OpsError('reconcile: pass --stripe to reconcile the inbox with Stripe\'s list of events');
+    if (!flags.stripe) throw new OpsError("reconcile: pass --stripe to reconcile the inbox with Stripe's list of events");
     return reconcileWithStripe(target, flags);
   },
   text(result: ReconcileResult) {

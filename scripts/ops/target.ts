@@ -97,7 +97,8 @@ export async function resolveTarget(options: TargetOptions, env: NodeJS.ProcessE
     };
   }
   const sfnEndpoint = options.sfnEndpoint ?? `http://127.0.0.1:${env.SFN_PORT || DEFAULTS.sfnPort}`;
-  const dynamodbEndpoint = options.dynamodbEndpoint ?? env.DYNAMODB_ENDPOINT ?? `http://127.0.0.1:${env.DYNAMODB_PORT || DEFAULTS.dynamodbPort}`;
+  const dynamodbEndpoint =
+    options.dynamodbEndpoint ?? env.DYNAMODB_ENDPOINT ?? `http://127.0.0.1:${env.DYNAMODB_PORT || DEFAULTS.dynamodbPort}`;
   const local = { region: options.region ?? LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS };
   const sfn = new SFNClient({ ...local, endpoint: sfnEndpoint, maxAttempts: 1 });
   const db = DynamoDBDocumentClient.from(new DynamoDBClient({ ...local, endpoint: dynamodbEndpoint, maxAttempts: 1 }));

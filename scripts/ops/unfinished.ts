@@ -71,7 +71,8 @@ export async function unfinishedEvents(target: Target, options: { stuckAfterMs: 
       continue;
     }
     const age = now - (event.receivedAt ? Date.parse(event.receivedAt) : 0);
-    if (event.executionArn || age > options.stuckAfterMs) found.push({ ...base, reason: 'missing', ...(expected ? { executionArn: expected } : {}) });
+    if (event.executionArn || age > options.stuckAfterMs)
+      found.push({ ...base, reason: 'missing', ...(expected ? { executionArn: expected } : {}) });
   }
   return found;
 }
@@ -116,7 +117,13 @@ export async function reconcile(target: Target, options: { stuckAfterMs: number;
       action = described.redriveStatus === 'REDRIVABLE' && !failedInFailState(report.steps) ? 'redrive' : 'replay';
     }
     if (options.dryRun || action === 'none') {
-      actions.push({ ...base, action, ...(unfinished.executionArn ? { executionArn: unfinished.executionArn } : {}), ...(note ? { note } : {}), done: false });
+      actions.push({
+        ...base,
+        action,
+        ...(unfinished.executionArn ? { executionArn: unfinished.executionArn } : {}),
+        ...(note ? { note } : {}),
+        done: false,
+      });
       continue;
     }
     try {
@@ -130,7 +137,12 @@ export async function reconcile(target: Target, options: { stuckAfterMs: number;
 }
 
 /** Does one reconcile action; returns the execution that now does the event's work. Throws the SDK's error. */
-async function act(target: Target, event: InboxEvent, unfinished: UnfinishedEvent, action: 'start' | 'redrive' | 'replay'): Promise<string> {
+async function act(
+  target: Target,
+  event: InboxEvent,
+  unfinished: UnfinishedEvent,
+  action: 'start' | 'redrive' | 'replay',
+): Promise<string> {
   if (action === 'redrive') {
     await target.sfn.send(new RedriveExecutionCommand({ executionArn: unfinished.executionArn! }));
     return unfinished.executionArn!;
@@ -141,7 +153,9 @@ async function act(target: Target, event: InboxEvent, unfinished: UnfinishedEven
   const name = executionNameOf(event);
   let executionArn: string;
   try {
-    const started = await target.sfn.send(new StartExecutionCommand({ stateMachineArn: machine.arn, name, input: JSON.stringify(event.input) }));
+    const started = await target.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machine.arn, name, input: JSON.stringify(event.input) }),
+    );
     executionArn = started.executionArn ?? executionArnFor(machine.arn, name);
   } catch (error) {
     // started meanwhile (by Stripe's redelivery): that is the execution we wanted

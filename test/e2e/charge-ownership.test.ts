@@ -21,7 +21,10 @@ async function scene() {
   const chargeId = stripeId('ch');
   const pay = async () => {
     const execution = await pipeline.deliver(
-      stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, email, paymentIntentId })),
+      stripeEvent(
+        'checkout.session.completed',
+        checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, email, paymentIntentId }),
+      ),
     );
     expect(execution.status).toBe('SUCCEEDED');
   };
@@ -29,12 +32,21 @@ async function scene() {
 }
 
 describe('a refund or dispute belongs to the order whose payment it reverses', () => {
-  test('charge.refunded for A\'s payment intent with metadata.orderId B: B not refunded, B keeps its petals, no email to B', async () => {
+  test("charge.refunded for A's payment intent with metadata.orderId B: B not refunded, B keeps its petals, no email to B", async () => {
     const a = await scene();
     const b = await scene();
     await a.pay();
     await b.pay();
-    const refund = stripeEvent('charge.refunded', refundedCharge({ paymentIntentId: a.paymentIntentId, chargeId: a.chargeId, amount: a.order.amountTotal, amountRefunded: a.order.amountTotal, orderId: b.order.orderId }));
+    const refund = stripeEvent(
+      'charge.refunded',
+      refundedCharge({
+        paymentIntentId: a.paymentIntentId,
+        chargeId: a.chargeId,
+        amount: a.order.amountTotal,
+        amountRefunded: a.order.amountTotal,
+        orderId: b.order.orderId,
+      }),
+    );
     const execution = await pipeline.deliver(refund);
     expect(execution.status).toBe('SUCCEEDED');
     expect(await pipeline.order(b.order.orderId)).toMatchObject({ status: 'in_production' });
@@ -45,7 +57,7 @@ describe('a refund or dispute belongs to the order whose payment it reverses', (
     expect((await pipeline.order(a.order.orderId))?.amountRefunded).toBeUndefined();
   });
 
-  test('a dispute of A\'s payment intent naming B opens no dispute on B and holds none of B\'s petals', async () => {
+  test("a dispute of A's payment intent naming B opens no dispute on B and holds none of B's petals", async () => {
     const a = await scene();
     const b = await scene();
     await a.pay();
@@ -58,11 +70,19 @@ describe('a refund or dispute belongs to the order whose payment it reverses', (
     expect((await pipeline.order(a.order.orderId))?.disputeStatus).toBeUndefined();
   });
 
-  test('a refund of A\'s payment naming still-pending C does not send C to refunded when C is paid', async () => {
+  test("a refund of A's payment naming still-pending C does not send C to refunded when C is paid", async () => {
     const a = await scene();
     const c = await scene();
     await a.pay();
-    const refund = stripeEvent('charge.refunded', refundedCharge({ paymentIntentId: a.paymentIntentId, amount: c.order.amountTotal, amountRefunded: c.order.amountTotal, orderId: c.order.orderId }));
+    const refund = stripeEvent(
+      'charge.refunded',
+      refundedCharge({
+        paymentIntentId: a.paymentIntentId,
+        amount: c.order.amountTotal,
+        amountRefunded: c.order.amountTotal,
+        orderId: c.order.orderId,
+      }),
+    );
     expect((await pipeline.deliver(refund)).status).toBe('SUCCEEDED');
     await c.pay();
     expect(await pipeline.order(c.order.orderId)).toMatchObject({ status: 'in_production' });
@@ -71,21 +91,33 @@ describe('a refund or dispute belongs to the order whose payment it reverses', (
   });
 });
 
-describe('a refund\'s whole lifecycle', () => {
+describe("a refund's whole lifecycle", () => {
   test('a full refund that then fails: the order returns to in_production, petals restored, the customer told', async () => {
     const s = await scene();
     await s.pay();
     const refundId = stripeId('re');
     const refund = (status: string, created: number) => ({
-      id: refundId, object: 'refund', amount: s.order.amountTotal, charge: s.chargeId, created, currency: 'usd', metadata: {},
-      payment_intent: s.paymentIntentId, reason: 'requested_by_customer', status,
+      id: refundId,
+      object: 'refund',
+      amount: s.order.amountTotal,
+      charge: s.chargeId,
+      created,
+      currency: 'usd',
+      metadata: {},
+      payment_intent: s.paymentIntentId,
+      reason: 'requested_by_customer',
+      status,
     });
     const now = Math.floor(Date.now() / 1000);
-    expect((await pipeline.deliver(stripeEvent('charge.refund.updated', refund('succeeded', now - 120), { created: now - 120 }))).status).toBe('SUCCEEDED');
+    expect(
+      (await pipeline.deliver(stripeEvent('charge.refund.updated', refund('succeeded', now - 120), { created: now - 120 }))).status,
+    ).toBe('SUCCEEDED');
     expect(await pipeline.order(s.order.orderId)).toMatchObject({ status: 'refunded', amountRefunded: s.order.amountTotal });
     expect(await pipeline.balance(s.order.userId)).toBe(0);
 
-    expect((await pipeline.deliver(stripeEvent('refund.failed', refund('failed', now - 60), { created: now - 60 }))).status).toBe('SUCCEEDED');
+    expect((await pipeline.deliver(stripeEvent('refund.failed', refund('failed', now - 60), { created: now - 60 }))).status).toBe(
+      'SUCCEEDED',
+    );
     expect(await pipeline.order(s.order.orderId)).toMatchObject({ status: 'in_production', amountRefunded: 0 });
     expect(await pipeline.balance(s.order.userId)).toBe(49);
     const subjects = (await pipeline.emailsTo(s.email)).map((m) => m.subject);
@@ -105,8 +137,11 @@ describe('disputes in any order', () => {
     await s.pay();
     const disputeId = stripeId('dp');
     const now = Math.floor(Date.now() / 1000);
-    const of = (status: 'needs_response' | 'won' | 'lost') => dispute({ disputeId, paymentIntentId: s.paymentIntentId, amount: s.order.amountTotal, status });
-    expect((await pipeline.deliver(stripeEvent('charge.dispute.created', of('needs_response'), { created: now - 300 }))).status).toBe('SUCCEEDED');
+    const of = (status: 'needs_response' | 'won' | 'lost') =>
+      dispute({ disputeId, paymentIntentId: s.paymentIntentId, amount: s.order.amountTotal, status });
+    expect((await pipeline.deliver(stripeEvent('charge.dispute.created', of('needs_response'), { created: now - 300 }))).status).toBe(
+      'SUCCEEDED',
+    );
     expect(await pipeline.balance(s.order.userId)).toBe(0);
     expect((await pipeline.deliver(stripeEvent('charge.dispute.closed', of('won'), { created: now - 60 }))).status).toBe('SUCCEEDED');
     expect(await pipeline.balance(s.order.userId)).toBe(49);

@@ -27,14 +27,24 @@ const saved: string[] = [];
 const offsite: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: apt-get install -y chromium (as .ci/run does), or set CHROMIUM_PATH`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no chromium at ${CHROMIUM}: apt-get install -y chromium (as .ci/run does), or set CHROMIUM_PATH`);
   pipeline = await LocalPipeline.start();
   base = pipeline.stack.urls.api;
   profile = mkdtempSync(path.join(tmpdir(), 'console-chromium-'));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1400, height: 900 },
   });
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -66,14 +76,21 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** Sends a test event through the console's form; resolves on the page it lands on. */
-async function sendFromForm(page: Page, type: string, fill: { unmapped?: boolean; ship?: boolean; user?: string; order?: string } = {}): Promise<void> {
+async function sendFromForm(
+  page: Page,
+  type: string,
+  fill: { unmapped?: boolean; ship?: boolean; user?: string; order?: string } = {},
+): Promise<void> {
   await page.goto(`${base}/send`);
   await page.selectOption('#send-event select[name=type]', type);
   if (fill.order) await page.fill('#send-event input[name=order]', fill.order);
   if (fill.user) await page.fill('#send-event input[name=user]', fill.user);
   if (fill.unmapped) await page.check('#send-event input[name=unmapped]');
   if (fill.ship) await page.check('#send-event input[name=ship]');
-  await Promise.all([page.waitForURL((url) => url.pathname !== '/send' || url.searchParams.has('error')), page.click('#send-event button[type=submit]')]);
+  await Promise.all([
+    page.waitForURL((url) => url.pathname !== '/send' || url.searchParams.has('error')),
+    page.click('#send-event button[type=submit]'),
+  ]);
 }
 
 const orderIdIn = (page: Page) => decodeURIComponent(/\/orders\/([^/?]+)/.exec(page.url())?.[1] ?? '');
@@ -99,7 +116,9 @@ describe('the console page', () => {
     const orderId = orderIdIn(page);
     await expect(page.locator('#order-status').textContent()).resolves.toBe('shipped');
     await expect(page.locator('#printify').textContent()).resolves.toContain('trackingNumber');
-    await expect(page.locator('#printify-webhooks tbody').textContent()).resolves.toMatch(/order:sent-to-production[\s\S]*order:shipment:created/);
+    await expect(page.locator('#printify-webhooks tbody').textContent()).resolves.toMatch(
+      /order:sent-to-production[\s\S]*order:shipment:created/,
+    );
     await expect(page.locator('#history').textContent()).resolves.toContain('shipped');
     await expect(page.locator('#order-facts').textContent()).resolves.toContain('$49.99');
     await expect(page.locator('#items tbody tr').count()).resolves.toBe(2);
@@ -113,7 +132,10 @@ describe('the console page', () => {
     await expect(frame.getAttribute('sandbox')).resolves.toBe('');
     await frame.scrollIntoViewIfNeeded(); // painted before the full-page screenshot
     await expect(page.frameLocator('iframe.email').first().locator('body').textContent()).resolves.toContain(orderId);
-    await expect(page.locator('#emails h3').allTextContents()).resolves.toEqual([`Otaku-mori: order ${orderId} confirmed`, `Otaku-mori: order ${orderId} has shipped`]);
+    await expect(page.locator('#emails h3').allTextContents()).resolves.toEqual([
+      `Otaku-mori: order ${orderId} confirmed`,
+      `Otaku-mori: order ${orderId} has shipped`,
+    ]);
     await screenshot(page, 'order');
     await page.close();
   });
@@ -122,7 +144,10 @@ describe('the console page', () => {
     const page = await open('/');
     await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
     const order = await pipeline.storefront.checkoutScene();
-    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+    const event = stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }),
+    );
     await pipeline.deliver(event);
     const row = page.locator(`tr[data-event="${event.id}"]`);
     await row.waitFor({ timeout: 10_000 });
@@ -183,7 +208,10 @@ describe('the console page', () => {
   it('follows a running execution live until it stops', async () => {
     pipeline.stack.printify.fail({ delayMs: 2500 }); // Printify is slow once: the execution runs for a while
     const order = await pipeline.storefront.checkoutScene();
-    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+    const event = stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }),
+    );
     const sent = await pipeline.send(event);
     const page = await open(`/executions/view?arn=${encodeURIComponent(String(sent.body.executionArn))}`);
     await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
@@ -211,7 +239,9 @@ describe('the console page', () => {
 
   it('redrives a failed execution once its cause is fixed', async () => {
     const userId = `user_console_${Date.now()}`;
-    await pipeline.db.send(new PutCommand({ TableName: pipeline.stack.tableName, Item: { ...keys.petalBalance(userId), balance: 'corrupt' } }));
+    await pipeline.db.send(
+      new PutCommand({ TableName: pipeline.stack.tableName, Item: { ...keys.petalBalance(userId), balance: 'corrupt' } }),
+    );
     const page = await open('/send');
     await sendFromForm(page, 'invoice.payment_succeeded', { user: userId });
     await expect(page.locator('#execution-status').textContent()).resolves.toContain('FAILED');
@@ -230,7 +260,12 @@ describe('the console page', () => {
     await sendFromForm(page, 'checkout.session.completed', { unmapped: true });
     await expect(page.locator('#order-status').textContent()).resolves.toBe('pending_mapping');
     await expect(page.locator('#order-facts').textContent()).resolves.toContain('prod_unmapped_poster/A2');
-    await pipeline.storefront.putMapping({ productId: 'prod_unmapped_poster', variantId: 'A2', printifyProductId: '5d39b159e7c48c000728c8a0', printifyVariantId: 11 });
+    await pipeline.storefront.putMapping({
+      productId: 'prod_unmapped_poster',
+      variantId: 'A2',
+      printifyProductId: '5d39b159e7c48c000728c8a0',
+      printifyVariantId: 11,
+    });
     await Promise.all([page.waitForURL(/notice=/), page.click('form.action[action="/actions/retry-mapping"] button')]);
     await expect(page.locator('.flash.notice').textContent()).resolves.toMatch(/pending_mapping -> in_production/);
     await expect(page.locator('#order-status').textContent()).resolves.toBe('in_production');
@@ -250,7 +285,12 @@ describe('the console page', () => {
     await expect(page.locator('.flash.error').textContent()).resolves.toContain('order ord_missing not found');
     await page.close();
 
-    const form = { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'type=checkout.session.completed' } as const;
+    const form = {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'type=checkout.session.completed',
+    } as const;
     const foreign = await fetch(`${base}/actions/trigger`, { ...form, headers: { ...form.headers, origin: 'http://evil.example' } });
     expect(foreign.status).toBe(403);
     const noOrigin = await fetch(`${base}/actions/trigger`, form);
@@ -277,7 +317,14 @@ describe('the console page', () => {
   it('answers every page within a second, with everything the tests above left in it', async () => {
     const execution = pipeline.stack.stepFunctions.listExecutions()[0]!;
     const orderId = JSON.parse(execution.input).orderId as string;
-    for (const url of ['/', '/executions', '/orders', '/send', `/orders/${orderId}`, `/executions/view?arn=${encodeURIComponent(execution.executionArn)}`]) {
+    for (const url of [
+      '/',
+      '/executions',
+      '/orders',
+      '/send',
+      `/orders/${orderId}`,
+      `/executions/view?arn=${encodeURIComponent(execution.executionArn)}`,
+    ]) {
       const started = Date.now();
       const response = await fetch(`${base}${url}`);
       await response.text();

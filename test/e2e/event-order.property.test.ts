@@ -49,7 +49,12 @@ const story: fc.Arbitrary<Story> = fc
     duplicates: fc.array(fc.nat(20), { maxLength: 4 }),
     order: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 12, maxLength: 12 }),
   })
-  .map((s) => ({ ...s, refunds: s.paidBy === 'none' ? [] : s.refunds, disputes: s.paidBy === 'none' ? [] : s.disputes, foreignRefund: s.paidBy !== 'none' && s.foreignRefund }));
+  .map((s) => ({
+    ...s,
+    refunds: s.paidBy === 'none' ? [] : s.refunds,
+    disputes: s.paidBy === 'none' ? [] : s.disputes,
+    foreignRefund: s.paidBy !== 'none' && s.foreignRefund,
+  }));
 
 /** A dispute's events in Stripe's order (each a later `created`): what the order shows after each. */
 const DISPUTE_STEPS = [
@@ -69,14 +74,30 @@ test('final status, petals, Printify orders and emails do not depend on delivery
       const paidAmount = s.underpaid ? total - 100 : total;
       const events: { id: string; type: string }[] = [];
       if (s.expiredFirst) {
-        events.push(stripeEvent('checkout.session.expired', checkoutSession({ ...ids, amountTotal: total, paymentIntentId: stripeId('pi'), paymentStatus: 'unpaid' })));
+        events.push(
+          stripeEvent(
+            'checkout.session.expired',
+            checkoutSession({ ...ids, amountTotal: total, paymentIntentId: stripeId('pi'), paymentStatus: 'unpaid' }),
+          ),
+        );
       }
-      if (s.failedFirst) events.push(stripeEvent('payment_intent.payment_failed', paymentIntent({ ...ids, paymentIntentId, amount: total }, 'requires_payment_method')));
+      if (s.failedFirst)
+        events.push(
+          stripeEvent(
+            'payment_intent.payment_failed',
+            paymentIntent({ ...ids, paymentIntentId, amount: total }, 'requires_payment_method'),
+          ),
+        );
       if (s.paidBy === 'session' || s.paidBy === 'both') {
         events.push(stripeEvent('checkout.session.completed', checkoutSession({ ...ids, amountTotal: paidAmount, paymentIntentId })));
       }
       if (s.paidBy === 'intent' || s.paidBy === 'both') {
-        events.push(stripeEvent('payment_intent.succeeded', paymentIntent({ ...ids, paymentIntentId, amount: paidAmount, email: 'sakura@example.com' }, 'succeeded')));
+        events.push(
+          stripeEvent(
+            'payment_intent.succeeded',
+            paymentIntent({ ...ids, paymentIntentId, amount: paidAmount, email: 'sakura@example.com' }, 'succeeded'),
+          ),
+        );
       }
       const refunded = s.refunds.map((fraction) => Math.round(paidAmount * fraction));
       for (const amountRefunded of refunded) {
@@ -88,13 +109,26 @@ test('final status, petals, Printify orders and emails do not depend on delivery
       const now = Math.floor(Date.now() / 1000);
       for (const i of disputeSteps) {
         const step = DISPUTE_STEPS[i]!;
-        events.push(stripeEvent(step.type, dispute({ disputeId, paymentIntentId, amount: total, status: step.status }), { created: now + 10 * (i + 1) }));
+        events.push(
+          stripeEvent(step.type, dispute({ disputeId, paymentIntentId, amount: total, status: step.status }), {
+            created: now + 10 * (i + 1),
+          }),
+        );
       }
       // another payment's refund claiming this order: it must touch nothing here
-      if (s.foreignRefund) events.push(stripeEvent('charge.refunded', refundedCharge({ paymentIntentId: stripeId('pi'), amount: total, amountRefunded: total, orderId: order.orderId })));
+      if (s.foreignRefund)
+        events.push(
+          stripeEvent(
+            'charge.refunded',
+            refundedCharge({ paymentIntentId: stripeId('pi'), amount: total, amountRefunded: total, orderId: order.orderId }),
+          ),
+        );
       // duplicates (the same event, as Stripe redelivers it), then an arbitrary order
       const deliveries = [...events, ...s.duplicates.filter((i) => i < events.length).map((i) => events[i]!)];
-      const shuffled = deliveries.map((e, i) => ({ e, k: s.order[i % s.order.length]! + i * 1e-9 })).sort((a, b) => a.k - b.k).map((x) => x.e);
+      const shuffled = deliveries
+        .map((e, i) => ({ e, k: s.order[i % s.order.length]! + i * 1e-9 }))
+        .sort((a, b) => a.k - b.k)
+        .map((x) => x.e);
 
       for (const event of shuffled) {
         const response = await pipeline.send(event);

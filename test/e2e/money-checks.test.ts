@@ -22,14 +22,19 @@ afterAll(async () => pipeline?.stop());
 const ops = opsAgainst(() => pipeline);
 const statesEntered = (execution: LocalExecution) => execution.history.filter((h) => h.type.endsWith('StateEntered')).map((h) => h.name);
 const printifyOrdersFor = (orderId: string) => pipeline.stack.printify.orders().filter((o) => o.external_id === orderId);
-const hoodie = (unitAmount: number): OrderItem[] => [{ productId: 'prod_sakura_hoodie', variantId: 'M', quantity: 1, unitAmount, title: 'Sakura Spirit Hoodie' }];
+const hoodie = (unitAmount: number): OrderItem[] => [
+  { productId: 'prod_sakura_hoodie', variantId: 'M', quantity: 1, unitAmount, title: 'Sakura Spirit Hoodie' },
+];
 
 async function scene(unitAmount: number) {
   const email = `held_${randomBytes(5).toString('hex')}@example.com`;
   const order = await pipeline.storefront.checkoutScene({ items: hoodie(unitAmount) });
   const paymentIntentId = stripeId('pi');
   const paid = (amountTotal: number, currency = 'usd', sessionId = stripeId('cs_test')) =>
-    stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal, currency, email, paymentIntentId, sessionId }));
+    stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal, currency, email, paymentIntentId, sessionId }),
+    );
   return { order, email, paymentIntentId, paid };
 }
 
@@ -49,13 +54,18 @@ describe('a payment that is not what the order owes holds the order', () => {
     expect(execution.status).toBe('SUCCEEDED');
     expect(statesEntered(execution)).toEqual(['Record payment', 'Paid by this event?', 'Nothing to fulfil']);
     expect(await pipeline.order(s.order.orderId)).toMatchObject({
-      status: 'payment_mismatch', amountTotal: 10000, currency: 'usd',
+      status: 'payment_mismatch',
+      amountTotal: 10000,
+      currency: 'usd',
       heldPayment: { eventId: event.id, amountTotal: 100, currency: 'usd', reason: 'underpaid', paymentIntentId: s.paymentIntentId },
     });
     await expectHeld(s);
 
     // the pair event of the same payment changes nothing
-    const pair = stripeEvent('payment_intent.succeeded', paymentIntent({ orderId: s.order.orderId, userId: s.order.userId, paymentIntentId: s.paymentIntentId, amount: 100 }, 'succeeded'));
+    const pair = stripeEvent(
+      'payment_intent.succeeded',
+      paymentIntent({ orderId: s.order.orderId, userId: s.order.userId, paymentIntentId: s.paymentIntentId, amount: 100 }, 'succeeded'),
+    );
     expect((await pipeline.deliver(pair)).status).toBe('SUCCEEDED');
     expect((await pipeline.order(s.order.orderId))?.status).toBe('payment_mismatch');
     await expectHeld(s);
@@ -69,17 +79,25 @@ describe('a payment that is not what the order owes holds the order', () => {
 
     const accepted = await ops('hold', 'accept', s.order.orderId, '--json');
     expect(accepted.code).toBe(0);
-    expect(accepted.json).toMatchObject({ accepted: { before: 'payment_mismatch', after: 'paid', eventId: event.id }, execution: { status: 'SUCCEEDED' } });
+    expect(accepted.json).toMatchObject({
+      accepted: { before: 'payment_mismatch', after: 'paid', eventId: event.id },
+      execution: { status: 'SUCCEEDED' },
+    });
     expect(await pipeline.order(s.order.orderId)).toMatchObject({ status: 'in_production', amountTotal: 10000, petalsAwarded: 1 });
     expect(printifyOrdersFor(s.order.orderId)).toHaveLength(1);
     expect(await pipeline.balance(s.order.userId)).toBe(1); // what was paid, 100 cents: 1 petal
     expect(await pipeline.emailsTo(s.email)).toHaveLength(1);
   });
 
-  test('a 4999 usd order paid in jpy: held, currency stays usd; hold refund refunds it through Stripe\'s API', async () => {
+  test("a 4999 usd order paid in jpy: held, currency stays usd; hold refund refunds it through Stripe's API", async () => {
     const s = await scene(4999);
     expect((await pipeline.deliver(s.paid(4999, 'jpy'))).status).toBe('SUCCEEDED');
-    expect(await pipeline.order(s.order.orderId)).toMatchObject({ status: 'payment_mismatch', amountTotal: 4999, currency: 'usd', heldPayment: { reason: 'currency', currency: 'jpy' } });
+    expect(await pipeline.order(s.order.orderId)).toMatchObject({
+      status: 'payment_mismatch',
+      amountTotal: 4999,
+      currency: 'usd',
+      heldPayment: { reason: 'currency', currency: 'jpy' },
+    });
     await expectHeld(s);
 
     const withoutKey = await withStripeEnv({}, () => ops('hold', 'refund', s.order.orderId));
@@ -89,29 +107,56 @@ describe('a payment that is not what the order owes holds the order', () => {
     const requests: { auth?: string; idempotencyKey?: string; body: string }[] = [];
     const stripe = await stripeStandIn(requests);
     try {
-      const refunded = await withStripeEnv({ STRIPE_API_URL: stripe.url, STRIPE_SECRET_KEY: 'sk_test_local' }, () => ops('hold', 'refund', s.order.orderId, '--json'));
+      const refunded = await withStripeEnv({ STRIPE_API_URL: stripe.url, STRIPE_SECRET_KEY: 'sk_test_local' }, () =>
+        ops('hold', 'refund', s.order.orderId, '--json'),
+      );
       expect(refunded.code).toBe(0);
-      expect(refunded.json).toMatchObject({ before: 'payment_mismatch', after: 'refunded', refundId: 're_local_1', amount: 4999, currency: 'jpy' });
+      expect(refunded.json).toMatchObject({
+        before: 'payment_mismatch',
+        after: 'refunded',
+        refundId: 're_local_1',
+        amount: 4999,
+        currency: 'jpy',
+      });
     } finally {
       await stripe.close();
     }
     expect(requests).toEqual([
-      { auth: 'Bearer sk_test_local', idempotencyKey: expect.stringContaining(s.order.orderId), body: expect.stringContaining(`payment_intent=${s.paymentIntentId}`) },
+      {
+        auth: 'Bearer sk_test_local',
+        idempotencyKey: expect.stringContaining(s.order.orderId),
+        body: expect.stringContaining(`payment_intent=${s.paymentIntentId}`),
+      },
     ]);
-    expect(await pipeline.order(s.order.orderId)).toMatchObject({ status: 'refunded', holdResolution: { action: 'refunded', refundId: 're_local_1' } });
+    expect(await pipeline.order(s.order.orderId)).toMatchObject({
+      status: 'refunded',
+      holdResolution: { action: 'refunded', refundId: 're_local_1' },
+    });
     await expectHeld(s);
   });
 });
 
-describe('Adaptive Pricing: the comparison is in the integration\'s currency', () => {
+describe("Adaptive Pricing: the comparison is in the integration's currency", () => {
   test('a pre-2025-03-31 session in eur whose currency_conversion says 4999 usd fulfils a 4999 usd order', async () => {
     const s = await scene(4999);
     const session = {
-      ...checkoutSession({ orderId: s.order.orderId, userId: s.order.userId, amountTotal: 4650, currency: 'eur', email: s.email, paymentIntentId: s.paymentIntentId }),
+      ...checkoutSession({
+        orderId: s.order.orderId,
+        userId: s.order.userId,
+        amountTotal: 4650,
+        currency: 'eur',
+        email: s.email,
+        paymentIntentId: s.paymentIntentId,
+      }),
       currency_conversion: { amount_subtotal: 4999, amount_total: 4999, fx_rate: '0.93', source_currency: 'usd' },
     };
     expect((await pipeline.deliver(stripeEvent('checkout.session.completed', session))).status).toBe('SUCCEEDED');
-    expect(await pipeline.order(s.order.orderId)).toMatchObject({ status: 'in_production', amountTotal: 4999, currency: 'usd', petalsAwarded: 49 });
+    expect(await pipeline.order(s.order.orderId)).toMatchObject({
+      status: 'in_production',
+      amountTotal: 4999,
+      currency: 'usd',
+      petalsAwarded: 49,
+    });
   });
 });
 
@@ -120,14 +165,29 @@ describe('money taken is never silently ignored', () => {
     const s = await scene(4999);
     const csA = stripeId('cs_test');
     const csB = stripeId('cs_test');
-    const expired = stripeEvent('checkout.session.expired', checkoutSession({ orderId: s.order.orderId, userId: s.order.userId, amountTotal: 4999, sessionId: csA, paymentStatus: 'unpaid', paymentIntentId: stripeId('pi') }));
+    const expired = stripeEvent(
+      'checkout.session.expired',
+      checkoutSession({
+        orderId: s.order.orderId,
+        userId: s.order.userId,
+        amountTotal: 4999,
+        sessionId: csA,
+        paymentStatus: 'unpaid',
+        paymentIntentId: stripeId('pi'),
+      }),
+    );
     expect((await pipeline.deliver(expired)).status).toBe('SUCCEEDED');
     expect((await pipeline.order(s.order.orderId))?.status).toBe('cancelled');
 
     const completed = s.paid(4999, 'usd', csB);
     const execution = await pipeline.deliver(completed);
     expect(execution.status).toBe('SUCCEEDED');
-    expect(await pipeline.order(s.order.orderId)).toMatchObject({ status: 'in_production', stripeSessionId: csB, paymentIntentId: s.paymentIntentId, petalsAwarded: 49 });
+    expect(await pipeline.order(s.order.orderId)).toMatchObject({
+      status: 'in_production',
+      stripeSessionId: csB,
+      paymentIntentId: s.paymentIntentId,
+      petalsAwarded: 49,
+    });
     expect(printifyOrdersFor(s.order.orderId)).toHaveLength(1);
     expect(await pipeline.balance(s.order.userId)).toBe(49);
     expect(await pipeline.emailsTo(s.email)).toHaveLength(1);
@@ -143,9 +203,22 @@ describe('a second payment of an order already paid', () => {
     const s = await scene(4999);
     await pipeline.deliver(s.paid(4999));
     const secondIntent = stripeId('pi');
-    const second = stripeEvent('checkout.session.completed', checkoutSession({ orderId: s.order.orderId, userId: s.order.userId, amountTotal: 4999, email: s.email, paymentIntentId: secondIntent }));
+    const second = stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({
+        orderId: s.order.orderId,
+        userId: s.order.userId,
+        amountTotal: 4999,
+        email: s.email,
+        paymentIntentId: secondIntent,
+      }),
+    );
     expect((await pipeline.deliver(second)).status).toBe('SUCCEEDED');
-    expect(await pipeline.order(s.order.orderId)).toMatchObject({ status: 'in_production', paymentIntentId: s.paymentIntentId, unfulfilledPayment: { eventId: second.id, paymentIntentId: secondIntent } });
+    expect(await pipeline.order(s.order.orderId)).toMatchObject({
+      status: 'in_production',
+      paymentIntentId: s.paymentIntentId,
+      unfulfilledPayment: { eventId: second.id, paymentIntentId: secondIntent },
+    });
     expect(printifyOrdersFor(s.order.orderId)).toHaveLength(1);
     expect(await pipeline.balance(s.order.userId)).toBe(49);
     const held = await ops('held');
@@ -173,7 +246,9 @@ async function withStripeEnv<T>(env: Record<string, string>, run: () => Promise<
 }
 
 /** A stand-in for Stripe's POST /v1/refunds: refunds 4999 jpy as re_local_1, recording each request. */
-async function stripeStandIn(requests: { auth?: string; idempotencyKey?: string; body: string }[]): Promise<{ url: string; close: () => Promise<void> }> {
+async function stripeStandIn(
+  requests: { auth?: string; idempotencyKey?: string; body: string }[],
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));

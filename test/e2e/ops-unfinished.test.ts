@@ -27,7 +27,10 @@ const ops = opsAgainst(() => pipeline);
  */
 async function lostEvent() {
   const order = await pipeline.storefront.checkoutScene();
-  const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+  const event = stripeEvent(
+    'checkout.session.completed',
+    checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }),
+  );
   const decision = routeStripeEvent(event);
   if (decision.action !== 'start') throw new Error(`expected a workflow start, got ${decision.action}`);
   const executionArn = executionArnFor(pipeline.stack.stateMachineArns[decision.workflow], event.id);
@@ -52,7 +55,8 @@ async function lostEvent() {
   return { order, event, executionArn };
 }
 
-const unfinishedIds = async () => ((await ops('events', '--unfinished', '--json')).json as { eventId: string; reason: string }[]).map((e) => [e.eventId, e.reason]);
+const unfinishedIds = async () =>
+  ((await ops('events', '--unfinished', '--json')).json as { eventId: string; reason: string }[]).map((e) => [e.eventId, e.reason]);
 
 describe('an accepted event whose execution is gone', () => {
   it('ops order shows the order with the execution MISSING; events --unfinished lists it; reconcile --dry-run changes nothing; reconcile finishes it once', async () => {
@@ -90,13 +94,18 @@ describe('accepted events whose execution failed', () => {
   it('reconcile redrives a redrivable failure and replays one that ended in a Fail state; both finish', async () => {
     // a subscription payment that fails on a corrupt balance (redrivable from the failed task)
     const userId = `user_${stripeId('x').slice(2, 10)}`;
-    await pipeline.db.send(new PutCommand({ TableName: pipeline.stack.tableName, Item: { ...keys.petalBalance(userId), balance: 'corrupt' } }));
+    await pipeline.db.send(
+      new PutCommand({ TableName: pipeline.stack.tableName, Item: { ...keys.petalBalance(userId), balance: 'corrupt' } }),
+    );
     const invoice = stripeEvent('invoice.payment_succeeded', paidInvoice({ userId, amountPaid: 1200 }));
     expect((await pipeline.deliver(invoice)).status).toBe('FAILED');
     // an order whose Printify order was refused once: the workflow ends in its Fail state
     const order = await pipeline.storefront.checkoutScene();
     pipeline.stack.printify.fail({ status: 422, times: 1 });
-    const session = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+    const session = stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }),
+    );
     expect((await pipeline.deliver(session)).status).toBe('FAILED');
 
     const unfinished = await unfinishedIds();
@@ -121,6 +130,9 @@ describe('accepted events whose execution failed', () => {
 
   it('events needs --unfinished, and a bad --stuck-after is refused', async () => {
     expect(await ops('events', '--json')).toMatchObject({ code: 1, json: { error: expect.stringContaining('--unfinished') } });
-    expect(await ops('events', '--unfinished', '--stuck-after', 'soon', '--json')).toMatchObject({ code: 1, json: { error: expect.stringContaining('--stuck-after soon') } });
+    expect(await ops('events', '--unfinished', '--stuck-after', 'soon', '--json')).toMatchObject({
+      code: 1,
+      json: { error: expect.stringContaining('--stuck-after soon') },
+    });
   });
 });

@@ -43,13 +43,33 @@ describe('ops order', () => {
     expect(json.emails).toEqual([expect.objectContaining({ sk: 'EMAIL#order-confirmation', status: 'sent' })]);
     expect(json.executions).toHaveLength(1);
     const [execution] = json.executions;
-    expect(execution).toMatchObject({ eventId: event.id, eventType: 'checkout.session.completed', workflow: 'fulfilment', name: event.id, status: 'SUCCEEDED' });
+    expect(execution).toMatchObject({
+      eventId: event.id,
+      eventType: 'checkout.session.completed',
+      workflow: 'fulfilment',
+      name: event.id,
+      status: 'SUCCEEDED',
+    });
     expect(execution.durationMs).toBeGreaterThanOrEqual(0);
     const step = (name: string) => execution.steps.find((s: { name: string }) => s.name === name);
-    for (const name of ['Record payment', 'Paid by this event?', 'Fulfil', 'Create Printify order', 'Send confirmation email', 'Award petals', 'Clear cart', 'Fulfil: done']) {
+    for (const name of [
+      'Record payment',
+      'Paid by this event?',
+      'Fulfil',
+      'Create Printify order',
+      'Send confirmation email',
+      'Award petals',
+      'Clear cart',
+      'Fulfil: done',
+    ]) {
       expect({ name, status: step(name)?.status }).toEqual({ name, status: 'succeeded' });
     }
-    expect(step('Record payment')).toMatchObject({ type: 'Task', attempts: 1, durationMs: expect.any(Number), enteredAt: expect.any(String) });
+    expect(step('Record payment')).toMatchObject({
+      type: 'Task',
+      attempts: 1,
+      durationMs: expect.any(Number),
+      enteredAt: expect.any(String),
+    });
     expect(step('Fulfil')).toMatchObject({ type: 'Parallel', depth: 0 });
     expect(step('Create Printify order')).toMatchObject({ depth: 1 });
   });
@@ -71,14 +91,18 @@ describe('ops redrive', () => {
   it('continues a failed execution from the failed state once the cause is fixed, without running what succeeded', async () => {
     const userId = `user_${stripeId('x').slice(2, 10)}`;
     // the cause: a corrupt balance item that no ledger transaction can add to
-    await pipeline.db.send(new PutCommand({ TableName: pipeline.stack.tableName, Item: { ...keys.petalBalance(userId), balance: 'corrupt' } }));
+    await pipeline.db.send(
+      new PutCommand({ TableName: pipeline.stack.tableName, Item: { ...keys.petalBalance(userId), balance: 'corrupt' } }),
+    );
     const event = stripeEvent('invoice.payment_succeeded', paidInvoice({ userId, amountPaid: 1200 }));
     const failed = await pipeline.deliver(event);
     expect(failed.status).toBe('FAILED');
 
     const listed = await ops('executions', '--status', 'failed', '--workflow', 'subscriptionPayment', '--since', '1h', '--json');
     expect(listed.code).toBe(0);
-    expect(listed.json).toContainEqual(expect.objectContaining({ name: event.id, status: 'FAILED', workflow: 'subscriptionPayment', redriveCount: 0 }));
+    expect(listed.json).toContainEqual(
+      expect.objectContaining({ name: event.id, status: 'FAILED', workflow: 'subscriptionPayment', redriveCount: 0 }),
+    );
 
     // the fix, then the redrive
     await pipeline.db.send(new PutCommand({ TableName: pipeline.stack.tableName, Item: { ...keys.petalBalance(userId), balance: 0 } }));
@@ -105,7 +129,10 @@ describe('ops redrive of a Fail state', () => {
   it('refuses an execution that ended in "Fulfil: some steps failed" and points to replay, which completes the order', async () => {
     const order = await pipeline.storefront.checkoutScene();
     pipeline.stack.printify.fail({ status: 422, times: 1 }); // Printify refuses the order once
-    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+    const event = stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }),
+    );
     const failed = await pipeline.deliver(event);
     expect(failed).toMatchObject({ status: 'FAILED', error: 'FulfilmentIncomplete' });
     expect((await pipeline.order(order.orderId))?.status).toBe('fulfillment_failed');
@@ -116,7 +143,10 @@ describe('ops redrive of a Fail state', () => {
     expect(steps.find((s) => s.name === 'Fulfil: some steps failed')).toMatchObject({ status: 'failed', error: 'FulfilmentIncomplete' });
 
     const refused = await ops('redrive', event.id, '--json');
-    expect(refused).toMatchObject({ code: 1, json: { error: expect.stringMatching(/Fail state "Fulfil: some steps failed".*ops replay/) } });
+    expect(refused).toMatchObject({
+      code: 1,
+      json: { error: expect.stringMatching(/Fail state "Fulfil: some steps failed".*ops replay/) },
+    });
 
     const replayed = await ops('replay', event.id, '--json');
     expect(replayed.json).toMatchObject({ status: 'SUCCEEDED' });
@@ -147,7 +177,11 @@ describe('ops replay', () => {
     expect((await pipeline.stack.ses.sentEmails()).length).toBe(mailBefore);
     // the order's timeline shows the original execution and both replays
     const timeline = await ops('order', order.orderId, '--json');
-    expect(timeline.json.executions.map((e: { name: string }) => e.name)).toEqual([event.id, `${event.id}-replay-1`, `${event.id}-replay-2`]);
+    expect(timeline.json.executions.map((e: { name: string }) => e.name)).toEqual([
+      event.id,
+      `${event.id}-replay-1`,
+      `${event.id}-replay-2`,
+    ]);
   });
 
   it('says clearly when the event was never recorded', async () => {
@@ -157,20 +191,31 @@ describe('ops replay', () => {
 });
 
 describe('ops retry-mapping', () => {
-  it("creates the Printify order of an order that waited for a mapping, once the mapping exists", async () => {
+  it('creates the Printify order of an order that waited for a mapping, once the mapping exists', async () => {
     const productId = `prod_${stripeId('p').slice(2, 12)}`;
-    const order = await pipeline.storefront.checkoutScene({ items: [{ productId, variantId: 'L', quantity: 1, unitAmount: 2500 }], mapped: false });
-    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+    const order = await pipeline.storefront.checkoutScene({
+      items: [{ productId, variantId: 'L', quantity: 1, unitAmount: 2500 }],
+      mapped: false,
+    });
+    const event = stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }),
+    );
     await pipeline.deliver(event);
     expect((await pipeline.order(order.orderId))?.status).toBe('pending_mapping');
 
     const still = await ops('retry-mapping', order.orderId, '--json', '--printify-url', pipeline.stack.urls.printify);
     expect(still.json).toMatchObject({ orderId: order.orderId, after: 'pending_mapping', missing: [`${productId}/L`] });
 
-    await pipeline.storefront.putMapping({ productId, variantId: 'L', printifyProductId: '5d39b159e7c48c000728c89f', printifyVariantId: 32918 });
+    await pipeline.storefront.putMapping({
+      productId,
+      variantId: 'L',
+      printifyProductId: '5d39b159e7c48c000728c89f',
+      printifyVariantId: 32918,
+    });
     const printify = ['--printify-url', pipeline.stack.urls.printify];
     const retried = await ops('retry-mapping', order.orderId, ...printify);
-    expect(retried.err).toBe("");
+    expect(retried.err).toBe('');
     expect(retried.code).toBe(0);
     expect(retried.out).toMatch(new RegExp(`order ${order.orderId}: pending_mapping -> in_production \\(created\\): Printify order \\S+`));
     expect(pipeline.stack.printify.orders().filter((o) => o.external_id === order.orderId)).toHaveLength(1);
@@ -211,15 +256,22 @@ describe('ops command line', () => {
     expect((await ops('--help')).out).toMatch(/Commands:[\s\S]*order[\s\S]*executions[\s\S]*redrive[\s\S]*replay[\s\S]*retry-mapping/);
     expect(await ops('frobnicate')).toMatchObject({ code: 2 });
     expect(await ops('executions', '--colour', 'red')).toMatchObject({ code: 2 });
-    expect(await ops('executions', '--status', 'SLEEPING', '--json')).toMatchObject({ code: 1, json: { error: expect.stringContaining('--status SLEEPING') } });
+    expect(await ops('executions', '--status', 'SLEEPING', '--json')).toMatchObject({
+      code: 1,
+      json: { error: expect.stringContaining('--status SLEEPING') },
+    });
   });
 
   it('runs as `npm run ops` does (tsx scripts/ops.ts), and explains an unreachable stack', async () => {
     const root = path.resolve(__dirname, '..', '..');
     const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
-    const { stdout } = await promisify(execFile)(tsx, ['scripts/ops.ts', 'executions', '--limit', '5', '--json', ...opsTarget(pipeline)], { cwd: root });
+    const { stdout } = await promisify(execFile)(tsx, ['scripts/ops.ts', 'executions', '--limit', '5', '--json', ...opsTarget(pipeline)], {
+      cwd: root,
+    });
     expect(Array.isArray(JSON.parse(stdout))).toBe(true);
-    const down = await promisify(execFile)(tsx, ['scripts/ops.ts', 'executions', '--sfn-endpoint', 'http://127.0.0.1:9'], { cwd: root }).catch((e) => e);
+    const down = await promisify(execFile)(tsx, ['scripts/ops.ts', 'executions', '--sfn-endpoint', 'http://127.0.0.1:9'], {
+      cwd: root,
+    }).catch((e) => e);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/cannot reach the local Step Functions API at http:\/\/127\.0\.0\.1:9.*npm start/);
   });

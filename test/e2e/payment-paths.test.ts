@@ -1,13 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  checkoutSession,
-  dispute,
-  paidInvoice,
-  paymentIntent,
-  refundedCharge,
-  stripeEvent,
-  stripeId,
-} from '../fixtures/stripe-events';
+import { checkoutSession, dispute, paidInvoice, paymentIntent, refundedCharge, stripeEvent, stripeId } from '../fixtures/stripe-events';
 import { LocalPipeline } from '../support/local-pipeline';
 import { eventually } from '../support/eventually';
 
@@ -19,15 +11,49 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => pipeline?.stop());
 
-async function scene(options: { currency?: string; items?: Parameters<LocalPipeline['storefront']['checkoutScene']>[0] extends infer O ? (O extends { items?: infer I } ? I : never) : never } = {}) {
+async function scene(
+  options: {
+    currency?: string;
+    items?: Parameters<LocalPipeline['storefront']['checkoutScene']>[0] extends infer O
+      ? O extends { items?: infer I }
+        ? I
+        : never
+      : never;
+  } = {},
+) {
   const email = `buyer_${randomBytes(5).toString('hex')}@example.com`;
-  const order = await pipeline.storefront.checkoutScene({ ...(options.items ? { items: options.items } : {}), ...(options.currency ? { currency: options.currency } : {}) });
+  const order = await pipeline.storefront.checkoutScene({
+    ...(options.items ? { items: options.items } : {}),
+    ...(options.currency ? { currency: options.currency } : {}),
+  });
   const paymentIntentId = stripeId('pi');
   const sessionId = stripeId('cs_test');
   const session = (type: string, paymentStatus: 'paid' | 'unpaid' = 'paid', mode: 'payment' | 'subscription' = 'payment') =>
-    stripeEvent(type, checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, currency: order.currency, email, paymentIntentId, sessionId, paymentStatus, mode }));
+    stripeEvent(
+      type,
+      checkoutSession({
+        orderId: order.orderId,
+        userId: order.userId,
+        amountTotal: order.amountTotal,
+        currency: order.currency,
+        email,
+        paymentIntentId,
+        sessionId,
+        paymentStatus,
+        mode,
+      }),
+    );
   const refund = (amountRefunded: number, withOrderId = false) =>
-    stripeEvent('charge.refunded', refundedCharge({ paymentIntentId, amount: order.amountTotal, amountRefunded, currency: order.currency, ...(withOrderId ? { orderId: order.orderId } : {}) }));
+    stripeEvent(
+      'charge.refunded',
+      refundedCharge({
+        paymentIntentId,
+        amount: order.amountTotal,
+        amountRefunded,
+        currency: order.currency,
+        ...(withOrderId ? { orderId: order.orderId } : {}),
+      }),
+    );
   return { order, email, paymentIntentId, session, refund };
 }
 
@@ -78,16 +104,20 @@ describe('refunds that overtake their payment', () => {
     const early = refund(order.amountTotal, true);
     expect((await pipeline.send(early)).status).toBe(200);
     const waiting = pipeline.stack.stepFunctions.describeExecution(pipeline.executionArn('refund', early.id));
-    await eventually('a retry of "Record refund"', () => waiting.history.some((h) => h.type === 'StateRetried' && h.name === 'Record refund'), {
-      check: () => expect(waiting.status).toBe('RUNNING'),
-    });
+    await eventually(
+      'a retry of "Record refund"',
+      () => waiting.history.some((h) => h.type === 'StateRetried' && h.name === 'Record refund'),
+      {
+        check: () => expect(waiting.status).toBe('RUNNING'),
+      },
+    );
     // metadata.orderId is a claim: nothing is written on the order until its payment proves it
     expect((await pipeline.order(order.orderId))?.amountRefunded).toBeUndefined();
     expect((await pipeline.deliver(session('checkout.session.completed'))).status).toBe('SUCCEEDED');
     expect((await pipeline.execution('refund', early.id)).status).toBe('SUCCEEDED');
     expect(await pipeline.order(order.orderId)).toMatchObject({ status: 'refunded', amountRefunded: order.amountTotal });
     await pipeline.stack.stepFunctions.idle();
-    expect(await pipeline.balance(order.userId) ?? 0).toBe(0);
+    expect((await pipeline.balance(order.userId)) ?? 0).toBe(0);
     const mails = (await pipeline.stack.ses.sentEmails()).filter((m) => m.subject.includes(order.orderId));
     expect(mails.filter((m) => /refund/.test(m.subject))).toHaveLength(1);
     expect(email).toBeDefined();
@@ -98,9 +128,13 @@ describe('refunds that overtake their payment', () => {
     const early = refund(1000);
     expect((await pipeline.send(early)).status).toBe(200);
     const waiting = pipeline.stack.stepFunctions.describeExecution(pipeline.executionArn('refund', early.id));
-    await eventually('a retry of "Record refund"', () => waiting.history.some((h) => h.type === 'StateRetried' && h.name === 'Record refund'), {
-      check: () => expect(waiting.status).toBe('RUNNING'),
-    });
+    await eventually(
+      'a retry of "Record refund"',
+      () => waiting.history.some((h) => h.type === 'StateRetried' && h.name === 'Record refund'),
+      {
+        check: () => expect(waiting.status).toBe('RUNNING'),
+      },
+    );
     await pipeline.deliver(session('checkout.session.completed'));
     expect((await pipeline.execution('refund', early.id)).status).toBe('SUCCEEDED');
     // Settled by the fulfilment's petals step: 49 awarded, floor(49 × 1000 / 4999) = 9 deducted.
@@ -114,12 +148,22 @@ describe('disputes', () => {
     const { order, paymentIntentId, session } = await scene();
     await pipeline.deliver(session('checkout.session.completed'));
     const disputeId = stripeId('dp');
-    const opened = stripeEvent('charge.dispute.created', dispute({ disputeId, paymentIntentId, amount: order.amountTotal, reason: 'product_not_received' }));
+    const opened = stripeEvent(
+      'charge.dispute.created',
+      dispute({ disputeId, paymentIntentId, amount: order.amountTotal, reason: 'product_not_received' }),
+    );
     expect((await pipeline.deliver(opened)).status).toBe('SUCCEEDED');
-    expect(await pipeline.order(order.orderId)).toMatchObject({ disputeId, disputeStatus: 'open', disputeReason: 'product_not_received', disputeAmount: order.amountTotal });
+    expect(await pipeline.order(order.orderId)).toMatchObject({
+      disputeId,
+      disputeStatus: 'open',
+      disputeReason: 'product_not_received',
+      disputeAmount: order.amountTotal,
+    });
     expect(await pipeline.balance(order.userId)).toBe(0);
 
-    await pipeline.deliver(stripeEvent('charge.dispute.closed', dispute({ disputeId, paymentIntentId, amount: order.amountTotal, status: 'won' })));
+    await pipeline.deliver(
+      stripeEvent('charge.dispute.closed', dispute({ disputeId, paymentIntentId, amount: order.amountTotal, status: 'won' })),
+    );
     expect((await pipeline.order(order.orderId))?.disputeStatus).toBe('won');
     expect(await pipeline.balance(order.userId)).toBe(49);
     const ledger = await pipeline.ledger(order.userId);
@@ -130,7 +174,9 @@ describe('disputes', () => {
     const { order, paymentIntentId, session } = await scene();
     await pipeline.deliver(session('checkout.session.completed'));
     const disputeId = stripeId('dp');
-    await pipeline.deliver(stripeEvent('charge.dispute.closed', dispute({ disputeId, paymentIntentId, amount: order.amountTotal, status: 'lost' })));
+    await pipeline.deliver(
+      stripeEvent('charge.dispute.closed', dispute({ disputeId, paymentIntentId, amount: order.amountTotal, status: 'lost' })),
+    );
     await pipeline.deliver(stripeEvent('charge.dispute.created', dispute({ disputeId, paymentIntentId, amount: order.amountTotal })));
     expect((await pipeline.order(order.orderId))?.disputeStatus).toBe('lost');
     expect(await pipeline.balance(order.userId)).toBe(0);
@@ -156,7 +202,12 @@ describe('currencies', () => {
     const { order, email, session } = await scene({ currency: 'jpy', items });
     expect(order.amountTotal).toBe(5000);
     await pipeline.deliver(session('checkout.session.completed'));
-    expect(await pipeline.order(order.orderId)).toMatchObject({ status: 'in_production', currency: 'jpy', amountTotal: 5000, petalsAwarded: 50 });
+    expect(await pipeline.order(order.orderId)).toMatchObject({
+      status: 'in_production',
+      currency: 'jpy',
+      amountTotal: 5000,
+      petalsAwarded: 50,
+    });
     const [mail] = await pipeline.emailsTo(email);
     expect(mail?.text).toContain('¥5,000');
   });

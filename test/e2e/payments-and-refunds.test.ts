@@ -36,7 +36,10 @@ async function fulfilledOrder() {
   const scene = await pendingOrder(pipeline.storefront);
   const { order, email, paymentIntentId } = scene;
   const execution = await pipeline.deliver(
-    stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, email, paymentIntentId })),
+    stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, email, paymentIntentId }),
+    ),
   );
   expect(execution.status).toBe('SUCCEEDED');
   expect((await pipeline.order(order.orderId))?.status).toBe('in_production');
@@ -63,12 +66,15 @@ const refundEvent = (
   );
 
 describe('payment_intent.payment_failed', () => {
-  test('a pending order: failed with Stripe\'s reason, one payment-failed email; the same event again sends nothing', async () => {
+  test("a pending order: failed with Stripe's reason, one payment-failed email; the same event again sends nothing", async () => {
     const { order, email, paymentIntentId } = await pendingOrder(pipeline.storefront);
     const reason = `Your card was declined (${randomBytes(3).toString('hex')}).`;
     const event = stripeEvent(
       'payment_intent.payment_failed',
-      paymentIntent({ orderId: order.orderId, userId: order.userId, paymentIntentId, amount: order.amountTotal, failureMessage: reason }, 'requires_payment_method'),
+      paymentIntent(
+        { orderId: order.orderId, userId: order.userId, paymentIntentId, amount: order.amountTotal, failureMessage: reason },
+        'requires_payment_method',
+      ),
     );
     const execution = await pipeline.deliver(event);
     expect(execution.status).toBe('SUCCEEDED');
@@ -95,7 +101,10 @@ describe('payment_intent.payment_failed', () => {
     const execution = await pipeline.deliver(
       stripeEvent(
         'payment_intent.payment_failed',
-        paymentIntent({ orderId: order.orderId, userId: order.userId, paymentIntentId, amount: order.amountTotal, failureMessage: 'Stale failure.' }, 'requires_payment_method'),
+        paymentIntent(
+          { orderId: order.orderId, userId: order.userId, paymentIntentId, amount: order.amountTotal, failureMessage: 'Stale failure.' },
+          'requires_payment_method',
+        ),
       ),
     );
     expect(execution.status).toBe('SUCCEEDED');
@@ -173,7 +182,12 @@ describe('charge.refunded', () => {
     expect(await pipeline.balance(order.userId)).toBe(0);
     let ledger = await pipeline.ledger(order.userId);
     expect(sum(ledger)).toBe(0);
-    expect(ledger.filter((e) => e.type === 'adjust').map((e) => e.amount).sort()).toEqual([-15, -25, -9].sort());
+    expect(
+      ledger
+        .filter((e) => e.type === 'adjust')
+        .map((e) => e.amount)
+        .sort(),
+    ).toEqual([-15, -25, -9].sort());
 
     // A smaller cumulative refund arriving late (an event Stripe created earlier) changes nothing.
     const earlier = Math.floor(Date.now() / 1000) - 600;
@@ -225,7 +239,9 @@ describe('invoice.payment_succeeded', () => {
   });
 
   test('an invoice naming no user: 200 ignored, nothing written', async () => {
-    const invoice = paidInvoice({ userId: 'nobody', amountPaid: 1999 }) as { parent: { subscription_details: { metadata: Record<string, string> } } };
+    const invoice = paidInvoice({ userId: 'nobody', amountPaid: 1999 }) as {
+      parent: { subscription_details: { metadata: Record<string, string> } };
+    };
     invoice.parent.subscription_details.metadata = {};
     const event = stripeEvent('invoice.payment_succeeded', invoice as unknown as Record<string, unknown>);
     await pipeline.stack.stepFunctions.idle();
@@ -241,7 +257,10 @@ describe('invoice.payment_succeeded', () => {
 describe('an event for an order that does not exist', () => {
   test('checkout.session.completed: recorded and answered 200; the execution ends FAILED with OrderNotFound after its retries', async () => {
     const orderId = `ord_missing_${randomBytes(4).toString('hex')}`;
-    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId, userId: newUserId(), amountTotal: 4999, email: uniqueEmail() }));
+    const event = stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ orderId, userId: newUserId(), amountTotal: 4999, email: uniqueEmail() }),
+    );
     const response = await pipeline.send(event);
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ outcome: 'started', workflow: 'fulfilment' });
@@ -251,8 +270,12 @@ describe('an event for an order that does not exist', () => {
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('OrderNotFound');
     // It was retried (the storefront's write may lag) before giving up.
-    expect(execution.history.filter((h) => h.type === 'StateRetried' && h.name === 'Record payment')).toHaveLength(RETRY_POLICIES.OrderNotFound.maxAttempts);
-    expect(execution.history.filter((h) => h.type === 'TaskFailed' && h.name === 'Record payment' && h.error === 'OrderNotFound')).toHaveLength(RETRY_POLICIES.OrderNotFound.maxAttempts + 1);
+    expect(execution.history.filter((h) => h.type === 'StateRetried' && h.name === 'Record payment')).toHaveLength(
+      RETRY_POLICIES.OrderNotFound.maxAttempts,
+    );
+    expect(
+      execution.history.filter((h) => h.type === 'TaskFailed' && h.name === 'Record payment' && h.error === 'OrderNotFound'),
+    ).toHaveLength(RETRY_POLICIES.OrderNotFound.maxAttempts + 1);
     expect((await pipeline.describeExecution('fulfilment', event.id)).error).toBe('OrderNotFound');
     // No stub order was written.
     expect(await pipeline.order(orderId)).toBeUndefined();

@@ -64,7 +64,12 @@ const operatorTarget = () => ({
   printify: { baseUrl: pipeline.stack.urls.printify, shopId: pipeline.stack.printify.shopId, token: 'otakumori-local-printify-token' },
 });
 
-const printifyEvent = (type: string, printifyOrderId: string, data: Record<string, unknown> = {}, createdAt = '2026-11-26 10:00:00+00:00') => ({
+const printifyEvent = (
+  type: string,
+  printifyOrderId: string,
+  data: Record<string, unknown> = {},
+  createdAt = '2026-11-26 10:00:00+00:00',
+) => ({
   id: randomBytes(16).toString('hex'),
   type,
   created_at: createdAt,
@@ -85,7 +90,16 @@ describe('the Printify order', () => {
         const mapping = DEMO_MAPPINGS.find((m) => m.productId === item.productId && m.variantId === item.variantId)!;
         return { product_id: mapping.printifyProductId, variant_id: mapping.printifyVariantId, quantity: item.quantity };
       }),
-      address_to: { first_name: 'Sakura', last_name: 'Haruno', address1: '1-2-3 Shibuya', address2: 'Apt 4', city: 'Portland', region: 'OR', zip: '97201', country: 'US' },
+      address_to: {
+        first_name: 'Sakura',
+        last_name: 'Haruno',
+        address1: '1-2-3 Shibuya',
+        address2: 'Apt 4',
+        city: 'Portland',
+        region: 'OR',
+        zip: '97201',
+        country: 'US',
+      },
       send_shipping_notification: false,
     });
     // Printify requires a User-Agent and the bearer token on every call.
@@ -97,25 +111,45 @@ describe('the Printify order', () => {
     expect(created!.status).toBe('sending-to-production');
     const sends = pipeline.stack.printify.requests().filter((r) => r.path.endsWith(`/orders/${created!.id}/send_to_production.json`));
     expect(sends).toHaveLength(1);
-    expect(await stored(order.orderId)).toMatchObject({ status: 'in_production', printifyOrderId: created!.id, printifySentToProductionAt: expect.any(String) });
+    expect(await stored(order.orderId)).toMatchObject({
+      status: 'in_production',
+      printifyOrderId: created!.id,
+      printifySentToProductionAt: expect.any(String),
+    });
   });
 
-  test('an unmapped product: pending_mapping; once the mapping exists, the operator\'s retry fulfils it once', async () => {
+  test("an unmapped product: pending_mapping; once the mapping exists, the operator's retry fulfils it once", async () => {
     const productId = `prod_new_${randomBytes(3).toString('hex')}`;
-    const { order, execution } = await paidOrder([DEMO_ITEMS[0]!, { productId, variantId: 'XL', quantity: 3, unitAmount: 2000, title: 'New Tee' }]);
+    const { order, execution } = await paidOrder([
+      DEMO_ITEMS[0]!,
+      { productId, variantId: 'XL', quantity: 3, unitAmount: 2000, title: 'New Tee' },
+    ]);
     expect(execution.status).toBe('SUCCEEDED');
     expect(await stored(order.orderId)).toMatchObject({ status: 'pending_mapping', missingMappings: [`${productId}/XL`] });
     expect(creates(order.orderId)).toHaveLength(0);
 
     const target = operatorTarget();
     // Retried before the mapping exists: still waiting, nothing sent, the missing product named.
-    expect(await retryMapping(order.orderId, target)).toMatchObject({ outcome: 'pending_mapping', after: 'pending_mapping', missing: [`${productId}/XL`] });
+    expect(await retryMapping(order.orderId, target)).toMatchObject({
+      outcome: 'pending_mapping',
+      after: 'pending_mapping',
+      missing: [`${productId}/XL`],
+    });
     expect(creates(order.orderId)).toHaveLength(0);
 
-    await pipeline.storefront.putMapping({ productId, variantId: 'XL', printifyProductId: '5d39b159e7c48c000728c8aa', printifyVariantId: 12345 });
+    await pipeline.storefront.putMapping({
+      productId,
+      variantId: 'XL',
+      printifyProductId: '5d39b159e7c48c000728c8aa',
+      printifyVariantId: 12345,
+    });
     const result = await retryMapping(order.orderId, target);
     expect(result).toMatchObject({ outcome: 'created', before: 'pending_mapping', after: 'in_production' });
-    expect((creates(order.orderId)[0]!.body as { line_items: unknown[] }).line_items).toContainEqual({ product_id: '5d39b159e7c48c000728c8aa', variant_id: 12345, quantity: 3 });
+    expect((creates(order.orderId)[0]!.body as { line_items: unknown[] }).line_items).toContainEqual({
+      product_id: '5d39b159e7c48c000728c8aa',
+      variant_id: 12345,
+      quantity: 3,
+    });
     expect(await stored(order.orderId)).toMatchObject({ status: 'in_production', printifyOrderId: standInOrders(order.orderId)[0]!.id });
     expect((await stored(order.orderId)).missingMappings).toBeUndefined();
 
@@ -158,7 +192,7 @@ describe('the Printify order', () => {
     expect(standInOrders(order.orderId)[0]!.status).toBe('sending-to-production');
   });
 
-  test('a permanent 422: not retried, fulfillment_failed with Printify\'s message and field errors on the order', async () => {
+  test("a permanent 422: not retried, fulfillment_failed with Printify's message and field errors on the order", async () => {
     await pipeline.stack.stepFunctions.idle();
     pipeline.stack.printify.fail({
       status: 422,
@@ -166,7 +200,10 @@ describe('the Printify order', () => {
         status: 'error',
         code: 8150,
         message: 'Validation failed.',
-        errors: { reason: 'address_to.zip: The address_to.zip is not valid for US. line_items.0.variant_id: The variant is out of stock.', code: 8150 },
+        errors: {
+          reason: 'address_to.zip: The address_to.zip is not valid for US. line_items.0.variant_id: The variant is out of stock.',
+          code: 8150,
+        },
       },
     });
     const { order, execution } = await paidOrder();
@@ -241,13 +278,19 @@ describe('Printify webhooks', () => {
     const answer = await postPrintifyEvent(
       printifyEvent('order:shipment:created', printifyId, {
         shipped_at: '2026-11-26 10:00:00+00:00',
-        carrier: { code: 'DHL', tracking_number: 'JD014600006281230702', tracking_url: 'https://www.dhl.com/track?id=JD014600006281230702' },
+        carrier: {
+          code: 'DHL',
+          tracking_number: 'JD014600006281230702',
+          tracking_url: 'https://www.dhl.com/track?id=JD014600006281230702',
+        },
         skus: ['SKU-1'],
       }),
     );
     expect(answer).toMatchObject({ status: 200, body: { received: true, outcome: 'applied', orderStatus: 'shipped', email: 'sent' } });
     expect(await stored(order.orderId)).toMatchObject({ status: 'shipped', carrier: 'DHL', trackingNumber: 'JD014600006281230702' });
-    expect((await pipeline.emailsTo(email)).filter((m) => m.text?.includes('https://www.dhl.com/track?id=JD014600006281230702'))).toHaveLength(1);
+    expect(
+      (await pipeline.emailsTo(email)).filter((m) => m.text?.includes('https://www.dhl.com/track?id=JD014600006281230702')),
+    ).toHaveLength(1);
   });
 
   test('a bad or missing signature: 401, nothing written', async () => {
@@ -255,11 +298,17 @@ describe('Printify webhooks', () => {
     const printifyId = (await stored(order.orderId)).printifyOrderId!;
     await pipeline.stack.stepFunctions.idle();
     const before = await pipeline.allItems();
-    const event = printifyEvent('order:shipment:created', printifyId, { carrier: { code: 'USPS', tracking_number: '1', tracking_url: 'https://x.example/1' } });
+    const event = printifyEvent('order:shipment:created', printifyId, {
+      carrier: { code: 'USPS', tracking_number: '1', tracking_url: 'https://x.example/1' },
+    });
     const wrongSecret = `sha256=${createHmac('sha256', 'not-the-secret').update(JSON.stringify(event)).digest('hex')}`;
     expect((await postPrintifyEvent(event, wrongSecret)).status).toBe(401);
     expect((await postPrintifyEvent(event, 'sha256=deadbeef')).status).toBe(401);
-    const unsigned = await fetch(pipeline.stack.urls.printifyWebhook, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+    const unsigned = await fetch(pipeline.stack.urls.printifyWebhook, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event),
+    });
     expect(unsigned.status).toBe(401);
     expect(await pipeline.allItems()).toEqual(before);
   });
@@ -267,10 +316,19 @@ describe('Printify webhooks', () => {
   test('out of order and duplicated: a late sent-to-production or cancellation never moves a shipped order back', async () => {
     const { order } = await paidOrder();
     const printifyId = (await stored(order.orderId)).printifyOrderId!;
-    const shipment = printifyEvent('order:shipment:created', printifyId, { carrier: { code: 'UPS', tracking_number: '1Z999', tracking_url: 'https://ups.example/1Z999' } }, '2026-11-26 12:00:00+00:00');
+    const shipment = printifyEvent(
+      'order:shipment:created',
+      printifyId,
+      { carrier: { code: 'UPS', tracking_number: '1Z999', tracking_url: 'https://ups.example/1Z999' } },
+      '2026-11-26 12:00:00+00:00',
+    );
     expect((await postPrintifyEvent(shipment)).status).toBe(200);
-    expect((await postPrintifyEvent(printifyEvent('order:sent-to-production', printifyId, {}, '2026-11-26 09:00:00+00:00'))).status).toBe(200);
-    expect((await postPrintifyEvent(printifyEvent('order:updated', printifyId, { status: 'canceled' }, '2026-11-26 08:00:00+00:00'))).status).toBe(200);
+    expect((await postPrintifyEvent(printifyEvent('order:sent-to-production', printifyId, {}, '2026-11-26 09:00:00+00:00'))).status).toBe(
+      200,
+    );
+    expect(
+      (await postPrintifyEvent(printifyEvent('order:updated', printifyId, { status: 'canceled' }, '2026-11-26 08:00:00+00:00'))).status,
+    ).toBe(200);
     expect((await postPrintifyEvent(shipment)).status).toBe(200);
     expect(await stored(order.orderId)).toMatchObject({ status: 'shipped', trackingNumber: '1Z999' });
   });
@@ -279,24 +337,47 @@ describe('Printify webhooks', () => {
     const { order, email } = await paidOrder();
     const printifyId = (await stored(order.orderId)).printifyOrderId!;
     const parcel = (tracking: string, shippedAt: string) =>
-      printifyEvent('order:shipment:created', printifyId, { shipped_at: shippedAt, carrier: { code: 'USPS', tracking_number: tracking, tracking_url: `https://usps.example/${tracking}` } }, shippedAt);
+      printifyEvent(
+        'order:shipment:created',
+        printifyId,
+        { shipped_at: shippedAt, carrier: { code: 'USPS', tracking_number: tracking, tracking_url: `https://usps.example/${tracking}` } },
+        shippedAt,
+      );
     expect((await postPrintifyEvent(parcel('NEWER-2', '2026-11-26 12:00:00+00:00'))).status).toBe(200);
     expect((await postPrintifyEvent(parcel('OLDER-1', '2026-11-26 10:00:00+00:00'))).status).toBe(200);
-    expect(await stored(order.orderId)).toMatchObject({ status: 'shipped', trackingNumber: 'NEWER-2', trackingUrl: 'https://usps.example/NEWER-2' });
+    expect(await stored(order.orderId)).toMatchObject({
+      status: 'shipped',
+      trackingNumber: 'NEWER-2',
+      trackingUrl: 'https://usps.example/NEWER-2',
+    });
     const shippingEmails = (await pipeline.emailsTo(email)).filter((m) => /has shipped/.test(m.subject));
-    expect(shippingEmails.map((m) => (m.text?.includes('NEWER-2') ? 'NEWER-2' : m.text?.includes('OLDER-1') ? 'OLDER-1' : '?')).sort()).toEqual(['NEWER-2', 'OLDER-1']);
+    expect(
+      shippingEmails.map((m) => (m.text?.includes('NEWER-2') ? 'NEWER-2' : m.text?.includes('OLDER-1') ? 'OLDER-1' : '?')).sort(),
+    ).toEqual(['NEWER-2', 'OLDER-1']);
   });
 
   test('a delivery that overtakes its shipment event: shipped and delivered at once; the late shipment event sends the email', async () => {
     const { order, email } = await paidOrder();
     const printifyId = (await stored(order.orderId)).printifyOrderId!;
-    const carrier = { code: 'USPS', tracking_number: '9205590164917312751089', tracking_url: 'https://usps.example/9205590164917312751089' };
-    const delivered = await postPrintifyEvent(printifyEvent('order:shipment:delivered', printifyId, { delivered_at: '2026-11-28 09:30:00+00:00', carrier }));
+    const carrier = {
+      code: 'USPS',
+      tracking_number: '9205590164917312751089',
+      tracking_url: 'https://usps.example/9205590164917312751089',
+    };
+    const delivered = await postPrintifyEvent(
+      printifyEvent('order:shipment:delivered', printifyId, { delivered_at: '2026-11-28 09:30:00+00:00', carrier }),
+    );
     expect(delivered).toMatchObject({ status: 200, body: { orderStatus: 'shipped' } });
-    expect(await stored(order.orderId)).toMatchObject({ status: 'shipped', deliveredAt: '2026-11-28T09:30:00.000Z', trackingNumber: '9205590164917312751089' });
+    expect(await stored(order.orderId)).toMatchObject({
+      status: 'shipped',
+      deliveredAt: '2026-11-28T09:30:00.000Z',
+      trackingNumber: '9205590164917312751089',
+    });
     expect((await pipeline.emailsTo(email)).filter((m) => /has shipped/.test(m.subject))).toHaveLength(0);
 
-    expect((await postPrintifyEvent(printifyEvent('order:shipment:created', printifyId, { carrier }))).body).toMatchObject({ email: 'sent' });
+    expect((await postPrintifyEvent(printifyEvent('order:shipment:created', printifyId, { carrier }))).body).toMatchObject({
+      email: 'sent',
+    });
     expect((await pipeline.emailsTo(email)).filter((m) => /has shipped/.test(m.subject))).toHaveLength(1);
     expect((await stored(order.orderId)).deliveredAt).toBe('2026-11-28T09:30:00.000Z');
   });
@@ -304,20 +385,33 @@ describe('Printify webhooks', () => {
   test('order:updated to canceled or has-issues: fulfillment_failed with the reason', async () => {
     const canceled = await paidOrder();
     const issues = await paidOrder();
-    for (const [{ order }, status] of [[canceled, 'canceled'], [issues, 'has-issues']] as const) {
+    for (const [{ order }, status] of [
+      [canceled, 'canceled'],
+      [issues, 'has-issues'],
+    ] as const) {
       const printifyId = (await stored(order.orderId)).printifyOrderId!;
       const answer = await postPrintifyEvent(printifyEvent('order:updated', printifyId, { status }));
       expect(answer).toMatchObject({ status: 200, body: { outcome: 'applied', orderStatus: 'fulfillment_failed' } });
-      expect(await stored(order.orderId)).toMatchObject({ status: 'fulfillment_failed', failureReason: `Printify reported the order ${status}`, printifyStatus: status });
+      expect(await stored(order.orderId)).toMatchObject({
+        status: 'fulfillment_failed',
+        failureReason: `Printify reported the order ${status}`,
+        printifyStatus: status,
+      });
     }
   });
 
   test('events for unknown orders or other topics are acknowledged and ignored; a malformed body is 400', async () => {
-    expect(await postPrintifyEvent(printifyEvent('order:shipment:created', 'ffffffffffffffffffffffff', { carrier: { code: 'USPS', tracking_number: '2' } }))).toMatchObject({
+    expect(
+      await postPrintifyEvent(
+        printifyEvent('order:shipment:created', 'ffffffffffffffffffffffff', { carrier: { code: 'USPS', tracking_number: '2' } }),
+      ),
+    ).toMatchObject({
       status: 200,
       body: { outcome: 'ignored' },
     });
-    expect(await postPrintifyEvent({ id: 'e1', type: 'product:publish:started', resource: { id: 'p1', type: 'product', data: {} } })).toMatchObject({
+    expect(
+      await postPrintifyEvent({ id: 'e1', type: 'product:publish:started', resource: { id: 'p1', type: 'product', data: {} } }),
+    ).toMatchObject({
       status: 200,
       body: { outcome: 'ignored' },
     });
@@ -331,7 +425,10 @@ describe('Printify webhooks', () => {
     const event = printifyEvent('order:shipment:created', printifyId, { carrier: { code: 'USPS', tracking_number: '9'.repeat(1100) } });
     for (let delivery = 0; delivery < 2; delivery++) {
       const answer = await postPrintifyEvent(event);
-      expect(answer).toMatchObject({ status: 200, body: { outcome: 'ignored', reason: expect.stringMatching(/tracking number of 1100 characters/) } });
+      expect(answer).toMatchObject({
+        status: 200,
+        body: { outcome: 'ignored', reason: expect.stringMatching(/tracking number of 1100 characters/) },
+      });
     }
     expect(await stored(order.orderId)).toEqual(before);
     expect((await pipeline.emailsTo(email)).filter((m) => /has shipped/.test(m.subject))).toHaveLength(0);

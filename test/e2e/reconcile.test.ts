@@ -22,7 +22,10 @@ describe('reconciliation with Stripe (the Stripe API stand-in and the reconciler
 
   async function paidEvent() {
     const order = await pipeline.storefront.checkoutScene();
-    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+    const event = stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }),
+    );
     return { order, event };
   }
 
@@ -51,7 +54,10 @@ describe('reconciliation with Stripe (the Stripe API stand-in and the reconciler
     for (const { order, event } of missed) {
       expect((await pipeline.execution('fulfilment', event.id)).status).toBe('SUCCEEDED');
       expect((await pipeline.order(order.orderId))?.status).toBe('in_production');
-      expect(await pipeline.stripeEventRecord(event.id)).toMatchObject({ type: 'checkout.session.completed', executionArn: pipeline.executionArn('fulfilment', event.id) });
+      expect(await pipeline.stripeEventRecord(event.id)).toMatchObject({
+        type: 'checkout.session.completed',
+        executionArn: pipeline.executionArn('fulfilment', event.id),
+      });
     }
     await pipeline.stack.stepFunctions.idle();
     const items = await pipeline.allItems();
@@ -95,11 +101,19 @@ describe('reconciliation with Stripe (the Stripe API stand-in and the reconciler
       let out = '';
       const code = await runOps(
         [
-          'reconcile', '--stripe', '--since', '3d', '--json',
-          '--sfn-endpoint', pipeline.stack.urls.sfn,
-          '--dynamodb-endpoint', pipeline.stack.urls.dynamodb,
-          '--table', pipeline.stack.tableName,
-          '--stripe-api-url', pipeline.stack.urls.stripeApi,
+          'reconcile',
+          '--stripe',
+          '--since',
+          '3d',
+          '--json',
+          '--sfn-endpoint',
+          pipeline.stack.urls.sfn,
+          '--dynamodb-endpoint',
+          pipeline.stack.urls.dynamodb,
+          '--table',
+          pipeline.stack.tableName,
+          '--stripe-api-url',
+          pipeline.stack.urls.stripeApi,
         ],
         { out: (t) => (out += t), err: (t) => (out += t) },
       );

@@ -18,10 +18,14 @@ async function paidOrder() {
   const order = await pipeline.storefront.checkoutScene();
   const paymentIntentId = stripeId('pi');
   const paid = await pipeline.deliver(
-    stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, email, paymentIntentId })),
+    stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, email, paymentIntentId }),
+    ),
   );
   expect(paid.status).toBe('SUCCEEDED');
-  const refund = (amountRefunded: number) => stripeEvent('charge.refunded', refundedCharge({ paymentIntentId, amount: order.amountTotal, amountRefunded }));
+  const refund = (amountRefunded: number) =>
+    stripeEvent('charge.refunded', refundedCharge({ paymentIntentId, amount: order.amountTotal, amountRefunded }));
   const print = () => pipeline.stack.printify.orders().find((o) => o.external_id === order.orderId);
   return { order, refund, print };
 }

@@ -20,7 +20,10 @@ describe('POST /webhooks/stripe', () => {
 
   async function paidCheckout() {
     const order = await pipeline.storefront.checkoutScene();
-    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+    const event = stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }),
+    );
     return { order, event };
   }
 
@@ -51,7 +54,9 @@ describe('POST /webhooks/stripe', () => {
     expect(execution.status).toBe('SUCCEEDED');
     // The Lambda tasks really ran (a silently failing runtime would skip them and still "succeed").
     const ran = execution.history.filter((h) => h.type === 'TaskStateExited').map((h) => h.name);
-    expect(ran).toEqual(expect.arrayContaining(['Record payment', 'Create Printify order', 'Send confirmation email', 'Award petals', 'Clear cart']));
+    expect(ran).toEqual(
+      expect.arrayContaining(['Record payment', 'Create Printify order', 'Send confirmation email', 'Award petals', 'Clear cart']),
+    );
     expect((await pipeline.order(order.orderId))?.status).toBe('in_production');
   });
 
@@ -83,7 +88,8 @@ describe('POST /webhooks/stripe', () => {
     const { order, event } = await paidCheckout();
     const answers = await Promise.all(Array.from({ length: 60 }, () => pipeline.send(event)));
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
-    const counts = answers.reduce<Record<string, number>>((n, a) => ({ ...n, [String(a.body.outcome)]: (n[String(a.body.outcome)] ?? 0) + 1 }), {});
+    const counts: Record<string, number> = {};
+    for (const a of answers) counts[String(a.body.outcome)] = (counts[String(a.body.outcome)] ?? 0) + 1;
     // the handler counts WebhookAccepted once per "started" answer and WebhookDuplicate per "duplicate"
     expect(counts).toEqual({ started: 1, duplicate: 59 });
     const executionArn = pipeline.executionArn('fulfilment', event.id);
@@ -101,7 +107,17 @@ describe('POST /webhooks/stripe', () => {
     await pipeline.db.send(
       new PutCommand({
         TableName: pipeline.stack.tableName,
-        Item: { ...keys.stripeEvent(event.id), eventId: event.id, type: event.type, livemode: false, workflow: 'fulfilment', orderId: order.orderId, input: {}, executionArn, receivedAt: new Date().toISOString() },
+        Item: {
+          ...keys.stripeEvent(event.id),
+          eventId: event.id,
+          type: event.type,
+          livemode: false,
+          workflow: 'fulfilment',
+          orderId: order.orderId,
+          input: {},
+          executionArn,
+          receivedAt: new Date().toISOString(),
+        },
       }),
     );
     expect(await executionsNamed(event.id)).toHaveLength(0);
@@ -140,16 +156,25 @@ describe('POST /webhooks/stripe', () => {
       ['signed with another secret', (e) => signedRequest(e, 'whsec_someone_else')],
       ['timestamp older than five minutes', (e, s) => signedRequest(e, s, now() - 301)],
       ['timestamp more than five minutes ahead', (e, s) => signedRequest(e, s, now() + 301)],
-      ['body changed after signing', (e, s) => {
-        const r = signedRequest(e, s);
-        return { body: r.body.replace('"livemode": false', '"livemode": true'), headers: r.headers };
-      }],
-      ['a signed body that is not JSON', (_e, s) => {
-        const body = 'this is not json';
-        return { body, headers: { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret: s }) } };
-      }],
-      ['a signed event of a handled type with a malformed object', (_e, s) =>
-        signedRequest(stripeEvent('checkout.session.completed', { id: 'cs_1', client_reference_id: 'ord_x', payment_status: 42 }), s)],
+      [
+        'body changed after signing',
+        (e, s) => {
+          const r = signedRequest(e, s);
+          return { body: r.body.replace('"livemode": false', '"livemode": true'), headers: r.headers };
+        },
+      ],
+      [
+        'a signed body that is not JSON',
+        (_e, s) => {
+          const body = 'this is not json';
+          return { body, headers: { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret: s }) } };
+        },
+      ],
+      [
+        'a signed event of a handled type with a malformed object',
+        (_e, s) =>
+          signedRequest(stripeEvent('checkout.session.completed', { id: 'cs_1', client_reference_id: 'ord_x', payment_status: 42 }), s),
+      ],
       ['a signed JSON body that is not an event', (_e, s) => signedRequest({ hello: 'world' }, s)],
     ];
     test.each(cases)('%s', async (_name, build) => {
@@ -165,7 +190,7 @@ describe('POST /webhooks/stripe', () => {
     });
   });
 
-  test('Step Functions unavailable: 5xx, nothing half-done, and Stripe\'s retry completes it', async () => {
+  test("Step Functions unavailable: 5xx, nothing half-done, and Stripe's retry completes it", async () => {
     const { order, event } = await paidCheckout();
     const sfnPort = Number(new URL(pipeline.stack.urls.sfn).port);
     await pipeline.stack.stepFunctions.stop();
@@ -200,7 +225,10 @@ describe('POST /webhooks/stripe while DynamoDB is down', () => {
 
   test('5xx so that Stripe retries; the redelivery after it is back completes the order', async () => {
     const order = await pipeline.storefront.checkoutScene();
-    const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }));
+    const event = stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }),
+    );
     await dynamodb.stop();
     const response = await pipeline.send(event);
     expect(response.status).toBeGreaterThanOrEqual(500);

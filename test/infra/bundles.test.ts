@@ -41,7 +41,10 @@ describe('bundling for a fast cold start', () => {
   it('ships source maps but never loads them at run time (no --enable-source-maps)', () => {
     expect(functions).toHaveLength(7);
     for (const fn of functions) {
-      expect({ fn: fn.logicalId, nodeOptions: String(fn.environment.NODE_OPTIONS ?? '') }).toEqual({ fn: fn.logicalId, nodeOptions: expect.not.stringContaining('enable-source-maps') });
+      expect({ fn: fn.logicalId, nodeOptions: String(fn.environment.NODE_OPTIONS ?? '') }).toEqual({
+        fn: fn.logicalId,
+        nodeOptions: expect.not.stringContaining('enable-source-maps'),
+      });
       expect(fn.handler).toBe('index.handler');
     }
   });
@@ -53,18 +56,33 @@ describe('the bundles as deployed (esbuild with the same options)', () => {
   beforeAll(async () => {
     for (const fn of functions) {
       const file = path.join(outDir, fn.logicalId, 'index.mjs');
-      const result = await build({ entryPoints: [path.join(PROJECT_ROOT, fn.entry)], outfile: file, bundle: true, platform: 'node', logLevel: 'silent', metafile: true, ...deployedBuildOptions() });
+      const result = await build({
+        entryPoints: [path.join(PROJECT_ROOT, fn.entry)],
+        outfile: file,
+        bundle: true,
+        platform: 'node',
+        logLevel: 'silent',
+        metafile: true,
+        ...deployedBuildOptions(),
+      });
       const code = readFileSync(file);
       // the sources that put code into the bundle (tree-shaken ones are listed with 0 bytes)
       const output = Object.values((result.metafile as Metafile).outputs).find((o) => o.entryPoint)!;
-      const inputs = Object.entries(output.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([name]) => name);
+      const inputs = Object.entries(output.inputs)
+        .filter(([, i]) => i.bytesInOutput > 0)
+        .map(([name]) => name);
       built[fn.entry] = { bytes: code.length, gzipped: gzipSync(code).length, inputs, file };
     }
   }, 120_000);
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
   it('are each at most 700 KB', () => {
-    for (const [entry, b] of Object.entries(built)) expect({ entry, kb: Math.round(b.bytes / KB), fits: b.bytes <= 700 * KB }).toEqual({ entry, kb: Math.round(b.bytes / KB), fits: true });
+    for (const [entry, b] of Object.entries(built))
+      expect({ entry, kb: Math.round(b.bytes / KB), fits: b.bytes <= 700 * KB }).toEqual({
+        entry,
+        kb: Math.round(b.bytes / KB),
+        fits: true,
+      });
   });
 
   it("keep the webhook's at most 250 KB gzipped, without the Stripe client, zod's locales or other functions' code", () => {
@@ -77,11 +95,17 @@ describe('the bundles as deployed (esbuild with the same options)', () => {
   it('load as ES modules in a fresh Node.js process, with their own configuration', () => {
     for (const fn of functions) {
       const env = { ...fn.environment, AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', PATH: process.env.PATH ?? '' };
-      const out = execFileSync(process.execPath, ['-e', "import(process.argv[1]).then((m) => process.stdout.write(typeof m.handler))", pathToFileURL(built[fn.entry]!.file).href], {
-        env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : 'arn:aws:states:us-east-1:000000000000:stateMachine:x'])),
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const out = execFileSync(
+        process.execPath,
+        ['-e', 'import(process.argv[1]).then((m) => process.stdout.write(typeof m.handler))', pathToFileURL(built[fn.entry]!.file).href],
+        {
+          env: Object.fromEntries(
+            Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : 'arn:aws:states:us-east-1:000000000000:stateMachine:x']),
+          ),
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
       expect({ fn: fn.logicalId, handler: out }).toEqual({ fn: fn.logicalId, handler: 'function' });
     }
   });

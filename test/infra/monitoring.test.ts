@@ -27,7 +27,12 @@ const ofType = (type: string): [string, Json][] => Object.entries(resources).fil
 const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties as Json);
 const alarmNamed = (suffix: string): Json => {
   const found = alarms().find((a) => a.AlarmName === `Test-${suffix}`);
-  if (!found) throw new Error(`no alarm ${suffix}; have ${alarms().map((a) => a.AlarmName).join(', ')}`);
+  if (!found)
+    throw new Error(
+      `no alarm ${suffix}; have ${alarms()
+        .map((a) => a.AlarmName)
+        .join(', ')}`,
+    );
   return found;
 };
 const functionByEntry = (entry: string): [string, Json] => {
@@ -39,8 +44,18 @@ const serviceOf = (entry: string) => functionByEntry(entry)[1].Properties.Enviro
 /** The metrics an alarm reads: its single metric, or each metric of its expression. */
 const metricsOf = (alarm: Json): Json[] =>
   alarm.Metrics
-    ? (alarm.Metrics as Json[]).filter((m) => m.MetricStat).map((m) => ({ ...m.MetricStat.Metric, Stat: m.MetricStat.Stat, Period: m.MetricStat.Period }))
-    : [{ Namespace: alarm.Namespace, MetricName: alarm.MetricName, Dimensions: alarm.Dimensions, Stat: alarm.Statistic, Period: alarm.Period }];
+    ? (alarm.Metrics as Json[])
+        .filter((m) => m.MetricStat)
+        .map((m) => ({ ...m.MetricStat.Metric, Stat: m.MetricStat.Stat, Period: m.MetricStat.Period }))
+    : [
+        {
+          Namespace: alarm.Namespace,
+          MetricName: alarm.MetricName,
+          Dimensions: alarm.Dimensions,
+          Stat: alarm.Statistic,
+          Period: alarm.Period,
+        },
+      ];
 const webhookStateMachineRef = (workflow: (typeof WORKFLOWS)[number]) =>
   functionByEntry('lambdas/webhook/handler.ts')[1].Properties.Environment.Variables[STATE_MACHINE_ARN_ENV[workflow]].Ref as string;
 
@@ -62,7 +77,12 @@ describe('alarms', () => {
 
   it('WebhookFailing: 3 or more answers that were not 2xx (4xx or 5xx) from the webhook API in 5 minutes', () => {
     const alarm = alarmNamed('WebhookFailing');
-    expect(alarm).toMatchObject({ Threshold: 3, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, DatapointsToAlarm: 1 });
+    expect(alarm).toMatchObject({
+      Threshold: 3,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+    });
     const [apiId] = ofType('AWS::ApiGatewayV2::Api')[0]!;
     expect(metricsOf(alarm).map((m) => [m.Namespace, m.MetricName, m.Dimensions, m.Stat, m.Period])).toEqual(
       expect.arrayContaining([
@@ -80,7 +100,10 @@ describe('alarms', () => {
       expect.objectContaining({
         Namespace: METRICS_NAMESPACE,
         MetricName: METRIC.fulfilmentTime,
-        Dimensions: [{ Name: 'service', Value: serviceOf('lambdas/fulfilment/handler.ts') }, { Name: 'stage', Value: TEST_STACK_PROPS.stage }],
+        Dimensions: [
+          { Name: 'service', Value: serviceOf('lambdas/fulfilment/handler.ts') },
+          { Name: 'stage', Value: TEST_STACK_PROPS.stage },
+        ],
         Stat: 'Maximum',
       }),
     );
@@ -101,7 +124,10 @@ describe('alarms', () => {
       ['lambdas/fulfilment/handler.ts', 'lambdas/printify-webhook/handler.ts'].map((entry) => ({
         Namespace: METRICS_NAMESPACE,
         MetricName: METRIC.printifyOrderFailed,
-        Dimensions: [{ Name: 'service', Value: serviceOf(entry) }, { Name: 'stage', Value: TEST_STACK_PROPS.stage }],
+        Dimensions: [
+          { Name: 'service', Value: serviceOf(entry) },
+          { Name: 'stage', Value: TEST_STACK_PROPS.stage },
+        ],
         Stat: 'Sum',
         Period: 300,
       })),
@@ -118,7 +144,16 @@ describe('alarms', () => {
     const alarm = alarmNamed(name);
     expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     expect(metricsOf(alarm)).toEqual([
-      { Namespace: METRICS_NAMESPACE, MetricName: metric, Dimensions: [{ Name: 'service', Value: serviceOf(entry) }, { Name: 'stage', Value: TEST_STACK_PROPS.stage }], Stat: 'Sum', Period: 300 },
+      {
+        Namespace: METRICS_NAMESPACE,
+        MetricName: metric,
+        Dimensions: [
+          { Name: 'service', Value: serviceOf(entry) },
+          { Name: 'stage', Value: TEST_STACK_PROPS.stage },
+        ],
+        Stat: 'Sum',
+        Period: 300,
+      },
     ]);
   });
 
@@ -127,7 +162,11 @@ describe('alarms', () => {
     expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     const machine = { Ref: webhookStateMachineRef(workflow) };
     expect(metricsOf(alarm).map((m) => [m.Namespace, m.MetricName, m.Dimensions])).toEqual(
-      ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'].map((name) => ['AWS/States', name, [{ Name: 'StateMachineArn', Value: machine }]]),
+      ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'].map((name) => [
+        'AWS/States',
+        name,
+        [{ Name: 'StateMachineArn', Value: machine }],
+      ]),
     );
   });
 });
@@ -139,7 +178,9 @@ describe('alarm topic', () => {
     expect(resources[keyId]).toMatchObject({ Type: 'AWS::KMS::Key', Properties: { EnableKeyRotation: true } });
     expect(JSON.stringify(resources[keyId].Properties.KeyPolicy)).toContain('cloudwatch.amazonaws.com');
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 
@@ -161,7 +202,16 @@ describe('dashboard', () => {
     expect(alarmWidget.properties.alarms).toHaveLength(alarms().length);
     const shown = new Set(widgets.filter((w) => w.type === 'metric').flatMap((w) => (w.properties.metrics as Json[]).map((m) => m[1])));
     for (const name of Object.values(METRIC)) expect({ name, shown: shown.has(name) }).toEqual({ name, shown: true });
-    for (const name of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted', 'ExecutionTime', '5xx', '4xx', 'Errors', 'Throttles']) {
+    for (const name of [
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'ExecutionsAborted',
+      'ExecutionTime',
+      '5xx',
+      '4xx',
+      'Errors',
+      'Throttles',
+    ]) {
       expect({ name, shown: shown.has(name) }).toEqual({ name, shown: true });
     }
   });
@@ -197,7 +247,10 @@ describe('logging and tracing', () => {
 
   it('the webhook API logs each request (no headers, no body) with retention, and is throttled', () => {
     const [[, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, Json]];
-    expect(stage.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingBurstLimit: expect.any(Number), ThrottlingRateLimit: expect.any(Number) });
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingBurstLimit: expect.any(Number),
+      ThrottlingRateLimit: expect.any(Number),
+    });
     const access = stage.Properties.AccessLogSettings;
     const format = JSON.parse(access.Format);
     expect(Object.values(format)).toEqual(expect.arrayContaining(['$context.requestId', '$context.routeKey', '$context.status']));

@@ -23,7 +23,9 @@ const acknowledgements = (scope: IConstruct) =>
   scope.node
     .findAll()
     .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
-    .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ id: id.replace(/^Annotation::/, ''), reason })));
+    .flatMap((m) =>
+      Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ id: id.replace(/^Annotation::/, ''), reason })),
+    );
 
 let pipeline: OtakumoriStack;
 beforeAll(() => {

@@ -15,9 +15,15 @@ type Json = any;
 function construct(props: { schedule?: ScheduleExpression; livemode?: boolean } = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'R');
-  const table = new Table(stack, 'T', { partitionKey: { name: 'pk', type: AttributeType.STRING }, sortKey: { name: 'sk', type: AttributeType.STRING } });
+  const table = new Table(stack, 'T', {
+    partitionKey: { name: 'pk', type: AttributeType.STRING },
+    sortKey: { name: 'sk', type: AttributeType.STRING },
+  });
   const stateMachines = Object.fromEntries(
-    WORKFLOWS.map((w) => [w, new StateMachine(stack, `SM-${w}`, { definitionBody: DefinitionBody.fromChainable(new Pass(stack, `P-${w}`)) })]),
+    WORKFLOWS.map((w) => [
+      w,
+      new StateMachine(stack, `SM-${w}`, { definitionBody: DefinitionBody.fromChainable(new Pass(stack, `P-${w}`)) }),
+    ]),
   ) as Record<WorkflowName, StateMachine>;
   const reconciler = new StripeReconciler(stack, 'Reconciler', { table, stateMachines, stage: 'test', ...props });
   return { template: Template.fromStack(stack), stack, reconciler };
@@ -36,7 +42,9 @@ describe('StripeReconciler', () => {
     const scheduleRole = Object.entries(template.findResources('AWS::IAM::Role')).find(([, r]) =>
       JSON.stringify((r as Json).Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'),
     )![0];
-    const statements = policies.filter((p) => p.Properties.Roles.some((r: Json) => r.Ref === scheduleRole)).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const statements = policies
+      .filter((p) => p.Properties.Roles.some((r: Json) => r.Ref === scheduleRole))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
     expect(statements.flatMap((s: Json) => [s.Action].flat())).toEqual(['lambda:InvokeFunction']);
   });
 
@@ -47,7 +55,8 @@ describe('StripeReconciler', () => {
 
   it('gives the function its configuration: the secret ARN (never a key), Stripe API URL, livemode, state machines', () => {
     const { template, stack, reconciler } = construct({ livemode: true });
-    const variables = template.toJSON().Resources[stack.getLogicalId(reconciler.fn.node.defaultChild as never)].Properties.Environment.Variables;
+    const variables =
+      template.toJSON().Resources[stack.getLogicalId(reconciler.fn.node.defaultChild as never)].Properties.Environment.Variables;
     expect(variables).toMatchObject({
       STRIPE_API_KEY_ARN: { Ref: stack.getLogicalId(reconciler.apiKey.node.defaultChild as never) },
       STRIPE_API_URL: 'https://api.stripe.com',
@@ -68,7 +77,16 @@ describe('StripeReconciler', () => {
       .flatMap((p) => p.Properties.PolicyDocument.Statement) as Json[];
     const actions = new Set(statements.flatMap((s) => [s.Action].flat()));
     expect([...actions].sort()).toEqual(
-      ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue', 'states:StartExecution', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort(),
+      [
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'secretsmanager:GetSecretValue',
+        'states:StartExecution',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
     );
     const secret = statements.find((s) => s.Action === 'secretsmanager:GetSecretValue');
     expect(secret.Resource).toEqual({ Ref: stack.getLogicalId(reconciler.apiKey.node.defaultChild as never) });
@@ -82,10 +100,20 @@ describe('the stack with the reconciler', () => {
   const template = Template.fromStack(new OtakumoriStack(app, 'Test', TEST_STACK_PROPS));
 
   it('alarms when the reconciler finds missed events (ReconcilerMissedEvents >= 1) or fails', () => {
-    const [missed] = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: 'Test-ReconcilerMissedEvents' } })) as Json[];
-    expect(missed.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: expect.any(String) }] });
+    const [missed] = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: 'Test-ReconcilerMissedEvents' } }),
+    ) as Json[];
+    expect(missed.Properties).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: expect.any(String) }],
+    });
     expect(JSON.stringify(missed.Properties.Metrics)).toMatch(/"MetricName":"ReconcilerMissedEvents","Namespace":"Otakumori"/);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'Test-ReconcilerFailing', MetricName: 'Errors', Namespace: 'AWS/Lambda' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Test-ReconcilerFailing',
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+    });
   });
 
   it('outputs the ARN of the secret for the restricted key', () => {

@@ -32,12 +32,7 @@ const ENTRIES: Record<FunctionName, string> = {
 const NEEDED: Record<FunctionName, string[]> = {
   // StripeEventInbox: record = PutItem (conditional, with the execution's ARN), forget = DeleteItem;
   // StepFunctionsStarter = StartExecution; resolveSecret = GetSecretValue
-  webhook: [
-    'dynamodb:PutItem',
-    'dynamodb:DeleteItem',
-    'states:StartExecution',
-    'secretsmanager:GetSecretValue',
-  ],
+  webhook: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'states:StartExecution', 'secretsmanager:GetSecretValue'],
   // OrderRepository: get = GetItem, set/transition and the guarded changes = UpdateItem, findOrderIdByPaymentIntent =
   // Query (GSI); ProductMappings.find = BatchGetItem; the Printify token = GetSecretValue;
   // DynamoRateSlots.reserve/pushBack (the QUOTA#printify and QUOTA#ses items) = UpdateItem
@@ -74,11 +69,14 @@ const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
  * drops one, remove it from this list too (the exact-set test fails until both agree).
  */
 
-
-const FORBIDDEN_ACTIONS = /^(\*|[a-z0-9-]+:\*|dynamodb:Scan|dynamodb:BatchWriteItem|dynamodb:Delete(Table|Backup)|dynamodb:PartiQL.*|iam:.*|sts:.*)$/;
+const FORBIDDEN_ACTIONS =
+  /^(\*|[a-z0-9-]+:\*|dynamodb:Scan|dynamodb:BatchWriteItem|dynamodb:Delete(Table|Backup)|dynamodb:PartiQL.*|iam:.*|sts:.*)$/;
 
 /** The tasks each function's handler accepts, by discriminator, with their required payload keys. */
-const TASK_CONTRACTS: Record<Exclude<FunctionName, 'webhook' | 'printifyWebhook' | 'reconciler'>, { key: 'action' | 'template'; values: Record<string, string[]> }> = {
+const TASK_CONTRACTS: Record<
+  Exclude<FunctionName, 'webhook' | 'printifyWebhook' | 'reconciler'>,
+  { key: 'action' | 'template'; values: Record<string, string[]> }
+> = {
   fulfilment: {
     key: 'action',
     values: {
@@ -122,7 +120,10 @@ beforeAll(() => {
   functionIds = Object.fromEntries(Object.entries(ENTRIES).map(([name, entry]) => [name, byEntry[entry]])) as Record<FunctionName, string>;
 
   const webhookEnv = resources[functionIds.webhook].Properties.Environment.Variables;
-  stateMachineIds = Object.fromEntries(WORKFLOWS.map((w) => [w, webhookEnv[STATE_MACHINE_ARN_ENV[w]]?.Ref])) as Record<WorkflowName, string>;
+  stateMachineIds = Object.fromEntries(WORKFLOWS.map((w) => [w, webhookEnv[STATE_MACHINE_ARN_ENV[w]]?.Ref])) as Record<
+    WorkflowName,
+    string
+  >;
   definitions = Object.fromEntries(WORKFLOWS.map((w) => [w, parseDefinition(stateMachineIds[w])])) as Record<WorkflowName, Json>;
 });
 
@@ -282,7 +283,7 @@ describe('the Lambda functions', () => {
     }
   });
 
-  it('all get the table name; each gets what its handler\'s configuration requires', () => {
+  it("all get the table name; each gets what its handler's configuration requires", () => {
     const env = (fn: FunctionName) => resources[functionIds[fn]].Properties.Environment.Variables;
     for (const fn of Object.keys(ENTRIES) as FunctionName[]) expect(env(fn).TABLE_NAME).toEqual({ Ref: tableId() });
     expect(env('fulfilment')).toMatchObject({ PRINTIFY_SHOP_ID: 'shop-1', PRINTIFY_API_TOKEN_ARN: { Ref: expect.any(String) } });
@@ -321,7 +322,10 @@ describe('the webhook API', () => {
     const route = ofType('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === 'POST /webhooks/printify');
     expect(route).toBeDefined();
     const integration = resources[(route![1].Properties.Target['Fn::Join'][1] as Json[])[1].Ref];
-    expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', IntegrationUri: { 'Fn::GetAtt': [functionIds.printifyWebhook, 'Arn'] } });
+    expect(integration.Properties).toMatchObject({
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: { 'Fn::GetAtt': [functionIds.printifyWebhook, 'Arn'] },
+    });
   });
 
   it('exposes no catch-all route', () => {
@@ -388,14 +392,19 @@ describe('the state machines', () => {
       }
     });
 
-    it('sends a payload its function\'s handler accepts', () => {
+    it("sends a payload its function's handler accepts", () => {
       for (const [w, name, task] of everyTask()) {
         const fn = functionOf(task) as Exclude<FunctionName, 'webhook' | 'printifyWebhook' | 'reconciler'>;
         const contract = TASK_CONTRACTS[fn];
         const value = staticParameter(task, contract.key) as string;
         expect({ w, name, fn, accepted: Object.keys(contract.values).includes(value) }).toEqual({ w, name, fn, accepted: true });
         for (const key of contract.values[value]!) {
-          expect({ w, name, key, present: key in task.Parameters || `${key}.$` in task.Parameters }).toEqual({ w, name, key, present: true });
+          expect({ w, name, key, present: key in task.Parameters || `${key}.$` in task.Parameters }).toEqual({
+            w,
+            name,
+            key,
+            present: true,
+          });
         }
       }
     });
@@ -419,7 +428,7 @@ describe('the state machines', () => {
       }
     });
 
-    it('has a timeout longer than its function\'s own, so that States.Timeout (retried) ends a lost invocation', () => {
+    it("has a timeout longer than its function's own, so that States.Timeout (retried) ends a lost invocation", () => {
       for (const [w, name, task] of everyTask()) {
         const fnTimeout = resources[functionIds[functionOf(task)]].Properties.Timeout as number;
         expect({ w, name, timeout: task.TimeoutSeconds }).toEqual({ w, name, timeout: expect.any(Number) });
@@ -512,9 +521,17 @@ describe('the state machines', () => {
     it('paces Printify and SES: their branches wait for the slots Record payment reserved, then call at them', () => {
       const [[, parallel]] = allStates(definitions.fulfilment).filter(([, s]) => s.Type === 'Parallel') as [[string, Json]];
       const [printify, email, petals, cart] = parallel.Branches as Json[];
-      expect(printify.States[printify.StartAt]).toMatchObject({ Type: 'Wait', SecondsPath: '$.payment.pace.printify.seconds', Next: 'Create Printify order' });
+      expect(printify.States[printify.StartAt]).toMatchObject({
+        Type: 'Wait',
+        SecondsPath: '$.payment.pace.printify.seconds',
+        Next: 'Create Printify order',
+      });
       expect(firstTask(printify!).Parameters['notBefore.$']).toBe('$.payment.pace.printify.at');
-      expect(email.States[email.StartAt]).toMatchObject({ Type: 'Wait', SecondsPath: '$.payment.pace.email.seconds', Next: 'Send confirmation email' });
+      expect(email.States[email.StartAt]).toMatchObject({
+        Type: 'Wait',
+        SecondsPath: '$.payment.pace.email.seconds',
+        Next: 'Send confirmation email',
+      });
       expect(firstTask(email!).Parameters['notBefore.$']).toBe('$.payment.pace.email.at');
       // petals and the cart are not rate limited: no wait
       for (const b of [petals!, cart!]) expect(b.States[b.StartAt].Type).toBe('Task');
@@ -539,7 +556,10 @@ describe('the state machines', () => {
       for (const branch of (parallel.Branches as Json[]).slice(1)) {
         const task = firstTask(branch);
         const caught = catcher(task, 'States.ALL');
-        expect({ step: branch.StartAt, caught }).toEqual({ step: branch.StartAt, caught: expect.objectContaining({ ResultPath: '$.error' }) });
+        expect({ step: branch.StartAt, caught }).toEqual({
+          step: branch.StartAt,
+          caught: expect.objectContaining({ ResultPath: '$.error' }),
+        });
         expect(branch.States[caught.Next]).toMatchObject({ Type: 'Pass', Parameters: { failedStep: expect.any(String) } });
       }
     });
@@ -609,12 +629,16 @@ describe('the state machines', () => {
       expect(starts[1].Parameters['amountRefunded.$']).toBe('$.refund.amountRefunded');
       for (const t of starts) expect(catcher(t, 'States.ALL')).toMatchObject({ ResultPath: '$.error' });
       const check = def.States[parallel.Next];
-      expect((check.Choices[0].Or as Json[]).map((c) => c.Variable)).toEqual(['$.steps[0].failedStep', '$.steps[1].failedStep', '$.steps[2].failedStep']);
+      expect((check.Choices[0].Or as Json[]).map((c) => c.Variable)).toEqual([
+        '$.steps[0].failedStep',
+        '$.steps[1].failedStep',
+        '$.steps[2].failedStep',
+      ]);
     });
   });
 
   describe('subscription payment', () => {
-    it('awards the invoice\'s petals', () => {
+    it("awards the invoice's petals", () => {
       const def = definitions.subscriptionPayment;
       const tasks = taskStates(def);
       expect(tasks).toHaveLength(1);
@@ -636,7 +660,8 @@ describe('IAM: least privilege', () => {
 
   it('gives nobody a wildcard action, Scan, batch writes or table administration', () => {
     for (const [id] of ofType('AWS::IAM::Role')) {
-      for (const action of actionsOfRole(id)) expect({ id, action, forbidden: FORBIDDEN_ACTIONS.test(action) }).toEqual({ id, action, forbidden: false });
+      for (const action of actionsOfRole(id))
+        expect({ id, action, forbidden: FORBIDDEN_ACTIONS.test(action) }).toEqual({ id, action, forbidden: false });
     }
   });
 
@@ -673,7 +698,8 @@ describe('IAM: least privilege', () => {
   });
 
   it('lets only the email and Printify webhook (shipping email) functions send mail, and only from SES identities of this account', () => {
-    for (const fn of ['webhook', 'fulfilment', 'petals', 'cart'] as const) expect(actionsOfRole(roleIdOf(fn))).not.toContain('ses:SendEmail');
+    for (const fn of ['webhook', 'fulfilment', 'petals', 'cart'] as const)
+      expect(actionsOfRole(roleIdOf(fn))).not.toContain('ses:SendEmail');
     for (const fn of ['email', 'printifyWebhook'] as const) {
       const identities = resourcesFor(roleIdOf(fn), 'ses:SendEmail');
       expect(identities).toHaveLength(1);
@@ -713,10 +739,13 @@ describe('IAM: least privilege', () => {
 });
 
 describe('secrets', () => {
-  it('keeps the Stripe webhook secret, the Printify token, the Printify webhook secret and the reconciler\'s Stripe key in Secrets Manager', () => {
+  it("keeps the Stripe webhook secret, the Printify token, the Printify webhook secret and the reconciler's Stripe key in Secrets Manager", () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 4);
     const reconcilerKey = resources[functionIds.reconciler].Properties.Environment.Variables.STRIPE_API_KEY_ARN.Ref;
-    expect(resources[reconcilerKey]).toMatchObject({ Type: 'AWS::SecretsManager::Secret', Properties: { Description: expect.stringMatching(/restricted/) } });
+    expect(resources[reconcilerKey]).toMatchObject({
+      Type: 'AWS::SecretsManager::Secret',
+      Properties: { Description: expect.stringMatching(/restricted/) },
+    });
     const stripeSecret = resources[functionIds.webhook].Properties.Environment.Variables.STRIPE_WEBHOOK_SECRET_ARN.Ref;
     const printifyToken = resources[functionIds.fulfilment].Properties.Environment.Variables.PRINTIFY_API_TOKEN_ARN.Ref;
     const printifyWebhookSecret = resources[functionIds.printifyWebhook].Properties.Environment.Variables.PRINTIFY_WEBHOOK_SECRET_ARN.Ref;

@@ -21,7 +21,10 @@ function businessAlarmMetrics(template: Template): { key: string; dimensions: Re
   const add = (metric: Json) => {
     if (metric?.Namespace !== 'Otakumori') return;
     const dimensions = Object.fromEntries((metric.Dimensions as Json[]).map((d) => [d.Name, d.Value]));
-    const dims = Object.entries(dimensions).map(([k, v]) => `${k}=${JSON.stringify(v)}`).sort().join(',');
+    const dims = Object.entries(dimensions)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .sort()
+      .join(',');
     found.push({ key: `${metric.Namespace}|${metric.MetricName}|${dims}`, dimensions });
   };
   for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Json[]) {
@@ -42,20 +45,28 @@ describe('stage configuration (lib/config/stages.ts, -c stage=…)', () => {
   });
 
   it('fails the synth naming each missing value, never deploying a placeholder', () => {
-    const incomplete = { ...COMPLETE_STAGES, production: { ...COMPLETE_STAGES.production, printifyShopId: undefined, stripeLivemode: undefined } };
+    const incomplete = {
+      ...COMPLETE_STAGES,
+      production: { ...COMPLETE_STAGES.production, printifyShopId: undefined, stripeLivemode: undefined },
+    };
     expect(() => synthStage('production', incomplete)).toThrow(
       'stage production: printifyShopId: required; stripeLivemode: required (set in lib/config/stages.ts)',
     );
   });
 
-  it('rejects an example sender and a shop id that is not Printify\'s', () => {
-    const wrong = { ...COMPLETE_STAGES, staging: { ...COMPLETE_STAGES.staging, emailFrom: 'orders@otakumori.example', printifyShopId: 'SET-ME' } };
+  it("rejects an example sender and a shop id that is not Printify's", () => {
+    const wrong = {
+      ...COMPLETE_STAGES,
+      staging: { ...COMPLETE_STAGES.staging, emailFrom: 'orders@otakumori.example', printifyShopId: 'SET-ME' },
+    };
     expect(() => loadStageConfig('staging', wrong)).toThrow(/printifyShopId: Printify's numeric shop id.*emailFrom: a real sender/);
   });
 
   it("names what the repository's own stages still lack (if anything) instead of synthesizing them", () => {
     for (const stage of ['staging', 'production'] as const) {
-      const missing = Object.entries(STAGES[stage]).filter(([, value]) => value === undefined).map(([key]) => key);
+      const missing = Object.entries(STAGES[stage])
+        .filter(([, value]) => value === undefined)
+        .map(([key]) => key);
       if (missing.length === 0) expect(() => loadStageConfig(stage)).not.toThrow();
       else for (const key of missing) expect(() => loadStageConfig(stage)).toThrow(`${key}: required`);
     }
@@ -71,7 +82,8 @@ describe('two stages side by side in one account', () => {
   });
 
   it('have distinct stack names, hence distinct alarm names', () => {
-    const names = (t: Template) => Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a: Json) => a.Properties.AlarmName as string);
+    const names = (t: Template) =>
+      Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a: Json) => a.Properties.AlarmName as string);
     expect(names(staging).every((n) => n.startsWith('OtakumoriOrderPipeline-staging-'))).toBe(true);
     expect(names(production).every((n) => n.startsWith('OtakumoriOrderPipeline-production-'))).toBe(true);
     expect(names(staging).filter((n) => names(production).includes(n))).toEqual([]);
@@ -86,9 +98,14 @@ describe('two stages side by side in one account', () => {
     expect(s.map((m) => m.key).filter((k) => p.some((m) => m.key === k))).toEqual([]);
   });
 
-  it('tell every function its stage (the metrics\' stage dimension) and its Stripe mode', () => {
-    for (const [template, stage, livemode] of [[staging, 'staging', 'false'], [production, 'production', 'true']] as const) {
-      const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f: Json) => f.Metadata?.['otakumori:entry']) as Json[];
+  it("tell every function its stage (the metrics' stage dimension) and its Stripe mode", () => {
+    for (const [template, stage, livemode] of [
+      [staging, 'staging', 'false'],
+      [production, 'production', 'true'],
+    ] as const) {
+      const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+        (f: Json) => f.Metadata?.['otakumori:entry'],
+      ) as Json[];
       expect(functions.length).toBe(7);
       for (const fn of functions) expect(fn.Properties.Environment.Variables.STAGE).toBe(stage);
       // the webhook and the reconciler both judge Stripe events by the stage's mode

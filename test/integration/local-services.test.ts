@@ -8,22 +8,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  ListTablesCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../local/dynamodb-local';
 import { startSesLocal, type SesLocal } from '../../local/ses-local';
 import { startPrintifyStandIn, type PrintifyStandIn } from '../../local/printify';
-import {
-  PrintifyApiError,
-  PrintifyClient,
-  type CreatePrintifyOrderRequest,
-} from '../../lambdas/adapters/printify-client';
+import { PrintifyApiError, PrintifyClient, type CreatePrintifyOrderRequest } from '../../lambdas/adapters/printify-client';
 import { eventually } from '../support/eventually';
 
 function dynamo(url: string, region: string, accessKeyId: string): DynamoDBClient {
@@ -46,7 +36,9 @@ function javaOnPort(port: number): string[] {
   const out = execFileSync('ps', ['-eo', 'pid=,pgid=,args='], { encoding: 'utf8' });
   return out
     .split('\n')
-    .filter((line) => /^\s*\d+\s+\d+\s+java\s/.test(line) && line.includes('DynamoDBLocal.jar') && new RegExp(`-port ${port}(\\s|$)`).test(line));
+    .filter(
+      (line) => /^\s*\d+\s+\d+\s+java\s/.test(line) && line.includes('DynamoDBLocal.jar') && new RegExp(`-port ${port}(\\s|$)`).test(line),
+    );
 }
 
 async function createAndUseTable(service: DynamoDbLocalService, table: string): Promise<void> {
@@ -410,7 +402,7 @@ describe('Printify stand-in', () => {
     expect(standIn.orders()).toEqual([]);
   });
 
-  it('validates the create body and answers with Printify\'s error shape', async () => {
+  it("validates the create body and answers with Printify's error shape", async () => {
     const bad = orderRequest('bad') as unknown as Record<string, any>;
     bad.line_items[0].quantity = 0;
     bad.address_to.zip = '';

@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CartRepository } from '../../lambdas/adapters/cart-repository';
 import { EmailOutbox } from '../../lambdas/adapters/email-outbox';
 import { OrderRepository } from '../../lambdas/adapters/order-repository';
@@ -109,8 +109,15 @@ describe('petals', () => {
     expect(await settleOrderPetals(deps(), order.orderId)).toMatchObject({ petalsDeducted: 0, written: [`purchase#${order.orderId}`] });
     // the customer spent 40 of the 49 petals (the storefront writes such entries)
     await deps().ledger.append({
-      userId: order.userId, entryId: `spend#${order.orderId}`, type: 'adjust', amount: -40, reason: 'Redeemed',
-      source: 'purchase', description: 'Redeemed at checkout', metadata: {}, createdAt: new Date().toISOString(),
+      userId: order.userId,
+      entryId: `spend#${order.orderId}`,
+      type: 'adjust',
+      amount: -40,
+      reason: 'Redeemed',
+      source: 'purchase',
+      description: 'Redeemed at checkout',
+      metadata: {},
+      createdAt: new Date().toISOString(),
     });
     await orders.set(order.orderId, { amountRefunded: 4999 });
     expect(await settleOrderPetals(deps(), order.orderId)).toMatchObject({ petalsDeducted: 49, balance: -40 });
@@ -154,9 +161,24 @@ describe('cart', () => {
   test('removes the purchased lines unchanged since checkout, keeps newer and unrelated ones', async () => {
     const userId = 'user_cart';
     const checkout = new Date('2026-11-01T10:00:00Z');
-    await storefront.putCartLine(userId, { productId: 'prod_sakura_hoodie', variantId: 'M', quantity: 1, updatedAt: new Date('2026-11-01T09:59:00Z') });
-    await storefront.putCartLine(userId, { productId: 'prod_kitsune_sticker', variantId: 'std', quantity: 5, updatedAt: new Date('2026-11-01T10:05:00Z') });
-    await storefront.putCartLine(userId, { productId: 'prod_other', variantId: 'L', quantity: 1, updatedAt: new Date('2026-11-01T09:00:00Z') });
+    await storefront.putCartLine(userId, {
+      productId: 'prod_sakura_hoodie',
+      variantId: 'M',
+      quantity: 1,
+      updatedAt: new Date('2026-11-01T09:59:00Z'),
+    });
+    await storefront.putCartLine(userId, {
+      productId: 'prod_kitsune_sticker',
+      variantId: 'std',
+      quantity: 5,
+      updatedAt: new Date('2026-11-01T10:05:00Z'),
+    });
+    await storefront.putCartLine(userId, {
+      productId: 'prod_other',
+      variantId: 'L',
+      quantity: 1,
+      updatedAt: new Date('2026-11-01T09:00:00Z'),
+    });
     const order = await storefront.createPendingOrder({ userId, createdAt: checkout });
     const deps = { orders, carts: new CartRepository(db, TABLE) };
     const first = await clearPurchasedLines(deps, order.orderId);
@@ -172,7 +194,14 @@ describe('Stripe event inbox', () => {
   test('records once, with the execution ARN in the same put; a second record says the event is known', async () => {
     const inbox = new StripeEventInbox(db, TABLE);
     const executionArn = 'arn:aws:states:us-east-1:000000000000:execution:sm:evt_inbox';
-    const record = { eventId: 'evt_inbox', type: 'checkout.session.completed', livemode: false, workflow: 'fulfilment', input: {}, executionArn };
+    const record = {
+      eventId: 'evt_inbox',
+      type: 'checkout.session.completed',
+      livemode: false,
+      workflow: 'fulfilment',
+      input: {},
+      executionArn,
+    };
     expect(await inbox.record(record)).toBe('new');
     expect(await inbox.record(record)).toBe('known');
     const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: keys.stripeEvent('evt_inbox') }));
@@ -194,7 +223,12 @@ describe('items written by the documented data model (README, Data model): ident
       { productId: 'prod#with#hash', variantId: 'S' },
       { productId: 'prod_doc', variantId: 'XL' },
     ]);
-    expect(found.get('prod_doc#M')).toEqual({ productId: 'prod_doc', variantId: 'M', printifyProductId: '5d39b159e7c48c000728c89f', printifyVariantId: 32918 });
+    expect(found.get('prod_doc#M')).toEqual({
+      productId: 'prod_doc',
+      variantId: 'M',
+      printifyProductId: '5d39b159e7c48c000728c89f',
+      printifyVariantId: 32918,
+    });
     expect(found.get('prod#with#hash#S')).toMatchObject({ productId: 'prod#with#hash', variantId: 'S', printifyVariantId: 45740 });
     // without a Printify variant it is no mapping: the order waits in pending_mapping
     expect(found.has('prod_doc#XL')).toBe(false);
@@ -209,9 +243,21 @@ describe('items written by the documented data model (README, Data model): ident
   });
 
   test('an order without an orderId attribute has the id of its key, read, changed and found by payment intent', async () => {
-    await put({ pk: 'ORDER#ord_doc', sk: 'ORDER', userId: 'user_doc', status: 'pending', currency: 'usd', amountTotal: 100, items: [], createdAt: new Date().toISOString() });
+    await put({
+      pk: 'ORDER#ord_doc',
+      sk: 'ORDER',
+      userId: 'user_doc',
+      status: 'pending',
+      currency: 'usd',
+      amountTotal: 100,
+      items: [],
+      createdAt: new Date().toISOString(),
+    });
     expect(await orders.get('ord_doc')).toMatchObject({ orderId: 'ord_doc', status: 'pending' });
-    expect((await orders.transition('ord_doc', 'paid', { paymentIntentId: 'pi_doc' })).order).toMatchObject({ orderId: 'ord_doc', status: 'paid' });
+    expect((await orders.transition('ord_doc', 'paid', { paymentIntentId: 'pi_doc' })).order).toMatchObject({
+      orderId: 'ord_doc',
+      status: 'paid',
+    });
     expect(await orders.findOrderIdByPaymentIntent('pi_doc')).toBe('ord_doc');
   });
 });

@@ -16,7 +16,12 @@ const SHOP_ID = '424242';
 /** A clock the test moves by hand, in milliseconds. */
 function manualClock(start = 1_000_000) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 /** Retries `attempt` until it returns a value, or fails after `deadlineMs` (a bound, not a measurement). */
@@ -37,7 +42,12 @@ describe('Printify stand-in: the rate limit and the error counts', () => {
   });
 
   async function standIn(rateLimit?: Parameters<typeof startPrintifyStandIn>[0]['rateLimit']): Promise<PrintifyStandIn> {
-    const running = await startPrintifyStandIn({ port: await freePort(), token: TOKEN, shopId: SHOP_ID, ...(rateLimit ? { rateLimit } : {}) });
+    const running = await startPrintifyStandIn({
+      port: await freePort(),
+      token: TOKEN,
+      shopId: SHOP_ID,
+      ...(rateLimit ? { rateLimit } : {}),
+    });
     started.push(running);
     return running;
   }
@@ -54,7 +64,7 @@ describe('Printify stand-in: the rate limit and the error counts', () => {
     return { status: res.status, retryAfter: res.headers.get('retry-after') };
   }
 
-  it('defaults to Printify\'s 600 requests a minute, and reports its counts over HTTP', async () => {
+  it("defaults to Printify's 600 requests a minute, and reports its counts over HTTP", async () => {
     const running = await standIn();
     expect(await listOrders(running)).toEqual({ status: 200, retryAfter: null });
     const res = await fetch(`${running.baseUrl}/__stand-in/stats`);
@@ -114,7 +124,7 @@ describe('Printify stand-in: the rate limit and the error counts', () => {
     expect(running.stats().peakReceivedPerWindow).toBeGreaterThan(3);
   });
 
-  it('counts 4xx and 5xx answers (injected faults included) for Printify\'s errors-under-5 % rule; reset starts afresh', async () => {
+  it("counts 4xx and 5xx answers (injected faults included) for Printify's errors-under-5 % rule; reset starts afresh", async () => {
     const clock = manualClock();
     const running = await standIn({ limit: 100, windowMs: 60_000, now: clock.now });
     const printify = clientOf(running);
@@ -125,7 +135,14 @@ describe('Printify stand-in: the rate limit and the error counts', () => {
       line_items: [{ product_id: '6650a1b2c3d4e5f601234567', variant_id: 17887, quantity: 1 }],
       shipping_method: 1,
       send_shipping_notification: false,
-      address_to: { first_name: 'Hinata', last_name: 'Shoyo', country: 'US', address1: '1 Karasuno Way', city: 'Los Angeles', zip: '90001' },
+      address_to: {
+        first_name: 'Hinata',
+        last_name: 'Shoyo',
+        country: 'US',
+        address1: '1 Karasuno Way',
+        city: 'Los Angeles',
+        zip: '90001',
+      },
     };
     await expect(printify.createOrder(order)).rejects.toMatchObject({ status: 500 });
     await expect(printify.createOrder(order)).rejects.toMatchObject({ status: 429, retryAfterSeconds: 1 });
@@ -169,7 +186,9 @@ describe('Printify stand-in: the rate limit and the error counts', () => {
       limit: 60,
       windowMs: 1000,
     });
-    expect(() => printifyRateLimitFromEnv({ PRINTIFY_RATE_LIMIT_PER_MINUTE: '0' })).toThrow('PRINTIFY_RATE_LIMIT_PER_MINUTE must be a positive integer');
+    expect(() => printifyRateLimitFromEnv({ PRINTIFY_RATE_LIMIT_PER_MINUTE: '0' })).toThrow(
+      'PRINTIFY_RATE_LIMIT_PER_MINUTE must be a positive integer',
+    );
     expect(() => printifyRateLimitFromEnv({ PRINTIFY_RATE_LIMIT_WINDOW_MS: 'soon' })).toThrow('PRINTIFY_RATE_LIMIT_WINDOW_MS');
   });
 });
@@ -188,7 +207,12 @@ describe('local SES: the maximum sending rate', () => {
   beforeAll(async () => {
     ses = await startSesLocal({ port: await freePort(), sendRate: { limit: 3, windowMs: 1_000, now: clock.now } });
     // One attempt: the SDK would otherwise retry a throttled send itself.
-    client = new SESClient({ endpoint: ses.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    client = new SESClient({
+      endpoint: ses.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
   });
   beforeEach(async () => {
     clock.advance(10_000);
@@ -219,7 +243,9 @@ describe('local SES: the maximum sending rate', () => {
 
   it('counts every recipient against the rate', async () => {
     await client.send(new SendEmailCommand(email(['a@example.com', 'b@example.com'])));
-    await expect(client.send(new SendEmailCommand(email(['c@example.com', 'd@example.com'])))).rejects.toMatchObject({ name: 'Throttling' });
+    await expect(client.send(new SendEmailCommand(email(['c@example.com', 'd@example.com'])))).rejects.toMatchObject({
+      name: 'Throttling',
+    });
     await client.send(new SendEmailCommand(email(['c@example.com'])));
     expect(ses.stats()).toMatchObject({ sends: 2, throttled: 1, peakPerWindow: 3 });
   });
@@ -228,7 +254,10 @@ describe('local SES: the maximum sending rate', () => {
     const v2 = () =>
       fetch(`${ses.url}/v2/email/outbound-emails`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/ses/aws4_request' },
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/ses/aws4_request',
+        },
         body: JSON.stringify({
           FromEmailAddress: 'orders@otaku-mori.example',
           Destination: { ToAddresses: ['a@example.com', 'b@example.com', 'c@example.com'] },
@@ -245,7 +274,7 @@ describe('local SES: the maximum sending rate', () => {
     expect((await fetch(`${ses.url}/health-check`)).status).toBe(200);
   });
 
-  it('defaults to AWS\'s 14 a second, or SES_MAX_SEND_RATE and SES_SEND_RATE_WINDOW_MS', async () => {
+  it("defaults to AWS's 14 a second, or SES_MAX_SEND_RATE and SES_SEND_RATE_WINDOW_MS", async () => {
     const other = await startSesLocal({ port: await freePort() });
     try {
       expect(other.stats()).toEqual({ sends: 0, throttled: 0, peakPerWindow: 0, limit: 14, windowMs: 1_000 });

@@ -8,7 +8,13 @@ describe('StripeEventsApi against the Stripe API stand-in', () => {
     stripe = await startStripeApiStandIn({ port: 0, webhookSecret: 'whsec_test_local' });
     // 250 events over 250 seconds, of two types, plus one of a type nobody asked for
     for (let i = 0; i < 250; i++) {
-      stripe.add({ id: `evt_${String(i).padStart(3, '0')}`, object: 'event', type: i % 2 ? 'charge.refunded' : 'checkout.session.completed', created: 1_800_000_000 + i, livemode: false });
+      stripe.add({
+        id: `evt_${String(i).padStart(3, '0')}`,
+        object: 'event',
+        type: i % 2 ? 'charge.refunded' : 'checkout.session.completed',
+        created: 1_800_000_000 + i,
+        livemode: false,
+      });
     }
     stripe.add({ id: 'evt_other', object: 'event', type: 'customer.created', created: 1_800_000_100, livemode: false });
   });
@@ -17,7 +23,11 @@ describe('StripeEventsApi against the Stripe API stand-in', () => {
   const api = (key = stripe.apiKey) => new StripeEventsApi(async () => key, stripe.url);
 
   it('pages through every event of the given types and window (limit 100, starting_after), each once', async () => {
-    const events = await api().list({ createdGte: 1_800_000_000, createdLte: 1_800_000_249, types: ['checkout.session.completed', 'charge.refunded'] });
+    const events = await api().list({
+      createdGte: 1_800_000_000,
+      createdLte: 1_800_000_249,
+      types: ['checkout.session.completed', 'charge.refunded'],
+    });
     expect(events).toHaveLength(250);
     expect(new Set(events.map((e) => e.id)).size).toBe(250);
     expect(events[0]!.id).toBe('evt_249'); // newest first, as Stripe lists
@@ -28,17 +38,19 @@ describe('StripeEventsApi against the Stripe API stand-in', () => {
     expect(events.map((e: ListedStripeEvent) => e.id).sort()).toEqual(['evt_011', 'evt_013', 'evt_015', 'evt_017', 'evt_019']);
   });
 
-  it('splits more than 20 types into several requests (Stripe\'s limit per request)', async () => {
+  it("splits more than 20 types into several requests (Stripe's limit per request)", async () => {
     const types = [...Array.from({ length: 25 }, (_, i) => `made.up_${i}`), 'customer.created'];
     const events = await api().list({ createdGte: 1_800_000_000, createdLte: 1_800_000_249, types });
     expect(events.map((e) => e.id)).toEqual(['evt_other']);
   });
 
   it('fails with 401 when the key is wrong, as Stripe does', async () => {
-    await expect(api('rk_test_wrong').list({ createdGte: 0, createdLte: 2_000_000_000, types: ['charge.refunded'] })).rejects.toMatchObject({
-      name: 'StripeApiError',
-      status: 401,
-    });
+    await expect(api('rk_test_wrong').list({ createdGte: 0, createdLte: 2_000_000_000, types: ['charge.refunded'] })).rejects.toMatchObject(
+      {
+        name: 'StripeApiError',
+        status: 401,
+      },
+    );
     const raw = await fetch(`${stripe.url}/v1/events`);
     expect(raw.status).toBe(401);
     expect(await raw.json()).toMatchObject({ error: { type: 'invalid_request_error' } });

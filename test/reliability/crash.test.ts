@@ -95,7 +95,10 @@ class NpmStart {
     try {
       await until('npm start healthy', START_MS, async () => {
         if (run.exited) throw new Error(`npm start exited early:\n${run.output}`);
-        return fetch(`http://127.0.0.1:${ports.port}/health`).then((r) => r.ok, () => false);
+        return fetch(`http://127.0.0.1:${ports.port}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
       });
     } catch (error) {
       child.kill('SIGKILL');
@@ -129,9 +132,19 @@ function scenario(signal: 'SIGKILL' | 'SIGINT') {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), `crash-${signal}-`));
-    ports = { port: await freePort(), sfnPort: await freePort(), sesPort: await freePort(), printifyPort: await freePort(), dynamodbPort: await freePort() };
+    ports = {
+      port: await freePort(),
+      sfnPort: await freePort(),
+      sesPort: await freePort(),
+      printifyPort: await freePort(),
+      dynamodbPort: await freePort(),
+    };
     db = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: `http://127.0.0.1:${ports.dynamodbPort}`, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS }),
+      new DynamoDBClient({
+        endpoint: `http://127.0.0.1:${ports.dynamodbPort}`,
+        region: LOCAL_REGION,
+        credentials: DYNAMODB_LOCAL_CREDENTIALS,
+      }),
     );
   });
   afterAll(async () => {
@@ -158,7 +171,11 @@ function scenario(signal: 'SIGKILL' | 'SIGINT') {
   const send = async (event: StripeEventEnvelope): Promise<number> => {
     const request = signedRequest(event, 'whsec_otakumori_local_development_secret');
     try {
-      const response = await fetch(`http://127.0.0.1:${ports.port}/webhooks/stripe`, { method: 'POST', headers: request.headers, body: request.body });
+      const response = await fetch(`http://127.0.0.1:${ports.port}/webhooks/stripe`, {
+        method: 'POST',
+        headers: request.headers,
+        body: request.body,
+      });
       await response.text();
       return response.status;
     } catch {
@@ -174,7 +191,10 @@ function scenario(signal: 'SIGKILL' | 'SIGINT') {
     for (let i = 0; i < ORDERS; i += 1) {
       const order = await storefront.checkoutScene();
       const email = uniqueEmail();
-      const event = stripeEvent('checkout.session.completed', checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, email }));
+      const event = stripeEvent(
+        'checkout.session.completed',
+        checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, email }),
+      );
       planned.push({ order, email, event });
     }
     const pidFile = JSON.parse(readFileSync(path.join(dir, 'dynamodb-local.pid'), 'utf8')) as { pid: number; port: number };
@@ -217,7 +237,8 @@ function scenario(signal: 'SIGKILL' | 'SIGINT') {
     expect(redelivered.filter((s) => s !== 200)).toEqual([]);
 
     const read = async (p: Planned) => {
-      const order = (await db.send(new GetCommand({ TableName: table, Key: keys.order(p.order.orderId), ConsistentRead: true }))).Item as Order;
+      const order = (await db.send(new GetCommand({ TableName: table, Key: keys.order(p.order.orderId), ConsistentRead: true })))
+        .Item as Order;
       const items = async (pk: string, prefix: string) =>
         (
           await db.send(
@@ -231,7 +252,8 @@ function scenario(signal: 'SIGKILL' | 'SIGINT') {
         ).Items ?? [];
       const ledger = await items(keys.petalBalance(p.order.userId).pk, 'LEDGER#');
       const emails = await items(keys.order(p.order.orderId).pk, 'EMAIL#');
-      const balance = (await db.send(new GetCommand({ TableName: table, Key: keys.petalBalance(p.order.userId), ConsistentRead: true }))).Item?.balance;
+      const balance = (await db.send(new GetCommand({ TableName: table, Key: keys.petalBalance(p.order.userId), ConsistentRead: true })))
+        .Item?.balance;
       return { order, ledger, emails, balance };
     };
     await until('every order fulfilled', 180_000, async () => {
@@ -242,7 +264,10 @@ function scenario(signal: 'SIGKILL' | 'SIGINT') {
     await until('no execution running', 60_000, async () => (await runningExecutions()).length === 0);
 
     const printifyAnswer = (await (await fetch(`http://127.0.0.1:${ports.printifyPort}/__stand-in/orders`)).json()) as unknown;
-    const printifyOrders = (Array.isArray(printifyAnswer) ? printifyAnswer : ((printifyAnswer as { orders?: unknown[] }).orders ?? [])) as { id: string; external_id: string }[];
+    const printifyOrders = (Array.isArray(printifyAnswer) ? printifyAnswer : ((printifyAnswer as { orders?: unknown[] }).orders ?? [])) as {
+      id: string;
+      external_id: string;
+    }[];
     const store = (await (await fetch(`http://127.0.0.1:${ports.sesPort}/store`)).json()) as { emails?: unknown[] };
     const sentNow = (store.emails ?? []).map(normaliseStoredEmail);
 
@@ -250,7 +275,13 @@ function scenario(signal: 'SIGKILL' | 'SIGINT') {
       const { order, ledger, emails, balance } = await read(p);
       const petals = Math.floor(p.order.amountTotal / 100);
       // the table: one ledger entry, the balance once, one confirmation sent, one Printify order
-      expect({ orderId: p.order.orderId, status: order.status, ledger: ledger.length, balance, emails: emails.map((e) => e.status) }).toEqual({
+      expect({
+        orderId: p.order.orderId,
+        status: order.status,
+        ledger: ledger.length,
+        balance,
+        emails: emails.map((e) => e.status),
+      }).toEqual({
         orderId: p.order.orderId,
         status: 'in_production',
         ledger: 1,
@@ -265,7 +296,10 @@ function scenario(signal: 'SIGKILL' | 'SIGINT') {
       if (created.length === 1) expect(created[0]!.id).toBe(order.printifyOrderId);
       const mailed = sentNow.filter((e) => e?.to.includes(p.email)).length;
       const sentBefore = new Date(String(emails[0]!.sentAt)) < restartedAt;
-      expect({ orderId: p.order.orderId, mailedAfterRestart: mailed }).toEqual({ orderId: p.order.orderId, mailedAfterRestart: sentBefore ? 0 : 1 });
+      expect({ orderId: p.order.orderId, mailedAfterRestart: mailed }).toEqual({
+        orderId: p.order.orderId,
+        mailedAfterRestart: sentBefore ? 0 : 1,
+      });
     }
   }, 600_000);
 }

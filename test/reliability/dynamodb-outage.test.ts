@@ -3,7 +3,20 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freePort, startDynamoDbLocal, type DynamoDbLocalService } from '../../local/dynamodb-local';
 import { LocalPipeline } from '../support/local-pipeline';
-import { boundMs, checkOutcomes, deliverOrder, firstEvent, kindFor, planOrder, pool, putMappings, SIZE, within, type PlannedOrder, type SentEvent } from './support';
+import {
+  boundMs,
+  checkOutcomes,
+  deliverOrder,
+  firstEvent,
+  kindFor,
+  planOrder,
+  pool,
+  putMappings,
+  SIZE,
+  within,
+  type PlannedOrder,
+  type SentEvent,
+} from './support';
 
 /**
  * DynamoDB Local stopped in the middle of a run and started again on the same data: while it is
@@ -41,8 +54,14 @@ test(
     const after = planned.slice(2 * third);
 
     // a burst while all is well
-    const sent: SentEvent[] = (await within(boundMs(before.length), 'the first burst', pool(before, SIZE.concurrency, (p, i) => deliverOrder(pipeline, p, i)))).flat();
-    await within(boundMs(before.length), 'the first burst\'s executions', pipeline.stack.stepFunctions.idle());
+    const sent: SentEvent[] = (
+      await within(
+        boundMs(before.length),
+        'the first burst',
+        pool(before, SIZE.concurrency, (p, i) => deliverOrder(pipeline, p, i)),
+      )
+    ).flat();
+    await within(boundMs(before.length), "the first burst's executions", pipeline.stack.stepFunctions.idle());
     const executionsBefore = pipeline.stack.stepFunctions.listExecutions().length;
 
     // DynamoDB goes away: every delivery is answered 5xx, and nothing starts

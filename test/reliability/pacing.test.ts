@@ -38,7 +38,13 @@ test(`pacing: a burst of ${ORDERS} orders over the Printify limit (${PRINTIFY.li
   pipeline.stack.ses.resetStats();
   const planned: PlannedOrder[] = await pool(Array.from({ length: ORDERS }), 8, () => planOrder(pipeline, 'paid'));
   // all at once: about 48 Printify calls against 10 per 2 s, and 24 emails against 14 a second
-  const sent: SentEvent[] = (await within(120_000, 'sending the burst', pool(planned, ORDERS, (p, i) => deliverOrder(pipeline, p, i)))).flat();
+  const sent: SentEvent[] = (
+    await within(
+      120_000,
+      'sending the burst',
+      pool(planned, ORDERS, (p, i) => deliverOrder(pipeline, p, i)),
+    )
+  ).flat();
   expect(sent.filter((s) => s.status !== 200)).toEqual([]);
   await within(240_000, 'the paced executions', pipeline.stack.stepFunctions.idle());
 
@@ -48,7 +54,10 @@ test(`pacing: a burst of ${ORDERS} orders over the Printify limit (${PRINTIFY.li
   // from this loaded machine starting a task later than the scaled window's headroom absorbs.
   const printify = pipeline.stack.printify.stats();
   expect(printify.serverErrors).toBe(0);
-  expect({ rateLimited: printify.rateLimited, underFivePercent: printify.errorRate < 0.05 }).toEqual({ rateLimited: expect.any(Number), underFivePercent: true });
+  expect({ rateLimited: printify.rateLimited, underFivePercent: printify.errorRate < 0.05 }).toEqual({
+    rateLimited: expect.any(Number),
+    underFivePercent: true,
+  });
   expect(printify.peakPerWindow).toBeLessThanOrEqual(PRINTIFY.limit);
   expect(printify.requests).toBeGreaterThanOrEqual(ORDERS);
   const ses = pipeline.stack.ses.stats();

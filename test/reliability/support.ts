@@ -59,7 +59,13 @@ export async function within<T>(ms: number, what: string, promise: Promise<T>): 
   }
 }
 
-export const UNMAPPED_ITEM: OrderItem = { productId: 'prod_unmapped_poster', variantId: 'A2', quantity: 1, unitAmount: 1500, title: 'Poster (no mapping)' };
+export const UNMAPPED_ITEM: OrderItem = {
+  productId: 'prod_unmapped_poster',
+  variantId: 'A2',
+  quantity: 1,
+  unitAmount: 1500,
+  title: 'Poster (no mapping)',
+};
 
 export type OrderKind = 'paid' | 'unmapped' | 'paymentFailed' | 'refunded';
 
@@ -126,22 +132,40 @@ export async function planOrder(pipeline: LocalPipeline, kind: OrderKind, userId
 export const sessionCompleted = (p: PlannedOrder) =>
   (p.events.session ??= stripeEvent(
     'checkout.session.completed',
-    checkoutSession({ orderId: p.order.orderId, userId: p.order.userId, amountTotal: p.order.amountTotal, email: p.email, sessionId: p.sessionId, paymentIntentId: p.paymentIntentId }),
+    checkoutSession({
+      orderId: p.order.orderId,
+      userId: p.order.userId,
+      amountTotal: p.order.amountTotal,
+      email: p.email,
+      sessionId: p.sessionId,
+      paymentIntentId: p.paymentIntentId,
+    }),
   ));
 export const intentSucceeded = (p: PlannedOrder) =>
   (p.events.intent ??= stripeEvent(
     'payment_intent.succeeded',
-    paymentIntent({ orderId: p.order.orderId, userId: p.order.userId, paymentIntentId: p.paymentIntentId, amount: p.order.amountTotal, email: p.email }, 'succeeded'),
+    paymentIntent(
+      { orderId: p.order.orderId, userId: p.order.userId, paymentIntentId: p.paymentIntentId, amount: p.order.amountTotal, email: p.email },
+      'succeeded',
+    ),
   ));
 export const intentFailed = (p: PlannedOrder) =>
   (p.events.failed ??= stripeEvent(
     'payment_intent.payment_failed',
-    paymentIntent({ orderId: p.order.orderId, userId: p.order.userId, paymentIntentId: p.paymentIntentId, amount: p.order.amountTotal }, 'requires_payment_method'),
+    paymentIntent(
+      { orderId: p.order.orderId, userId: p.order.userId, paymentIntentId: p.paymentIntentId, amount: p.order.amountTotal },
+      'requires_payment_method',
+    ),
   ));
 export const chargeRefunded = (p: PlannedOrder) =>
   (p.events.refund ??= stripeEvent(
     'charge.refunded',
-    refundedCharge({ paymentIntentId: p.paymentIntentId, orderId: p.order.orderId, amount: p.order.amountTotal, amountRefunded: p.order.amountTotal }),
+    refundedCharge({
+      paymentIntentId: p.paymentIntentId,
+      orderId: p.order.orderId,
+      amount: p.order.amountTotal,
+      amountRefunded: p.order.amountTotal,
+    }),
   ));
 
 /** The first event Stripe sends for an order of this kind. */
@@ -202,7 +226,8 @@ export async function checkOutcomes(
     if (byName.get(event.id) !== 1) problems.push(`event ${event.id}: ${byName.get(event.id) ?? 0} executions`);
     const execution = pipeline.stack.stepFunctions.describeExecution(pipeline.executionArn(workflow, event.id));
     const expected = failedByDesign.includes(event.id) ? 'FAILED' : 'SUCCEEDED';
-    if (execution.status !== expected) problems.push(`event ${event.id} (${event.type}): execution ${execution.status} ${execution.error ?? ''} ${execution.cause ?? ''}`);
+    if (execution.status !== expected)
+      problems.push(`event ${event.id} (${event.type}): execution ${execution.status} ${execution.error ?? ''} ${execution.cause ?? ''}`);
   }
   const printify = new Map<string, number>();
   for (const o of pipeline.stack.printify.orders()) printify.set(o.external_id, (printify.get(o.external_id) ?? 0) + 1);
@@ -211,11 +236,15 @@ export async function checkOutcomes(
   const expectedByUser = new Map<string, { petals: number; entries: number }>();
   for (const p of planned) {
     const order = await pipeline.order(p.order.orderId);
-    if (order?.status !== p.expectedStatus) problems.push(`order ${p.order.orderId} (${p.kind}): ${order?.status} instead of ${p.expectedStatus}`);
+    if (order?.status !== p.expectedStatus)
+      problems.push(`order ${p.order.orderId} (${p.kind}): ${order?.status} instead of ${p.expectedStatus}`);
     if ((printify.get(p.order.orderId) ?? 0) !== p.expectedPrintifyOrders) {
-      problems.push(`order ${p.order.orderId} (${p.kind}): ${printify.get(p.order.orderId) ?? 0} Printify orders instead of ${p.expectedPrintifyOrders}`);
+      problems.push(
+        `order ${p.order.orderId} (${p.kind}): ${printify.get(p.order.orderId) ?? 0} Printify orders instead of ${p.expectedPrintifyOrders}`,
+      );
     }
-    if ((emails.get(p.email) ?? 0) !== p.expectedEmails) problems.push(`order ${p.order.orderId} (${p.kind}): ${emails.get(p.email) ?? 0} emails instead of ${p.expectedEmails}`);
+    if ((emails.get(p.email) ?? 0) !== p.expectedEmails)
+      problems.push(`order ${p.order.orderId} (${p.kind}): ${emails.get(p.email) ?? 0} emails instead of ${p.expectedEmails}`);
     const user = expectedByUser.get(p.order.userId) ?? { petals: 0, entries: 0 };
     user.petals += p.expectedPetals;
     user.entries += p.expectedLedgerEntries;
@@ -227,7 +256,9 @@ export async function checkOutcomes(
     const sum = ledger.reduce((s, e) => s + (e.amount as number), 0);
     const balance = (await pipeline.balance(userId)) ?? 0;
     if (ledger.length !== expected.entries || sum !== expected.petals || balance !== expected.petals) {
-      problems.push(`user ${userId}: ${ledger.length} entries summing to ${sum}, balance ${balance}; expected ${expected.entries} entries, ${expected.petals} petals`);
+      problems.push(
+        `user ${userId}: ${ledger.length} entries summing to ${sum}, balance ${balance}; expected ${expected.entries} entries, ${expected.petals} petals`,
+      );
     }
   }
   return problems;
@@ -248,7 +279,12 @@ export interface SesFaults {
 
 const SES_ERRORS = {
   throttling: { status: 400, type: 'Sender', code: 'Throttling', message: 'Maximum sending rate exceeded.' },
-  internal: { status: 500, type: 'Receiver', code: 'InternalFailure', message: 'The request processing has failed because of an unknown error.' },
+  internal: {
+    status: 500,
+    type: 'Receiver',
+    code: 'InternalFailure',
+    message: 'The request processing has failed because of an unknown error.',
+  },
 };
 
 export async function startSesFaults(upstream: () => string): Promise<SesFaults> {
@@ -287,7 +323,10 @@ export async function startSesFaults(upstream: () => string): Promise<SesFaults>
 async function startInterceptingProxy(
   /** read on every request: the proxy can listen before the service it fronts has a port */
   upstream: () => string,
-  intercept: (req: http.IncomingMessage, body: Buffer) => { status: number; contentType: string; body: string; headers?: Record<string, string> } | undefined,
+  intercept: (
+    req: http.IncomingMessage,
+    body: Buffer,
+  ) => { status: number; contentType: string; body: string; headers?: Record<string, string> } | undefined,
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];

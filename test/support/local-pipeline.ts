@@ -93,7 +93,9 @@ export class LocalPipeline {
   }
 
   async order(orderId: string): Promise<Order | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.stack.tableName, Key: keys.order(orderId), ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.stack.tableName, Key: keys.order(orderId), ConsistentRead: true }),
+    );
     return Item as Order | undefined;
   }
 
@@ -118,12 +120,16 @@ export class LocalPipeline {
   }
 
   async balance(userId: string): Promise<number | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.stack.tableName, Key: keys.petalBalance(userId), ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.stack.tableName, Key: keys.petalBalance(userId), ConsistentRead: true }),
+    );
     return Item?.balance as number | undefined;
   }
 
   async stripeEventRecord(eventId: string) {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.stack.tableName, Key: keys.stripeEvent(eventId), ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.stack.tableName, Key: keys.stripeEvent(eventId), ConsistentRead: true }),
+    );
     return Item;
   }
 

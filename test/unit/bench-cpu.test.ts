@@ -12,7 +12,10 @@ describe('bench: CPU of a process group', () => {
   let proc: string;
   const stat = (pid: number, comm: string, pgrp: number, utime: number, stime: number) => {
     mkdirSync(path.join(proc, String(pid)));
-    writeFileSync(path.join(proc, String(pid), 'stat'), `${pid} (${comm}) S 1 ${pgrp} ${pgrp} 0 -1 4194560 10 0 0 0 ${utime} ${stime} 0 0 20 0 1 0\n`);
+    writeFileSync(
+      path.join(proc, String(pid), 'stat'),
+      `${pid} (${comm}) S 1 ${pgrp} ${pgrp} 0 -1 4194560 10 0 0 0 ${utime} ${stime} 0 0 20 0 1 0\n`,
+    );
   };
 
   beforeEach(() => {

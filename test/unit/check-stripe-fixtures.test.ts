@@ -1,6 +1,15 @@
 import { checkFixtures, madeOurs, resourceOf } from '../../scripts/check-stripe-fixtures';
 import { HANDLED_EVENT_TYPES } from '../../lambdas/domain/stripe-events';
-import { charge, checkoutSession, dispute, eventAt, paymentIntent, PURCHASE, refundObject, subscriptionInvoice } from '../fixtures/stripe-api-versions';
+import {
+  charge,
+  checkoutSession,
+  dispute,
+  eventAt,
+  paymentIntent,
+  PURCHASE,
+  refundObject,
+  subscriptionInvoice,
+} from '../fixtures/stripe-api-versions';
 
 /**
  * The fixtures check (scripts/check-stripe-fixtures.ts) over a file shaped like Stripe's
@@ -30,7 +39,11 @@ it('names the resource each handled event type carries', () => {
 it('adds only our ids to make an object ours', () => {
   const session = checkoutSession(v, undefined, foreign);
   const ours = madeOurs('checkout.session', session);
-  expect(ours).toStrictEqual({ ...session, client_reference_id: 'ord_fixture_check', metadata: { orderId: 'ord_fixture_check', userId: 'user_fixture_check' } });
+  expect(ours).toStrictEqual({
+    ...session,
+    client_reference_id: 'ord_fixture_check',
+    metadata: { orderId: 'ord_fixture_check', userId: 'user_fixture_check' },
+  });
   expect(session.client_reference_id).toBeNull();
 });
 
@@ -42,7 +55,9 @@ it('routes every handled type as it is (ignored: not ours) and made ours (starte
 });
 
 it('reports a malformed event, and a file without a resource', () => {
-  const { routed, missing } = checkFixtures({ resources: { ...fixturesFile.resources, charge: { id: 'ch_1', object: 'charge' }, invoice: undefined } });
+  const { routed, missing } = checkFixtures({
+    resources: { ...fixturesFile.resources, charge: { id: 'ch_1', object: 'charge' }, invoice: undefined },
+  });
   expect(routed.filter((r) => r.eventType === 'charge.refunded').map((r) => r.outcome)).toEqual(['malformed', 'malformed']);
   expect(missing).toEqual(['invoice.payment_succeeded (invoice)']);
 });

@@ -60,7 +60,14 @@ describe('the state machine graph', () => {
 
   it('draws every state once, at the coordinates ELK computed, coloured by outcome (unreached by default)', async () => {
     const graph = await layoutDefinition(definition);
-    const svg = renderGraph(graph, new Map([['Record payment', 'succeeded' as const], ['Create <Printify> order', 'retried' as const], ['Fulfil', 'running' as const]]));
+    const svg = renderGraph(
+      graph,
+      new Map([
+        ['Record payment', 'succeeded' as const],
+        ['Create <Printify> order', 'retried' as const],
+        ['Fulfil', 'running' as const],
+      ]),
+    );
     const states = [...svg.matchAll(/<g class="state outcome-([a-z-]+)[^"]*" data-state="([^"]+)"/g)].map((m) => [m[2], m[1]] as const);
     expect(new Map(states)).toEqual(
       new Map([
@@ -80,7 +87,9 @@ describe('the state machine graph', () => {
     expect(svg.match(/class="edge edge-choice"/g)).toHaveLength(2);
     // every branch state sits inside its Parallel box
     const box = (name: string) => {
-      const m = new RegExp(`data-state="${name}"[^>]*><title>[^<]*</title><rect x="([\\d.]+)" y="([\\d.]+)" width="([\\d.]+)" height="([\\d.]+)"`).exec(svg)!;
+      const m = new RegExp(
+        `data-state="${name}"[^>]*><title>[^<]*</title><rect x="([\\d.]+)" y="([\\d.]+)" width="([\\d.]+)" height="([\\d.]+)"`,
+      ).exec(svg)!;
       return m.slice(1).map(Number) as [number, number, number, number];
     };
     const [px, py, pw, ph] = box('Fulfil');

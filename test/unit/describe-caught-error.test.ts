@@ -61,7 +61,7 @@ describe('toPrintifyAddress', () => {
     phone: '+15035550100',
   };
 
-  it('maps every field to Printify\'s names', () => {
+  it("maps every field to Printify's names", () => {
     expect(toPrintifyAddress(full, 'aiko@example.com')).toStrictEqual({
       first_name: 'Aiko',
       last_name: 'Tanaka',

@@ -41,9 +41,7 @@ function allEmails(o: Order): [string, RenderedEmail][] {
 
 describe('escapeHtml', () => {
   it('escapes the five HTML-significant characters', () => {
-    expect(escapeHtml(`<a href="x" title='y'>&amp;</a>`)).toBe(
-      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;',
-    );
+    expect(escapeHtml(`<a href="x" title='y'>&amp;</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;');
   });
 
   it('leaves ordinary text (including non-ASCII) alone', () => {
@@ -63,7 +61,10 @@ describe('customer data in the HTML body', () => {
   });
 
   it('escapes an item title, an order id and a failure reason', () => {
-    const o = order({ orderId: 'ord_<b>1</b>', items: [{ productId: 'p', variantId: 'v', quantity: 1, unitAmount: 4999, title: `<img src=x onerror="alert(1)">` }] });
+    const o = order({
+      orderId: 'ord_<b>1</b>',
+      items: [{ productId: 'p', variantId: 'v', quantity: 1, unitAmount: 4999, title: `<img src=x onerror="alert(1)">` }],
+    });
     const confirmation = orderConfirmationEmail(o, 0);
     expect(confirmation.html).not.toMatch(/<img|<b>/);
     expect(confirmation.html).toContain('&lt;img src=x onerror=&quot;alert(1)&quot;&gt; × 1');
@@ -130,7 +131,11 @@ describe('order confirmation', () => {
 
   it('formats a zero-decimal currency without a fraction', () => {
     const email = orderConfirmationEmail(
-      order({ currency: 'jpy', amountTotal: 5000, items: [{ productId: 'p', variantId: 'v', quantity: 2, unitAmount: 2500, title: 'Poster' }] }),
+      order({
+        currency: 'jpy',
+        amountTotal: 5000,
+        items: [{ productId: 'p', variantId: 'v', quantity: 2, unitAmount: 2500, title: 'Poster' }],
+      }),
       0,
     );
     expect(email.text).toContain('payment of ¥5,000');

@@ -2,7 +2,14 @@ import { ConditionalCheckFailedException, ProvisionedThroughputExceededException
 import { AccountSendingPausedException, MailFromDomainNotVerifiedException, MessageRejected, type SESClient } from '@aws-sdk/client-ses';
 import { isRetryableStatus } from '../../lambdas/adapters/printify-client';
 import { SesMailer } from '../../lambdas/adapters/ses-mailer';
-import { classifyError, EmailRejectedError, OrderNotFoundError, PrintifyRejectedError, StoreRejectedError, TransientError } from '../../lambdas/domain/errors';
+import {
+  classifyError,
+  EmailRejectedError,
+  OrderNotFoundError,
+  PrintifyRejectedError,
+  StoreRejectedError,
+  TransientError,
+} from '../../lambdas/domain/errors';
 
 /** DynamoDB's error as the SDK throws it: a ServiceException named ValidationException. */
 function validationException(message: string): Error {
@@ -12,8 +19,14 @@ function validationException(message: string): Error {
 describe('classifyError: by whether a retry can help', () => {
   it.each([
     ['an item over 400 KB', 'Item size has exceeded the maximum allowed size'],
-    ['a sort key over 1,024 bytes', 'One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes'],
-    ['a partition key over 2,048 bytes', 'One or more parameter values are not valid. The update expression attempted to update a key attribute of size greater than 2048 bytes'],
+    [
+      'a sort key over 1,024 bytes',
+      'One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes',
+    ],
+    [
+      'a partition key over 2,048 bytes',
+      'One or more parameter values are not valid. The update expression attempted to update a key attribute of size greater than 2048 bytes',
+    ],
   ])('DynamoDB ValidationException (%s) is StoreRejected: permanent', (_what, message) => {
     const typed = classifyError(validationException(message));
     expect(typed).toBeInstanceOf(StoreRejectedError);
@@ -24,7 +37,10 @@ describe('classifyError: by whether a retry can help', () => {
   it('a throttle, a network error or anything unknown is transient', () => {
     const throttle = new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
     expect(classifyError(throttle)).toBeInstanceOf(TransientError);
-    expect(classifyError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toMatchObject({ name: 'TransientError', retryable: true });
+    expect(classifyError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toMatchObject({
+      name: 'TransientError',
+      retryable: true,
+    });
     expect(classifyError('a string')).toBeInstanceOf(TransientError);
     // a failed condition the use case did not expect is not a rejected request
     expect(classifyError(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }))).toBeInstanceOf(TransientError);
@@ -45,14 +61,17 @@ describe('Printify statuses: only 408, 429 and 5xx are worth a retry', () => {
 
 describe('SesMailer: SES refusals that no retry fixes are EmailRejected', () => {
   const message = { to: 'someone@example.com', subject: 's', html: '<p>h</p>', text: 't' };
-  const failingWith = (error: Error) => new SesMailer('shop@example.com', { send: async () => Promise.reject(error) } as unknown as SESClient);
+  const failingWith = (error: Error) =>
+    new SesMailer('shop@example.com', { send: async () => Promise.reject(error) } as unknown as SESClient);
 
   it.each([
     ['MessageRejected', new MessageRejected({ message: 'Email address is not verified.', $metadata: {} })],
     ['MailFromDomainNotVerifiedException', new MailFromDomainNotVerifiedException({ message: 'not verified', $metadata: {} })],
     ['AccountSendingPausedException', new AccountSendingPausedException({ message: 'paused', $metadata: {} })],
   ])('%s', async (name, error) => {
-    const thrown = await failingWith(error).send(message).catch((e: unknown) => e);
+    const thrown = await failingWith(error)
+      .send(message)
+      .catch((e: unknown) => e);
     expect(thrown).toBeInstanceOf(EmailRejectedError);
     expect(thrown).toMatchObject({ retryable: false, message: expect.stringContaining(name) });
     expect(classifyError(thrown)).toBe(thrown);
@@ -60,12 +79,14 @@ describe('SesMailer: SES refusals that no retry fixes are EmailRejected', () => 
 
   it('a throttle is passed on as it is, for the workflow to retry', async () => {
     const throttle = Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'Throttling' });
-    const thrown = await failingWith(throttle).send(message).catch((e: unknown) => e);
+    const thrown = await failingWith(throttle)
+      .send(message)
+      .catch((e: unknown) => e);
     expect(thrown).toBe(throttle);
     expect(classifyError(thrown)).toBeInstanceOf(TransientError);
   });
 
-  it('sends what it is given and returns SES\'s message id', async () => {
+  it("sends what it is given and returns SES's message id", async () => {
     const sent: unknown[] = [];
     const send = async (command: { input: unknown }) => {
       sent.push(command.input);

@@ -95,9 +95,6 @@ describe('petalsForAmount', () => {
     expect(petalsForAmount(4999, 'usd', { usd: 0 })).toBe(0);
   });
 
-
-
-
   it('is exact for a decimal rate (EUR 90.00 at 0.7 petals/unit = 63; JPY 3000 at 0.009 = 27)', () => {
     expect(petalsForAmount(9000, 'eur', { eur: 0.7 })).toBe(63);
     expect(petalsForAmount(3000, 'jpy', { jpy: 0.009 })).toBe(27);
@@ -186,11 +183,7 @@ describe('petalsToDeduct', () => {
     const scenario = fc
       .tuple(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 1, max: 100_000_000 }))
       .chain(([awarded, amountTotal]) =>
-        fc.tuple(
-          fc.constant(awarded),
-          fc.constant(amountTotal),
-          fc.array(fc.integer({ min: 0, max: amountTotal }), { maxLength: 25 }),
-        ),
+        fc.tuple(fc.constant(awarded), fc.constant(amountTotal), fc.array(fc.integer({ min: 0, max: amountTotal }), { maxLength: 25 })),
       );
     fc.assert(
       fc.property(scenario, ([awarded, amountTotal, partials]) => {

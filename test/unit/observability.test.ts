@@ -77,7 +77,7 @@ describe('metrics from use-case signals', () => {
     ]);
   });
 
-  it('without the event\'s time (the operator\'s retry, a webhook), only the count', () => {
+  it("without the event's time (the operator's retry, a webhook), only the count", () => {
     expect(names(metricsOfSignals([{ kind: 'printify-order-created' }]))).toEqual([METRIC.printifyOrderCreated]);
   });
 
@@ -86,7 +86,7 @@ describe('metrics from use-case signals', () => {
     expect(names(metricsOfSignals([{ kind: 'printify-mapping-missing' }]))).toEqual([METRIC.printifyMappingMissing]);
   });
 
-  it('a final Printify failure counts, and with Printify\'s reason when it gave one', () => {
+  it("a final Printify failure counts, and with Printify's reason when it gave one", () => {
     expect(names(metricsOfSignals([{ kind: 'printify-order-failed' }, { kind: 'printify-order-canceled' }]))).toEqual([
       METRIC.printifyOrderFailed,
       METRIC.printifyOrderCanceled,
@@ -95,7 +95,9 @@ describe('metrics from use-case signals', () => {
   });
 
   it('petals count their number; none for 0', () => {
-    expect(metricsOfSignals([{ kind: 'petals-awarded', petals: 49 }])).toEqual([expect.objectContaining({ name: METRIC.petalsAwarded, value: 49 })]);
+    expect(metricsOfSignals([{ kind: 'petals-awarded', petals: 49 }])).toEqual([
+      expect.objectContaining({ name: METRIC.petalsAwarded, value: 49 }),
+    ]);
     expect(metricsOfSignals([{ kind: 'petals-awarded', petals: 0 }])).toEqual([]);
     expect(metricsOfSignals([{ kind: 'petals-deducted', petals: 5 }, { kind: 'negative-petal-balance' }])).toEqual([
       expect.objectContaining({ name: METRIC.petalsDeducted, value: 5 }),
@@ -103,7 +105,7 @@ describe('metrics from use-case signals', () => {
     ]);
   });
 
-  it('emails sent, disputes opened, Printify webhooks\' effects', () => {
+  it("emails sent, disputes opened, Printify webhooks' effects", () => {
     expect(
       names(
         metricsOfSignals([
@@ -114,14 +116,23 @@ describe('metrics from use-case signals', () => {
           { kind: 'printify-webhook-unknown-order' },
         ]),
       ),
-    ).toEqual([METRIC.emailSent, METRIC.disputeOpened, METRIC.printifyOrderShipped, METRIC.printifyOrderDelivered, METRIC.printifyWebhookUnknownOrder]);
+    ).toEqual([
+      METRIC.emailSent,
+      METRIC.disputeOpened,
+      METRIC.printifyOrderShipped,
+      METRIC.printifyOrderDelivered,
+      METRIC.printifyWebhookUnknownOrder,
+    ]);
   });
 
   it('a held payment counts as PaymentMismatch and PaidNotFulfilled', () => {
-    expect(names(metricsOfSignals([{ kind: 'payment-mismatch' }, { kind: 'paid-not-fulfilled' }]))).toEqual([METRIC.paymentMismatch, METRIC.paidNotFulfilled]);
+    expect(names(metricsOfSignals([{ kind: 'payment-mismatch' }, { kind: 'paid-not-fulfilled' }]))).toEqual([
+      METRIC.paymentMismatch,
+      METRIC.paidNotFulfilled,
+    ]);
   });
 
-  it('a task result\'s signals are read from its `signals` list only', () => {
+  it("a task result's signals are read from its `signals` list only", () => {
     expect(signalsOf({ outcome: 'sent', signals: [{ kind: 'email-sent' }] })).toEqual([{ kind: 'email-sent' }]);
     expect(signalsOf({ outcome: 'created' })).toEqual([]);
     expect(signalsOf(undefined)).toEqual([]);
@@ -133,7 +144,9 @@ describe('metrics from use-case signals', () => {
       METRIC.taskFailed,
       METRIC.printifyAttemptFailed,
     ]);
-    expect(metricsOfFailure({ template: 'order-confirmation' }, 'TransientError')[1]).toMatchObject({ dimensions: { errorType: 'TransientError' } });
+    expect(metricsOfFailure({ template: 'order-confirmation' }, 'TransientError')[1]).toMatchObject({
+      dimensions: { errorType: 'TransientError' },
+    });
     expect(names(metricsOfFailure({ template: 'order-confirmation' }, 'TransientError'))).toContain(METRIC.emailFailed);
   });
 });

@@ -17,7 +17,9 @@ describe('an execution timeline from AWS history', () => {
     entered(2, 'Task', 'Record payment', 0),
     ev(3, 'TaskScheduled', 0),
     ev(4, 'TaskStarted', 0),
-    ev(5, 'TaskFailed', 1, { taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'TransientError', cause: 'throttled' } }),
+    ev(5, 'TaskFailed', 1, {
+      taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'TransientError', cause: 'throttled' },
+    }),
     ev(6, 'TaskScheduled', 3),
     ev(7, 'TaskStarted', 3),
     ev(8, 'TaskSucceeded', 4),
@@ -28,7 +30,10 @@ describe('an execution timeline from AWS history', () => {
     entered(12, 'Task', 'Create Printify order', 4, 10),
     ev(13, 'TaskScheduled', 4, { previousEventId: 11 }),
     ev(14, 'TaskScheduled', 4, { previousEventId: 12 }),
-    ev(15, 'TaskFailed', 5, { previousEventId: 13, taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'States.TaskFailed', cause: 'SES down' } }),
+    ev(15, 'TaskFailed', 5, {
+      previousEventId: 13,
+      taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'States.TaskFailed', cause: 'SES down' },
+    }),
     exited(16, 'Task', 'Send confirmation email', 5, 15),
     ev(17, 'TaskSucceeded', 6, { previousEventId: 14 }),
     exited(18, 'Task', 'Create Printify order', 6, 17),
@@ -47,7 +52,13 @@ describe('an execution timeline from AWS history', () => {
       ['Create Printify order', 1],
       ['Fulfil: some steps failed', 0],
     ]);
-    expect(step('Record payment')).toMatchObject({ type: 'Task', status: 'succeeded', durationMs: 4000, attempts: 2, retriedAfter: 'TransientError' });
+    expect(step('Record payment')).toMatchObject({
+      type: 'Task',
+      status: 'succeeded',
+      durationMs: 4000,
+      attempts: 2,
+      retriedAfter: 'TransientError',
+    });
     expect(step('Fulfil')).toMatchObject({ type: 'Parallel', status: 'succeeded', durationMs: 2000 });
   });
 

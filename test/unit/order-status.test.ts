@@ -28,9 +28,18 @@ const ALL_PAIRS = ORDER_STATUSES.flatMap((from) => ORDER_STATUSES.map((to) => [f
 
 describe('order statuses', () => {
   it('are exactly the ten statuses of the design', () => {
-    expect([...ORDER_STATUSES].sort()).toEqual(
-      ['cancelled', 'failed', 'fulfillment_failed', 'in_production', 'paid', 'payment_mismatch', 'pending', 'pending_mapping', 'refunded', 'shipped'],
-    );
+    expect([...ORDER_STATUSES].sort()).toEqual([
+      'cancelled',
+      'failed',
+      'fulfillment_failed',
+      'in_production',
+      'paid',
+      'payment_mismatch',
+      'pending',
+      'pending_mapping',
+      'refunded',
+      'shipped',
+    ]);
   });
 
   it('isOrderStatus accepts each status and nothing else', () => {

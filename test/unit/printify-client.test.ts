@@ -94,7 +94,18 @@ const ORDER_REQUEST: CreatePrintifyOrderRequest = {
 function recordedOrder(id: string, externalId: string): PrintifyOrder {
   return {
     id,
-    address_to: { first_name: 'John', last_name: 'Smith', region: '', address1: 'ExampleBaan 121', city: 'Retie', zip: '2470', email: 'example@msn.com', phone: '0574 69 21 90', country: 'BE', company: 'MSN' },
+    address_to: {
+      first_name: 'John',
+      last_name: 'Smith',
+      region: '',
+      address1: 'ExampleBaan 121',
+      city: 'Retie',
+      zip: '2470',
+      email: 'example@msn.com',
+      phone: '0574 69 21 90',
+      country: 'BE',
+      company: 'MSN',
+    },
     line_items: [
       {
         product_id: '5b05842f3921c9547531758d',
@@ -104,10 +115,21 @@ function recordedOrder(id: string, externalId: string): PrintifyOrder {
         cost: 1050,
         shipping_cost: 400,
         status: 'on-hold',
-        metadata: { title: '18K gold plated Necklace', price: 2200, variant_label: 'Golden indigocoin', sku: '168699843', country: 'United States' },
+        metadata: {
+          title: '18K gold plated Necklace',
+          price: 2200,
+          variant_label: 'Golden indigocoin',
+          sku: '168699843',
+          country: 'United States',
+        },
       },
     ],
-    metadata: { order_type: 'api', shop_order_id: externalId, shop_order_label: externalId, shop_fulfilled_at: '1970-01-01 00:00:00+00:00' },
+    metadata: {
+      order_type: 'api',
+      shop_order_id: externalId,
+      shop_order_label: externalId,
+      shop_fulfilled_at: '1970-01-01 00:00:00+00:00',
+    },
     total_price: 2200,
     total_shipping: 400,
     total_tax: 0,
@@ -157,7 +179,13 @@ describe('PrintifyClient', () => {
 
   it('tolerates a base URL that already ends in /v1/', async () => {
     const { fetchImpl, calls } = fakeFetch(() => json(200, recordedOrder('abc', 'x')));
-    await new PrintifyClient({ baseUrl: 'https://api.printify.com/v1/', token: TOKEN, shopId: SHOP_ID, userAgent: 'ua', fetchImpl }).getOrder('abc');
+    await new PrintifyClient({
+      baseUrl: 'https://api.printify.com/v1/',
+      token: TOKEN,
+      shopId: SHOP_ID,
+      userAgent: 'ua',
+      fetchImpl,
+    }).getOrder('abc');
     expect(calls[0]?.url).toBe(`https://api.printify.com/v1/shops/${SHOP_ID}/orders/abc.json`);
   });
 
@@ -271,7 +299,12 @@ describe('PrintifyClient', () => {
 
   it('never puts the token in an error, even when Printify echoes it', async () => {
     const { fetchImpl } = fakeFetch(() =>
-      json(400, { status: 'error', code: 8150, message: `Bad token Bearer ${TOKEN}`, errors: { reason: `token ${TOKEN} rejected`, code: 8150 } }),
+      json(400, {
+        status: 'error',
+        code: 8150,
+        message: `Bad token Bearer ${TOKEN}`,
+        errors: { reason: `token ${TOKEN} rejected`, code: 8150 },
+      }),
     );
     const c = client(fetchImpl);
     const err = await caught(c.createOrder(ORDER_REQUEST));
@@ -285,7 +318,10 @@ describe('PrintifyClient', () => {
     it('walks the pages newest first until it finds the order', async () => {
       const page1 = Array.from({ length: 10 }, (_, i) => recordedOrder(`p1-${i}`, `other-${i}`));
       const page2 = [recordedOrder('p2-0', 'other-x'), { ...recordedOrder('wanted', 'ord_01HZX3'), external_id: 'ord_01HZX3' }];
-      const { fetchImpl, calls } = fakeFetch(() => json(200, page(1, 3, page1)), () => json(200, page(2, 3, page2)));
+      const { fetchImpl, calls } = fakeFetch(
+        () => json(200, page(1, 3, page1)),
+        () => json(200, page(2, 3, page2)),
+      );
 
       const found = await client(fetchImpl).findOrderByExternalId('ord_01HZX3');
 
@@ -304,7 +340,15 @@ describe('PrintifyClient', () => {
 
     it('stops at the last page and returns undefined', async () => {
       const { fetchImpl, calls } = fakeFetch(
-        () => json(200, page(1, 2, Array.from({ length: 10 }, (_, i) => recordedOrder(`a${i}`, `x${i}`)))),
+        () =>
+          json(
+            200,
+            page(
+              1,
+              2,
+              Array.from({ length: 10 }, (_, i) => recordedOrder(`a${i}`, `x${i}`)),
+            ),
+          ),
         () => json(200, page(2, 2, [recordedOrder('b', 'y')])),
       );
       expect(await client(fetchImpl).findOrderByExternalId('missing')).toBeUndefined();
@@ -312,17 +356,35 @@ describe('PrintifyClient', () => {
     });
 
     it('reads at most maxPages pages', async () => {
-      const full = (p: number) => () => json(200, page(p, 100, Array.from({ length: 10 }, (_, i) => recordedOrder(`${p}-${i}`, `x${p}-${i}`))));
+      const full = (p: number) => () =>
+        json(
+          200,
+          page(
+            p,
+            100,
+            Array.from({ length: 10 }, (_, i) => recordedOrder(`${p}-${i}`, `x${p}-${i}`)),
+          ),
+        );
       const { fetchImpl, calls } = fakeFetch(full(1), full(2), full(3));
       expect(await client(fetchImpl).findOrderByExternalId('missing', { maxPages: 3 })).toBeUndefined();
       expect(calls).toHaveLength(3);
     });
 
     it('stops starting pages once its deadline has passed, naming the page to continue from', async () => {
-      const full = (p: number) => () => json(200, page(p, 100, Array.from({ length: 10 }, (_, i) => recordedOrder(`${p}-${i}`, `x${p}-${i}`))));
+      const full = (p: number) => () =>
+        json(
+          200,
+          page(
+            p,
+            100,
+            Array.from({ length: 10 }, (_, i) => recordedOrder(`${p}-${i}`, `x${p}-${i}`)),
+          ),
+        );
       const { fetchImpl, calls } = fakeFetch(full(7));
       // a deadline already passed still reads one page, so that every attempt makes progress
-      const paused = await client(fetchImpl).findOrderByExternalId('missing', { fromPage: 7, maxPages: 100, deadline: 0 }).catch((error: unknown) => error);
+      const paused = await client(fetchImpl)
+        .findOrderByExternalId('missing', { fromPage: 7, maxPages: 100, deadline: 0 })
+        .catch((error: unknown) => error);
       expect(paused).toBeInstanceOf(PrintifyLookupPaused);
       expect((paused as PrintifyLookupPaused).nextPage).toBe(8);
       expect(calls.map((c) => c.url)).toEqual([`${BASE_URL}/v1/shops/${SHOP_ID}/orders.json?page=7&limit=10`]);
@@ -331,8 +393,17 @@ describe('PrintifyClient', () => {
     describe('back to the first attempt (createdSince)', () => {
       const at = (p: number, i: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, 0) - (p * 10 + i) * 60_000);
       const printifyTime = (d: Date) => `${d.toISOString().slice(0, 19).replace('T', ' ')}+00:00`;
-      const fullPage = (p: number, last = 1000) => () =>
-        json(200, page(p, last, Array.from({ length: 10 }, (_, i) => ({ ...recordedOrder(`${p}-${i}`, `x${p}-${i}`), created_at: printifyTime(at(p, i)) }))));
+      const fullPage =
+        (p: number, last = 1000) =>
+        () =>
+          json(
+            200,
+            page(
+              p,
+              last,
+              Array.from({ length: 10 }, (_, i) => ({ ...recordedOrder(`${p}-${i}`, `x${p}-${i}`), created_at: printifyTime(at(p, i)) })),
+            ),
+          );
 
       it('reads past five pages when a busy shop filled them since the attempt', async () => {
         const responders = Array.from({ length: 8 }, (_, p) => fullPage(p + 1));
@@ -370,7 +441,10 @@ describe('PrintifyClient: field errors kept for the operator', () => {
       status: 'error',
       code: 8150,
       message: 'Validation failed.',
-      errors: { reason: 'address_to.zip: The address_to.zip field is required. line_items.0.variant_id: The variant is not available.', code: 8150 },
+      errors: {
+        reason: 'address_to.zip: The address_to.zip field is required. line_items.0.variant_id: The variant is not available.',
+        code: 8150,
+      },
     };
     const { fetchImpl } = fakeFetch(() => json(400, body));
     const err = await caught(client(fetchImpl).createOrder(ORDER_REQUEST));
@@ -382,16 +456,29 @@ describe('PrintifyClient: field errors kept for the operator', () => {
 
   it('reads Laravel-style {errors: {field: [messages]}} too', async () => {
     const { fetchImpl } = fakeFetch(() =>
-      json(422, { message: 'The given data was invalid.', errors: { 'address_to.country': ['The selected country is invalid.'], external_id: ['Taken.', 'Too long.'] } }),
+      json(422, {
+        message: 'The given data was invalid.',
+        errors: { 'address_to.country': ['The selected country is invalid.'], external_id: ['Taken.', 'Too long.'] },
+      }),
     );
     const err = await caught(client(fetchImpl).createOrder(ORDER_REQUEST));
     expect(err.retryable).toBe(false);
-    expect(err.fieldErrors).toEqual(['address_to.country: The selected country is invalid.', 'external_id: Taken.', 'external_id: Too long.']);
+    expect(err.fieldErrors).toEqual([
+      'address_to.country: The selected country is invalid.',
+      'external_id: Taken.',
+      'external_id: Too long.',
+    ]);
   });
 
   it('has no field errors for a reason that names no field, or a non-JSON body', async () => {
     const { fetchImpl } = fakeFetch(
-      () => json(400, { status: 'error', code: 8502, message: 'Operation failed.', errors: { reason: 'Not allowed to send order to production with status canceled.', code: 8502 } }),
+      () =>
+        json(400, {
+          status: 'error',
+          code: 8502,
+          message: 'Operation failed.',
+          errors: { reason: 'Not allowed to send order to production with status canceled.', code: 8502 },
+        }),
       () => new Response('<html>Bad gateway</html>', { status: 502 }),
     );
     const c = client(fetchImpl);
@@ -401,7 +488,12 @@ describe('PrintifyClient: field errors kept for the operator', () => {
 });
 
 describe('PrintifyClient: webhooks', () => {
-  const WEBHOOK = { topic: 'order:shipment:created', url: 'https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/printify', shop_id: SHOP_ID, id: '5cb87a8cd490a2ccb256cec4' };
+  const WEBHOOK = {
+    topic: 'order:shipment:created',
+    url: 'https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/printify',
+    shop_id: SHOP_ID,
+    id: '5cb87a8cd490a2ccb256cec4',
+  };
 
   it('creates a webhook with its topic, URL and signing secret (POST webhooks.json)', async () => {
     const { fetchImpl, calls } = fakeFetch(() => json(200, WEBHOOK));
@@ -416,7 +508,10 @@ describe('PrintifyClient: webhooks', () => {
   });
 
   it('lists webhooks and deletes one by id, naming the host as Printify asks', async () => {
-    const { fetchImpl, calls } = fakeFetch(() => json(200, [WEBHOOK]), () => json(200, { id: WEBHOOK.id }));
+    const { fetchImpl, calls } = fakeFetch(
+      () => json(200, [WEBHOOK]),
+      () => json(200, { id: WEBHOOK.id }),
+    );
     const c = client(fetchImpl);
     expect(await c.listWebhooks()).toEqual([WEBHOOK]);
     await c.deleteWebhook(WEBHOOK.id, 'abc.execute-api.eu-west-1.amazonaws.com');

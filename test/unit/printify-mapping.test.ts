@@ -11,14 +11,21 @@ describe('mapping files', () => {
     ].join('\r\n');
     expect(parseMappingsCsv(csv)).toEqual([
       { productId: 'prod_sakura_hoodie', variantId: 'M', printifyProductId: '5d39b159e7c48c000728c89f', printifyVariantId: 32918 },
-      { productId: 'prod_kitsune_sticker', variantId: 'std, glossy', printifyProductId: '5d39b411749d0a000f30e0f4', printifyVariantId: 45740 },
+      {
+        productId: 'prod_kitsune_sticker',
+        variantId: 'std, glossy',
+        printifyProductId: '5d39b411749d0a000f30e0f4',
+        printifyVariantId: 45740,
+      },
     ]);
   });
 
   it('reads JSON as an array or {"mappings": [...]}, with numbers or strings', () => {
     const one = { productId: 'p', variantId: 'v', printifyProductId: 'pp', printifyVariantId: '12' };
     expect(parseMappingsJson(JSON.stringify([one]))).toEqual([{ ...one, printifyVariantId: 12 }]);
-    expect(parseMappingsFile('m.json', JSON.stringify({ mappings: [{ ...one, printifyVariantId: 12 }] }))).toEqual([{ ...one, printifyVariantId: 12 }]);
+    expect(parseMappingsFile('m.json', JSON.stringify({ mappings: [{ ...one, printifyVariantId: 12 }] }))).toEqual([
+      { ...one, printifyVariantId: 12 },
+    ]);
   });
 
   it('reports every bad row with its line, and writes nothing from a file with one', () => {
@@ -30,7 +37,9 @@ describe('mapping files', () => {
   });
 
   it('guesses the format of a file without a known extension', () => {
-    expect(parseMappingsFile('mappings.txt', '[{"productId":"p","variantId":"v","printifyProductId":"x","printifyVariantId":3}]')).toHaveLength(1);
+    expect(
+      parseMappingsFile('mappings.txt', '[{"productId":"p","variantId":"v","printifyProductId":"x","printifyVariantId":3}]'),
+    ).toHaveLength(1);
     expect(parseMappingsFile('mappings.txt', 'productId,variantId,printifyProductId,printifyVariantId\np,v,x,3')).toHaveLength(1);
   });
 });

@@ -16,9 +16,15 @@ const order: Order = {
 
 describe('the shipping email', () => {
   it('names the order, the carrier and the tracking number, and links the tracking page', () => {
-    const email = shippingEmail(order, { carrier: 'USPS', trackingNumber: '9400110200828911663274', trackingUrl: 'https://tools.usps.com/go/TrackConfirmAction?tLabels=9400110200828911663274' });
+    const email = shippingEmail(order, {
+      carrier: 'USPS',
+      trackingNumber: '9400110200828911663274',
+      trackingUrl: 'https://tools.usps.com/go/TrackConfirmAction?tLabels=9400110200828911663274',
+    });
     expect(email.subject).toBe('Otaku-mori: order ord_ship1 has shipped');
-    expect(email.html).toContain('<a href="https://tools.usps.com/go/TrackConfirmAction?tLabels=9400110200828911663274">Track your parcel</a>');
+    expect(email.html).toContain(
+      '<a href="https://tools.usps.com/go/TrackConfirmAction?tLabels=9400110200828911663274">Track your parcel</a>',
+    );
     expect(email.html).toContain('Sakura &lt;Spirit&gt; Hoodie');
     expect(email.text).toContain('USPS');
     expect(email.text).toContain('Tracking number: 9400110200828911663274');
@@ -26,7 +32,11 @@ describe('the shipping email', () => {
   });
 
   it('never links anything but http(s), and escapes what Printify sends', () => {
-    const email = shippingEmail(order, { carrier: 'Evil"><script>', trackingNumber: 'X\r\nBcc: a@b.c', trackingUrl: 'javascript:alert(1)' });
+    const email = shippingEmail(order, {
+      carrier: 'Evil"><script>',
+      trackingNumber: 'X\r\nBcc: a@b.c',
+      trackingUrl: 'javascript:alert(1)',
+    });
     expect(email.html).not.toContain('javascript:');
     expect(email.html).not.toContain('<script>');
     expect(email.text).not.toContain('\r\nBcc');

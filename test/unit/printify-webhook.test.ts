@@ -17,17 +17,25 @@ const shipmentCreated = {
     data: {
       shop_id: 815256,
       shipped_at: '2022-05-17 15:00:00+00:00',
-      carrier: { code: 'USPS', tracking_number: '9400110200828911663274', tracking_url: 'https://tools.usps.com/go/TrackConfirmAction?tLabels=9400110200828911663274' },
+      carrier: {
+        code: 'USPS',
+        tracking_number: '9400110200828911663274',
+        tracking_url: 'https://tools.usps.com/go/TrackConfirmAction?tLabels=9400110200828911663274',
+      },
       skus: ['6202'],
     },
   },
 };
-const withType = (type: string, data: Record<string, unknown>) => ({ ...shipmentCreated, type, resource: { ...shipmentCreated.resource, data: { shop_id: 815256, ...data } } });
+const withType = (type: string, data: Record<string, unknown>) => ({
+  ...shipmentCreated,
+  type,
+  resource: { ...shipmentCreated.resource, data: { shop_id: 815256, ...data } },
+});
 
 describe('X-Pfy-Signature', () => {
   const body = Buffer.from(JSON.stringify(shipmentCreated));
 
-  it('accepts Printify\'s sha256=<hex HMAC-SHA256 of the raw body>, in either hex case', () => {
+  it("accepts Printify's sha256=<hex HMAC-SHA256 of the raw body>, in either hex case", () => {
     const header = printifySigned(body.toString());
     expect(isValidPrintifySignature(body, header, SECRET)).toBe(true);
     expect(isValidPrintifySignature(body, header.toUpperCase().replace('SHA256=', 'sha256='), SECRET)).toBe(true);
@@ -46,7 +54,7 @@ describe('X-Pfy-Signature', () => {
 });
 
 describe('decidePrintifyEvent', () => {
-  it('order:shipment:created: the parcel\'s carrier, tracking number, link and time', () => {
+  it("order:shipment:created: the parcel's carrier, tracking number, link and time", () => {
     expect(decidePrintifyEvent(shipmentCreated)).toEqual({
       kind: 'shipped',
       printifyOrderId: '5a96f649b2439217d070f507',
@@ -60,13 +68,20 @@ describe('decidePrintifyEvent', () => {
     });
   });
 
-  it('tolerates the flat spelling of the order\'s shipments (carrier, number, url)', () => {
-    const decided = decidePrintifyEvent(withType('order:shipment:created', { carrier: 'DHL', number: 'JD01', url: 'https://dhl.example/JD01' }));
-    expect(decided).toMatchObject({ kind: 'shipped', shipment: { carrier: 'DHL', trackingNumber: 'JD01', trackingUrl: 'https://dhl.example/JD01' } });
+  it("tolerates the flat spelling of the order's shipments (carrier, number, url)", () => {
+    const decided = decidePrintifyEvent(
+      withType('order:shipment:created', { carrier: 'DHL', number: 'JD01', url: 'https://dhl.example/JD01' }),
+    );
+    expect(decided).toMatchObject({
+      kind: 'shipped',
+      shipment: { carrier: 'DHL', trackingNumber: 'JD01', trackingUrl: 'https://dhl.example/JD01' },
+    });
   });
 
   it('order:shipment:delivered: when, and the parcel', () => {
-    const decided = decidePrintifyEvent(withType('order:shipment:delivered', { delivered_at: '2022-05-20 10:00:00+00:00', carrier: { code: 'USPS', tracking_number: '94' } }));
+    const decided = decidePrintifyEvent(
+      withType('order:shipment:delivered', { delivered_at: '2022-05-20 10:00:00+00:00', carrier: { code: 'USPS', tracking_number: '94' } }),
+    );
     expect(decided).toEqual({
       kind: 'delivered',
       printifyOrderId: '5a96f649b2439217d070f507',
@@ -77,17 +92,34 @@ describe('decidePrintifyEvent', () => {
   });
 
   it('order:sent-to-production, order:updated (failed or not), order:created', () => {
-    expect(decidePrintifyEvent(withType('order:sent-to-production', {}))).toMatchObject({ kind: 'sent-to-production', printifyOrderId: '5a96f649b2439217d070f507' });
-    expect(decidePrintifyEvent(withType('order:updated', { status: 'canceled' }))).toMatchObject({ kind: 'failed', printifyStatus: 'canceled', reason: 'Printify reported the order canceled' });
-    expect(decidePrintifyEvent(withType('order:updated', { status: 'has-issues' }))).toMatchObject({ kind: 'failed', printifyStatus: 'has-issues' });
-    expect(decidePrintifyEvent(withType('order:updated', { status: 'in-production' }))).toMatchObject({ kind: 'status', printifyStatus: 'in-production' });
+    expect(decidePrintifyEvent(withType('order:sent-to-production', {}))).toMatchObject({
+      kind: 'sent-to-production',
+      printifyOrderId: '5a96f649b2439217d070f507',
+    });
+    expect(decidePrintifyEvent(withType('order:updated', { status: 'canceled' }))).toMatchObject({
+      kind: 'failed',
+      printifyStatus: 'canceled',
+      reason: 'Printify reported the order canceled',
+    });
+    expect(decidePrintifyEvent(withType('order:updated', { status: 'has-issues' }))).toMatchObject({
+      kind: 'failed',
+      printifyStatus: 'has-issues',
+    });
+    expect(decidePrintifyEvent(withType('order:updated', { status: 'in-production' }))).toMatchObject({
+      kind: 'status',
+      printifyStatus: 'in-production',
+    });
     expect(decidePrintifyEvent(withType('order:updated', {}))).toMatchObject({ kind: 'ignore' });
     expect(decidePrintifyEvent(withType('order:created', {}))).toMatchObject({ kind: 'ignore' });
   });
 
   it('ignores product and shop topics', () => {
-    expect(decidePrintifyEvent({ id: 'e', type: 'product:deleted', resource: { id: 'p', type: 'product', data: { shop_id: 1 } } })).toMatchObject({ kind: 'ignore' });
-    expect(decidePrintifyEvent({ id: 'e', type: 'shop:disconnected', resource: { id: '1', type: 'shop' } })).toMatchObject({ kind: 'ignore' });
+    expect(
+      decidePrintifyEvent({ id: 'e', type: 'product:deleted', resource: { id: 'p', type: 'product', data: { shop_id: 1 } } }),
+    ).toMatchObject({ kind: 'ignore' });
+    expect(decidePrintifyEvent({ id: 'e', type: 'shop:disconnected', resource: { id: '1', type: 'shop' } })).toMatchObject({
+      kind: 'ignore',
+    });
   });
 
   it('refuses what is not a Printify event', () => {
@@ -97,8 +129,12 @@ describe('decidePrintifyEvent', () => {
   });
 
   it('reads Printify\'s times ("2022-05-17 15:00:00+00:00", other offsets, ISO) as ISO UTC', () => {
-    expect(decidePrintifyEvent({ ...withType('order:sent-to-production', {}), created_at: '2022-05-17 17:00:00+02:00' })).toMatchObject({ at: '2022-05-17T15:00:00.000Z' });
-    expect(decidePrintifyEvent({ ...withType('order:sent-to-production', {}), created_at: '2022-05-17T15:00:00Z' })).toMatchObject({ at: '2022-05-17T15:00:00.000Z' });
+    expect(decidePrintifyEvent({ ...withType('order:sent-to-production', {}), created_at: '2022-05-17 17:00:00+02:00' })).toMatchObject({
+      at: '2022-05-17T15:00:00.000Z',
+    });
+    expect(decidePrintifyEvent({ ...withType('order:sent-to-production', {}), created_at: '2022-05-17T15:00:00Z' })).toMatchObject({
+      at: '2022-05-17T15:00:00.000Z',
+    });
   });
 
   it('uses the time it was received when Printify gives none', () => {
@@ -106,9 +142,16 @@ describe('decidePrintifyEvent', () => {
     expect(decidePrintifyEvent(noTime, '2026-01-01T00:00:00.000Z')).toMatchObject({ at: '2026-01-01T00:00:00.000Z' });
   });
 
-  it('clamps an event time (and a parcel\'s times) more than a day ahead of its receipt to the receipt', () => {
+  it("clamps an event time (and a parcel's times) more than a day ahead of its receipt to the receipt", () => {
     const received = '2026-01-01T00:00:00.000Z';
-    const future = { ...withType('order:shipment:delivered', { delivered_at: '2099-01-01 00:00:00+00:00', shipped_at: '2099-01-01 00:00:00+00:00', carrier: { code: 'USPS', tracking_number: 'T1' } }), created_at: '2099-01-01 00:00:00+00:00' };
+    const future = {
+      ...withType('order:shipment:delivered', {
+        delivered_at: '2099-01-01 00:00:00+00:00',
+        shipped_at: '2099-01-01 00:00:00+00:00',
+        carrier: { code: 'USPS', tracking_number: 'T1' },
+      }),
+      created_at: '2099-01-01 00:00:00+00:00',
+    };
     expect(decidePrintifyEvent(future, received)).toMatchObject({ at: received, deliveredAt: received, shipment: { shippedAt: received } });
     const skewed = { ...withType('order:sent-to-production', {}), created_at: '2026-01-01 12:00:00+00:00' };
     expect(decidePrintifyEvent(skewed, received)).toMatchObject({ at: '2026-01-01T12:00:00.000Z' });
@@ -116,7 +159,10 @@ describe('decidePrintifyEvent', () => {
 
   it('a tracking number or Printify order id that cannot be part of a key is unappliable, not malformed', () => {
     const long = withType('order:shipment:created', { carrier: { code: 'USPS', tracking_number: 'T'.repeat(1100) } });
-    expect(decidePrintifyEvent(long)).toMatchObject({ kind: 'unappliable', reason: expect.stringMatching(/tracking number of 1100 characters/) });
+    expect(decidePrintifyEvent(long)).toMatchObject({
+      kind: 'unappliable',
+      reason: expect.stringMatching(/tracking number of 1100 characters/),
+    });
     const fits = withType('order:shipment:created', { carrier: { code: 'USPS', tracking_number: 'T'.repeat(255) } });
     expect(decidePrintifyEvent(fits)).toMatchObject({ kind: 'shipped' });
     const badId = { ...shipmentCreated, resource: { ...shipmentCreated.resource, id: 'x'.repeat(300) } };

@@ -3,7 +3,12 @@ import { RateLimiter, rateLimitFromEnv, retryAfterSeconds, SlidingWindow } from 
 /** A clock the test moves by hand, in milliseconds. */
 function manualClock(start = 0) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('SlidingWindow', () => {

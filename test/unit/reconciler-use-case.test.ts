@@ -7,7 +7,10 @@ import { checkoutSession, stripeEvent } from '../fixtures/stripe-events';
 import { InMemoryInbox, RecordingStarter } from '../support/webhook-fakes';
 
 const ARNS = Object.fromEntries(
-  ['fulfilment', 'paymentFailed', 'refund', 'subscriptionPayment', 'checkoutExpired', 'dispute'].map((w) => [w, `arn:aws:states:us-east-1:111122223333:stateMachine:${w}`]),
+  ['fulfilment', 'paymentFailed', 'refund', 'subscriptionPayment', 'checkoutExpired', 'dispute'].map((w) => [
+    w,
+    `arn:aws:states:us-east-1:111122223333:stateMachine:${w}`,
+  ]),
 ) as Record<WorkflowName, string>;
 
 const NOW = new Date('2026-11-29T12:00:00Z');
@@ -21,7 +24,9 @@ class FakeStripe implements StripeEventSource {
   async list(query: StripeEventQuery): Promise<ListedStripeEvent[]> {
     this.queries.push(query);
     if (this.failure) throw this.failure;
-    return this.events.filter((e) => e.created >= query.createdGte && e.created <= query.createdLte && query.types.includes(e.type)).reverse();
+    return this.events
+      .filter((e) => e.created >= query.createdGte && e.created <= query.createdLte && query.types.includes(e.type))
+      .reverse();
   }
 }
 
@@ -45,7 +50,9 @@ function setup() {
 }
 
 const paid = (created: number, orderId = `ord_${created}`) =>
-  stripeEvent('checkout.session.completed', checkoutSession({ orderId, userId: 'user_1', amountTotal: 4999 }), { created }) as unknown as ListedStripeEvent;
+  stripeEvent('checkout.session.completed', checkoutSession({ orderId, userId: 'user_1', amountTotal: 4999 }), {
+    created,
+  }) as unknown as ListedStripeEvent;
 
 describe('reconcileStripeEvents', () => {
   it('lists the handled types from the checkpoint to now minus the grace, and delivers the events the inbox lacks, oldest first', async () => {
@@ -63,7 +70,14 @@ describe('reconcileStripeEvents', () => {
     const result = await reconcileStripeEvents(deps);
 
     expect(stripe.queries).toEqual([{ createdGte: nowSeconds - 3600, createdLte: nowSeconds - 300, types: HANDLED_EVENT_TYPES }]);
-    expect(result).toMatchObject({ window: { from: nowSeconds - 3600, to: nowSeconds - 300 }, listed: 3, known: 1, ignored: 0, rejected: [], failed: [] });
+    expect(result).toMatchObject({
+      window: { from: nowSeconds - 3600, to: nowSeconds - 300 },
+      listed: 3,
+      known: 1,
+      ignored: 0,
+      rejected: [],
+      failed: [],
+    });
     expect(result.missed.map((m) => m.eventId)).toEqual([missedOld.id, missedNew.id]);
     expect(result.missed[0]!.executionArn).toBe(`arn:aws:states:us-east-1:111122223333:execution:fulfilment:${missedOld.id}`);
     expect([...inbox.items.keys()].sort()).toEqual([delivered.id, missedOld.id, missedNew.id].sort());
@@ -143,8 +157,15 @@ describe('reconcileStripeEvents', () => {
 
   it('rejects what the webhook would reject (another livemode), and counts what it would ignore', async () => {
     const { stripe, deps } = setup();
-    const live = stripeEvent('checkout.session.completed', checkoutSession({ orderId: 'ord_live', userId: 'u', amountTotal: 100 }), { created: nowSeconds - 1000, livemode: true });
-    const foreign = stripeEvent('checkout.session.completed', { ...checkoutSession({ orderId: 'x', userId: 'u', amountTotal: 100 }), client_reference_id: null, metadata: {} }, { created: nowSeconds - 900 });
+    const live = stripeEvent('checkout.session.completed', checkoutSession({ orderId: 'ord_live', userId: 'u', amountTotal: 100 }), {
+      created: nowSeconds - 1000,
+      livemode: true,
+    });
+    const foreign = stripeEvent(
+      'checkout.session.completed',
+      { ...checkoutSession({ orderId: 'x', userId: 'u', amountTotal: 100 }), client_reference_id: null, metadata: {} },
+      { created: nowSeconds - 900 },
+    );
     stripe.events.push(live as unknown as ListedStripeEvent, foreign as unknown as ListedStripeEvent);
 
     const result = await reconcileStripeEvents({ ...deps, accept: { ...deps.accept, livemode: false } }, { since: nowSeconds - 3600 });
@@ -154,7 +175,7 @@ describe('reconcileStripeEvents', () => {
     expect(result.missed).toEqual([]);
   });
 
-  it('lets a failure of Stripe\'s API propagate, leaving the checkpoint', async () => {
+  it("lets a failure of Stripe's API propagate, leaving the checkpoint", async () => {
     const { stripe, checkpoint, deps } = setup();
     checkpoint.value = nowSeconds - 3600;
     stripe.failure = new Error('Stripe GET /v1/events answered 401: Invalid API Key provided.');

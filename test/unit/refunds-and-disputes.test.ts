@@ -16,7 +16,7 @@ describe('refund arithmetic keyed on Refund objects', () => {
     ).toBe(700);
   });
 
-  it('a status later in a refund\'s life wins whatever the arrival order; a late pending never undoes a failure', () => {
+  it("a status later in a refund's life wins whatever the arrival order; a late pending never undoes a failure", () => {
     const pending = { re_1: { amount: 100, status: 'pending', at: 1 } };
     const succeeded = { re_1: { amount: 100, status: 'succeeded', at: 2 } };
     const failed = { re_1: { amount: 100, status: 'failed', at: 3 } };
@@ -24,8 +24,11 @@ describe('refund arithmetic keyed on Refund objects', () => {
     expect(mergeRefunds(mergeRefunds(mergeRefunds(undefined, pending), succeeded), failed)).toEqual(failed);
   });
 
-  it('a charge\'s cumulative figure: the newest wins, less the refunds that failed after it', () => {
-    const ledger = mergeRefunds({ [CHARGE_TOTAL]: { amount: 2500, status: 'succeeded', at: 10 } }, { [CHARGE_TOTAL]: { amount: 1000, status: 'succeeded', at: 5 } });
+  it("a charge's cumulative figure: the newest wins, less the refunds that failed after it", () => {
+    const ledger = mergeRefunds(
+      { [CHARGE_TOTAL]: { amount: 2500, status: 'succeeded', at: 10 } },
+      { [CHARGE_TOTAL]: { amount: 1000, status: 'succeeded', at: 5 } },
+    );
     expect(amountRefundedOf(ledger)).toBe(2500);
     expect(amountRefundedOf({ ...ledger, re_1: { amount: 1500, status: 'failed', at: 20 } })).toBe(1000);
     // a failure the figure already reflects (reported before it) is not taken off again
@@ -35,8 +38,16 @@ describe('refund arithmetic keyed on Refund objects', () => {
 
 describe('dispute statuses and order', () => {
   it.each([
-    ['warning_needs_response', 'open'], ['warning_under_review', 'open'], ['needs_response', 'open'], ['under_review', 'open'],
-    ['won', 'won'], ['warning_closed', 'won'], ['prevented', 'won'], ['lost', 'lost'], ['charge_refunded', undefined], ['constructor', undefined],
+    ['warning_needs_response', 'open'],
+    ['warning_under_review', 'open'],
+    ['needs_response', 'open'],
+    ['under_review', 'open'],
+    ['won', 'won'],
+    ['warning_closed', 'won'],
+    ['prevented', 'won'],
+    ['lost', 'lost'],
+    ['charge_refunded', undefined],
+    ['constructor', undefined],
   ])('%s -> %s', (status, outcome) => {
     expect(disputeOutcome(status)).toBe(outcome);
   });
@@ -54,11 +65,21 @@ describe('dispute statuses and order', () => {
 
 describe('the petal plan after a refund fails', () => {
   const order = {
-    orderId: 'ord_1', userId: 'user_1', status: 'shipped' as const, amountTotal: 2500, currency: 'usd', amountRefunded: 0, petalsAwarded: 25, petalsDeducted: 25,
+    orderId: 'ord_1',
+    userId: 'user_1',
+    status: 'shipped' as const,
+    amountTotal: 2500,
+    currency: 'usd',
+    amountRefunded: 0,
+    petalsAwarded: 25,
+    petalsDeducted: 25,
   };
   it('restores what the failed refund took (not a dispute release)', () => {
     expect(planOrderPetals(order, DEFAULT_PETAL_RATES, '2026-11-26T12:00:00.000Z')).toMatchObject({
-      kind: 'restore', deductedBefore: 25, deductedAfter: 0, entry: { entryId: 'refund-restored#ord_1#0', amount: 25, source: 'refund', reason: 'Refund failed: petals restored' },
+      kind: 'restore',
+      deductedBefore: 25,
+      deductedAfter: 0,
+      entry: { entryId: 'refund-restored#ord_1#0', amount: 25, source: 'refund', reason: 'Refund failed: petals restored' },
     });
   });
 });

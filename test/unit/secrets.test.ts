@@ -20,7 +20,12 @@ class FakeStore implements SecretStore {
 /** A clock the test moves by hand. */
 function fakeClock(start = 1_700_000_000_000) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 function setup(options: { ttlMs?: number; minReadIntervalMs?: number } = {}) {
@@ -149,7 +154,14 @@ describe('withSecret: re-read once when the answer says the value may be stale',
 
 describe('printifyWithRotatingToken: a 401 reads the token again', () => {
   const unauthorized = () =>
-    new PrintifyApiError({ message: 'Unauthenticated', kind: 'http', method: 'POST', path: '/v1/shops/1/orders.json', retryable: false, status: 401 });
+    new PrintifyApiError({
+      message: 'Unauthenticated',
+      kind: 'http',
+      method: 'POST',
+      path: '/v1/shops/1/orders.json',
+      retryable: false,
+      status: 401,
+    });
 
   /** A Printify that accepts only `valid`; records the token of each call. */
   function fakePrintify(valid: () => string, calls: string[]) {
@@ -169,7 +181,10 @@ describe('printifyWithRotatingToken: a 401 reads the token again', () => {
     store.value = 'token-2';
     clock.advance(30_000);
     const calls: string[] = [];
-    const printify = printifyWithRotatingToken(secret, fakePrintify(() => store.value, calls));
+    const printify = printifyWithRotatingToken(
+      secret,
+      fakePrintify(() => store.value, calls),
+    );
     await expect(printify.createOrder({} as never)).resolves.toEqual({ id: 'po_1' });
     expect(calls).toEqual(['whsec_old', 'token-2']);
   });
@@ -178,7 +193,10 @@ describe('printifyWithRotatingToken: a 401 reads the token again', () => {
     const { clock, secret } = setup();
     clock.advance(30_000);
     const calls: string[] = [];
-    const printify = printifyWithRotatingToken(secret, fakePrintify(() => 'another', calls));
+    const printify = printifyWithRotatingToken(
+      secret,
+      fakePrintify(() => 'another', calls),
+    );
     await expect(printify.createOrder({} as never)).rejects.toMatchObject({ status: 401 });
     expect(calls).toEqual(['whsec_old']);
   });

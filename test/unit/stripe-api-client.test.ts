@@ -27,23 +27,39 @@ beforeEach(() => {
   requests.length = 0;
 });
 
-const refund = (client: StripeApiClient) => client.refundPaymentIntent({ paymentIntentId: 'pi_1', idempotencyKey: 'hold-refund-ord_1-evt_1', metadata: { orderId: 'ord_1' } });
+const refund = (client: StripeApiClient) =>
+  client.refundPaymentIntent({ paymentIntentId: 'pi_1', idempotencyKey: 'hold-refund-ord_1-evt_1', metadata: { orderId: 'ord_1' } });
 
 describe('StripeApiClient.refundPaymentIntent', () => {
   it('POSTs /v1/refunds form-encoded with the Bearer key and the idempotency key; returns the refund', async () => {
     answer = { status: 200, body: JSON.stringify({ id: 're_1', object: 'refund', status: 'succeeded', amount: 4999, currency: 'USD' }) };
-    expect(await refund(new StripeApiClient({ baseUrl: `${url}/`, secretKey: 'sk_test_1' }))).toEqual({ refundId: 're_1', status: 'succeeded', amount: 4999, currency: 'usd' });
+    expect(await refund(new StripeApiClient({ baseUrl: `${url}/`, secretKey: 'sk_test_1' }))).toEqual({
+      refundId: 're_1',
+      status: 'succeeded',
+      amount: 4999,
+      currency: 'usd',
+    });
     expect(requests).toHaveLength(1);
     const [request] = requests;
     expect(request).toMatchObject({ method: 'POST', path: '/v1/refunds' });
-    expect(request!.headers).toMatchObject({ authorization: 'Bearer sk_test_1', 'idempotency-key': 'hold-refund-ord_1-evt_1', 'content-type': 'application/x-www-form-urlencoded' });
+    expect(request!.headers).toMatchObject({
+      authorization: 'Bearer sk_test_1',
+      'idempotency-key': 'hold-refund-ord_1-evt_1',
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     expect(Object.fromEntries(new URLSearchParams(request!.body))).toEqual({ payment_intent: 'pi_1', 'metadata[orderId]': 'ord_1' });
   });
 
   it("Stripe's refusal (400) is not retryable and carries Stripe's message", async () => {
-    answer = { status: 400, body: JSON.stringify({ error: { type: 'invalid_request_error', message: 'Charge ch_1 has already been refunded.' } }) };
+    answer = {
+      status: 400,
+      body: JSON.stringify({ error: { type: 'invalid_request_error', message: 'Charge ch_1 has already been refunded.' } }),
+    };
     await expect(refund(new StripeApiClient({ baseUrl: url, secretKey: 'sk_test_1' }))).rejects.toMatchObject({
-      name: 'StripeApiError', status: 400, retryable: false, message: expect.stringContaining('already been refunded'),
+      name: 'StripeApiError',
+      status: 400,
+      retryable: false,
+      message: expect.stringContaining('already been refunded'),
     });
   });
 
@@ -57,7 +73,10 @@ describe('StripeApiClient.refundPaymentIntent', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    await expect(refund(new StripeApiClient({ baseUrl: `http://127.0.0.1:${port}`, secretKey: 'sk_test_1' }))).rejects.toMatchObject({ name: 'StripeApiError', retryable: true });
+    await expect(refund(new StripeApiClient({ baseUrl: `http://127.0.0.1:${port}`, secretKey: 'sk_test_1' }))).rejects.toMatchObject({
+      name: 'StripeApiError',
+      retryable: true,
+    });
   });
 
   it('a 200 without a refund in it is an error, not a refund', async () => {

@@ -77,7 +77,10 @@ const disputeOfPurchase = {
 };
 
 /** Each handled event type, the object Stripe sends with it, and what the router must start. */
-const CONTRACT: Record<string, { object: (v: StripeApiVersion) => Record<string, unknown>; workflow: string; input: Record<string, unknown> }> = {
+const CONTRACT: Record<
+  string,
+  { object: (v: StripeApiVersion) => Record<string, unknown>; workflow: string; input: Record<string, unknown> }
+> = {
   'checkout.session.completed': {
     object: (v) => checkoutSession(v),
     workflow: 'fulfilment',
@@ -91,10 +94,16 @@ const CONTRACT: Record<string, { object: (v: StripeApiVersion) => Record<string,
   'checkout.session.async_payment_failed': {
     object: (v) => checkoutSession(v, PURCHASE, { payment_status: 'unpaid' }),
     workflow: 'paymentFailed',
-    input: { kind: 'paymentFailed', orderId: PURCHASE.orderId, paymentIntentId: PURCHASE.paymentIntentId, reason: expect.stringMatching(/delayed payment/) },
+    input: {
+      kind: 'paymentFailed',
+      orderId: PURCHASE.orderId,
+      paymentIntentId: PURCHASE.paymentIntentId,
+      reason: expect.stringMatching(/delayed payment/),
+    },
   },
   'checkout.session.expired': {
-    object: (v) => checkoutSession(v, PURCHASE, { payment_status: 'unpaid', status: 'expired', payment_intent: null, customer_details: null }),
+    object: (v) =>
+      checkoutSession(v, PURCHASE, { payment_status: 'unpaid', status: 'expired', payment_intent: null, customer_details: null }),
     workflow: 'checkoutExpired',
     input: { kind: 'checkoutExpired', orderId: PURCHASE.orderId, stripeSessionId: PURCHASE.sessionId },
   },
@@ -117,10 +126,20 @@ const CONTRACT: Record<string, { object: (v: StripeApiVersion) => Record<string,
       paymentIntent(v, PURCHASE, {
         amount_received: 0,
         status: 'requires_payment_method',
-        last_payment_error: { code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.', type: 'card_error' },
+        last_payment_error: {
+          code: 'card_declined',
+          decline_code: 'insufficient_funds',
+          message: 'Your card has insufficient funds.',
+          type: 'card_error',
+        },
       }),
     workflow: 'paymentFailed',
-    input: { kind: 'paymentFailed', orderId: PURCHASE.orderId, paymentIntentId: PURCHASE.paymentIntentId, reason: 'Your card has insufficient funds.' },
+    input: {
+      kind: 'paymentFailed',
+      orderId: PURCHASE.orderId,
+      paymentIntentId: PURCHASE.paymentIntentId,
+      reason: 'Your card has insufficient funds.',
+    },
   },
   'charge.refunded': {
     object: (v) => charge(v, PURCHASE, { amountRefunded: 2000 }),
@@ -204,14 +223,14 @@ describe.each(STRIPE_API_VERSIONS)('an endpoint pinned to API version %s', (vers
     expect(input).toMatchObject({ userId: PURCHASE.userId, subscriptionId: 'sub_1Q9ContractSubA1' });
   });
 
-  it('finds the invoice\'s user past a one-off invoice item listed before the subscription line', () => {
+  it("finds the invoice's user past a one-off invoice item listed before the subscription line", () => {
     const invoice = subscriptionInvoice(version);
     const fee = { ...invoice.lines.data[0]!, id: 'il_1Q9ContractFee', amount: 500, description: 'Express shipping', metadata: {} };
     const withFee = { ...invoice, lines: { ...invoice.lines, data: [fee, ...invoice.lines.data] } };
     expect(started(route(version, 'invoice.payment_succeeded', withFee), 'subscriptionPayment')).toMatchObject({ userId: PURCHASE.userId });
   });
 
-  it('compares in the integration\'s currency when the customer paid in theirs (Adaptive Pricing)', () => {
+  it("compares in the integration's currency when the customer paid in theirs (Adaptive Pricing)", () => {
     const adaptive: Purchase = { ...PURCHASE, presentment: { amount: 7450, currency: 'jpy', fxRate: '149.03' } };
     for (const type of ['checkout.session.completed', 'checkout.session.async_payment_succeeded']) {
       const input = started(route(version, type, checkoutSession(version, adaptive)), 'fulfilment');
@@ -221,18 +240,35 @@ describe.each(STRIPE_API_VERSIONS)('an endpoint pinned to API version %s', (vers
 
   if (version === '2025-03-31.basil') {
     it('still reads currency_conversion on a session created before 2025-03-31 with Adaptive Pricing', () => {
-      const legacy: Purchase = { ...PURCHASE, presentment: { amount: 7450, currency: 'jpy', fxRate: '149.03' }, legacyAdaptivePricing: true };
+      const legacy: Purchase = {
+        ...PURCHASE,
+        presentment: { amount: 7450, currency: 'jpy', fxRate: '149.03' },
+        legacyAdaptivePricing: true,
+      };
       const session = checkoutSession(version, legacy);
       expect(session).toMatchObject({ amount_total: 7450, currency: 'jpy', currency_conversion: { source_currency: 'usd' } });
-      expect(started(route(version, 'checkout.session.completed', session), 'fulfilment')).toMatchObject({ amountTotal: 4999, currency: 'usd' });
+      expect(started(route(version, 'checkout.session.completed', session), 'fulfilment')).toMatchObject({
+        amountTotal: 4999,
+        currency: 'usd',
+      });
     });
   }
 
   it('routes a refund of a charge with or without `invoice` by its payment intent, inventing no order', () => {
     // a subscription invoice's charge: no order metadata; the refund workflow decides by the intent
-    const subscriptionCharge = charge(version, { ...PURCHASE, chargeId: 'ch_3Q9ContractSubCh', paymentIntentId: 'pi_3Q9ContractSubPi' }, { amountRefunded: 999, invoice: 'in_1Q9ContractInvA1' }, { metadata: {}, amount: 999 });
+    const subscriptionCharge = charge(
+      version,
+      { ...PURCHASE, chargeId: 'ch_3Q9ContractSubCh', paymentIntentId: 'pi_3Q9ContractSubPi' },
+      { amountRefunded: 999, invoice: 'in_1Q9ContractInvA1' },
+      { metadata: {}, amount: 999 },
+    );
     const input = started(route(version, 'charge.refunded', subscriptionCharge), 'refund');
-    expect(input).toMatchObject({ chargeId: 'ch_3Q9ContractSubCh', paymentIntentId: 'pi_3Q9ContractSubPi', amountRefunded: 999, amount: 999 });
+    expect(input).toMatchObject({
+      chargeId: 'ch_3Q9ContractSubCh',
+      paymentIntentId: 'pi_3Q9ContractSubPi',
+      amountRefunded: 999,
+      amount: 999,
+    });
     expect(input).not.toHaveProperty('orderId');
   });
 
@@ -240,8 +276,14 @@ describe.each(STRIPE_API_VERSIONS)('an endpoint pinned to API version %s', (vers
     const notOurs: [string, () => Record<string, unknown>][] = [
       ['checkout.session.completed', () => checkoutSession(version, PURCHASE, { client_reference_id: null, metadata: {} })],
       ['checkout.session.async_payment_succeeded', () => checkoutSession(version, PURCHASE, { client_reference_id: null, metadata: {} })],
-      ['checkout.session.async_payment_failed', () => checkoutSession(version, PURCHASE, { client_reference_id: null, metadata: {}, payment_status: 'unpaid' })],
-      ['checkout.session.expired', () => checkoutSession(version, PURCHASE, { client_reference_id: null, metadata: null, status: 'expired' })],
+      [
+        'checkout.session.async_payment_failed',
+        () => checkoutSession(version, PURCHASE, { client_reference_id: null, metadata: {}, payment_status: 'unpaid' }),
+      ],
+      [
+        'checkout.session.expired',
+        () => checkoutSession(version, PURCHASE, { client_reference_id: null, metadata: null, status: 'expired' }),
+      ],
       ['payment_intent.succeeded', () => paymentIntent(version, PURCHASE, { metadata: {} })],
       ['payment_intent.payment_failed', () => paymentIntent(version, PURCHASE, { metadata: {}, status: 'requires_payment_method' })],
       // a charge made without a payment intent (Charges API, Dashboard): never one of ours
@@ -271,15 +313,23 @@ describe.each(STRIPE_API_VERSIONS)('an endpoint pinned to API version %s', (vers
  * Stripe's fixtures (read by scripts/check-stripe-fixtures.ts) carry values no real payment of ours
  * has; what the router does with each is decided here, at the versions where they occur.
  */
-describe('the values of Stripe\'s fixtures, decided', () => {
+describe("the values of Stripe's fixtures, decided", () => {
   const nullAddress = { city: null, country: null, line1: null, line2: null, postal_code: null, state: null };
 
   it.each(['2025-03-31.basil', '2025-09-30.clover', '2026-03-25.dahlia'] as const)(
-    'a session whose amount_total/currency are null but which carries currency_conversion is the integration\'s amount (%s)',
+    "a session whose amount_total/currency are null but which carries currency_conversion is the integration's amount (%s)",
     (version) => {
       const conversion = { amount_subtotal: 4999, amount_total: 4999, fx_rate: '149.03', source_currency: 'usd' };
-      const session = checkoutSession(version, PURCHASE, { amount_subtotal: null, amount_total: null, currency: null, currency_conversion: conversion });
-      expect(started(route(version, 'checkout.session.completed', session), 'fulfilment')).toMatchObject({ amountTotal: 4999, currency: 'usd' });
+      const session = checkoutSession(version, PURCHASE, {
+        amount_subtotal: null,
+        amount_total: null,
+        currency: null,
+        currency_conversion: conversion,
+      });
+      expect(started(route(version, 'checkout.session.completed', session), 'fulfilment')).toMatchObject({
+        amountTotal: 4999,
+        currency: 'usd',
+      });
     },
   );
 
@@ -317,18 +367,36 @@ describe('the values of Stripe\'s fixtures, decided', () => {
   });
 
   it.each(STRIPE_API_VERSIONS)('a closed dispute whose status is still an open one is routed closed with that status (%s)', (version) => {
-    const input = started(route(version, 'charge.dispute.closed', dispute(version, PURCHASE, { status: 'warning_needs_response' })), 'dispute');
+    const input = started(
+      route(version, 'charge.dispute.closed', dispute(version, PURCHASE, { status: 'warning_needs_response' })),
+      'dispute',
+    );
     expect(input).toMatchObject({ closed: true, status: 'warning_needs_response' });
   });
 
-  it.each(STRIPE_API_VERSIONS)('an invoice that paid 0 is ignored; one whose subscription metadata is null falls back to its lines (%s)', (version) => {
-    expect(route(version, 'invoice.payment_succeeded', subscriptionInvoice(version, PURCHASE, { amountPaid: 0 }))).toMatchObject({ action: 'ignore', reason: expect.stringMatching(/paid nothing/) });
-    const nullMetadata = atLeast(version, '2025-03-31.basil')
-      ? { parent: { quote_details: null, subscription_details: { metadata: null, subscription: 'sub_1Q9ContractSubA1' }, type: 'subscription_details' } }
-      : atLeast(version, '2022-11-15')
-        ? { subscription_details: { metadata: null } }
-        : {};
-    const input = started(route(version, 'invoice.payment_succeeded', subscriptionInvoice(version, PURCHASE, {}, nullMetadata)), 'subscriptionPayment');
-    expect(input).toMatchObject({ userId: PURCHASE.userId });
-  });
+  it.each(STRIPE_API_VERSIONS)(
+    'an invoice that paid 0 is ignored; one whose subscription metadata is null falls back to its lines (%s)',
+    (version) => {
+      expect(route(version, 'invoice.payment_succeeded', subscriptionInvoice(version, PURCHASE, { amountPaid: 0 }))).toMatchObject({
+        action: 'ignore',
+        reason: expect.stringMatching(/paid nothing/),
+      });
+      const nullMetadata = atLeast(version, '2025-03-31.basil')
+        ? {
+            parent: {
+              quote_details: null,
+              subscription_details: { metadata: null, subscription: 'sub_1Q9ContractSubA1' },
+              type: 'subscription_details',
+            },
+          }
+        : atLeast(version, '2022-11-15')
+          ? { subscription_details: { metadata: null } }
+          : {};
+      const input = started(
+        route(version, 'invoice.payment_succeeded', subscriptionInvoice(version, PURCHASE, {}, nullMetadata)),
+        'subscriptionPayment',
+      );
+      expect(input).toMatchObject({ userId: PURCHASE.userId });
+    },
+  );
 });

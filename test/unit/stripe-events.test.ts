@@ -215,9 +215,7 @@ describe('checkout.session.completed', () => {
   });
 
   it('marks an unpaid session (delayed payment method) paid:false, still recording it', () => {
-    const decision = started(
-      routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ payment_status: 'unpaid' }))),
-    );
+    const decision = started(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ payment_status: 'unpaid' }))));
     expect(decision.workflow).toBe('fulfilment');
     expect(decision.input).toMatchObject({ kind: 'payment', orderId: 'ord_123', paid: false });
   });
@@ -225,7 +223,10 @@ describe('checkout.session.completed', () => {
   it('treats no_payment_required (fully discounted) as paid', () => {
     const decision = started(
       routeStripeEvent(
-        stripeEvent('checkout.session.completed', checkoutSession({ payment_status: 'no_payment_required', payment_intent: null, amount_total: 0 })),
+        stripeEvent(
+          'checkout.session.completed',
+          checkoutSession({ payment_status: 'no_payment_required', payment_intent: null, amount_total: 0 }),
+        ),
       ),
     );
     expect(decision.input).toMatchObject({ paid: true, amountTotal: 0 });
@@ -233,20 +234,26 @@ describe('checkout.session.completed', () => {
   });
 
   it('treats a payment_status it does not know as not paid yet, instead of rejecting the event', () => {
-    const { input } = started(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ payment_status: 'processing' }))));
+    const { input } = started(
+      routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ payment_status: 'processing' }))),
+    );
     expect(input).toMatchObject({ kind: 'payment', paid: false });
   });
 
   it('ignores a subscription-mode session: its petals come with its invoices, not twice', () => {
     const reason = ignored(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ mode: 'subscription' }))));
     expect(reason).toMatch(/subscription mode/);
-    expect(started(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ mode: 'payment' })))).workflow).toBe('fulfilment');
+    expect(started(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ mode: 'payment' })))).workflow).toBe(
+      'fulfilment',
+    );
   });
 
   it('reads the order id from metadata when client_reference_id is absent or empty', () => {
     for (const client_reference_id of [null, '']) {
       const decision = started(
-        routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ client_reference_id, metadata: { orderId: 'ord_meta' } }))),
+        routeStripeEvent(
+          stripeEvent('checkout.session.completed', checkoutSession({ client_reference_id, metadata: { orderId: 'ord_meta' } })),
+        ),
       );
       expect(decision.input).toMatchObject({ orderId: 'ord_meta' });
     }
@@ -254,7 +261,9 @@ describe('checkout.session.completed', () => {
 
   it('prefers client_reference_id over metadata.orderId', () => {
     const decision = started(
-      routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ client_reference_id: 'ord_ref', metadata: { orderId: 'ord_meta' } }))),
+      routeStripeEvent(
+        stripeEvent('checkout.session.completed', checkoutSession({ client_reference_id: 'ord_ref', metadata: { orderId: 'ord_meta' } })),
+      ),
     );
     expect(decision.input).toMatchObject({ orderId: 'ord_ref' });
   });
@@ -271,7 +280,10 @@ describe('checkout.session.completed', () => {
   it('accepts an expanded payment_intent object and an upper-case currency', () => {
     const decision = started(
       routeStripeEvent(
-        stripeEvent('checkout.session.completed', checkoutSession({ payment_intent: { id: 'pi_expanded', object: 'payment_intent' }, currency: 'USD' })),
+        stripeEvent(
+          'checkout.session.completed',
+          checkoutSession({ payment_intent: { id: 'pi_expanded', object: 'payment_intent' }, currency: 'USD' }),
+        ),
       ),
     );
     expect(decision.input).toMatchObject({ paymentIntentId: 'pi_expanded', currency: 'usd' });
@@ -303,9 +315,11 @@ describe('checkout.session.completed', () => {
 
   it('gives the address the phone the customer entered at checkout (shipping details carry none)', () => {
     const withPhone = (customer_details: Record<string, unknown>) =>
-      (started(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ customer_details })))).input as {
-        shippingAddress?: { phone?: string };
-      }).shippingAddress;
+      (
+        started(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ customer_details })))).input as {
+          shippingAddress?: { phone?: string };
+        }
+      ).shippingAddress;
     expect(withPhone({ email: 'aiko@example.com', name: 'Aiko Tanaka', phone: '+815055550100' })).toMatchObject({ phone: '+815055550100' });
     for (const phone of [null, '', undefined]) expect(withPhone({ email: 'aiko@example.com', phone })).not.toHaveProperty('phone');
     // a phone in the shipping details themselves (a payment intent's, or a future session's) wins
@@ -324,10 +338,20 @@ describe('checkout.session.completed', () => {
   });
 
   it('keeps an address without postal code, state or city with what is there (Hong Kong)', () => {
-    const hongKong = { line1: 'Flat 12, 3/F, 88 Queen\'s Road Central', line2: null, city: null, state: 'Central', postal_code: null, country: 'HK' };
+    const hongKong = {
+      line1: "Flat 12, 3/F, 88 Queen's Road Central",
+      line2: null,
+      city: null,
+      state: 'Central',
+      postal_code: null,
+      country: 'HK',
+    };
     const decision = started(
       routeStripeEvent(
-        stripeEvent('checkout.session.completed', checkoutSession({ collected_information: { shipping_details: { name: 'Chan Tai Man', address: hongKong } } })),
+        stripeEvent(
+          'checkout.session.completed',
+          checkoutSession({ collected_information: { shipping_details: { name: 'Chan Tai Man', address: hongKong } } }),
+        ),
       ),
     );
     const recorded = (decision.input as { shippingAddress?: Record<string, unknown> }).shippingAddress;
@@ -337,7 +361,12 @@ describe('checkout.session.completed', () => {
   it('keeps an address of nothing but a country and a line, inventing no other part', () => {
     const decision = started(
       routeStripeEvent(
-        stripeEvent('checkout.session.completed', checkoutSession({ collected_information: { shipping_details: { name: 'A', address: { ...address, city: '', state: null, postal_code: null } } } })),
+        stripeEvent(
+          'checkout.session.completed',
+          checkoutSession({
+            collected_information: { shipping_details: { name: 'A', address: { ...address, city: '', state: null, postal_code: null } } },
+          }),
+        ),
       ),
     );
     const recorded = (decision.input as { shippingAddress?: Record<string, unknown> }).shippingAddress;
@@ -349,7 +378,12 @@ describe('checkout.session.completed', () => {
   it('an address with every line empty is no address: it is still to come', () => {
     const empty = { line1: null, line2: null, city: null, state: null, postal_code: null, country: null };
     const decision = started(
-      routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ collected_information: { shipping_details: { name: 'A', address: empty } } }))),
+      routeStripeEvent(
+        stripeEvent(
+          'checkout.session.completed',
+          checkoutSession({ collected_information: { shipping_details: { name: 'A', address: empty } } }),
+        ),
+      ),
     );
     expect((decision.input as { shippingAddress?: unknown }).shippingAddress).toBeUndefined();
   });
@@ -396,10 +430,12 @@ describe('payment_intent.succeeded', () => {
   });
 
   it('uses amount_received, falling back to amount', () => {
-    expect(started(routeStripeEvent(stripeEvent('payment_intent.succeeded', paymentIntent({ amount: 5000, amount_received: 4999 })))).input)
-      .toMatchObject({ amountTotal: 4999 });
-    expect(started(routeStripeEvent(stripeEvent('payment_intent.succeeded', paymentIntent({ amount: 5000, amount_received: null })))).input)
-      .toMatchObject({ amountTotal: 5000 });
+    expect(
+      started(routeStripeEvent(stripeEvent('payment_intent.succeeded', paymentIntent({ amount: 5000, amount_received: 4999 })))).input,
+    ).toMatchObject({ amountTotal: 4999 });
+    expect(
+      started(routeStripeEvent(stripeEvent('payment_intent.succeeded', paymentIntent({ amount: 5000, amount_received: null })))).input,
+    ).toMatchObject({ amountTotal: 5000 });
   });
 
   it('ignores an intent without metadata.orderId', () => {
@@ -423,7 +459,10 @@ describe('payment_intent.payment_failed', () => {
   it('starts the payment-failed workflow with the decline message as the reason', () => {
     const decision = started(
       routeStripeEvent(
-        stripeEvent('payment_intent.payment_failed', paymentIntent({ status: 'requires_payment_method', amount_received: 0, last_payment_error: declined })),
+        stripeEvent(
+          'payment_intent.payment_failed',
+          paymentIntent({ status: 'requires_payment_method', amount_received: 0, last_payment_error: declined }),
+        ),
       ),
     );
     expect(decision.workflow).toBe('paymentFailed');
@@ -448,7 +487,9 @@ describe('payment_intent.payment_failed', () => {
   });
 
   it('ignores a failed intent without metadata.orderId', () => {
-    ignored(routeStripeEvent(stripeEvent('payment_intent.payment_failed', paymentIntent({ metadata: null, last_payment_error: declined }))));
+    ignored(
+      routeStripeEvent(stripeEvent('payment_intent.payment_failed', paymentIntent({ metadata: null, last_payment_error: declined }))),
+    );
   });
 });
 
@@ -470,7 +511,9 @@ describe('charge.refunded', () => {
   });
 
   it('routes a charge without metadata by its payment intent (the order is found later)', () => {
-    const decision = started(routeStripeEvent(stripeEvent('charge.refunded', charge({ metadata: {}, amount_refunded: 4999, refunded: true }))));
+    const decision = started(
+      routeStripeEvent(stripeEvent('charge.refunded', charge({ metadata: {}, amount_refunded: 4999, refunded: true }))),
+    );
     expect(decision.input).toMatchObject({ kind: 'refund', paymentIntentId: 'pi_3QxYzA2eZvKYlo2C1abcDEFG', amountRefunded: 4999 });
     expect(decision.input).not.toHaveProperty('orderId');
   });
@@ -490,7 +533,7 @@ describe('charge.refunded', () => {
 });
 
 describe('invoice.payment_succeeded', () => {
-  it('starts the subscription-payment workflow for the subscription\'s user', () => {
+  it("starts the subscription-payment workflow for the subscription's user", () => {
     const decision = started(routeStripeEvent(stripeEvent('invoice.payment_succeeded', invoice())));
     expect(decision.workflow).toBe('subscriptionPayment');
     expect(decision.input).toStrictEqual({
@@ -545,7 +588,7 @@ describe('invoice.payment_succeeded', () => {
     expect(decision.input).toMatchObject({ userId: 'from_legacy', subscriptionId: 'sub_legacy' });
   });
 
-  it('then from the first line\'s metadata', () => {
+  it("then from the first line's metadata", () => {
     const decision = started(
       routeStripeEvent(
         stripeEvent(
@@ -614,7 +657,10 @@ describe('something that is not a Stripe event', () => {
     ['an array', [stripeEvent('charge.refunded', charge())]],
     ['an empty object', {}],
     ['an event without id', { ...stripeEvent('charge.refunded', charge()), id: undefined }],
-    ['an event id with spaces, a slash and #, which cannot name an execution', stripeEvent('charge.refunded', charge(), { id: 'evt bad/id#1' })],
+    [
+      'an event id with spaces, a slash and #, which cannot name an execution',
+      stripeEvent('charge.refunded', charge(), { id: 'evt bad/id#1' }),
+    ],
     ['an event id longer than an execution name (80)', stripeEvent('charge.refunded', charge(), { id: `evt_${'x'.repeat(77)}` })],
     ['an event with an empty type', stripeEvent('', charge())],
     ['an event with a string created', stripeEvent('charge.refunded', charge(), { created: '1793000000' })],
@@ -628,19 +674,25 @@ describe('something that is not a Stripe event', () => {
 
 describe('delayed payments, expiry and disputes', () => {
   it('async_payment_succeeded fulfils like a paid session', () => {
-    const { workflow, input } = started(routeStripeEvent(stripeEvent('checkout.session.async_payment_succeeded', checkoutSession({ payment_status: 'paid' }))));
+    const { workflow, input } = started(
+      routeStripeEvent(stripeEvent('checkout.session.async_payment_succeeded', checkoutSession({ payment_status: 'paid' }))),
+    );
     expect(workflow).toBe('fulfilment');
     expect(input).toMatchObject({ kind: 'payment', orderId: 'ord_123', paid: true });
   });
 
-  it('async_payment_failed starts the payment-failed workflow for the session\'s order', () => {
-    const { workflow, input } = started(routeStripeEvent(stripeEvent('checkout.session.async_payment_failed', checkoutSession({ payment_status: 'unpaid' }))));
+  it("async_payment_failed starts the payment-failed workflow for the session's order", () => {
+    const { workflow, input } = started(
+      routeStripeEvent(stripeEvent('checkout.session.async_payment_failed', checkoutSession({ payment_status: 'unpaid' }))),
+    );
     expect(workflow).toBe('paymentFailed');
     expect(input).toMatchObject({ kind: 'paymentFailed', orderId: 'ord_123', reason: expect.stringMatching(/delayed payment/) });
   });
 
   it('checkout.session.expired starts the expiry workflow; one without our order id is ignored', () => {
-    const { workflow, input } = started(routeStripeEvent(stripeEvent('checkout.session.expired', checkoutSession({ payment_status: 'unpaid' }))));
+    const { workflow, input } = started(
+      routeStripeEvent(stripeEvent('checkout.session.expired', checkoutSession({ payment_status: 'unpaid' }))),
+    );
     expect(workflow).toBe('checkoutExpired');
     expect(input).toMatchObject({ kind: 'checkoutExpired', orderId: 'ord_123', stripeSessionId: 'cs_test_a1B2c3D4e5' });
     ignored(routeStripeEvent(stripeEvent('checkout.session.expired', checkoutSession({ client_reference_id: null, metadata: {} }))));
@@ -662,7 +714,16 @@ describe('delayed payments, expiry and disputes', () => {
   it('charge.dispute.created and .closed start the dispute workflow with the outcome', () => {
     const opened = started(routeStripeEvent(stripeEvent('charge.dispute.created', dispute())));
     expect(opened.workflow).toBe('dispute');
-    expect(opened.input).toMatchObject({ kind: 'dispute', disputeId: 'dp_1', paymentIntentId: 'pi_1', chargeId: 'ch_1', closed: false, reason: 'fraudulent', amount: 4999, currency: 'usd' });
+    expect(opened.input).toMatchObject({
+      kind: 'dispute',
+      disputeId: 'dp_1',
+      paymentIntentId: 'pi_1',
+      chargeId: 'ch_1',
+      closed: false,
+      reason: 'fraudulent',
+      amount: 4999,
+      currency: 'usd',
+    });
     const closed = started(routeStripeEvent(stripeEvent('charge.dispute.closed', dispute({ status: 'won' }))));
     expect(closed.input).toMatchObject({ closed: true, status: 'won' });
   });
@@ -683,18 +744,27 @@ describe('every API version a shop may be pinned to', () => {
         ),
       ),
     );
-    expect(decision.input).toMatchObject({ shippingAddress: { name: 'Api 2020', line1: '1 Sakura Way', postalCode: '97201', country: 'US' } });
+    expect(decision.input).toMatchObject({
+      shippingAddress: { name: 'Api 2020', line1: '1 Sakura Way', postalCode: '97201', country: 'US' },
+    });
   });
 
   it('prefers collected_information, then shipping_details, then shipping', () => {
     const named = (name: string) => ({ name, address });
     const input = (overrides: Record<string, unknown>) =>
-      started(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession(overrides)))).input as { shippingAddress?: { name: string } };
-    expect(input({ collected_information: { shipping_details: named('new') }, shipping_details: named('mid'), shipping: named('old') }).shippingAddress?.name).toBe('new');
-    expect(input({ collected_information: null, shipping_details: named('mid'), shipping: named('old') }).shippingAddress?.name).toBe('mid');
+      started(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession(overrides)))).input as {
+        shippingAddress?: { name: string };
+      };
+    expect(
+      input({ collected_information: { shipping_details: named('new') }, shipping_details: named('mid'), shipping: named('old') })
+        .shippingAddress?.name,
+    ).toBe('new');
+    expect(input({ collected_information: null, shipping_details: named('mid'), shipping: named('old') }).shippingAddress?.name).toBe(
+      'mid',
+    );
   });
 
-  it('compares in the integration\'s currency: a session from before 2025-03-31 with Adaptive Pricing carries it in currency_conversion', () => {
+  it("compares in the integration's currency: a session from before 2025-03-31 with Adaptive Pricing carries it in currency_conversion", () => {
     // The customer paid ¥7,450 for a $49.99 order; Stripe's amount_total/currency are the customer's.
     const decision = started(
       routeStripeEvent(
@@ -712,12 +782,16 @@ describe('every API version a shop may be pinned to', () => {
     expect(decision.input).toMatchObject({ amountTotal: 4999, currency: 'usd' });
   });
 
-  it('reads amount_total/currency as the integration\'s from 2025-03-31, whatever presentment_details says', () => {
+  it("reads amount_total/currency as the integration's from 2025-03-31, whatever presentment_details says", () => {
     const decision = started(
       routeStripeEvent(
         stripeEvent(
           'checkout.session.completed',
-          checkoutSession({ amount_total: 4999, currency: 'usd', presentment_details: { presentment_amount: 7450, presentment_currency: 'jpy' } }),
+          checkoutSession({
+            amount_total: 4999,
+            currency: 'usd',
+            presentment_details: { presentment_amount: 7450, presentment_currency: 'jpy' },
+          }),
         ),
       ),
     );
@@ -733,7 +807,11 @@ describe('thin events and other envelopes', () => {
       type: 'v1.billing.meter.error_report_triggered',
       livemode: false,
       created: '2024-09-17T06:20:52.246Z',
-      related_object: { id: 'mtr_test_61R9IeFOSsj5TdEz041JZQ8y5sK3FCR', type: 'billing.meter', url: '/v1/billing/meters/mtr_test_61R9IeFOSsj5TdEz041JZQ8y5sK3FCR' },
+      related_object: {
+        id: 'mtr_test_61R9IeFOSsj5TdEz041JZQ8y5sK3FCR',
+        type: 'billing.meter',
+        url: '/v1/billing/meters/mtr_test_61R9IeFOSsj5TdEz041JZQ8y5sK3FCR',
+      },
     };
     expect(ignored(routeStripeEvent(thin))).toMatch(/thin event/);
   });
@@ -741,17 +819,44 @@ describe('thin events and other envelopes', () => {
 
 describe('ids that cannot fit a key are refused at the door', () => {
   it.each([
-    ['a client_reference_id of 3,000 characters', 'checkout.session.completed', () => checkoutSession({ client_reference_id: 'o'.repeat(3000) }), /client_reference_id/],
-    ['a metadata.orderId with a line break', 'checkout.session.completed', () => checkoutSession({ client_reference_id: null, metadata: { orderId: 'ord_1\r\nx' } }), /metadata\.orderId/],
-    ['a payment intent\'s metadata.orderId of 256 characters', 'payment_intent.succeeded', () => ({ id: 'pi_1', object: 'payment_intent', amount: 4999, currency: 'usd', metadata: { orderId: 'o'.repeat(256) } }), /metadata\.orderId/],
-    ['a charge\'s metadata.orderId of 1,000 characters', 'charge.refunded', () => charge({ metadata: { orderId: 'o'.repeat(1000) } }), /metadata\.orderId/],
-    ['an invoice\'s metadata.userId with a NUL', 'invoice.payment_succeeded', () => ({ id: 'in_1', object: 'invoice', amount_paid: 900, currency: 'usd', metadata: { userId: 'u\u0000' } }), /metadata\.userId/],
+    [
+      'a client_reference_id of 3,000 characters',
+      'checkout.session.completed',
+      () => checkoutSession({ client_reference_id: 'o'.repeat(3000) }),
+      /client_reference_id/,
+    ],
+    [
+      'a metadata.orderId with a line break',
+      'checkout.session.completed',
+      () => checkoutSession({ client_reference_id: null, metadata: { orderId: 'ord_1\r\nx' } }),
+      /metadata\.orderId/,
+    ],
+    [
+      "a payment intent's metadata.orderId of 256 characters",
+      'payment_intent.succeeded',
+      () => ({ id: 'pi_1', object: 'payment_intent', amount: 4999, currency: 'usd', metadata: { orderId: 'o'.repeat(256) } }),
+      /metadata\.orderId/,
+    ],
+    [
+      "a charge's metadata.orderId of 1,000 characters",
+      'charge.refunded',
+      () => charge({ metadata: { orderId: 'o'.repeat(1000) } }),
+      /metadata\.orderId/,
+    ],
+    [
+      "an invoice's metadata.userId with a NUL",
+      'invoice.payment_succeeded',
+      () => ({ id: 'in_1', object: 'invoice', amount_paid: 900, currency: 'usd', metadata: { userId: 'u\u0000' } }),
+      /metadata\.userId/,
+    ],
   ])('rejects %s as malformed (400, nothing written)', (_what, type, object, field) => {
     expect(malformed(stripeEvent(type, object())).message).toMatch(field);
   });
 
   it('accepts an id of exactly 255 characters', () => {
-    const decision = started(routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ client_reference_id: 'o'.repeat(255) }))));
+    const decision = started(
+      routeStripeEvent(stripeEvent('checkout.session.completed', checkoutSession({ client_reference_id: 'o'.repeat(255) }))),
+    );
     expect(decision.input).toMatchObject({ orderId: 'o'.repeat(255) });
   });
 });

@@ -6,11 +6,14 @@ const OLD = 'whsec_old_secret';
 const NEW = 'whsec_new_secret';
 const NOW = 1_800_000_000;
 const body = Buffer.from(JSON.stringify({ id: 'evt_1', object: 'event', type: 'checkout.session.completed' }, null, 2));
-const hmac = (secret: string, t: number | string, payload: Buffer = body) => createHmac('sha256', secret).update(`${t}.${payload.toString('utf8')}`).digest('hex');
+const hmac = (secret: string, t: number | string, payload: Buffer = body) =>
+  createHmac('sha256', secret)
+    .update(`${t}.${payload.toString('utf8')}`)
+    .digest('hex');
 const verifier = (secret: string) => new StripeSignatureVerifier(secret, 300, () => NOW);
 
-describe('StripeSignatureVerifier (Stripe\'s scheme on node:crypto)', () => {
-  it('accepts the header Stripe\'s own library makes, and returns the parsed event', () => {
+describe("StripeSignatureVerifier (Stripe's scheme on node:crypto)", () => {
+  it("accepts the header Stripe's own library makes, and returns the parsed event", () => {
     const header = Stripe.webhooks.generateTestHeaderString({ payload: body.toString(), secret: OLD, timestamp: NOW - 10 });
     expect(verifier(OLD).verify(body, header)).toMatchObject({ id: 'evt_1' });
   });

@@ -26,7 +26,7 @@ describe('taskHandler', () => {
     await expect(failing({}, context(10_000))).rejects.toMatchObject({ name: 'TransientError', message: 'TimeoutError: socket hang up' });
   });
 
-  it('hands the workflow the use case\'s result without its signals (they are for the metrics)', async () => {
+  it("hands the workflow the use case's result without its signals (they are for the metrics)", async () => {
     const handler = taskHandler(z.object({}), async () => ({ outcome: 'sent', signals: [{ kind: 'email-sent' as const }] }));
     await expect(handler({}, context(10_000))).resolves.toEqual({ outcome: 'sent' });
   });

@@ -53,7 +53,11 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 // an event type the pipeline does not act on: verified, then answered 200 "ignored" without a table
-const payload = JSON.stringify({ id: 'evt_rotation_1', object: 'event', type: 'customer.created', created: 1, livemode: false, data: { object: { id: 'cus_1' } } }, null, 2);
+const payload = JSON.stringify(
+  { id: 'evt_rotation_1', object: 'event', type: 'customer.created', created: 1, livemode: false, data: { object: { id: 'cus_1' } } },
+  null,
+  2,
+);
 const signedWith = (secret: string): APIGatewayProxyEventV2 =>
   ({
     body: payload,

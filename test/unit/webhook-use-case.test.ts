@@ -32,7 +32,11 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 function signed(payload: string, options: { secret?: string; timestamp?: number } = {}) {
   return {
     body: Buffer.from(payload, 'utf8'),
-    signature: Stripe.webhooks.generateTestHeaderString({ payload, secret: options.secret ?? SECRET, timestamp: options.timestamp ?? nowSeconds() }),
+    signature: Stripe.webhooks.generateTestHeaderString({
+      payload,
+      secret: options.secret ?? SECRET,
+      timestamp: options.timestamp ?? nowSeconds(),
+    }),
   };
 }
 
@@ -122,7 +126,12 @@ describe('receiveStripeWebhook: a valid event', () => {
       { id: 'pi_1', metadata: { orderId: 'ord_123' }, amount: 4999, currency: 'usd', last_payment_error: { message: 'Declined' } },
       'ord_123',
     ],
-    ['charge.refunded', 'refund', { id: 'ch_1', metadata: {}, payment_intent: 'pi_1', amount: 4999, amount_refunded: 4999, currency: 'usd' }, undefined],
+    [
+      'charge.refunded',
+      'refund',
+      { id: 'ch_1', metadata: {}, payment_intent: 'pi_1', amount: 4999, amount_refunded: 4999, currency: 'usd' },
+      undefined,
+    ],
     [
       'invoice.payment_succeeded',
       'subscriptionPayment',
@@ -217,7 +226,8 @@ describe('receiveStripeWebhook: redelivery (an honest duplicate)', () => {
 
     const outcomes = await Promise.all(copies.map((c) => receiveStripeWebhook(deps, c.body, c.signature)));
 
-    const counts = outcomes.reduce<Record<string, number>>((n, o) => ({ ...n, [o.outcome]: (n[o.outcome] ?? 0) + 1 }), {});
+    const counts: Record<string, number> = {};
+    for (const o of outcomes) counts[o.outcome] = (counts[o.outcome] ?? 0) + 1;
     expect(counts).toEqual({ started: 1, duplicate: 59 });
     expect(outcomes.every((o) => o.status === 200 && 'executionArn' in o && o.executionArn === executionArn)).toBe(true);
     expect(inbox.items.size).toBe(1);
@@ -405,10 +415,12 @@ describe('receiveStripeWebhook: livemode', () => {
     const outcome = await receiveStripeWebhook({ ...deps, livemode: true }, raw, signature);
     expect(outcome).toMatchObject({ status: 400, outcome: 'rejected', reason: expect.stringMatching(/livemode mismatch/) });
     expect(starter.starts).toHaveLength(0);
-    expect(await inbox.record({ eventId: 'evt_mode_1', type: 'x', livemode: false, workflow: 'fulfilment', input: {}, executionArn: 'arn' })).toBe('new');
+    expect(
+      await inbox.record({ eventId: 'evt_mode_1', type: 'x', livemode: false, workflow: 'fulfilment', input: {}, executionArn: 'arn' }),
+    ).toBe('new');
   });
 
-  it('accepts an event of the deployment\'s own mode', async () => {
+  it("accepts an event of the deployment's own mode", async () => {
     const { starter, deps } = setup();
     const { body: raw, signature } = signed(body(sessionCompleted('evt_mode_2')));
     expect(await receiveStripeWebhook({ ...deps, livemode: false }, raw, signature)).toMatchObject({ status: 200, outcome: 'started' });

@@ -11,10 +11,17 @@ async function emailScene(overrides: Record<string, unknown> = {}) {
 }
 
 describe('sendOrderEmail: sent', () => {
-  it('sends the confirmation to the order\'s address once; run again, already-sent', async () => {
+  it("sends the confirmation to the order's address once; run again, already-sent", async () => {
     const { deps, mailer } = await emailScene();
-    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toEqual({ outcome: 'sent', messageId: 'msg_1', signals: [{ kind: 'email-sent' }] });
-    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toEqual({ outcome: 'already-sent', signals: [] });
+    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toEqual({
+      outcome: 'sent',
+      messageId: 'msg_1',
+      signals: [{ kind: 'email-sent' }],
+    });
+    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toEqual({
+      outcome: 'already-sent',
+      signals: [],
+    });
     expect(mailer.sent).toHaveLength(1);
     expect(mailer.sent[0]).toMatchObject({ to: 'sakura@example.com' });
     expect(mailer.sent[0]!.text).toContain('25 petals');
@@ -38,14 +45,19 @@ describe('sendOrderEmail: sent', () => {
 describe('sendOrderEmail: not sent', () => {
   it('an order without an email address has no recipient', async () => {
     const { deps, mailer } = await emailScene({ email: undefined });
-    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toEqual({ outcome: 'no-recipient', signals: [] });
+    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toEqual({
+      outcome: 'no-recipient',
+      signals: [],
+    });
     expect(mailer.sent).toEqual([]);
   });
 
   it('while another task holds the claim, throws TransientError (retry later) and sends nothing', async () => {
     const { deps, outbox, mailer } = await emailScene();
     await outbox.claim('ord_1', 'order-confirmation', {});
-    await expect(sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).rejects.toMatchObject({ name: 'TransientError' });
+    await expect(sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).rejects.toMatchObject({
+      name: 'TransientError',
+    });
     expect(mailer.sent).toEqual([]);
   });
 
@@ -75,9 +87,15 @@ describe('sendOrderEmail: customer addresses', () => {
     const { deps, mailer, outbox } = await emailScene({ email });
     const first = await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' });
     expect(first).toMatchObject({ outcome: 'undeliverable', signals: [{ kind: 'email-undeliverable' }] });
-    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toMatchObject({ outcome: 'undeliverable', signals: [] });
+    expect(await sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).toMatchObject({
+      outcome: 'undeliverable',
+      signals: [],
+    });
     expect(mailer.sent).toEqual([]);
-    expect(outbox.items.get('ord_1#order-confirmation')).toMatchObject({ status: 'undeliverable', lastError: expect.stringMatching(/^recipient /) });
+    expect(outbox.items.get('ord_1#order-confirmation')).toMatchObject({
+      status: 'undeliverable',
+      lastError: expect.stringMatching(/^recipient /),
+    });
   });
 
   it('a Unicode domain is sent in its punycode form', async () => {
@@ -89,7 +107,10 @@ describe('sendOrderEmail: customer addresses', () => {
   it('SES refusing the email for good (EmailRejected) gives the claim back and throws it, not retryable', async () => {
     const { deps, mailer, outbox } = await emailScene();
     mailer.failures.push(new EmailRejectedError('SES refused the email: MessageRejected: Email address is not verified.'));
-    await expect(sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).rejects.toMatchObject({ name: 'EmailRejected', retryable: false });
+    await expect(sendOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' })).rejects.toMatchObject({
+      name: 'EmailRejected',
+      retryable: false,
+    });
     expect(outbox.items.get('ord_1#order-confirmation')).toMatchObject({ status: 'failed' });
   });
 });

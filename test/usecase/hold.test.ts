@@ -30,15 +30,26 @@ async function heldScene(payment: PaymentInput = held()) {
   stripe.charge('pi_1', payment.amountTotal ?? 0, payment.currency ?? 'usd');
   const deps = { orders: ports.orders, now: ports.clock.now };
   await recordPayment(deps, payment);
-  const settle = () => settleOrderPetals({ orders: ports.orders, ledger: ports.ledger, rates: DEFAULT_PETAL_RATES, now: ports.clock.now }, 'ord_1');
+  const settle = () =>
+    settleOrderPetals({ orders: ports.orders, ledger: ports.ledger, rates: DEFAULT_PETAL_RATES, now: ports.clock.now }, 'ord_1');
   return { ...ports, deps, stripe, settle };
 }
 
 describe('acceptHeldPayment', () => {
-  it('moves the held order to paid with the held event as its payer; that event\'s workflow then fulfils it', async () => {
+  it("moves the held order to paid with the held event as its payer; that event's workflow then fulfils it", async () => {
     const { deps, orders } = await heldScene();
-    expect(await acceptHeldPayment(deps, 'ord_1')).toMatchObject({ orderId: 'ord_1', before: 'payment_mismatch', after: 'paid', eventId: 'evt_under' });
-    expect(await orders.read('ord_1')).toMatchObject({ status: 'paid', paidByEventId: 'evt_under', amountTotal: 10000, holdResolution: { action: 'accepted' } });
+    expect(await acceptHeldPayment(deps, 'ord_1')).toMatchObject({
+      orderId: 'ord_1',
+      before: 'payment_mismatch',
+      after: 'paid',
+      eventId: 'evt_under',
+    });
+    expect(await orders.read('ord_1')).toMatchObject({
+      status: 'paid',
+      paidByEventId: 'evt_under',
+      amountTotal: 10000,
+      holdResolution: { action: 'accepted' },
+    });
     // what the replayed execution's first step says: this event fulfils
     expect(await recordPayment(deps, held())).toEqual({ orderId: 'ord_1', status: 'paid', fulfil: true, signals: [] });
   });
@@ -75,17 +86,33 @@ describe('refundHeldPayment', () => {
   it('refunds the held payment intent through Stripe once and ends the order refunded, with no petals', async () => {
     const { deps, stripe, orders, settle } = await heldScene();
     expect(await refundHeldPayment({ ...deps, stripe }, 'ord_1')).toEqual({
-      orderId: 'ord_1', before: 'payment_mismatch', after: 'refunded', refundId: 're_1', amount: 5000, currency: 'usd', refundStatus: 'succeeded',
+      orderId: 'ord_1',
+      before: 'payment_mismatch',
+      after: 'refunded',
+      refundId: 're_1',
+      amount: 5000,
+      currency: 'usd',
+      refundStatus: 'succeeded',
     });
-    expect(stripe.refunds).toMatchObject([{ paymentIntentId: 'pi_1', idempotencyKey: 'hold-refund-ord_1-evt_under', metadata: { orderId: 'ord_1' } }]);
-    expect(await orders.read('ord_1')).toMatchObject({ status: 'refunded', amountTotal: 10000, holdResolution: { action: 'refunded', refundId: 're_1' } });
+    expect(stripe.refunds).toMatchObject([
+      { paymentIntentId: 'pi_1', idempotencyKey: 'hold-refund-ord_1-evt_under', metadata: { orderId: 'ord_1' } },
+    ]);
+    expect(await orders.read('ord_1')).toMatchObject({
+      status: 'refunded',
+      amountTotal: 10000,
+      holdResolution: { action: 'refunded', refundId: 're_1' },
+    });
     expect(await settle()).toMatchObject({ awarded: 0, written: [] });
   });
 
   it('run again (the operator was not sure it worked): the same refund, never a second one', async () => {
     const { deps, stripe } = await heldScene();
     await refundHeldPayment({ ...deps, stripe }, 'ord_1');
-    expect(await refundHeldPayment({ ...deps, stripe }, 'ord_1')).toMatchObject({ refundId: 're_1', after: 'refunded', refundStatus: 'already refunded' });
+    expect(await refundHeldPayment({ ...deps, stripe }, 'ord_1')).toMatchObject({
+      refundId: 're_1',
+      after: 'refunded',
+      refundStatus: 'already refunded',
+    });
     expect(stripe.refunds).toHaveLength(1);
   });
 
@@ -97,7 +124,11 @@ describe('refundHeldPayment', () => {
       },
     });
     await expect(refundHeldPayment({ ...deps, orders: crashing, stripe }, 'ord_1')).rejects.toThrow('the store failed');
-    expect(await refundHeldPayment({ ...deps, stripe }, 'ord_1')).toMatchObject({ refundId: 're_1', after: 'refunded', refundStatus: 'succeeded' });
+    expect(await refundHeldPayment({ ...deps, stripe }, 'ord_1')).toMatchObject({
+      refundId: 're_1',
+      after: 'refunded',
+      refundStatus: 'succeeded',
+    });
     expect(stripe.refunds).toHaveLength(1);
   });
 
@@ -109,11 +140,13 @@ describe('refundHeldPayment', () => {
     expect(await refundHeldPayment({ ...deps, stripe }, 'ord_1')).toMatchObject({ after: 'refunded' });
   });
 
-  it('the held payment\'s own events after the refund change nothing and raise no alarm', async () => {
+  it("the held payment's own events after the refund change nothing and raise no alarm", async () => {
     const { deps, stripe } = await heldScene();
     await refundHeldPayment({ ...deps, stripe }, 'ord_1');
     expect(await recordPayment(deps, held())).toEqual({ orderId: 'ord_1', status: 'refunded', fulfil: false, signals: [] });
-    expect(await recordPayment(deps, held({ eventId: 'evt_pi', eventType: 'payment_intent.succeeded', stripeSessionId: undefined }))).toMatchObject({ signals: [] });
+    expect(
+      await recordPayment(deps, held({ eventId: 'evt_pi', eventType: 'payment_intent.succeeded', stripeSessionId: undefined })),
+    ).toMatchObject({ signals: [] });
   });
 
   it('a held event without a payment intent is refused: refund it in the Dashboard', async () => {

@@ -33,9 +33,9 @@ describe('withFulfilmentSlots', () => {
     });
   });
 
-  it('a sale\'s 1,000th order waits its turn: about 3.7 minutes for Printify at 540 calls a minute', async () => {
+  it("a sale's 1,000th order waits its turn: about 3.7 minutes for Printify at 540 calls a minute", async () => {
     const { pacing } = setup();
-    let last;
+    let last: Awaited<ReturnType<typeof withFulfilmentSlots<{ fulfil: boolean }>>> | undefined;
     for (let i = 0; i < 1000; i++) last = await withFulfilmentSlots(pacing, { fulfil: true });
     expect(last!.pace!.printify.seconds).toBe(Math.floor((999 * 2 * 60_000) / 540 / 1000));
     expect(last!.pace!.email.seconds).toBe(Math.floor((999 * 1000) / 12.6 / 1000));
@@ -59,7 +59,14 @@ describe('pacedPrintifyOrder', () => {
     const ports = setup();
     await ports.orders.put(anOrder({ status: 'paid' }));
     await ports.mappings.put(P1_MAPPING);
-    const deps = { ...ports.pacing, orders: ports.orders, mappings: ports.mappings, index: ports.index, printify: ports.printify, shippingMethod: 1 };
+    const deps = {
+      ...ports.pacing,
+      orders: ports.orders,
+      mappings: ports.mappings,
+      index: ports.index,
+      printify: ports.printify,
+      shippingMethod: 1,
+    };
     return { ...ports, deps };
   }
 
@@ -70,10 +77,18 @@ describe('pacedPrintifyOrder', () => {
     expect(printify.calls).toEqual(['createOrder', 'sendToProduction']);
   });
 
-  it('a 429 pushes every execution\'s next slot past its Retry-After, and is rethrown for the retry', async () => {
+  it("a 429 pushes every execution's next slot past its Retry-After, and is rethrown for the retry", async () => {
     const { deps, printify, rateSlots } = await printifySetup();
     printify.faults.createOrder = [
-      new PrintifyApiError({ message: '429', kind: 'http', method: 'POST', path: '/x', status: 429, retryable: true, retryAfterSeconds: 30 }),
+      new PrintifyApiError({
+        message: '429',
+        kind: 'http',
+        method: 'POST',
+        path: '/x',
+        status: 429,
+        retryable: true,
+        retryAfterSeconds: 30,
+      }),
     ];
     await expect(pacedPrintifyOrder(deps, 'ord_1')).rejects.toMatchObject({ name: 'PrintifyUnavailable' });
     expect(rateSlots.nextFree.get('printify')).toBe(new Date('2026-11-26T12:00:30.000Z').getTime());
@@ -90,7 +105,9 @@ describe('pacedOrderEmail', () => {
 
   it('with a slot from the workflow: sleeps the rest of it and sends once', async () => {
     const { deps, slept, mailer } = await emailSetup();
-    expect(await pacedOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' }, '2026-11-26T12:00:00.300Z')).toMatchObject({ outcome: 'sent' });
+    expect(await pacedOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' }, '2026-11-26T12:00:00.300Z')).toMatchObject({
+      outcome: 'sent',
+    });
     expect(slept).toEqual([300]);
     expect(mailer.sent).toHaveLength(1);
   });
@@ -98,7 +115,9 @@ describe('pacedOrderEmail', () => {
   it('a late task sends at once; SES Throttling waits a window in the task and sends once', async () => {
     const { deps, slept, mailer, rateSlots } = await emailSetup();
     mailer.failures.push(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'Throttling' }));
-    expect(await pacedOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' }, '2026-11-26T11:59:00.000Z')).toMatchObject({ outcome: 'sent' });
+    expect(await pacedOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' }, '2026-11-26T11:59:00.000Z')).toMatchObject({
+      outcome: 'sent',
+    });
     // no sleep for the late slot, then one window (1 s) after the throttle, which every sender waits out
     expect(slept).toEqual([1000]);
     expect(rateSlots.nextFree.get('ses')).toBe(new Date('2026-11-26T12:00:01.000Z').getTime());
@@ -115,7 +134,9 @@ describe('pacedOrderEmail', () => {
   it('without one and SES booked further ahead: sends and reserves nothing, TransientError for the retry', async () => {
     const { deps, mailer, rateSlots } = await emailSetup();
     await rateSlots.pushBack('ses', new Date('2026-11-26T12:01:00.000Z'));
-    await expect(pacedOrderEmail(deps, { template: 'refund', orderId: 'ord_1', amountRefunded: 100 })).rejects.toMatchObject({ name: 'TransientError' });
+    await expect(pacedOrderEmail(deps, { template: 'refund', orderId: 'ord_1', amountRefunded: 100 })).rejects.toMatchObject({
+      name: 'TransientError',
+    });
     expect(mailer.sent).toHaveLength(0);
     expect(rateSlots.nextFree.get('ses')).toBe(new Date('2026-11-26T12:01:00.000Z').getTime());
   });
@@ -127,7 +148,14 @@ describe('pacedPrintifyOrder: retries are paced too', () => {
     await ports.orders.put(anOrder({ status: 'paid', printifyAttemptedAt: '2026-11-26T11:59:00.000Z' } as never));
     await ports.mappings.put(P1_MAPPING);
     await ports.rateSlots.pushBack('printify', new Date('2026-11-26T12:00:03.000Z'));
-    const deps = { ...ports.pacing, orders: ports.orders, mappings: ports.mappings, index: ports.index, printify: ports.printify, shippingMethod: 1 };
+    const deps = {
+      ...ports.pacing,
+      orders: ports.orders,
+      mappings: ports.mappings,
+      index: ports.index,
+      printify: ports.printify,
+      shippingMethod: 1,
+    };
     expect(await pacedPrintifyOrder(deps, 'ord_1', '2026-11-26T11:59:00.000Z')).toMatchObject({ outcome: 'created' });
     expect(ports.slept).toEqual([3000]);
     expect(ports.rateSlots.nextFree.get('printify')).toBeCloseTo(new Date('2026-11-26T12:00:03.000Z').getTime() + 3 * (60_000 / 540), 3);
@@ -137,7 +165,14 @@ describe('pacedPrintifyOrder: retries are paced too', () => {
     const ports = setup();
     await ports.orders.put(anOrder({ status: 'paid', printifyAttemptedAt: '2026-11-26T11:59:00.000Z' } as never));
     await ports.rateSlots.pushBack('printify', new Date('2026-11-26T12:05:00.000Z'));
-    const deps = { ...ports.pacing, orders: ports.orders, mappings: ports.mappings, index: ports.index, printify: ports.printify, shippingMethod: 1 };
+    const deps = {
+      ...ports.pacing,
+      orders: ports.orders,
+      mappings: ports.mappings,
+      index: ports.index,
+      printify: ports.printify,
+      shippingMethod: 1,
+    };
     await expect(pacedPrintifyOrder(deps, 'ord_1', '2026-11-26T11:59:00.000Z')).rejects.toMatchObject({ name: 'PrintifyUnavailable' });
     expect(ports.printify.calls).toEqual([]);
   });
@@ -148,9 +183,24 @@ describe('createPrintifyOrder after a 429', () => {
     const ports = setup();
     await ports.orders.put(anOrder({ status: 'paid' }));
     await ports.mappings.put(P1_MAPPING);
-    const deps = { ...ports.pacing, orders: ports.orders, mappings: ports.mappings, index: ports.index, printify: ports.printify, shippingMethod: 1 };
+    const deps = {
+      ...ports.pacing,
+      orders: ports.orders,
+      mappings: ports.mappings,
+      index: ports.index,
+      printify: ports.printify,
+      shippingMethod: 1,
+    };
     ports.printify.faults.createOrder = [
-      new PrintifyApiError({ message: '429', kind: 'http', method: 'POST', path: '/x', status: 429, retryable: true, retryAfterSeconds: 1 }),
+      new PrintifyApiError({
+        message: '429',
+        kind: 'http',
+        method: 'POST',
+        path: '/x',
+        status: 429,
+        retryable: true,
+        retryAfterSeconds: 1,
+      }),
     ];
     await expect(pacedPrintifyOrder(deps, 'ord_1', '2026-11-26T12:00:00.000Z')).rejects.toMatchObject({ name: 'PrintifyUnavailable' });
     expect(await ports.orders.read('ord_1')).toMatchObject({ printifyRateLimitedAt: '2026-11-26T12:00:00.000Z' });

@@ -42,11 +42,21 @@ describe('recordPayment: a payment fulfils only what the order owes', () => {
   it('an order of 10000 usd paid 100: held, its amount stays 10000, it earns 0 petals', async () => {
     const { deps, orders, settle, ledger } = await scene();
     expect(await recordPayment(deps, paidSession({ amountTotal: 100 }))).toEqual({
-      orderId: 'ord_1', status: 'payment_mismatch', fulfil: false, held: true, signals: HELD,
+      orderId: 'ord_1',
+      status: 'payment_mismatch',
+      fulfil: false,
+      held: true,
+      signals: HELD,
     });
     const order = await orders.read('ord_1');
     expect(order).toMatchObject({ status: 'payment_mismatch', amountTotal: 10000, currency: 'usd', paymentIntentId: 'pi_1' });
-    expect(order.heldPayment).toMatchObject({ eventId: 'evt_session', amountTotal: 100, currency: 'usd', reason: 'underpaid', paymentIntentId: 'pi_1' });
+    expect(order.heldPayment).toMatchObject({
+      eventId: 'evt_session',
+      amountTotal: 100,
+      currency: 'usd',
+      reason: 'underpaid',
+      paymentIntentId: 'pi_1',
+    });
     expect(order.paidByEventId).toBeUndefined();
     expect(await settle()).toMatchObject({ awarded: 0, written: [], signals: [] });
     expect(await ledger.balance('user_1')).toBe(0);
@@ -54,8 +64,16 @@ describe('recordPayment: a payment fulfils only what the order owes', () => {
 
   it('a 4999 usd order paid in jpy: held, its currency stays usd', async () => {
     const { deps, orders } = await scene('pending', { amountTotal: 4999 });
-    expect(await recordPayment(deps, paidSession({ amountTotal: 4999, currency: 'jpy' }))).toMatchObject({ status: 'payment_mismatch', fulfil: false, held: true });
-    expect(await orders.read('ord_1')).toMatchObject({ amountTotal: 4999, currency: 'usd', heldPayment: { reason: 'currency', currency: 'jpy' } });
+    expect(await recordPayment(deps, paidSession({ amountTotal: 4999, currency: 'jpy' }))).toMatchObject({
+      status: 'payment_mismatch',
+      fulfil: false,
+      held: true,
+    });
+    expect(await orders.read('ord_1')).toMatchObject({
+      amountTotal: 4999,
+      currency: 'usd',
+      heldPayment: { reason: 'currency', currency: 'jpy' },
+    });
   });
 
   it.each([
@@ -70,15 +88,32 @@ describe('recordPayment: a payment fulfils only what the order owes', () => {
 
   it('compares the currency case-insensitively and fulfils an exact match', async () => {
     const { deps } = await scene();
-    expect(await recordPayment(deps, paidSession({ currency: 'USD' }))).toEqual({ orderId: 'ord_1', status: 'paid', fulfil: true, signals: [] });
+    expect(await recordPayment(deps, paidSession({ currency: 'USD' }))).toEqual({
+      orderId: 'ord_1',
+      status: 'paid',
+      fulfil: true,
+      signals: [],
+    });
   });
 
   it('the held execution retried signals again and still does not fulfil; the pair event of the held payment adds nothing', async () => {
     const { deps, orders } = await scene();
     await recordPayment(deps, paidSession({ amountTotal: 100 }));
-    expect(await recordPayment(deps, paidSession({ amountTotal: 100 }))).toEqual({ orderId: 'ord_1', status: 'payment_mismatch', fulfil: false, held: true, signals: HELD });
+    expect(await recordPayment(deps, paidSession({ amountTotal: 100 }))).toEqual({
+      orderId: 'ord_1',
+      status: 'payment_mismatch',
+      fulfil: false,
+      held: true,
+      signals: HELD,
+    });
     const pair = paidSession({ ...event('evt_pi', 'payment_intent.succeeded'), stripeSessionId: undefined, amountTotal: 100 });
-    expect(await recordPayment(deps, pair)).toEqual({ orderId: 'ord_1', status: 'payment_mismatch', fulfil: false, held: true, signals: [] });
+    expect(await recordPayment(deps, pair)).toEqual({
+      orderId: 'ord_1',
+      status: 'payment_mismatch',
+      fulfil: false,
+      held: true,
+      signals: [],
+    });
     expect((await orders.read('ord_1')).heldPayment?.eventId).toBe('evt_session');
   });
 
@@ -86,8 +121,17 @@ describe('recordPayment: a payment fulfils only what the order owes', () => {
     const { deps, orders } = await scene();
     await recordPayment(deps, paidSession({ amountTotal: 100 }));
     const second = paidSession({ ...event('evt_second', 'checkout.session.completed'), stripeSessionId: 'cs_2', paymentIntentId: 'pi_2' });
-    expect(await recordPayment(deps, second)).toEqual({ orderId: 'ord_1', status: 'payment_mismatch', fulfil: false, signals: [{ kind: 'paid-not-fulfilled' }] });
-    expect(await orders.read('ord_1')).toMatchObject({ status: 'payment_mismatch', paymentIntentId: 'pi_1', unfulfilledPayment: { eventId: 'evt_second', paymentIntentId: 'pi_2' } });
+    expect(await recordPayment(deps, second)).toEqual({
+      orderId: 'ord_1',
+      status: 'payment_mismatch',
+      fulfil: false,
+      signals: [{ kind: 'paid-not-fulfilled' }],
+    });
+    expect(await orders.read('ord_1')).toMatchObject({
+      status: 'payment_mismatch',
+      paymentIntentId: 'pi_1',
+      unfulfilledPayment: { eventId: 'evt_second', paymentIntentId: 'pi_2' },
+    });
   });
 
   it('a failed or cancelled order paid with the wrong amount is held too', async () => {
@@ -99,7 +143,12 @@ describe('recordPayment: a payment fulfils only what the order owes', () => {
 
   it('a completed session whose payment has not cleared is neither checked nor held', async () => {
     const { deps } = await scene();
-    expect(await recordPayment(deps, paidSession({ paid: false, amountTotal: 100 }))).toEqual({ orderId: 'ord_1', status: 'pending', fulfil: false, signals: [] });
+    expect(await recordPayment(deps, paidSession({ paid: false, amountTotal: 100 }))).toEqual({
+      orderId: 'ord_1',
+      status: 'pending',
+      fulfil: false,
+      signals: [],
+    });
   });
 });
 
@@ -112,24 +161,46 @@ describe('recordPayment: money taken and not fulfilled is flagged', () => {
       require: async (id: string) => ({ ...(await orders.require(id)), status: 'pending' as const, heldPayment: undefined }),
     });
     const matching = paidSession({ ...event('evt_full', 'checkout.session.completed'), stripeSessionId: 'cs_2', paymentIntentId: 'pi_2' });
-    expect(await recordPayment({ ...deps, orders: stale }, matching)).toEqual({ orderId: 'ord_1', status: 'paid', fulfil: true, signals: [{ kind: 'paid-not-fulfilled' }] });
-    expect(await orders.read('ord_1')).toMatchObject({ status: 'paid', paidByEventId: 'evt_full', paymentIntentId: 'pi_2', unfulfilledPayment: { eventId: 'evt_under', paymentIntentId: 'pi_1', amountTotal: 100 } });
+    expect(await recordPayment({ ...deps, orders: stale }, matching)).toEqual({
+      orderId: 'ord_1',
+      status: 'paid',
+      fulfil: true,
+      signals: [{ kind: 'paid-not-fulfilled' }],
+    });
+    expect(await orders.read('ord_1')).toMatchObject({
+      status: 'paid',
+      paidByEventId: 'evt_full',
+      paymentIntentId: 'pi_2',
+      unfulfilledPayment: { eventId: 'evt_under', paymentIntentId: 'pi_1', amountTotal: 100 },
+    });
     expect(await settle()).toMatchObject({ awarded: 100 });
   });
-
 
   it('another payment intent paying an order already paid: paid-not-fulfilled, recorded on the order', async () => {
     const { deps, orders } = await scene();
     await recordPayment(deps, paidSession());
     const second = paidSession({ ...event('evt_second', 'checkout.session.completed'), stripeSessionId: 'cs_2', paymentIntentId: 'pi_2' });
-    expect(await recordPayment(deps, second)).toEqual({ orderId: 'ord_1', status: 'paid', fulfil: false, signals: [{ kind: 'paid-not-fulfilled' }] });
-    expect(await orders.read('ord_1')).toMatchObject({ paymentIntentId: 'pi_1', paidByEventId: 'evt_session', unfulfilledPayment: { eventId: 'evt_second', amountTotal: 10000 } });
+    expect(await recordPayment(deps, second)).toEqual({
+      orderId: 'ord_1',
+      status: 'paid',
+      fulfil: false,
+      signals: [{ kind: 'paid-not-fulfilled' }],
+    });
+    expect(await orders.read('ord_1')).toMatchObject({
+      paymentIntentId: 'pi_1',
+      paidByEventId: 'evt_session',
+      unfulfilledPayment: { eventId: 'evt_second', amountTotal: 10000 },
+    });
   });
 
   it('a new payment for an order already refunded: paid-not-fulfilled', async () => {
     const { deps } = await scene('refunded', { paymentIntentId: 'pi_1', amountRefunded: 10000 });
     const again = paidSession({ ...event('evt_again', 'checkout.session.completed'), stripeSessionId: 'cs_2', paymentIntentId: 'pi_2' });
-    expect(await recordPayment(deps, again)).toMatchObject({ status: 'refunded', fulfil: false, signals: [{ kind: 'paid-not-fulfilled' }] });
+    expect(await recordPayment(deps, again)).toMatchObject({
+      status: 'refunded',
+      fulfil: false,
+      signals: [{ kind: 'paid-not-fulfilled' }],
+    });
   });
 
   it('the pair event of the payment that paid the order is no alarm', async () => {

@@ -68,13 +68,23 @@ describe('recordPayment: the payment is in', () => {
 describe('recordPayment: not paid yet, or not payable', () => {
   it('a completed session whose delayed payment has not cleared records the details and leaves the order pending', async () => {
     const { deps, orders } = await withOrder();
-    expect(await recordPayment(deps, payment({ paid: false }))).toEqual({ orderId: 'ord_1', status: 'pending', fulfil: false, signals: [] });
+    expect(await recordPayment(deps, payment({ paid: false }))).toEqual({
+      orderId: 'ord_1',
+      status: 'pending',
+      fulfil: false,
+      signals: [],
+    });
     expect((await orders.read('ord_1')).stripeSessionId).toBe('cs_1');
   });
 
   it('a cancelled order (its first session expired) is paid by a later paid event: money taken is never ignored', async () => {
     const { deps, orders } = await withOrder('cancelled', { stripeSessionId: 'cs_expired' });
-    expect(await recordPayment(deps, payment({ stripeSessionId: 'cs_recovered' }))).toEqual({ orderId: 'ord_1', status: 'paid', fulfil: true, signals: [] });
+    expect(await recordPayment(deps, payment({ stripeSessionId: 'cs_recovered' }))).toEqual({
+      orderId: 'ord_1',
+      status: 'paid',
+      fulfil: true,
+      signals: [],
+    });
     expect(await orders.read('ord_1')).toMatchObject({ status: 'paid', stripeSessionId: 'cs_recovered', paymentIntentId: 'pi_1' });
   });
 
@@ -85,7 +95,13 @@ describe('recordPayment: not paid yet, or not payable', () => {
 });
 
 describe('markPaymentFailed', () => {
-  const failed = { ...event('evt_failed', 'payment_intent.payment_failed'), kind: 'paymentFailed' as const, orderId: 'ord_1', paymentIntentId: 'pi_1', reason: 'card_declined' };
+  const failed = {
+    ...event('evt_failed', 'payment_intent.payment_failed'),
+    kind: 'paymentFailed' as const,
+    orderId: 'ord_1',
+    paymentIntentId: 'pi_1',
+    reason: 'card_declined',
+  };
 
   it('marks a pending order failed and notifies; run again, still notifies (the same event)', async () => {
     const { deps, orders } = await withOrder();
@@ -108,7 +124,12 @@ describe('markPaymentFailed', () => {
 });
 
 describe('cancelExpiredCheckout', () => {
-  const expired = { ...event('evt_expired', 'checkout.session.expired'), kind: 'checkoutExpired' as const, orderId: 'ord_1', stripeSessionId: 'cs_1' };
+  const expired = {
+    ...event('evt_expired', 'checkout.session.expired'),
+    kind: 'checkoutExpired' as const,
+    orderId: 'ord_1',
+    stripeSessionId: 'cs_1',
+  };
 
   it('cancels a pending order once, with the reason', async () => {
     const { deps, orders } = await withOrder();

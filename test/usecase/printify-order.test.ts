@@ -1,9 +1,21 @@
 import { PrintifyApiError } from '../../lambdas/adapters/printify-client';
 import { OrderNotReadyError, PrintifyLookupContinuesError, PrintifyRejectedError } from '../../lambdas/domain/errors';
-import { createPrintifyOrder, markFulfillmentFailed, PrintifyUnavailableError, type PrintifyOrderDeps } from '../../lambdas/fulfilment/printify-order';
+import {
+  createPrintifyOrder,
+  markFulfillmentFailed,
+  PrintifyUnavailableError,
+  type PrintifyOrderDeps,
+} from '../../lambdas/fulfilment/printify-order';
 import { anOrder, memoryPorts, P1_MAPPING } from '../support/fakes';
 
-async function setup(options: { sendToProduction?: boolean; status?: ReturnType<typeof anOrder>['status']; mapped?: boolean; order?: Record<string, unknown> } = {}) {
+async function setup(
+  options: {
+    sendToProduction?: boolean;
+    status?: ReturnType<typeof anOrder>['status'];
+    mapped?: boolean;
+    order?: Record<string, unknown>;
+  } = {},
+) {
   const ports = memoryPorts();
   await ports.orders.put(anOrder({ status: options.status ?? 'paid', ...options.order }));
   if (options.mapped ?? true) await ports.mappings.put(P1_MAPPING);
@@ -21,25 +33,41 @@ async function setup(options: { sendToProduction?: boolean; status?: ReturnType<
 
 const refusal = (message: string, fieldErrors: string[] = []) =>
   new PrintifyApiError({ message, kind: 'http', method: 'POST', path: '/x', status: 400, retryable: false, fieldErrors });
-const outage = (message = '502') => new PrintifyApiError({ message, kind: 'http', method: 'POST', path: '/x', status: 502, retryable: true });
+const outage = (message = '502') =>
+  new PrintifyApiError({ message, kind: 'http', method: 'POST', path: '/x', status: 502, retryable: true });
 
 describe('createPrintifyOrder: created', () => {
-  it('creates the order with our id as external_id, indexes Printify\'s id to ours, and sends it to production', async () => {
+  it("creates the order with our id as external_id, indexes Printify's id to ours, and sends it to production", async () => {
     const { deps, orders, index, printify } = await setup();
-    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({ outcome: 'created', printifyOrderId: 'pf_1', status: 'in_production', sentToProduction: true, signals: [{ kind: 'printify-order-created' }] });
+    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({
+      outcome: 'created',
+      printifyOrderId: 'pf_1',
+      status: 'in_production',
+      sentToProduction: true,
+      signals: [{ kind: 'printify-order-created' }],
+    });
     expect(await index.orderIdOf('pf_1')).toBe('ord_1');
     expect(printify.orders[0]!.request).toMatchObject({
       external_id: 'ord_1',
       line_items: [{ product_id: P1_MAPPING.printifyProductId, variant_id: 32918, quantity: 2 }],
       address_to: { first_name: 'Sakura', last_name: 'Haruno', region: 'OR', zip: '97201', email: 'sakura@example.com' },
     });
-    expect(await orders.require('ord_1')).toMatchObject({ printifyOrderId: 'pf_1', printifySentToProductionAt: '2026-11-26T12:00:00.000Z' });
+    expect(await orders.require('ord_1')).toMatchObject({
+      printifyOrderId: 'pf_1',
+      printifySentToProductionAt: '2026-11-26T12:00:00.000Z',
+    });
   });
 
   it('run again (a retried task), creates and sends nothing more', async () => {
     const { deps, printify } = await setup();
     await createPrintifyOrder(deps, 'ord_1');
-    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({ outcome: 'already-created', printifyOrderId: 'pf_1', status: 'in_production', sentToProduction: true, signals: [] });
+    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({
+      outcome: 'already-created',
+      printifyOrderId: 'pf_1',
+      status: 'in_production',
+      sentToProduction: true,
+      signals: [],
+    });
     expect(printify.calls).toEqual(['createOrder', 'sendToProduction']);
   });
 
@@ -50,7 +78,10 @@ describe('createPrintifyOrder: created', () => {
   });
 
   it('fulfils an order an operator retries from fulfillment_failed, clearing the recorded failure', async () => {
-    const { deps, orders } = await setup({ status: 'fulfillment_failed', order: { failureReason: 'PrintifyUnavailable', printifyErrors: ['x'] } });
+    const { deps, orders } = await setup({
+      status: 'fulfillment_failed',
+      order: { failureReason: 'PrintifyUnavailable', printifyErrors: ['x'] },
+    });
     expect(await createPrintifyOrder(deps, 'ord_1')).toMatchObject({ outcome: 'created', status: 'in_production' });
     const order = await orders.read('ord_1');
     expect(order.failureReason).toBeUndefined();
@@ -60,7 +91,7 @@ describe('createPrintifyOrder: created', () => {
 
 describe('createPrintifyOrder: addresses as the world writes them', () => {
   it('creates the order with a Hong Kong address that has no postal code or city, sending only what is there', async () => {
-    const hongKong = { name: 'Chan Tai Man', line1: 'Flat 12, 3/F, 88 Queen\'s Road Central', state: 'Central', country: 'HK' };
+    const hongKong = { name: 'Chan Tai Man', line1: "Flat 12, 3/F, 88 Queen's Road Central", state: 'Central', country: 'HK' };
     const { deps, orders, printify } = await setup({ order: { shippingAddress: hongKong } });
     expect(await createPrintifyOrder(deps, 'ord_1')).toMatchObject({ outcome: 'created', status: 'in_production' });
     const sent = printify.orders[0]!.request.address_to;
@@ -70,8 +101,10 @@ describe('createPrintifyOrder: addresses as the world writes them', () => {
     expect((await orders.read('ord_1')).shippingAddress).toEqual(hongKong);
   });
 
-  it('keeps Printify\'s field message when it refuses an address without a postal code', async () => {
-    const { deps, orders, printify } = await setup({ order: { shippingAddress: { name: 'A B', line1: '1 Road', city: 'Town', country: 'US' } } });
+  it("keeps Printify's field message when it refuses an address without a postal code", async () => {
+    const { deps, orders, printify } = await setup({
+      order: { shippingAddress: { name: 'A B', line1: '1 Road', city: 'Town', country: 'US' } },
+    });
     printify.faults.createOrder = [refusal('Validation failed.', ['address_to.zip: The address_to.zip field is required.'])];
     await expect(createPrintifyOrder(deps, 'ord_1')).rejects.toBeInstanceOf(PrintifyRejectedError);
     expect((await orders.read('ord_1')).printifyErrors).toEqual(['address_to.zip: The address_to.zip field is required.']);
@@ -109,7 +142,11 @@ describe('createPrintifyOrder: lost answers and refusals', () => {
     printify.lost = outage('timed out');
     await expect(createPrintifyOrder(deps, 'ord_1')).rejects.toBeInstanceOf(PrintifyUnavailableError);
     clock.set('2026-11-26T12:05:00.000Z');
-    expect(await createPrintifyOrder(deps, 'ord_1')).toMatchObject({ outcome: 'already-created', printifyOrderId: 'pf_1', status: 'in_production' });
+    expect(await createPrintifyOrder(deps, 'ord_1')).toMatchObject({
+      outcome: 'already-created',
+      printifyOrderId: 'pf_1',
+      status: 'in_production',
+    });
     expect(printify.orders).toHaveLength(1);
   });
 
@@ -155,7 +192,7 @@ describe('createPrintifyOrder: lost answers and refusals', () => {
     expect((await orders.require('ord_1')).printifyLookupPage).toBeUndefined();
   });
 
-  it('keeps Printify\'s field messages on the order when it refuses the order; after a fix it creates without searching', async () => {
+  it("keeps Printify's field messages on the order when it refuses the order; after a fix it creates without searching", async () => {
     const { deps, orders, printify } = await setup();
     printify.faults.createOrder = [refusal('HTTP 400: Validation failed.', ['address_to.zip: The address_to.zip field is required.'])];
     await expect(createPrintifyOrder(deps, 'ord_1')).rejects.toThrow('Printify rejected the order: HTTP 400: Validation failed.');
@@ -168,7 +205,12 @@ describe('createPrintifyOrder: lost answers and refusals', () => {
 describe('createPrintifyOrder: waits or skips', () => {
   it('moves an order with an unmapped product to pending_mapping, naming the pair, and calls Printify not at all', async () => {
     const { deps, orders, printify } = await setup({ mapped: false });
-    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({ outcome: 'pending_mapping', missing: ['p1/M'], status: 'pending_mapping', signals: [{ kind: 'printify-mapping-missing' }] });
+    expect(await createPrintifyOrder(deps, 'ord_1')).toEqual({
+      outcome: 'pending_mapping',
+      missing: ['p1/M'],
+      status: 'pending_mapping',
+      signals: [{ kind: 'printify-mapping-missing' }],
+    });
     expect((await orders.require('ord_1')).missingMappings).toEqual(['p1/M']);
     expect(printify.calls).toEqual([]);
   });
@@ -192,7 +234,12 @@ describe('createPrintifyOrder: waits or skips', () => {
       await orders.transition('ord_1', 'refunded');
       return create(request);
     };
-    expect(await createPrintifyOrder(deps, 'ord_1')).toMatchObject({ outcome: 'created', printifyOrderId: 'pf_1', status: 'refunded', sentToProduction: false });
+    expect(await createPrintifyOrder(deps, 'ord_1')).toMatchObject({
+      outcome: 'created',
+      printifyOrderId: 'pf_1',
+      status: 'refunded',
+      sentToProduction: false,
+    });
     expect((await orders.require('ord_1')).printifyOrderId).toBe('pf_1');
     expect(printify.calls).not.toContain('sendToProduction');
   });
@@ -201,8 +248,15 @@ describe('createPrintifyOrder: waits or skips', () => {
 describe('markFulfillmentFailed', () => {
   it('records the reason and moves the order to fulfillment_failed once', async () => {
     const { orders } = await setup();
-    expect(await markFulfillmentFailed({ orders }, 'ord_1', 'PrintifyRejected: no')).toEqual({ status: 'fulfillment_failed', transitioned: true, signals: [{ kind: 'printify-order-failed' }] });
-    expect(await markFulfillmentFailed({ orders }, 'ord_1', 'PrintifyRejected: no')).toMatchObject({ status: 'fulfillment_failed', transitioned: false });
+    expect(await markFulfillmentFailed({ orders }, 'ord_1', 'PrintifyRejected: no')).toEqual({
+      status: 'fulfillment_failed',
+      transitioned: true,
+      signals: [{ kind: 'printify-order-failed' }],
+    });
+    expect(await markFulfillmentFailed({ orders }, 'ord_1', 'PrintifyRejected: no')).toMatchObject({
+      status: 'fulfillment_failed',
+      transitioned: false,
+    });
     expect((await orders.require('ord_1')).failureReason).toBe('PrintifyRejected: no');
   });
 

@@ -11,7 +11,12 @@ const SECRET = 'printify-webhook-secret';
 
 /** A Printify order event about Printify order pf_1, shaped as developers.printify.com documents them. */
 function printifyEvent(type: string, data: Record<string, unknown> = {}, createdAt = '2026-11-27 10:00:00+00:00') {
-  return { id: `evt_${type}_${createdAt}`, type, created_at: createdAt, resource: { id: 'pf_1', type: 'order', data: { shop_id: 1, ...data } } };
+  return {
+    id: `evt_${type}_${createdAt}`,
+    type,
+    created_at: createdAt,
+    resource: { id: 'pf_1', type: 'order', data: { shop_id: 1, ...data } },
+  };
 }
 const parcel = (trackingNumber: string, shippedAt = '2026-11-27 10:00:00+00:00') => ({
   shipped_at: shippedAt,
@@ -41,7 +46,11 @@ async function scene(status: OrderStatus = 'in_production') {
 describe('receivePrintifyWebhook: rejected', () => {
   it('a wrong or missing signature is 401 and changes nothing', async () => {
     const { deliver, orders } = await scene();
-    expect(await deliver(printifyEvent('order:shipment:created', parcel('T1')), 'sha256=00')).toEqual({ status: 401, outcome: 'rejected', reason: 'invalid X-Pfy-Signature' });
+    expect(await deliver(printifyEvent('order:shipment:created', parcel('T1')), 'sha256=00')).toEqual({
+      status: 401,
+      outcome: 'rejected',
+      reason: 'invalid X-Pfy-Signature',
+    });
     expect((await orders.require('ord_1')).status).toBe('in_production');
   });
 
@@ -54,25 +63,49 @@ describe('receivePrintifyWebhook: rejected', () => {
 describe('receivePrintifyWebhook: ignored', () => {
   it('an order this shop did not create is acknowledged and signalled', async () => {
     const { deliver, signals } = await scene();
-    const event = { ...printifyEvent('order:shipment:created', parcel('T1')), resource: { id: 'pf_other', type: 'order', data: { shop_id: 1, ...parcel('T1') } } };
+    const event = {
+      ...printifyEvent('order:shipment:created', parcel('T1')),
+      resource: { id: 'pf_other', type: 'order', data: { shop_id: 1, ...parcel('T1') } },
+    };
     expect(await deliver(event)).toEqual({ status: 200, outcome: 'ignored', reason: 'no order for Printify order pf_other' });
     expect(signals).toEqual([{ kind: 'printify-webhook-unknown-order' }]);
   });
 
   it('a product topic is ignored', async () => {
     const { deliver, signals } = await scene();
-    expect(await deliver({ id: 'e', type: 'product:deleted', resource: { id: 'p', type: 'product', data: { shop_id: 1 } } })).toMatchObject({ status: 200, outcome: 'ignored' });
+    expect(await deliver({ id: 'e', type: 'product:deleted', resource: { id: 'p', type: 'product', data: { shop_id: 1 } } })).toMatchObject(
+      { status: 200, outcome: 'ignored' },
+    );
     expect(signals).toEqual([]);
   });
 });
 
 describe('receivePrintifyWebhook: shipped', () => {
-  it('ships the order with the parcel\'s tracking and emails it once; redelivered, nothing more', async () => {
+  it("ships the order with the parcel's tracking and emails it once; redelivered, nothing more", async () => {
     const { deliver, orders, mailer, signals } = await scene();
     const event = printifyEvent('order:shipment:created', parcel('T1'));
-    expect(await deliver(event)).toEqual({ status: 200, outcome: 'applied', kind: 'shipped', orderId: 'ord_1', orderStatus: 'shipped', email: 'sent' });
-    expect(await deliver(event)).toEqual({ status: 200, outcome: 'applied', kind: 'shipped', orderId: 'ord_1', orderStatus: 'shipped', email: 'already-sent' });
-    expect(await orders.read('ord_1')).toMatchObject({ status: 'shipped', carrier: 'USPS', trackingNumber: 'T1', shippedAt: '2026-11-27T10:00:00.000Z' });
+    expect(await deliver(event)).toEqual({
+      status: 200,
+      outcome: 'applied',
+      kind: 'shipped',
+      orderId: 'ord_1',
+      orderStatus: 'shipped',
+      email: 'sent',
+    });
+    expect(await deliver(event)).toEqual({
+      status: 200,
+      outcome: 'applied',
+      kind: 'shipped',
+      orderId: 'ord_1',
+      orderStatus: 'shipped',
+      email: 'already-sent',
+    });
+    expect(await orders.read('ord_1')).toMatchObject({
+      status: 'shipped',
+      carrier: 'USPS',
+      trackingNumber: 'T1',
+      shippedAt: '2026-11-27T10:00:00.000Z',
+    });
     expect(mailer.sent).toHaveLength(1);
     expect(signals).toEqual([{ kind: 'printify-order-shipped' }, { kind: 'email-sent' }]);
   });
@@ -107,7 +140,10 @@ describe('receivePrintifyWebhook: production, delivery, status', () => {
 
   it('a delivery that overtook its shipment ships the order and records the delivery; signalled each time', async () => {
     const { deliver, orders, signals, mailer } = await scene();
-    const delivered = printifyEvent('order:shipment:delivered', { delivered_at: '2026-11-29 09:00:00+00:00', carrier: { code: 'USPS', tracking_number: 'T1' } });
+    const delivered = printifyEvent('order:shipment:delivered', {
+      delivered_at: '2026-11-29 09:00:00+00:00',
+      carrier: { code: 'USPS', tracking_number: 'T1' },
+    });
     expect(await deliver(delivered)).toMatchObject({ kind: 'delivered', orderStatus: 'shipped' });
     expect((await orders.read('ord_1')).deliveredAt).toBe('2026-11-29T09:00:00.000Z');
     expect(mailer.sent).toEqual([]);
@@ -142,11 +178,13 @@ describe('receivePrintifyWebhook: failed at Printify', () => {
   });
 });
 
-describe('receivePrintifyWebhook: every change guarded by the event\'s time', () => {
+describe("receivePrintifyWebhook: every change guarded by the event's time", () => {
   it('a redelivered older has-issues does not fail an order a newer status moved on; status and printifyStatus agree', async () => {
     const { deliver, orders, signals } = await scene();
     await deliver(printifyEvent('order:updated', { status: 'in-production' }, '2026-11-28 10:00:00+00:00'));
-    expect(await deliver(printifyEvent('order:updated', { status: 'has-issues' }, '2026-11-27 10:00:00+00:00'))).toMatchObject({ orderStatus: 'in_production' });
+    expect(await deliver(printifyEvent('order:updated', { status: 'has-issues' }, '2026-11-27 10:00:00+00:00'))).toMatchObject({
+      orderStatus: 'in_production',
+    });
     expect(await orders.read('ord_1')).toMatchObject({ status: 'in_production', printifyStatus: 'in-production' });
     expect(signals).toEqual([]);
   });
@@ -175,20 +213,32 @@ describe('receivePrintifyWebhook: every change guarded by the event\'s time', ()
 
   it('a delivery before its shipment: the shipment event then fills shippedAt and sends the email', async () => {
     const { deliver, orders, mailer } = await scene();
-    await deliver(printifyEvent('order:shipment:delivered', { delivered_at: '2026-11-29 09:00:00+00:00', carrier: { code: 'USPS', tracking_number: 'T1' } }));
+    await deliver(
+      printifyEvent('order:shipment:delivered', {
+        delivered_at: '2026-11-29 09:00:00+00:00',
+        carrier: { code: 'USPS', tracking_number: 'T1' },
+      }),
+    );
     expect((await orders.read('ord_1')).shippedAt).toBeUndefined();
     await deliver(printifyEvent('order:shipment:created', parcel('T1', '2026-11-28 08:00:00+00:00')));
-    expect(await orders.read('ord_1')).toMatchObject({ status: 'shipped', shippedAt: '2026-11-28T08:00:00.000Z', deliveredAt: '2026-11-29T09:00:00.000Z', trackingUrl: 'https://usps.example/T1' });
+    expect(await orders.read('ord_1')).toMatchObject({
+      status: 'shipped',
+      shippedAt: '2026-11-28T08:00:00.000Z',
+      deliveredAt: '2026-11-29T09:00:00.000Z',
+      trackingUrl: 'https://usps.example/T1',
+    });
     expect(mailer.sent).toHaveLength(1);
   });
 
   it('a delivery without parcel details still ships the order', async () => {
     const { deliver, orders } = await scene();
-    expect(await deliver(printifyEvent('order:shipment:delivered', { delivered_at: '2026-11-29 09:00:00+00:00' }))).toMatchObject({ orderStatus: 'shipped' });
+    expect(await deliver(printifyEvent('order:shipment:delivered', { delivered_at: '2026-11-29 09:00:00+00:00' }))).toMatchObject({
+      orderStatus: 'shipped',
+    });
     expect((await orders.read('ord_1')).deliveredAt).toBe('2026-11-29T09:00:00.000Z');
   });
 
-  it('an event dated far in the future does not freeze the order\'s Printify status', async () => {
+  it("an event dated far in the future does not freeze the order's Printify status", async () => {
     const { deliver, orders } = await scene();
     const future = await deliver(printifyEvent('order:updated', { status: 'pending' }, '2099-01-01 00:00:00+00:00'));
     expect(future).toMatchObject({ outcome: 'applied', note: expect.stringMatching(/2099-01-01T00:00:00.000Z, over a day ahead/) });
@@ -212,7 +262,10 @@ describe('receivePrintifyWebhook: deliveries that can never be applied', () => {
 
   it('a Printify order id with a line break is acknowledged and signalled', async () => {
     const { deliver, signals } = await scene();
-    const event = { ...printifyEvent('order:updated', { status: 'pending' }), resource: { id: 'pf\n1', type: 'order', data: { status: 'pending' } } };
+    const event = {
+      ...printifyEvent('order:updated', { status: 'pending' }),
+      resource: { id: 'pf\n1', type: 'order', data: { status: 'pending' } },
+    };
     expect(await deliver(event)).toMatchObject({ status: 200, outcome: 'ignored' });
     expect(signals).toEqual([{ kind: 'printify-webhook-unappliable' }]);
   });
@@ -220,19 +273,30 @@ describe('receivePrintifyWebhook: deliveries that can never be applied', () => {
   it('a write DynamoDB refuses for good (ValidationException) is acknowledged and signalled; a throttle still throws', async () => {
     const { deps, deliver, signals } = await scene();
     const refuse = (name: string) => {
-      deps.orders.transition = async () => Promise.reject(Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name }));
+      deps.orders.transition = async () =>
+        Promise.reject(Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name }));
     };
     refuse('ValidationException');
-    expect(await deliver(printifyEvent('order:shipment:created', parcel('T1')))).toMatchObject({ status: 200, outcome: 'ignored', reason: expect.stringMatching(/cannot be recorded/) });
+    expect(await deliver(printifyEvent('order:shipment:created', parcel('T1')))).toMatchObject({
+      status: 200,
+      outcome: 'ignored',
+      reason: expect.stringMatching(/cannot be recorded/),
+    });
     expect(signals).toEqual([{ kind: 'printify-webhook-unappliable' }]);
     refuse('ProvisionedThroughputExceededException');
-    await expect(deliver(printifyEvent('order:shipment:created', parcel('T1')))).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+    await expect(deliver(printifyEvent('order:shipment:created', parcel('T1')))).rejects.toMatchObject({
+      name: 'ProvisionedThroughputExceededException',
+    });
   });
 
   it('a shipping email to an address that can never be sent to: recorded, signalled, and the shipment still applied', async () => {
     const { deliver, orders, mailer, signals } = await scene();
     await orders.set('ord_1', { email: 'a, b' });
-    expect(await deliver(printifyEvent('order:shipment:created', parcel('T1')))).toMatchObject({ status: 200, orderStatus: 'shipped', email: 'undeliverable' });
+    expect(await deliver(printifyEvent('order:shipment:created', parcel('T1')))).toMatchObject({
+      status: 200,
+      orderStatus: 'shipped',
+      email: 'undeliverable',
+    });
     expect(mailer.sent).toEqual([]);
     expect(signals).toEqual([{ kind: 'printify-order-shipped' }, { kind: 'email-undeliverable' }]);
   });

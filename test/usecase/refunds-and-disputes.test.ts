@@ -29,7 +29,13 @@ const chargeRefunded = (amountRefunded: number, overrides: Partial<RefundInput> 
   ...overrides,
 });
 
-const refundEvent = (refundId: string, amount: number, status: string, created = T0, overrides: Partial<RefundInput> = {}): RefundInput => ({
+const refundEvent = (
+  refundId: string,
+  amount: number,
+  status: string,
+  created = T0,
+  overrides: Partial<RefundInput> = {},
+): RefundInput => ({
   ...ev(`evt_${refundId}_${status}_${created}`, 'charge.refund.updated', created),
   kind: 'refund',
   chargeId: 'ch_1',
@@ -66,15 +72,27 @@ describe('recordRefund: the order whose payment intent it is', () => {
   it('records a partial refund on the order found by its payment intent', async () => {
     const { deps } = await oneOrder('in_production');
     expect(await recordRefund(deps, chargeRefunded(1000))).toEqual({
-      apply: true, orderId: 'ord_1', amountRefunded: 1000, refundedBefore: 0, fullyRefunded: false, status: 'in_production',
-      emailTemplate: 'refund', emailKey: '1000', signals: [],
+      apply: true,
+      orderId: 'ord_1',
+      amountRefunded: 1000,
+      refundedBefore: 0,
+      fullyRefunded: false,
+      status: 'in_production',
+      emailTemplate: 'refund',
+      emailKey: '1000',
+      signals: [],
     });
   });
 
   it('a full refund of a shipped order ends it refunded; run again, the same', async () => {
     const { deps, orders } = await oneOrder('shipped');
     expect(await recordRefund(deps, chargeRefunded(2500))).toMatchObject({ status: 'refunded', fullyRefunded: true, signals: [] });
-    expect(await recordRefund(deps, chargeRefunded(2500))).toMatchObject({ status: 'refunded', amountRefunded: 2500, refundedBefore: 2500, signals: [] });
+    expect(await recordRefund(deps, chargeRefunded(2500))).toMatchObject({
+      status: 'refunded',
+      amountRefunded: 2500,
+      refundedBefore: 2500,
+      signals: [],
+    });
     expect(await orders.read('ord_1')).toMatchObject({ status: 'refunded', statusBeforeRefund: 'shipped', amountRefunded: 2500 });
   });
 
@@ -84,34 +102,46 @@ describe('recordRefund: the order whose payment intent it is', () => {
   });
 });
 
-describe('recordRefund: a claim that is not the order\'s touches nothing (item 2)', () => {
+describe("recordRefund: a claim that is not the order's touches nothing (item 2)", () => {
   const two = () =>
     scene([
       { orderId: 'ord_A', userId: 'user_A', status: 'shipped', paymentIntentId: 'pi_A' },
       { orderId: 'ord_B', userId: 'user_B', status: 'shipped', paymentIntentId: 'pi_B' },
     ]);
 
-  it('order A\'s payment intent with metadata.orderId B: neither A nor B changes, flagged', async () => {
+  it("order A's payment intent with metadata.orderId B: neither A nor B changes, flagged", async () => {
     const { deps, orders } = await two();
     const before = { A: await orders.read('ord_A'), B: await orders.read('ord_B') };
     expect(await recordRefund(deps, chargeRefunded(2500, { paymentIntentId: 'pi_A', orderId: 'ord_B' }))).toEqual({
-      apply: false, owner: 'mismatch', reason: expect.stringContaining('ord_A'), signals: [{ kind: 'charge-order-mismatch' }],
+      apply: false,
+      owner: 'mismatch',
+      reason: expect.stringContaining('ord_A'),
+      signals: [{ kind: 'charge-order-mismatch' }],
     });
     expect(await orders.read('ord_A')).toEqual(before.A);
     expect(await orders.read('ord_B')).toEqual(before.B);
   });
 
-  it('a refund naming a still-pending order C waits for C\'s payment; C paid by another intent is fulfilled, the refund flagged', async () => {
+  it("a refund naming a still-pending order C waits for C's payment; C paid by another intent is fulfilled, the refund flagged", async () => {
     const { deps, orders } = await scene([
       { orderId: 'ord_A', status: 'shipped', paymentIntentId: 'pi_A' },
       { orderId: 'ord_C', status: 'pending' },
     ]);
-    expect(await recordRefund(deps, chargeRefunded(2500, { paymentIntentId: 'pi_A', orderId: 'ord_C' }))).toMatchObject({ apply: false, owner: 'mismatch' });
+    expect(await recordRefund(deps, chargeRefunded(2500, { paymentIntentId: 'pi_A', orderId: 'ord_C' }))).toMatchObject({
+      apply: false,
+      owner: 'mismatch',
+    });
     const unrecorded = chargeRefunded(2500, { paymentIntentId: 'pi_unrecorded', orderId: 'ord_C' });
     await expect(recordRefund(deps, unrecorded)).rejects.toMatchObject({ name: 'OrderNotReady' });
     expect((await orders.read('ord_C')).amountRefunded).toBeUndefined();
     const paid = await recordPayment(deps, {
-      ...ev('evt_paid_C', 'checkout.session.completed'), kind: 'payment', orderId: 'ord_C', paid: true, paymentIntentId: 'pi_C', amountTotal: 2500, currency: 'usd',
+      ...ev('evt_paid_C', 'checkout.session.completed'),
+      kind: 'payment',
+      orderId: 'ord_C',
+      paid: true,
+      paymentIntentId: 'pi_C',
+      amountTotal: 2500,
+      currency: 'usd',
     });
     expect(paid).toEqual({ orderId: 'ord_C', status: 'paid', fulfil: true, signals: [] });
     // the waiting refund's retry now finds C paid by another intent: flagged, C untouched
@@ -122,32 +152,48 @@ describe('recordRefund: a claim that is not the order\'s touches nothing (item 2
 
   it('a named order with another payment intent, or a charge without one, is a mismatch', async () => {
     const { deps } = await two();
-    expect(await recordRefund(deps, chargeRefunded(100, { paymentIntentId: 'pi_other', orderId: 'ord_B' }))).toMatchObject({ owner: 'mismatch' });
-    expect(await recordRefund(deps, chargeRefunded(100, { paymentIntentId: undefined, orderId: 'ord_B' }))).toMatchObject({ owner: 'mismatch' });
+    expect(await recordRefund(deps, chargeRefunded(100, { paymentIntentId: 'pi_other', orderId: 'ord_B' }))).toMatchObject({
+      owner: 'mismatch',
+    });
+    expect(await recordRefund(deps, chargeRefunded(100, { paymentIntentId: undefined, orderId: 'ord_B' }))).toMatchObject({
+      owner: 'mismatch',
+    });
   });
 });
 
 describe('recordRefund: charges that are not orders (item 4)', () => {
   it('an intent no order records yet, no order named: it may be our late payment, so it waits (OrderNotReady)', async () => {
     const { deps } = await oneOrder();
-    await expect(recordRefund(deps, chargeRefunded(100, { paymentIntentId: 'pi_not_yet' }))).rejects.toMatchObject({ name: 'OrderNotReady' });
+    await expect(recordRefund(deps, chargeRefunded(100, { paymentIntentId: 'pi_not_yet' }))).rejects.toMatchObject({
+      name: 'OrderNotReady',
+    });
   });
 
   it('a charge with neither an intent nor an order id is ignored at once', async () => {
     const { deps } = await oneOrder();
     expect(await recordRefund(deps, chargeRefunded(100, { paymentIntentId: undefined }))).toEqual({
-      apply: false, owner: 'none', reason: expect.any(String), signals: [{ kind: 'charge-without-order' }],
+      apply: false,
+      owner: 'none',
+      reason: expect.any(String),
+      signals: [{ kind: 'charge-without-order' }],
     });
   });
 
   it('a charge naming an order that does not exist is ignored', async () => {
     const { deps } = await oneOrder();
-    expect(await recordRefund(deps, chargeRefunded(100, { paymentIntentId: 'pi_x', orderId: 'ord_nobody' }))).toMatchObject({ apply: false, owner: 'none' });
+    expect(await recordRefund(deps, chargeRefunded(100, { paymentIntentId: 'pi_x', orderId: 'ord_nobody' }))).toMatchObject({
+      apply: false,
+      owner: 'none',
+    });
   });
 
-  it('a subscription invoice\'s charge is recognised as the invoice\'s', async () => {
+  it("a subscription invoice's charge is recognised as the invoice's", async () => {
     const { deps } = await oneOrder();
-    expect(await recordRefund(deps, chargeRefunded(999, { paymentIntentId: 'pi_sub', invoiceId: 'in_1' }))).toMatchObject({ apply: false, owner: 'invoice', signals: [] });
+    expect(await recordRefund(deps, chargeRefunded(999, { paymentIntentId: 'pi_sub', invoiceId: 'in_1' }))).toMatchObject({
+      apply: false,
+      owner: 'invoice',
+      signals: [],
+    });
   });
 });
 
@@ -155,12 +201,20 @@ describe('recordRefund: the whole lifecycle, keyed on refund objects (item 5)', 
   it('a refund that fails after charge.refunded gives the amount back; the order returns to where it was', async () => {
     const { deps, orders, petals, ledger } = await oneOrder('shipped');
     await settleOrderPetals(petals, 'ord_1');
-    expect(await recordRefund(deps, refundEvent('re_1', 2500, 'succeeded', T0))).toMatchObject({ status: 'refunded', amountRefunded: 2500 });
+    expect(await recordRefund(deps, refundEvent('re_1', 2500, 'succeeded', T0))).toMatchObject({
+      status: 'refunded',
+      amountRefunded: 2500,
+    });
     await settleOrderPetals(petals, 'ord_1');
     expect(await ledger.balance('user_1')).toBe(0);
     expect(await recordRefund(deps, refundEvent('re_1', 2500, 'failed', T0 + 60))).toMatchObject({
-      status: 'shipped', amountRefunded: 0, refundedBefore: 2500, fullyRefunded: false,
-      emailTemplate: 'refund-failed', emailKey: '2500-0#1', signals: [{ kind: 'refund-reversed' }],
+      status: 'shipped',
+      amountRefunded: 0,
+      refundedBefore: 2500,
+      fullyRefunded: false,
+      emailTemplate: 'refund-failed',
+      emailKey: '2500-0#1',
+      signals: [{ kind: 'refund-reversed' }],
     });
     expect(await settleOrderPetals(petals, 'ord_1')).toMatchObject({ deducted: 0, written: ['refund-restored#ord_1#0'] });
     expect(await ledger.balance('user_1')).toBe(25);
@@ -175,7 +229,9 @@ describe('recordRefund: the whole lifecycle, keyed on refund objects (item 5)', 
     await recordRefund(deps, refundEvent('re_1', 1000, 'canceled', T0 + 60));
     await settleOrderPetals(petals, 'ord_1');
     expect(await recordRefund(deps, refundEvent('re_2', 1000, 'succeeded', T0 + 120))).toMatchObject({
-      amountRefunded: 1000, emailTemplate: 'refund', emailKey: '1000#1',
+      amountRefunded: 1000,
+      emailTemplate: 'refund',
+      emailKey: '1000#1',
     });
     expect(await settleOrderPetals(petals, 'ord_1')).toMatchObject({ deducted: 10, written: ['refund#ord_1#1000#2'] });
     expect(await ledger.balance('user_1')).toBe(15);
@@ -198,16 +254,31 @@ describe('recordRefund: the whole lifecycle, keyed on refund objects (item 5)', 
   it('charge.refunded without a refund list (API 2022-11-15 on) then refund.failed of that refund', async () => {
     const { deps } = await oneOrder('shipped');
     expect(await recordRefund(deps, chargeRefunded(2500, { created: T0 }))).toMatchObject({ status: 'refunded' });
-    expect(await recordRefund(deps, refundEvent('re_1', 2500, 'failed', T0 + 60, { eventType: 'refund.failed' }))).toMatchObject({ status: 'shipped', amountRefunded: 0 });
+    expect(await recordRefund(deps, refundEvent('re_1', 2500, 'failed', T0 + 60, { eventType: 'refund.failed' }))).toMatchObject({
+      status: 'shipped',
+      amountRefunded: 0,
+    });
     // a charge.refunded that already reflects the failure (amount_refunded 0) keeps it at 0
     expect(await recordRefund(deps, chargeRefunded(0, { created: T0 + 120 }))).toMatchObject({ amountRefunded: 0 });
   });
 
   it('charge.refunded listing its refunds (before 2022-11-15) records each by id', async () => {
     const { deps, orders } = await oneOrder('shipped');
-    await recordRefund(deps, chargeRefunded(2500, { refunds: [{ refundId: 're_1', amount: 1000, status: 'succeeded' }, { refundId: 're_2', amount: 1500, status: 'succeeded' }] }));
+    await recordRefund(
+      deps,
+      chargeRefunded(2500, {
+        refunds: [
+          { refundId: 're_1', amount: 1000, status: 'succeeded' },
+          { refundId: 're_2', amount: 1500, status: 'succeeded' },
+        ],
+      }),
+    );
     await recordRefund(deps, refundEvent('re_2', 1500, 'failed', T0 + 60));
-    expect(await orders.read('ord_1')).toMatchObject({ amountRefunded: 1000, status: 'shipped', refunds: { re_1: { status: 'succeeded' }, re_2: { status: 'failed' } } });
+    expect(await orders.read('ord_1')).toMatchObject({
+      amountRefunded: 1000,
+      status: 'shipped',
+      refunds: { re_1: { status: 'succeeded' }, re_2: { status: 'failed' } },
+    });
   });
 });
 
@@ -234,7 +305,11 @@ describe('cancelRefundedPrint: a full refund before production cancels the print
   it('a print already in production is not canceled: RefundedAfterProduction for the operator', async () => {
     const { deps, cancel, printify } = await printed('in-production');
     await recordRefund(deps, chargeRefunded(2500));
-    expect(await cancelRefundedPrint(cancel, 'ord_1')).toEqual({ outcome: 'in-production', printifyStatus: 'in-production', signals: [{ kind: 'refunded-after-production' }] });
+    expect(await cancelRefundedPrint(cancel, 'ord_1')).toEqual({
+      outcome: 'in-production',
+      printifyStatus: 'in-production',
+      signals: [{ kind: 'refunded-after-production' }],
+    });
     expect(printify.calls).not.toContain('cancelOrder');
   });
 
@@ -242,16 +317,39 @@ describe('cancelRefundedPrint: a full refund before production cancels the print
     const { deps, cancel } = await printed('on-hold');
     await recordRefund(deps, refundEvent('re_1', 2500, 'succeeded', T0));
     await cancelRefundedPrint(cancel, 'ord_1');
-    expect(await recordRefund(deps, refundEvent('re_1', 2500, 'failed', T0 + 60))).toMatchObject({ status: 'fulfillment_failed', amountRefunded: 0 });
+    expect(await recordRefund(deps, refundEvent('re_1', 2500, 'failed', T0 + 60))).toMatchObject({
+      status: 'fulfillment_failed',
+      amountRefunded: 0,
+    });
   });
 });
 
 describe('recordDispute: newest wins, every status (item 6)', () => {
   it('flags the order with an open dispute; opened only the first time', async () => {
     const { deps, orders } = await oneOrder();
-    expect(await recordDispute(deps, disputeEvent('needs_response', T0))).toEqual({ apply: true, orderId: 'ord_1', disputeStatus: 'open', opened: true, applied: true, signals: [{ kind: 'dispute-opened' }] });
-    expect(await recordDispute(deps, disputeEvent('under_review', T0 + 10))).toEqual({ apply: true, orderId: 'ord_1', disputeStatus: 'open', opened: false, applied: true, signals: [] });
-    expect(await orders.read('ord_1')).toMatchObject({ disputeId: 'dp_1', disputeStatus: 'open', disputeStripeStatus: 'under_review', disputeEventAt: T0 + 10, disputeAmount: 2500 });
+    expect(await recordDispute(deps, disputeEvent('needs_response', T0))).toEqual({
+      apply: true,
+      orderId: 'ord_1',
+      disputeStatus: 'open',
+      opened: true,
+      applied: true,
+      signals: [{ kind: 'dispute-opened' }],
+    });
+    expect(await recordDispute(deps, disputeEvent('under_review', T0 + 10))).toEqual({
+      apply: true,
+      orderId: 'ord_1',
+      disputeStatus: 'open',
+      opened: false,
+      applied: true,
+      signals: [],
+    });
+    expect(await orders.read('ord_1')).toMatchObject({
+      disputeId: 'dp_1',
+      disputeStatus: 'open',
+      disputeStripeStatus: 'under_review',
+      disputeEventAt: T0 + 10,
+      disputeAmount: 2500,
+    });
   });
 
   it.each([
@@ -310,14 +408,20 @@ describe('recordDispute: newest wins, every status (item 6)', () => {
   it('an unknown future status is recorded and logged; petals neither taken nor given', async () => {
     const { deps, orders } = await oneOrder();
     await recordDispute(deps, disputeEvent('needs_response', T0));
-    expect(await recordDispute(deps, disputeEvent('escalated_to_arbitration', T0 + 10))).toMatchObject({ disputeStatus: 'open', signals: [{ kind: 'dispute-status-unknown' }] });
+    expect(await recordDispute(deps, disputeEvent('escalated_to_arbitration', T0 + 10))).toMatchObject({
+      disputeStatus: 'open',
+      signals: [{ kind: 'dispute-status-unknown' }],
+    });
     expect(await orders.read('ord_1')).toMatchObject({ disputeStatus: 'open', disputeStripeStatus: 'escalated_to_arbitration' });
   });
 
   it.each(['won', 'warning_closed', 'lost'])('closed %s is final: a later or same-second "open" does not reopen it', async (status) => {
     const { deps } = await oneOrder();
     const closed = await recordDispute(deps, disputeEvent(status, T0));
-    expect(await recordDispute(deps, disputeEvent('needs_response', T0))).toMatchObject({ disputeStatus: closed.apply && closed.disputeStatus, applied: false });
+    expect(await recordDispute(deps, disputeEvent('needs_response', T0))).toMatchObject({
+      disputeStatus: closed.apply && closed.disputeStatus,
+      applied: false,
+    });
     expect(await recordDispute(deps, disputeEvent('under_review', T0 + 100))).toMatchObject({ applied: false });
   });
 
@@ -330,17 +434,22 @@ describe('recordDispute: newest wins, every status (item 6)', () => {
   it('a new dispute of the same order opens again after an earlier one closed', async () => {
     const { deps } = await oneOrder();
     await recordDispute(deps, disputeEvent('won', T0));
-    expect(await recordDispute(deps, disputeEvent('needs_response', T0 + 100, { disputeId: 'dp_2' }))).toMatchObject({ disputeStatus: 'open', opened: true });
+    expect(await recordDispute(deps, disputeEvent('needs_response', T0 + 100, { disputeId: 'dp_2' }))).toMatchObject({
+      disputeStatus: 'open',
+      opened: true,
+    });
   });
 
-  it('a dispute of order A\'s payment intent naming order B touches neither, and holds no petals', async () => {
+  it("a dispute of order A's payment intent naming order B touches neither, and holds no petals", async () => {
     const { deps, orders, petals, ledger } = await scene([
       { orderId: 'ord_A', userId: 'user_A', status: 'shipped', paymentIntentId: 'pi_A' },
       { orderId: 'ord_B', userId: 'user_B', status: 'shipped', paymentIntentId: 'pi_B' },
     ]);
     await settleOrderPetals(petals, 'ord_B');
     expect(await recordDispute(deps, disputeEvent('needs_response', T0, { paymentIntentId: 'pi_A', orderId: 'ord_B' }))).toMatchObject({
-      apply: false, owner: 'mismatch', signals: [{ kind: 'charge-order-mismatch' }],
+      apply: false,
+      owner: 'mismatch',
+      signals: [{ kind: 'charge-order-mismatch' }],
     });
     expect((await orders.read('ord_B')).disputeStatus).toBeUndefined();
     expect((await orders.read('ord_A')).disputeStatus).toBeUndefined();
@@ -366,8 +475,19 @@ describe('sendOrderEmail: a refund that failed (item 5)', () => {
 
   it('a refund of nothing, or a "failure" that lowered nothing, tells nothing', async () => {
     const { email, mailer } = await emails();
-    expect(await sendOrderEmail(email, { template: 'refund', orderId: 'ord_1', amountRefunded: 0 })).toEqual({ outcome: 'nothing-to-tell', signals: [] });
-    expect(await sendOrderEmail(email, { template: 'refund-failed', orderId: 'ord_1', amountRefunded: 1000, refundedBefore: 1000, emailKey: 'x' })).toEqual({ outcome: 'nothing-to-tell', signals: [] });
+    expect(await sendOrderEmail(email, { template: 'refund', orderId: 'ord_1', amountRefunded: 0 })).toEqual({
+      outcome: 'nothing-to-tell',
+      signals: [],
+    });
+    expect(
+      await sendOrderEmail(email, {
+        template: 'refund-failed',
+        orderId: 'ord_1',
+        amountRefunded: 1000,
+        refundedBefore: 1000,
+        emailKey: 'x',
+      }),
+    ).toEqual({ outcome: 'nothing-to-tell', signals: [] });
     expect(mailer.sent).toEqual([]);
   });
 

@@ -8,7 +8,8 @@ import { listInbox } from '../reads';
 /** The table's rows alone: what htmx fetches every two seconds. */
 export async function eventRows(context: ConsoleContext): Promise<Html> {
   const events = await listInbox(context.db, context.tableName, context.stepFunctions);
-  if (events.length === 0) return html`<tr><td colspan="7" class="muted">No events yet: send a test event, or point <code>stripe listen</code> at the webhook.</td></tr>`;
+  if (events.length === 0)
+    return html`<tr><td colspan="7" class="muted">No events yet: send a test event, or point <code>stripe listen</code> at the webhook.</td></tr>`;
   return html`${events.map((e) => {
     const newest = e.executionArns[e.executionArns.length - 1];
     return html`<tr data-event="${e.eventId}">
@@ -31,7 +32,12 @@ export async function eventsPage(context: ConsoleContext, flash: Flash): Promise
     html`<p class="muted">Every Stripe event the webhook accepted (the inbox), newest first. Updates live.</p>
 <div class="actions" id="reconcile">${
       reconcileCommand()
-        ? actionForm('/actions/reconcile', 'Reconcile: finish every unfinished event', {}, html`<label class="muted"><input type="checkbox" name="dryRun" value="1"> dry run</label> `)
+        ? actionForm(
+            '/actions/reconcile',
+            'Reconcile: finish every unfinished event',
+            {},
+            html`<label class="muted"><input type="checkbox" name="dryRun" value="1"> dry run</label> `,
+          )
         : html`<p class="muted">Reconcile is not offered: <code>npm run ops</code> has no <code>reconcile</code> command in this checkout.</p>`
     }</div>
 <table id="events">

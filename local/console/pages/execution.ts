@@ -81,7 +81,10 @@ export async function executionDetail(context: ConsoleContext, executionArn: str
   const report = await executionReport(context.target, executionArn, undefined, { data: true });
   const execution = context.stepFunctions.describeExecution(executionArn);
   const graph = await graphOf(context, execution.stateMachineArn);
-  const live = report.status === 'RUNNING' ? html` hx-get="/executions/detail${query({ arn: executionArn })}" hx-trigger="every 1s" hx-swap="outerHTML"` : '';
+  const live =
+    report.status === 'RUNNING'
+      ? html` hx-get="/executions/detail${query({ arn: executionArn })}" hx-trigger="every 1s" hx-swap="outerHTML"`
+      : '';
   return html`<div id="execution-detail" data-status="${report.status}"${live}>
 <dl class="facts">
   <dt>Status</dt><dd id="execution-status">${badge(report.status)}${report.redriveCount ? html` <span class="muted">redriven ${report.redriveCount}×, last ${time(report.redriveDate)}</span>` : ''}</dd>
@@ -110,7 +113,12 @@ export async function executionPage(context: ConsoleContext, executionArn: strin
   const actions = [
     actionForm('/actions/replay', 'Replay the event', { eventId }),
     REDRIVABLE.includes(execution.status)
-      ? actionForm('/actions/redrive', 'Redrive', { executionArn }, html`<label class="muted"><input type="checkbox" name="force" value="1"> even from a Fail state</label> `)
+      ? actionForm(
+          '/actions/redrive',
+          'Redrive',
+          { executionArn },
+          html`<label class="muted"><input type="checkbox" name="force" value="1"> even from a Fail state</label> `,
+        )
       : '',
   ];
   return page(

@@ -81,7 +81,19 @@ export async function orderPage(context: ConsoleContext, orderId: string, flash:
   <dt>Customer</dt><dd>${order.email ?? ''} ${order.customerName ?? ''} <span class="mono muted">${order.userId}</span></dd>
   <dt>Total</dt><dd>${money(order.amountTotal, currency)}</dd>
   ${order.amountRefunded ? html`<dt>Refunded</dt><dd>${money(order.amountRefunded, currency)}</dd>` : ''}
-  ${(['paymentIntentId', 'stripeSessionId', 'paidByEventId', 'missingMappings', 'failureReason', 'disputeId', 'disputeStatus', 'petalsAwarded', 'petalsDeducted'] as const)
+  ${(
+    [
+      'paymentIntentId',
+      'stripeSessionId',
+      'paidByEventId',
+      'missingMappings',
+      'failureReason',
+      'disputeId',
+      'disputeStatus',
+      'petalsAwarded',
+      'petalsDeducted',
+    ] as const
+  )
     .filter((k) => order[k] !== undefined && order[k] !== null)
     .map((k) => html`<dt>${k}</dt><dd class="mono">${Array.isArray(order[k]) ? (order[k] as string[]).join(', ') : String(order[k])}</dd>`)}
   <dt>Ship to</dt><dd>${address(order)}</dd>
@@ -89,11 +101,13 @@ export async function orderPage(context: ConsoleContext, orderId: string, flash:
 <h2>Items</h2>
 <table id="items"><thead><tr><th>Product</th><th>Variant</th><th>Qty</th><th>Unit</th><th>Line</th></tr></thead>
 <tbody>${(order.items ?? []).map(
-      (i) => html`<tr><td>${i.title ?? ''} <span class="mono muted">${i.productId}</span></td><td>${i.variantId}</td><td class="num">${i.quantity}</td><td class="num">${money(i.unitAmount, currency)}</td><td class="num">${money(i.unitAmount * i.quantity, currency)}</td></tr>`,
+      (i) =>
+        html`<tr><td>${i.title ?? ''} <span class="mono muted">${i.productId}</span></td><td>${i.variantId}</td><td class="num">${i.quantity}</td><td class="num">${money(i.unitAmount, currency)}</td><td class="num">${money(i.unitAmount * i.quantity, currency)}</td></tr>`,
     )}</tbody></table>
 <h2>Status history</h2>
 <table id="history"><tbody>${MILESTONES.filter(([k]) => order[k]).map(
-      ([k, label]) => html`<tr><td>${time(order[k] as string)}</td><td>${label}${k === 'printifyStatusAt' ? html`: ${String(order.printifyStatus ?? '')}` : ''}</td></tr>`,
+      ([k, label]) =>
+        html`<tr><td>${time(order[k] as string)}</td><td>${label}${k === 'printifyStatusAt' ? html`: ${String(order.printifyStatus ?? '')}` : ''}</td></tr>`,
     )}</tbody></table>
 </section>
 <section>
@@ -107,7 +121,10 @@ export async function orderPage(context: ConsoleContext, orderId: string, flash:
 <table id="printify-webhooks"><thead><tr><th>Printify webhook event</th><th>Topic</th><th>Our answer</th></tr></thead>
 <tbody>${
       printify.deliveries.length
-        ? printify.deliveries.map((d) => html`<tr><td class="mono">${d.eventId}</td><td>${d.topic}</td><td>${d.status} <span class="mono muted">${d.body.slice(0, 120)}</span></td></tr>`)
+        ? printify.deliveries.map(
+            (d) =>
+              html`<tr><td class="mono">${d.eventId}</td><td>${d.topic}</td><td>${d.status} <span class="mono muted">${d.body.slice(0, 120)}</span></td></tr>`,
+          )
         : html`<tr><td colspan="3" class="muted">none</td></tr>`
     }</tbody></table>
 <h2>Petals</h2>
@@ -115,7 +132,10 @@ export async function orderPage(context: ConsoleContext, orderId: string, flash:
 <table id="ledger"><thead><tr><th>Entry</th><th>Amount</th><th>Reason</th><th>When</th></tr></thead>
 <tbody>${
       report.ledger.length
-        ? report.ledger.map((e) => html`<tr><td class="mono">${String(e.sk).replace(/^LEDGER#/, '')}</td><td class="num">${String(e.amount)}</td><td>${String(e.reason ?? '')}</td><td>${time(e.createdAt as string)}</td></tr>`)
+        ? report.ledger.map(
+            (e) =>
+              html`<tr><td class="mono">${String(e.sk).replace(/^LEDGER#/, '')}</td><td class="num">${String(e.amount)}</td><td>${String(e.reason ?? '')}</td><td>${time(e.createdAt as string)}</td></tr>`,
+          )
         : html`<tr><td colspan="4" class="muted">no entries for this order</td></tr>`
     }</tbody></table>
 </section>
@@ -138,7 +158,9 @@ export async function orderPage(context: ConsoleContext, orderId: string, flash:
 <div id="emails">${
       emails.length
         ? emails.map(
-            (m) => html`<article class="email-message"><h3>${m.subject}</h3><p class="muted">to ${m.to.join(', ')} · from ${m.from} · ${time(m.at)}</p>
+            (
+              m,
+            ) => html`<article class="email-message"><h3>${m.subject}</h3><p class="muted">to ${m.to.join(', ')} · from ${m.from} · ${time(m.at)}</p>
 <iframe class="email" sandbox="" title="${m.subject}" srcdoc="${m.html ?? html`<pre>${m.text ?? ''}</pre>`.text}"></iframe></article>`,
           )
         : html`<p class="muted">No email sent about this order (local SES).</p>`

@@ -21,7 +21,8 @@ function sign(body: string | Buffer, options: { secret?: string; t?: number | st
   return `t=${t},${options.scheme ?? 'v1'}=${hmac(options.secret ?? secret, payload)}`;
 }
 
-const paidSession = () => stripeEvent('checkout.session.completed', checkoutSession({ orderId: 'ord_badinput', userId: 'user_badinput', amountTotal: 4999 }));
+const paidSession = () =>
+  stripeEvent('checkout.session.completed', checkoutSession({ orderId: 'ord_badinput', userId: 'user_badinput', amountTotal: 4999 }));
 /** A handled event whose object is changed by `change` (then signed correctly). */
 const sessionWith = (change: (object: Record<string, unknown>) => void) => {
   const event = paidSession();
@@ -44,13 +45,24 @@ interface Case {
 }
 
 const json = { 'content-type': 'application/json' };
-const signed = (body: string | Buffer, extra: Record<string, string> = {}) => ({ body, headers: { ...json, 'stripe-signature': sign(body), ...extra } });
+const signed = (body: string | Buffer, extra: Record<string, string> = {}) => ({
+  body,
+  headers: { ...json, 'stripe-signature': sign(body), ...extra },
+});
 
 const CASES: Case[] = [
   // signatures
   { name: 'no Stripe-Signature header', build: () => ({ body: JSON.stringify(paidSession()), headers: json }), expect: [400] },
-  { name: 'an empty Stripe-Signature header', build: () => ({ body: JSON.stringify(paidSession()), headers: { ...json, 'stripe-signature': '' } }), expect: [400] },
-  { name: 'a signature header that is garbage', build: () => ({ body: JSON.stringify(paidSession()), headers: { ...json, 'stripe-signature': 'garbage' } }), expect: [400] },
+  {
+    name: 'an empty Stripe-Signature header',
+    build: () => ({ body: JSON.stringify(paidSession()), headers: { ...json, 'stripe-signature': '' } }),
+    expect: [400],
+  },
+  {
+    name: 'a signature header that is garbage',
+    build: () => ({ body: JSON.stringify(paidSession()), headers: { ...json, 'stripe-signature': 'garbage' } }),
+    expect: [400],
+  },
   {
     name: 'a timestamp but no v1 signature',
     build: () => ({ body: JSON.stringify(paidSession()), headers: { ...json, 'stripe-signature': `t=${now()}` } }),
@@ -169,8 +181,22 @@ const CASES: Case[] = [
     expect: [400],
   },
   // what is not ours: acknowledged, not processed
-  { name: 'a client_reference_id of 3,000 characters (no key can hold it)', build: () => signed(sessionWith((o) => (o.client_reference_id = 'o'.repeat(3000)))), expect: [400] },
-  { name: 'an order id in metadata with CR/LF', build: () => signed(sessionWith((o) => ((o.client_reference_id = null), (o.metadata = { orderId: 'ord\r\nx' })))), expect: [400] },
+  {
+    name: 'a client_reference_id of 3,000 characters (no key can hold it)',
+    build: () => signed(sessionWith((o) => (o.client_reference_id = 'o'.repeat(3000)))),
+    expect: [400],
+  },
+  {
+    name: 'an order id in metadata with CR/LF',
+    build: () =>
+      signed(
+        sessionWith((o) => {
+          o.client_reference_id = null;
+          o.metadata = { orderId: 'ord\r\nx' };
+        }),
+      ),
+    expect: [400],
+  },
   {
     name: 'a thin event (v2.core.event from an Event Destination)',
     build: () =>
@@ -181,35 +207,53 @@ const CASES: Case[] = [
           type: 'v1.billing.meter.error_report_triggered',
           livemode: false,
           created: new Date().toISOString(),
-          related_object: { id: 'mtr_test_61R9IeFOSsj5TdEz041JZQ8y5sK3FCR', type: 'billing.meter', url: '/v1/billing/meters/mtr_test_61R9IeFOSsj5TdEz041JZQ8y5sK3FCR' },
+          related_object: {
+            id: 'mtr_test_61R9IeFOSsj5TdEz041JZQ8y5sK3FCR',
+            type: 'billing.meter',
+            url: '/v1/billing/meters/mtr_test_61R9IeFOSsj5TdEz041JZQ8y5sK3FCR',
+          },
         }),
       ),
     expect: [200],
     outcome: 'ignored',
   },
-  { name: 'an event type this shop does not handle', build: () => signed(JSON.stringify(stripeEvent('customer.created', { id: 'cus_1', object: 'customer' }))), expect: [200], outcome: 'ignored' },
+  {
+    name: 'an event type this shop does not handle',
+    build: () => signed(JSON.stringify(stripeEvent('customer.created', { id: 'cus_1', object: 'customer' }))),
+    expect: [200],
+    outcome: 'ignored',
+  },
   {
     name: 'a checkout session without an order id (a payment link)',
-    build: () => signed(sessionWith((o) => {
-      o.client_reference_id = null;
-      o.metadata = {};
-    })),
+    build: () =>
+      signed(
+        sessionWith((o) => {
+          o.client_reference_id = null;
+          o.metadata = {};
+        }),
+      ),
     expect: [200],
     outcome: 'ignored',
   },
   // sizes: the webhook's own limit, then the API's
   {
-    name: 'an event just under the webhook\'s body limit, of a type not handled',
-    build: () => signed(JSON.stringify(stripeEvent('product.updated', { id: 'prod_1', object: 'product', description: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES - 2048) }))),
+    name: "an event just under the webhook's body limit, of a type not handled",
+    build: () =>
+      signed(
+        JSON.stringify(
+          stripeEvent('product.updated', { id: 'prod_1', object: 'product', description: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES - 2048) }),
+        ),
+      ),
     expect: [200],
     outcome: 'ignored',
   },
   {
-    name: 'a signed event over the webhook\'s body limit',
-    build: () => signed(JSON.stringify(stripeEvent('checkout.session.completed', { id: 'cs_1', description: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES) }))),
+    name: "a signed event over the webhook's body limit",
+    build: () =>
+      signed(JSON.stringify(stripeEvent('checkout.session.completed', { id: 'cs_1', description: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES) }))),
     expect: [413],
   },
-  { name: 'a body over the API\'s 10 MB limit', build: () => signed(Buffer.alloc(10 * 1024 * 1024 + 1, 0x20)), expect: [413] },
+  { name: "a body over the API's 10 MB limit", build: () => signed(Buffer.alloc(10 * 1024 * 1024 + 1, 0x20)), expect: [413] },
   // the route itself
   { name: 'GET instead of POST', build: () => ({ body: '', headers: {}, method: 'GET' }), expect: [404, 405] },
   { name: 'another path', build: () => ({ ...signed(JSON.stringify(paidSession())), path: '/webhooks/stripe/v2' }), expect: [404] },

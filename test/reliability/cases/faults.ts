@@ -22,7 +22,8 @@ import {
  * throttling, an outage), on the local pipeline with the harness's fast retries.
  */
 
-const taskFailures = (execution: LocalExecution, state: string) => execution.history.filter((h) => h.type === 'TaskFailed' && h.name === state).length;
+const taskFailures = (execution: LocalExecution, state: string) =>
+  execution.history.filter((h) => h.type === 'TaskFailed' && h.name === state).length;
 
 export function faultCases(env: () => ReliabilityEnv): void {
   /** One paid order through the pipeline; its execution and the usual exactly-once checks. */
@@ -57,7 +58,7 @@ export function faultCases(env: () => ReliabilityEnv): void {
       expect(await checkOutcomes(pipeline, [p], sent)).toEqual([]);
     });
 
-    test('slow (answers after 600 ms, within the client\'s timeout): one order, no retry needed', async () => {
+    test("slow (answers after 600 ms, within the client's timeout): one order, no retry needed", async () => {
       const { pipeline } = env();
       pipeline.stack.printify.fail({ delayMs: 600, times: 1 });
       const { p, execution, sent } = await oneOrder();
@@ -99,21 +100,31 @@ export function faultCases(env: () => ReliabilityEnv): void {
       expect(pipeline.stack.printify.orders()).toHaveLength(0);
     });
 
-    test(`${SIZE.faultyOrders} orders at once, the first create of each refused with 500 or 429: all in production, one Printify order each`, async () => {
-      const { pipeline, printify } = env();
-      const planned = await pool(Array.from({ length: SIZE.faultyOrders }), 8, () => planOrder(pipeline, 'paid'));
-      printify.flaky(true);
-      let sent: SentEvent[];
-      try {
-        sent = (await within(boundMs(SIZE.faultyOrders), 'sending', pool(planned, SIZE.concurrency, (p, i) => deliverOrder(pipeline, p, i)))).flat();
-        expect(sent.filter((s) => s.status !== 200)).toEqual([]);
-        await within(boundMs(SIZE.faultyOrders), 'the executions', pipeline.stack.stepFunctions.idle());
-      } finally {
-        printify.flaky(false);
-      }
-      expect(printify.refused()).toBe(SIZE.faultyOrders);
-      expect(await checkOutcomes(pipeline, planned, sent)).toEqual([]);
-    }, boundMs(SIZE.faultyOrders) * 2);
+    test(
+      `${SIZE.faultyOrders} orders at once, the first create of each refused with 500 or 429: all in production, one Printify order each`,
+      async () => {
+        const { pipeline, printify } = env();
+        const planned = await pool(Array.from({ length: SIZE.faultyOrders }), 8, () => planOrder(pipeline, 'paid'));
+        printify.flaky(true);
+        let sent: SentEvent[];
+        try {
+          sent = (
+            await within(
+              boundMs(SIZE.faultyOrders),
+              'sending',
+              pool(planned, SIZE.concurrency, (p, i) => deliverOrder(pipeline, p, i)),
+            )
+          ).flat();
+          expect(sent.filter((s) => s.status !== 200)).toEqual([]);
+          await within(boundMs(SIZE.faultyOrders), 'the executions', pipeline.stack.stepFunctions.idle());
+        } finally {
+          printify.flaky(false);
+        }
+        expect(printify.refused()).toBe(SIZE.faultyOrders);
+        expect(await checkOutcomes(pipeline, planned, sent)).toEqual([]);
+      },
+      boundMs(SIZE.faultyOrders) * 2,
+    );
   });
 
   describe('SES failing', () => {
@@ -126,7 +137,7 @@ export function faultCases(env: () => ReliabilityEnv): void {
       expect(await checkOutcomes(pipeline, [p], sent)).toEqual([]);
     }, 120_000);
 
-    test('down for longer than the retries last: the rest completes, the execution fails visibly; Stripe\'s redelivery is a duplicate; the operator\'s replay sends the email once', async () => {
+    test("down for longer than the retries last: the rest completes, the execution fails visibly; Stripe's redelivery is a duplicate; the operator's replay sends the email once", async () => {
       const { pipeline, ses } = env();
       ses.fail('internal');
       const { p, event, execution } = await oneOrder();
@@ -137,7 +148,13 @@ export function faultCases(env: () => ReliabilityEnv): void {
       expect(pipeline.stack.printify.orders().filter((o) => o.external_id === p.order.orderId)).toHaveLength(1);
       expect(await pipeline.balance(p.order.userId)).toBe(p.expectedPetals);
       expect(await pipeline.emailsTo(p.email)).toHaveLength(0);
-      const { Item: outbox } = await pipeline.db.send(new GetCommand({ TableName: pipeline.stack.tableName, Key: keys.email(p.order.orderId, 'order-confirmation'), ConsistentRead: true }));
+      const { Item: outbox } = await pipeline.db.send(
+        new GetCommand({
+          TableName: pipeline.stack.tableName,
+          Key: keys.email(p.order.orderId, 'order-confirmation'),
+          ConsistentRead: true,
+        }),
+      );
       expect(outbox?.status).toBe('failed');
 
       // Stripe delivering the event again does not re-run it: the webhook deduplicates events
@@ -152,11 +169,21 @@ export function faultCases(env: () => ReliabilityEnv): void {
       // Every step is idempotent, so it sends the missing email and repeats nothing else.
       const sfn = new SFNClient({ endpoint: pipeline.stack.urls.sfn, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS });
       try {
-        await sfn.send(new StartExecutionCommand({ stateMachineArn: pipeline.stack.stateMachineArns.fulfilment, name: `${event.id}-replay-1`, input: execution.input }));
+        await sfn.send(
+          new StartExecutionCommand({
+            stateMachineArn: pipeline.stack.stateMachineArns.fulfilment,
+            name: `${event.id}-replay-1`,
+            input: execution.input,
+          }),
+        );
       } finally {
         sfn.destroy();
       }
-      const replay = await within(60_000, 'the replay', pipeline.stack.stepFunctions.waitFor(pipeline.executionArn('fulfilment', `${event.id}-replay-1`)));
+      const replay = await within(
+        60_000,
+        'the replay',
+        pipeline.stack.stepFunctions.waitFor(pipeline.executionArn('fulfilment', `${event.id}-replay-1`)),
+      );
       expect(replay.status).toBe('SUCCEEDED');
       expect(await checkOutcomes(pipeline, [p], [{ event, workflow: 'fulfilment', status: 200 }], [event.id])).toEqual([]);
     });

@@ -27,10 +27,16 @@ export function loadCases(env: () => ReliabilityEnv): void {
       const { pipeline } = env();
       // about four orders per customer, so that their petal balances are written concurrently
       const users = Array.from({ length: Math.ceil(SIZE.orders / 4) }, () => newUserId());
-      const planned: PlannedOrder[] = await pool(Array.from({ length: SIZE.orders }), 16, (_, i) => planOrder(pipeline, kindFor(i), users[i % users.length]));
+      const planned: PlannedOrder[] = await pool(Array.from({ length: SIZE.orders }), 16, (_, i) =>
+        planOrder(pipeline, kindFor(i), users[i % users.length]),
+      );
 
       const sent: SentEvent[] = (
-        await within(boundMs(SIZE.orders), 'sending the orders', pool(planned, SIZE.concurrency, (p, i) => deliverOrder(pipeline, p, i)))
+        await within(
+          boundMs(SIZE.orders),
+          'sending the orders',
+          pool(planned, SIZE.concurrency, (p, i) => deliverOrder(pipeline, p, i)),
+        )
       ).flat();
       const refused = sent.filter((s) => s.status !== 200);
       expect(refused.map((s) => `${s.event.type} ${s.event.id}: ${s.status}`)).toEqual([]);
@@ -49,7 +55,11 @@ export function loadCases(env: () => ReliabilityEnv): void {
       const { pipeline } = env();
       const p = await planOrder(pipeline, 'paid');
       const event = sessionCompleted(p);
-      const answers = await within(boundMs(SIZE.storm), 'the storm', Promise.all(Array.from({ length: SIZE.storm }, () => pipeline.send(event))));
+      const answers = await within(
+        boundMs(SIZE.storm),
+        'the storm',
+        Promise.all(Array.from({ length: SIZE.storm }, () => pipeline.send(event))),
+      );
       expect(answers.filter((a) => a.status !== 200)).toEqual([]);
       const outcomes = new Set(answers.map((a) => a.body.outcome));
       expect([...outcomes].every((o) => o === 'started' || o === 'duplicate')).toBe(true);
@@ -75,7 +85,9 @@ export function loadCases(env: () => ReliabilityEnv): void {
       const sent: SentEvent[] = [paid, succeeded].map((event) => ({ event, workflow: 'fulfilment', status: 200 }));
       expect(await checkOutcomes(pipeline, [p], sent)).toEqual([]);
       // exactly one of the two executions fulfilled; the other found the order paid
-      const fulfilled = await Promise.all([paid, succeeded].map(async (e) => (await pipeline.execution('fulfilment', e.id)).history.some((h) => h.name === 'Fulfil')));
+      const fulfilled = await Promise.all(
+        [paid, succeeded].map(async (e) => (await pipeline.execution('fulfilment', e.id)).history.some((h) => h.name === 'Fulfil')),
+      );
       expect(fulfilled.filter(Boolean)).toHaveLength(1);
     });
   });

@@ -59,7 +59,10 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       expect(paid).toMatchObject({ transitioned: true, order: { status: 'paid', paidByEventId: 'evt_1' } });
       const again = await orders.transition(order.orderId, 'paid', { paidByEventId: 'evt_2' });
       expect(again).toMatchObject({ transitioned: false, order: { status: 'paid', paidByEventId: 'evt_1' } });
-      expect(await orders.transition(order.orderId, 'failed', { failureReason: 'late' })).toMatchObject({ transitioned: false, order: { status: 'paid' } });
+      expect(await orders.transition(order.orderId, 'failed', { failureReason: 'late' })).toMatchObject({
+        transitioned: false,
+        order: { status: 'paid' },
+      });
       expect((await orders.require(order.orderId)).failureReason).toBeUndefined();
       await expect(orders.transition(order.orderId, 'pending')).rejects.toMatchObject({ name: 'InvalidInput' });
     });
@@ -68,19 +71,34 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       const { orders } = ports();
       const order = await pendingOrder();
       // never retried (no retriedAt): the guard holds
-      expect(await orders.transition(order.orderId, 'paid', {}, { notRetriedAfter: '2000-01-01T00:00:00.000Z' })).toMatchObject({ transitioned: true });
+      expect(await orders.transition(order.orderId, 'paid', {}, { notRetriedAfter: '2000-01-01T00:00:00.000Z' })).toMatchObject({
+        transitioned: true,
+      });
       await orders.set(order.orderId, { retriedAt: '2026-11-27T11:00:00.000Z' });
-      const late = await orders.transition(order.orderId, 'fulfillment_failed', { failureReason: 'late' }, { notRetriedAfter: '2026-11-27T10:00:00.000Z' });
+      const late = await orders.transition(
+        order.orderId,
+        'fulfillment_failed',
+        { failureReason: 'late' },
+        { notRetriedAfter: '2026-11-27T10:00:00.000Z' },
+      );
       expect(late).toMatchObject({ transitioned: false, order: { status: 'paid' } });
       expect((await orders.require(order.orderId)).failureReason).toBeUndefined();
-      const current = await orders.transition(order.orderId, 'fulfillment_failed', { failureReason: 'now' }, { notRetriedAfter: '2026-11-27T11:00:00.000Z' });
+      const current = await orders.transition(
+        order.orderId,
+        'fulfillment_failed',
+        { failureReason: 'now' },
+        { notRetriedAfter: '2026-11-27T11:00:00.000Z' },
+      );
       expect(current).toMatchObject({ transitioned: true, order: { status: 'fulfillment_failed', failureReason: 'now' } });
     });
 
     it('set writes values, null removes; fillMissing never overwrites', async () => {
       const { orders } = ports();
       const order = await pendingOrder();
-      expect(await orders.set(order.orderId, { failureReason: 'x', stripeSessionId: 'cs_1' })).toMatchObject({ failureReason: 'x', stripeSessionId: 'cs_1' });
+      expect(await orders.set(order.orderId, { failureReason: 'x', stripeSessionId: 'cs_1' })).toMatchObject({
+        failureReason: 'x',
+        stripeSessionId: 'cs_1',
+      });
       expect((await orders.set(order.orderId, { failureReason: null })).failureReason).toBeUndefined();
       await orders.fillMissing(order.orderId, { stripeSessionId: 'cs_2', paymentIntentId: 'pi_1' });
       expect(await orders.require(order.orderId)).toMatchObject({ stripeSessionId: 'cs_1', paymentIntentId: 'pi_1' });
@@ -108,9 +126,16 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
     it('compareAndSet writes only while every expected attribute holds (absent = undefined)', async () => {
       const { orders } = ports();
       const { orderId } = await pendingOrder();
-      expect(await orders.compareAndSet(orderId, { refundsVersion: undefined }, { refundsVersion: 1, amountRefunded: 100 })).toMatchObject({ refundsVersion: 1, amountRefunded: 100 });
-      expect(await orders.compareAndSet(orderId, { refundsVersion: undefined }, { refundsVersion: 1, amountRefunded: 999 })).toBeUndefined();
-      expect(await orders.compareAndSet(orderId, { refundsVersion: 1, status: 'pending' }, { refundsVersion: 2 })).toMatchObject({ refundsVersion: 2 });
+      expect(await orders.compareAndSet(orderId, { refundsVersion: undefined }, { refundsVersion: 1, amountRefunded: 100 })).toMatchObject({
+        refundsVersion: 1,
+        amountRefunded: 100,
+      });
+      expect(
+        await orders.compareAndSet(orderId, { refundsVersion: undefined }, { refundsVersion: 1, amountRefunded: 999 }),
+      ).toBeUndefined();
+      expect(await orders.compareAndSet(orderId, { refundsVersion: 1, status: 'pending' }, { refundsVersion: 2 })).toMatchObject({
+        refundsVersion: 2,
+      });
       expect(await orders.compareAndSet(orderId, { refundsVersion: 1 }, { refundsVersion: 3 })).toBeUndefined();
       expect((await orders.require(orderId)).amountRefunded).toBe(100);
       await expect(orders.compareAndSet('ord_missing', {}, { amountRefunded: 1 })).rejects.toMatchObject({ name: 'OrderNotFound' });
@@ -120,12 +145,18 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       const { orders } = ports();
       const { orderId } = await pendingOrder({ status: 'shipped' });
       const dispute = { disputeId: 'dp_1', disputeReason: 'fraudulent', disputeAmount: 2500 };
-      expect(await orders.openDispute(orderId, dispute, '2026-11-26T12:00:00.000Z')).toMatchObject({ disputeStatus: 'open', disputeId: 'dp_1' });
+      expect(await orders.openDispute(orderId, dispute, '2026-11-26T12:00:00.000Z')).toMatchObject({
+        disputeStatus: 'open',
+        disputeId: 'dp_1',
+      });
       expect(await orders.openDispute(orderId, dispute, '2026-11-26T12:01:00.000Z')).toMatchObject({ disputeStatus: 'open' });
       expect(await orders.closeDispute(orderId, dispute, 'won', '2026-11-27T12:00:00.000Z')).toMatchObject({ disputeStatus: 'won' });
       expect(await orders.openDispute(orderId, dispute, '2026-11-27T13:00:00.000Z')).toBeUndefined();
       expect((await orders.require(orderId)).disputeStatus).toBe('won');
-      expect(await orders.openDispute(orderId, { ...dispute, disputeId: 'dp_2' }, '2026-11-28T12:00:00.000Z')).toMatchObject({ disputeStatus: 'open', disputeId: 'dp_2' });
+      expect(await orders.openDispute(orderId, { ...dispute, disputeId: 'dp_2' }, '2026-11-28T12:00:00.000Z')).toMatchObject({
+        disputeStatus: 'open',
+        disputeId: 'dp_2',
+      });
     });
 
     it('keeps the newest Printify status and the newest parcel', async () => {
@@ -134,16 +165,31 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       expect(await orders.recordPrintifyStatusIfNewer(orderId, 'in-production', '2026-11-27T10:00:00.000Z')).toBe(true);
       expect(await orders.recordPrintifyStatusIfNewer(orderId, 'pending', '2026-11-26T10:00:00.000Z')).toBe(false);
       expect(await orders.recordPrintifyStatusIfNewer(orderId, 'fulfilled', '2026-11-27T10:00:00.000Z')).toBe(true);
-      expect(await orders.showNewerParcel(orderId, { carrier: 'USPS', trackingNumber: 'T2', shippedAt: '2026-11-28T10:00:00.000Z' })).toMatchObject({ trackingNumber: 'T2' });
-      expect(await orders.showNewerParcel(orderId, { carrier: 'USPS', trackingNumber: 'T1', shippedAt: '2026-11-27T10:00:00.000Z' })).toBeUndefined();
-      expect(await orders.showNewerParcel(orderId, { carrier: 'DHL', trackingNumber: 'T3' })).toMatchObject({ trackingNumber: 'T3', shippedAt: '2026-11-28T10:00:00.000Z' });
+      expect(
+        await orders.showNewerParcel(orderId, { carrier: 'USPS', trackingNumber: 'T2', shippedAt: '2026-11-28T10:00:00.000Z' }),
+      ).toMatchObject({ trackingNumber: 'T2' });
+      expect(
+        await orders.showNewerParcel(orderId, { carrier: 'USPS', trackingNumber: 'T1', shippedAt: '2026-11-27T10:00:00.000Z' }),
+      ).toBeUndefined();
+      expect(await orders.showNewerParcel(orderId, { carrier: 'DHL', trackingNumber: 'T3' })).toMatchObject({
+        trackingNumber: 'T3',
+        shippedAt: '2026-11-28T10:00:00.000Z',
+      });
       expect(await orders.require(orderId)).toMatchObject({ printifyStatus: 'fulfilled', carrier: 'DHL' });
     });
   });
 
   describe(`${name}: petal ledger port`, () => {
     const entry = (userId: string, entryId: string, amount: number): LedgerEntry => ({
-      userId, entryId, type: 'adjust', amount, reason: 'r', source: 'refund', description: 'd', metadata: { orderId: 'o' }, createdAt: '2026-11-26T12:00:00.000Z',
+      userId,
+      entryId,
+      type: 'adjust',
+      amount,
+      reason: 'r',
+      source: 'refund',
+      description: 'd',
+      metadata: { orderId: 'o' },
+      createdAt: '2026-11-26T12:00:00.000Z',
     });
 
     it('an entry is written once, with the balance; a second append of it is `exists`', async () => {
@@ -167,19 +213,30 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
     it('the award guard: once per order, with the entry', async () => {
       const { ledger, orders } = ports();
       const order = await pendingOrder({ status: 'paid' });
-      expect(await ledger.append(entry(order.userId, 'purchase#1', 25), { orderId: order.orderId, kind: 'award', petalsAwarded: 25 })).toBe('written');
+      expect(await ledger.append(entry(order.userId, 'purchase#1', 25), { orderId: order.orderId, kind: 'award', petalsAwarded: 25 })).toBe(
+        'written',
+      );
       expect((await orders.require(order.orderId)).petalsAwarded).toBe(25);
-      expect(await ledger.append(entry(order.userId, 'purchase#2', 25), { orderId: order.orderId, kind: 'award', petalsAwarded: 25 })).toBe('stale');
+      expect(await ledger.append(entry(order.userId, 'purchase#2', 25), { orderId: order.orderId, kind: 'award', petalsAwarded: 25 })).toBe(
+        'stale',
+      );
       expect(await ledger.balance(order.userId)).toBe(25);
       const zero = await pendingOrder({ status: 'paid' });
-      expect(await ledger.append(entry(zero.userId, 'purchase#0', 0), { orderId: zero.orderId, kind: 'award', petalsAwarded: 0 })).toBe('written');
+      expect(await ledger.append(entry(zero.userId, 'purchase#0', 0), { orderId: zero.orderId, kind: 'award', petalsAwarded: 0 })).toBe(
+        'written',
+      );
       expect((await orders.require(zero.orderId)).petalsAwarded).toBe(0);
     });
 
     it('the deduct guard: only while petalsDeducted still reads what was planned from', async () => {
       const { ledger, orders } = ports();
       const order = await pendingOrder({ status: 'paid', petalsAwarded: 25 });
-      const guard = (before: number, after: number) => ({ orderId: order.orderId, kind: 'deduct' as const, deductedBefore: before, deductedAfter: after });
+      const guard = (before: number, after: number) => ({
+        orderId: order.orderId,
+        kind: 'deduct' as const,
+        deductedBefore: before,
+        deductedAfter: after,
+      });
       expect(await ledger.append(entry(order.userId, 'refund#1', -10), guard(0, 10))).toBe('written');
       expect(await ledger.append(entry(order.userId, 'refund#2', -15), guard(0, 25))).toBe('stale');
       expect(await ledger.append(entry(order.userId, 'refund#1', -10), guard(10, 20))).toBe('exists');
@@ -252,13 +309,17 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       const productId = unique('prod');
       const mapping = { productId, variantId: 'M', printifyProductId: 'pp_1', printifyVariantId: 1 };
       await putMapping(mapping);
-      const found = await mappings.find([{ productId, variantId: 'M' }, { productId, variantId: 'L' }, { productId, variantId: 'M' }]);
+      const found = await mappings.find([
+        { productId, variantId: 'M' },
+        { productId, variantId: 'L' },
+        { productId, variantId: 'M' },
+      ]);
       // (the table's own keys may come along, as they do with orders)
       expect([...found.keys()]).toEqual([`${productId}#M`]);
       expect(found.get(`${productId}#M`)).toMatchObject(mapping);
     });
 
-    it('indexes Printify\'s order id to ours; recording again is harmless', async () => {
+    it("indexes Printify's order id to ours; recording again is harmless", async () => {
       const { index } = ports();
       const printifyOrderId = unique('pf');
       expect(await index.orderIdOf(printifyOrderId)).toBeUndefined();

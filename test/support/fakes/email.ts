@@ -22,9 +22,16 @@ export class MemoryEmailOutbox implements EmailOutboxPort {
     const now = this.now();
     const current = this.items.get(`${ownerId}#${emailId}`);
     const free =
-      !current || current.status === 'failed' || current.status === 'undeliverable' || (current.status === 'sending' && current.leaseUntil! < now.toISOString());
+      !current ||
+      current.status === 'failed' ||
+      current.status === 'undeliverable' ||
+      (current.status === 'sending' && current.leaseUntil! < now.toISOString());
     if (!free) return current.status === 'sent' ? 'already-sent' : 'in-progress';
-    this.items.set(`${ownerId}#${emailId}`, { status: 'sending', leaseUntil: new Date(now.getTime() + this.leaseMs).toISOString(), details });
+    this.items.set(`${ownerId}#${emailId}`, {
+      status: 'sending',
+      leaseUntil: new Date(now.getTime() + this.leaseMs).toISOString(),
+      details,
+    });
     return 'claimed';
   }
 

@@ -6,7 +6,17 @@ import { MemoryPetalLedger } from './petal-ledger';
 import { FakePrintify, MemoryPrintifyOrderIndex, MemoryProductMappings } from './printify';
 import { MemoryRateSlots } from './rate-slots';
 
-export { FakePrintify, MemoryCarts, MemoryEmailOutbox, MemoryMailer, MemoryOrders, MemoryPetalLedger, MemoryPrintifyOrderIndex, MemoryProductMappings, MemoryRateSlots };
+export {
+  FakePrintify,
+  MemoryCarts,
+  MemoryEmailOutbox,
+  MemoryMailer,
+  MemoryOrders,
+  MemoryPetalLedger,
+  MemoryPrintifyOrderIndex,
+  MemoryProductMappings,
+  MemoryRateSlots,
+};
 
 /**
  * Every port in memory over one shared state (the ledger guards the same orders), on a clock the
@@ -14,7 +24,12 @@ export { FakePrintify, MemoryCarts, MemoryEmailOutbox, MemoryMailer, MemoryOrder
  */
 export function memoryPorts(start = '2026-11-26T12:00:00.000Z') {
   let current = new Date(start);
-  const clock = { now: () => new Date(current), set: (iso: string) => void (current = new Date(iso)) };
+  const clock = {
+    now: () => new Date(current),
+    set: (iso: string) => {
+      current = new Date(iso);
+    },
+  };
   const orders = new MemoryOrders(clock.now);
   return {
     clock,
@@ -53,4 +68,9 @@ export function anOrder(overrides: Partial<Order> & Record<string, unknown> = {}
 }
 
 /** The mapping of anOrder's item p1/M. */
-export const P1_MAPPING: ProductMapping = { productId: 'p1', variantId: 'M', printifyProductId: '5d39b159e7c48c000728c89f', printifyVariantId: 32918 };
+export const P1_MAPPING: ProductMapping = {
+  productId: 'p1',
+  variantId: 'M',
+  printifyProductId: '5d39b159e7c48c000728c89f',
+  printifyVariantId: 32918,
+};

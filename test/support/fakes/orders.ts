@@ -1,7 +1,14 @@
 import { InvalidInputError, OrderNotFoundError } from '../../../lambdas/domain/errors';
 import type { Order } from '../../../lambdas/domain/order';
 import { statusesThatMayBecome, type OrderStatus } from '../../../lambdas/domain/order-status';
-import type { DisputeDetails, OrderChanges, OrdersPort, ParcelFields, TransitionGuard, TransitionResult } from '../../../lambdas/ports/orders';
+import type {
+  DisputeDetails,
+  OrderChanges,
+  OrdersPort,
+  ParcelFields,
+  TransitionGuard,
+  TransitionResult,
+} from '../../../lambdas/ports/orders';
 
 type StoredOrder = Order & Record<string, unknown>;
 
@@ -49,7 +56,8 @@ export class MemoryOrders implements OrdersPort {
     const updated = this.updateIf(
       orderId,
       { ...changes, status: to },
-      (order) => from.includes(order.status) && (since === undefined || order.retriedAt === undefined || (order.retriedAt as string) <= since),
+      (order) =>
+        from.includes(order.status) && (since === undefined || order.retriedAt === undefined || (order.retriedAt as string) <= since),
     );
     return updated ? { transitioned: true, order: updated } : { transitioned: false, order: await this.require(orderId) };
   }
@@ -66,12 +74,19 @@ export class MemoryOrders implements OrdersPort {
     this.updateIf(orderId, Object.fromEntries(given.filter(([key]) => order[key] === undefined)), () => true);
   }
 
-  async compareAndSet(orderId: string, expected: Record<string, string | number | undefined>, changes: OrderChanges): Promise<Order | undefined> {
+  async compareAndSet(
+    orderId: string,
+    expected: Record<string, string | number | undefined>,
+    changes: OrderChanges,
+  ): Promise<Order | undefined> {
     return this.updateIf(orderId, changes, (order) => Object.entries(expected).every(([name, value]) => order[name] === value));
   }
 
   async raiseRefundedAmount(orderId: string, amountRefunded: number): Promise<boolean> {
-    return this.updateIf(orderId, { amountRefunded }, (order) => order.amountRefunded === undefined || order.amountRefunded < amountRefunded) !== undefined;
+    return (
+      this.updateIf(orderId, { amountRefunded }, (order) => order.amountRefunded === undefined || order.amountRefunded < amountRefunded) !==
+      undefined
+    );
   }
 
   async openDispute(orderId: string, dispute: DisputeDetails, openedAt: string): Promise<Order | undefined> {
@@ -80,7 +95,9 @@ export class MemoryOrders implements OrdersPort {
       { ...dispute, disputeStatus: 'open', disputeOpenedAt: openedAt },
       // as DynamoDB compares: `disputeId <> :dispute` is false when the order has no disputeId
       (order) =>
-        order.disputeStatus === undefined || (order.disputeId !== undefined && order.disputeId !== dispute.disputeId) || order.disputeStatus === 'open',
+        order.disputeStatus === undefined ||
+        (order.disputeId !== undefined && order.disputeId !== dispute.disputeId) ||
+        order.disputeStatus === 'open',
     );
   }
 

@@ -54,7 +54,13 @@ export class FakePrintify implements PrintifyApi {
   async createOrder(request: CreatePrintifyOrderRequest): Promise<{ id: string }> {
     this.call('createOrder');
     const id = `pf_${this.orders.length + 1}`;
-    this.orders.push({ id, status: 'on-hold', external_id: request.external_id, request, createdAt: this.now().toISOString() } as FakePrintify['orders'][number]);
+    this.orders.push({
+      id,
+      status: 'on-hold',
+      external_id: request.external_id,
+      request,
+      createdAt: this.now().toISOString(),
+    } as FakePrintify['orders'][number]);
     const lost = this.lost;
     this.lost = undefined;
     if (lost) throw lost;
@@ -91,7 +97,15 @@ export class FakePrintify implements PrintifyApi {
     if (!order) throw new Error(`no Printify order ${printifyOrderId}`);
     if (order.status !== 'on-hold') {
       const path = `/v1/shops/1/orders/${printifyOrderId}/send_to_production.json`;
-      throw new PrintifyApiError({ message: 'HTTP 400: Order is not on hold', kind: 'http', method: 'POST', path, status: 400, retryable: false, fieldErrors: [] });
+      throw new PrintifyApiError({
+        message: 'HTTP 400: Order is not on hold',
+        kind: 'http',
+        method: 'POST',
+        path,
+        status: 400,
+        retryable: false,
+        fieldErrors: [],
+      });
     }
     order.status = 'sending-to-production';
   }
@@ -103,7 +117,15 @@ export class FakePrintify implements PrintifyApi {
     if (!order) throw new Error(`no Printify order ${printifyOrderId}`);
     if (order.status !== 'on-hold' && order.status !== 'payment-not-received') {
       const path = `/v1/shops/1/orders/${printifyOrderId}/cancel.json`;
-      throw new PrintifyApiError({ message: `HTTP 400: Order with status ${order.status} can not be canceled.`, kind: 'http', method: 'POST', path, status: 400, retryable: false, fieldErrors: [] });
+      throw new PrintifyApiError({
+        message: `HTTP 400: Order with status ${order.status} can not be canceled.`,
+        kind: 'http',
+        method: 'POST',
+        path,
+        status: 400,
+        retryable: false,
+        fieldErrors: [],
+      });
     }
     order.status = 'canceled';
   }

@@ -6,7 +6,13 @@ export class MemoryRateSlots implements RateSlotsPort {
   /** quota name -> next free slot, epoch ms */
   readonly nextFree = new Map<string, number>();
 
-  async reserve(quota: string, n: number, intervalMs: number, now: Date, options: { maxWaitMs?: number } = {}): Promise<{ at: Date } | undefined> {
+  async reserve(
+    quota: string,
+    n: number,
+    intervalMs: number,
+    now: Date,
+    options: { maxWaitMs?: number } = {},
+  ): Promise<{ at: Date } | undefined> {
     const nowMs = now.getTime();
     const current = this.nextFree.get(quota);
     if (options.maxWaitMs !== undefined && current !== undefined && current > nowMs + options.maxWaitMs) return undefined;

@@ -20,7 +20,11 @@ export class FakeStripeApi implements StripeApiPort {
     this.failing = true;
   }
 
-  async refundPaymentIntent(request: { paymentIntentId: string; idempotencyKey: string; metadata?: Record<string, string> }): Promise<StripeRefund> {
+  async refundPaymentIntent(request: {
+    paymentIntentId: string;
+    idempotencyKey: string;
+    metadata?: Record<string, string>;
+  }): Promise<StripeRefund> {
     if (this.failing) {
       this.failing = false;
       throw new StripeApiError('Stripe answered 500 to POST /v1/refunds: down', 500, true);
@@ -28,7 +32,8 @@ export class FakeStripeApi implements StripeApiPort {
     const same = this.refunds.find((r) => r.idempotencyKey === request.idempotencyKey);
     if (same) return { refundId: same.refundId, status: same.status, amount: same.amount, currency: same.currency };
     const intent = this.intents.get(request.paymentIntentId);
-    if (!intent) throw new StripeApiError(`Stripe answered 400 to POST /v1/refunds: No such payment_intent: '${request.paymentIntentId}'`, 400, false);
+    if (!intent)
+      throw new StripeApiError(`Stripe answered 400 to POST /v1/refunds: No such payment_intent: '${request.paymentIntentId}'`, 400, false);
     if (this.refunds.some((r) => r.paymentIntentId === request.paymentIntentId)) {
       throw new StripeApiError('Stripe answered 400 to POST /v1/refunds: Charge has already been refunded.', 400, false);
     }
