@@ -10,7 +10,14 @@ import { OtakumoriStack } from './otakumori-stack';
  * `stages` replaces the repository's table (tests).
  */
 export function defineApp(app: App, stages?: Readonly<Record<string, StageConfigInput>>): OtakumoriStack {
-  const config = loadStageConfig(app.node.tryGetContext('stage'), stages);
+  const context = (key: string): string | undefined => {
+    const value: unknown = app.node.tryGetContext(key);
+    return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined;
+  };
+  const config = loadStageConfig(app.node.tryGetContext('stage'), stages, {
+    printifyShopId: context('printifyShopId'),
+    emailFrom: context('emailFrom'),
+  });
   const stack = new OtakumoriStack(app, config.stackName, {
     env: { account: config.account ?? process.env.CDK_DEFAULT_ACCOUNT, region: config.region ?? process.env.CDK_DEFAULT_REGION },
     stage: config.stage,

@@ -100,14 +100,26 @@ export class StageConfigError extends Error {
  * stage or an unknown one is selected, or when a value is missing or invalid (all of them named,
  * with the file to edit). `stages` is the table to read (default STAGES; tests pass their own).
  */
-export function loadStageConfig(stage: unknown, stages: Readonly<Record<string, StageConfigInput>> = STAGES): StageConfig {
+export function loadStageConfig(
+  stage: unknown,
+  stages: Readonly<Record<string, StageConfigInput>> = STAGES,
+  unsetValues: Pick<StageConfigInput, 'printifyShopId' | 'emailFrom'> = {},
+): StageConfig {
   const names = Object.keys(stages);
   if (stage === undefined || stage === '') {
     throw new StageConfigError(
       `no stage selected: pass -c stage=<${names.join('|')}> to cdk synth/deploy (stages are in lib/config/stages.ts)`,
     );
   }
-  const input = typeof stage === 'string' && Object.hasOwn(stages, stage) ? stages[stage] : undefined;
+  const kept = typeof stage === 'string' && Object.hasOwn(stages, stage) ? stages[stage] : undefined;
+  // A value the repository leaves unset may come from the synth's context (-c printifyShopId=…),
+  // for one synth (a review, a first try); a value the repository sets always wins, so a later
+  // deploy without the flag can never silently change what is deployed.
+  const input = kept && {
+    ...kept,
+    printifyShopId: kept.printifyShopId ?? unsetValues.printifyShopId,
+    emailFrom: kept.emailFrom ?? unsetValues.emailFrom,
+  };
   if (!input) throw new StageConfigError(`unknown stage "${String(stage)}": choose one of ${names.join(', ')} (lib/config/stages.ts)`);
   const result = stageConfigSchema.safeParse(input);
   if (!result.success) {
@@ -115,7 +127,9 @@ export function loadStageConfig(stage: unknown, stages: Readonly<Record<string, 
       const key = issue.path.join('.');
       return input[issue.path[0] as keyof StageConfigInput] === undefined ? `${key}: required` : `${key}: ${issue.message}`;
     });
-    throw new StageConfigError(`stage ${stage}: ${problems.join('; ')} (set in lib/config/stages.ts)`);
+    throw new StageConfigError(
+      `stage ${stage}: ${problems.join('; ')} (set in lib/config/stages.ts; an unset printifyShopId or emailFrom may also be given for one synth with -c printifyShopId=… -c emailFrom=…)`,
+    );
   }
   return { ...result.data, stage: stage as string };
 }

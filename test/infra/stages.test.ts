@@ -50,8 +50,17 @@ describe('stage configuration (lib/config/stages.ts, -c stage=…)', () => {
       production: { ...COMPLETE_STAGES.production, printifyShopId: undefined, stripeLivemode: undefined },
     };
     expect(() => synthStage('production', incomplete)).toThrow(
-      'stage production: printifyShopId: required; stripeLivemode: required (set in lib/config/stages.ts)',
+      /^stage production: printifyShopId: required; stripeLivemode: required \(set in lib\/config\/stages\.ts/,
     );
+  });
+
+  it('takes an unset shop id or sender from the synth context, never over a value the repository sets', () => {
+    const unset = { ...COMPLETE_STAGES, staging: { ...COMPLETE_STAGES.staging, printifyShopId: undefined } };
+    expect(loadStageConfig('staging', unset, { printifyShopId: '424242' }).printifyShopId).toBe('424242');
+    expect(loadStageConfig('staging', COMPLETE_STAGES, { printifyShopId: '424242' }).printifyShopId).toBe(
+      COMPLETE_STAGES.staging.printifyShopId,
+    );
+    expect(() => loadStageConfig('staging', unset)).toThrow(/printifyShopId: required .*-c printifyShopId=/);
   });
 
   it("rejects an example sender and a shop id that is not Printify's", () => {
