@@ -4,6 +4,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import { PipelineFunction } from './constructs/pipeline-function';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 
 /** Each cdk-nag AwsSolutions finding this stack accepts, and why. Anything else fails `cdk synth`. */
 export const NAG_REASONS = {
@@ -36,6 +37,8 @@ export function acknowledgeNagFindings(stack: Stack): void {
   // cdk-nag names a finding by the ARN as synthesized: concrete when the stack has an environment
   const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  // with a concrete region the partition is written out too (the target-partitions flag)
+  const partition = Token.isUnresolved(stack.region) ? '<AWS::Partition>' : (RegionInfo.get(stack.region).partition ?? '<AWS::Partition>');
   for (const fn of functions) {
     acknowledge(
       fn,
@@ -43,7 +46,7 @@ export function acknowledgeNagFindings(stack: Stack): void {
       NAG_REASONS.lambdaBasicExecutionRole,
     );
     acknowledge(fn, 'IAM5[Resource::*]', NAG_REASONS.lambdaXray);
-    acknowledge(fn, `IAM5[Resource::arn:<AWS::Partition>:ses:${region}:${account}:identity/*]`, NAG_REASONS.sesIdentity);
+    acknowledge(fn, `IAM5[Resource::arn:${partition}:ses:${region}:${account}:identity/*]`, NAG_REASONS.sesIdentity);
   }
   for (const machine of all.filter((c): c is StateMachine => c instanceof StateMachine)) {
     acknowledge(machine, 'IAM5[Resource::*]', NAG_REASONS.stateMachineLogsAndXray);
