@@ -160,6 +160,8 @@ describe('ops replay', () => {
     const snapshot = async () =>
       (await pipeline.allItems())
         .filter((i) => i.pk !== keys.stripeEvent(event.id).pk)
+        // the pacer's next free slot moves with time whatever runs: bookkeeping, not an effect
+        .filter((i) => !String(i.pk).startsWith('QUOTA#'))
         .map(({ updatedAt: _u, ...rest }) => rest)
         .sort((a, b) => `${a.pk}${a.sk}`.localeCompare(`${b.pk}${b.sk}`));
     const before = await snapshot();
