@@ -227,7 +227,7 @@ describe('addresses as the world writes them', () => {
   });
 });
 
-describe('items written by the documented data model alone (README, Data model)', () => {
+describe('items written by the documented data model alone (docs/data-model.md)', () => {
   test('an order, its cart line and its product mapping with only the listed attributes: fulfilled', async () => {
     const suffix = randomBytes(4).toString('hex');
     const orderId = `ord_model_${suffix}`;
@@ -235,7 +235,7 @@ describe('items written by the documented data model alone (README, Data model)'
     const productId = `prod_model_${suffix}`;
     const createdAt = new Date(Date.now() - 60_000).toISOString();
     const put = (Item: Record<string, unknown>) => pipeline.db.send(new PutCommand({ TableName: pipeline.stack.tableName, Item }));
-    // Exactly the attributes the README's data model lists as required; ids only in the keys.
+    // Exactly the attributes docs/data-model.md lists as required; ids only in the keys.
     await put({
       pk: `ORDER#${orderId}`,
       sk: 'ORDER',

@@ -3,7 +3,7 @@ import { projectContext } from '../../lib/config/cdk-context';
 /** What `cdk init` writes for the installed aws-cdk-lib. */
 const recommended = require('aws-cdk-lib/recommended-feature-flags.json') as Record<string, unknown>;
 
-/** Deliberate differences, each explained in the README's Deploy section. */
+/** Deliberate differences, each explained in docs/deploy.md. */
 const DEVIATIONS: Record<string, unknown> = {
   '@aws-cdk/core:target-partitions': ['aws'],
   '@aws-cdk/core:enableAdditionalMetadataCollection': false,

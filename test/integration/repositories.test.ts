@@ -211,7 +211,7 @@ describe('Stripe event inbox', () => {
   });
 });
 
-describe('items written by the documented data model (README, Data model): identified by their keys', () => {
+describe('items written by the documented data model (docs/data-model.md): identified by their keys', () => {
   const put = (Item: Record<string, unknown>) => db.send(new PutCommand({ TableName: TABLE, Item }));
 
   test('a product mapping of pk, sk, printifyProductId and printifyVariantId is found (a variant id of digits too)', async () => {
