@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { PRINTIFY_ORDER_TOPICS } from '../../lambdas/adapters/printify-api-types';
 import { ORDER_STATUSES } from '../../lambdas/domain/order-status';
 import { keys } from '../../lambdas/domain/keys';
 import { RETRY_POLICIES, retryDelays, retryWaits, type RetryPolicy } from '../../lambdas/domain/retry-policy';
@@ -137,6 +138,15 @@ describe('docs/events.md', () => {
     const policy: RetryPolicy = { purpose: 'test', intervalSeconds: 10, maxAttempts: 4, backoffRate: 3, maxDelaySeconds: 100 };
     expect(retryDelays(policy)).toEqual([10, 30, 90, 100]);
     expect(retryWaits(policy)).toEqual({ typical: 115, maximum: 230 });
+  });
+});
+
+describe('docs/printify.md', () => {
+  test('its webhook table covers every order topic Printify sends but order:created, which changes nothing here', () => {
+    const listed = tableRows(section('docs/printify.md', "Printify's webhooks"))
+      .flatMap((cells) => codeIn(cells[0]!))
+      .filter((code) => code.startsWith('order:'));
+    expect(sorted(listed)).toEqual(sorted(PRINTIFY_ORDER_TOPICS.filter((topic) => topic !== 'order:created')));
   });
 });
 
