@@ -148,7 +148,7 @@ export class OtakumoriStack extends Stack {
     );
 
     const api = new WebhookApi(this, 'WebhookApi', { stripeWebhook: webhook, printifyWebhook: printifyWebhook.fn });
-    // Stripe's own list of events, hourly: delivers what the webhook missed (README "Reconciliation with Stripe")
+    // Stripe's own list of events, hourly: delivers what the webhook missed (docs/events.md "Reconciliation with Stripe")
     const reconciler = new StripeReconciler(this, 'StripeReconciler', {
       table,
       stateMachines: workflows.stateMachines,

@@ -40,7 +40,7 @@ export interface MonitoringProps {
   readonly dashboardName?: string;
 }
 
-/** Names of the alarms, as the runbook in the README refers to them. */
+/** Names of the alarms, as the runbook (docs/operations.md) refers to them. */
 export const ALARMS = {
   webhookFailing: 'WebhookFailing',
   fulfilmentSlow: 'FulfilmentSlow',
@@ -100,7 +100,7 @@ export class Monitoring extends Construct {
     this.alarm(ALARMS.webhookFailing, webhookFailures, {
       threshold: 3,
       description:
-        'The webhook answered 4xx or 5xx 3 or more times in 5 minutes: Stripe (or Printify) is retrying, or a signing secret is wrong. Runbook: README "WebhookFailing".',
+        'The webhook answered 4xx or 5xx 3 or more times in 5 minutes: Stripe (or Printify) is retrying, or a signing secret is wrong. Runbook: docs/operations.md "WebhookFailing".',
     });
 
     const fulfilmentTime = this.business(props.fulfilment, METRIC.fulfilmentTime, 'Maximum');
@@ -117,7 +117,7 @@ export class Monitoring extends Construct {
         threshold: 300,
         comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
         description:
-          'An order\'s fulfilment took over 5 minutes (Stripe\'s event to the Printify order, or a fulfilment execution). Runbook: README "FulfilmentSlow".',
+          'An order\'s fulfilment took over 5 minutes (Stripe\'s event to the Printify order, or a fulfilment execution). Runbook: docs/operations.md "FulfilmentSlow".',
       },
     );
     // Both ways an order ends fulfillment_failed: creating it failed, or Printify canceled it or
@@ -136,42 +136,42 @@ export class Monitoring extends Construct {
       {
         threshold: 1,
         description:
-          'A Printify order could not be created, or Printify canceled it or reported issues with it; the order is fulfillment_failed. Runbook: README "PrintifyOrderFailed".',
+          'A Printify order could not be created, or Printify canceled it or reported issues with it; the order is fulfillment_failed. Runbook: docs/operations.md "PrintifyOrderFailed".',
       },
     );
     this.alarm(ALARMS.orderWaitingForMapping, this.business(props.fulfilment, METRIC.printifyMappingMissing), {
       threshold: 1,
       description:
-        'A paid order has a product without a Printify mapping; it waits in pending_mapping. Runbook: README "OrderWaitingForMapping".',
+        'A paid order has a product without a Printify mapping; it waits in pending_mapping. Runbook: docs/operations.md "OrderWaitingForMapping".',
     });
     this.alarm(ALARMS.negativePetalBalance, this.business(props.petals, METRIC.negativePetalBalance), {
       threshold: 1,
-      description: 'A customer\'s petal balance went below zero. Runbook: README "NegativePetalBalance".',
+      description: 'A customer\'s petal balance went below zero. Runbook: docs/operations.md "NegativePetalBalance".',
     });
     this.alarm(ALARMS.disputeOpened, this.business(props.fulfilment, METRIC.disputeOpened), {
       threshold: 1,
-      description: 'A customer disputed a charge; Stripe gives the shop days to respond. Runbook: README "DisputeOpened".',
+      description: 'A customer disputed a charge; Stripe gives the shop days to respond. Runbook: docs/operations.md "DisputeOpened".',
     });
     this.alarm(ALARMS.paymentMismatch, this.business(props.fulfilment, METRIC.paymentMismatch), {
       threshold: 1,
       description:
-        'A payment did not match what its order owes (amount or currency); the order is held in payment_mismatch. Runbook: README "PaymentMismatch".',
+        'A payment did not match what its order owes (amount or currency); the order is held in payment_mismatch. Runbook: docs/operations.md "PaymentMismatch".',
     });
     this.alarm(ALARMS.paidNotFulfilled, this.business(props.fulfilment, METRIC.paidNotFulfilled), {
       threshold: 1,
       description:
-        'A customer paid and the pipeline did not fulfil the payment (held, or another payment of an order). Runbook: README "PaidNotFulfilled".',
+        'A customer paid and the pipeline did not fulfil the payment (held, or another payment of an order). Runbook: docs/operations.md "PaidNotFulfilled".',
     });
     if (props.reconciler) {
       this.alarm(ALARMS.reconcilerMissedEvents, this.business(props.reconciler, METRIC.reconcilerMissedEvents), {
         threshold: 1,
         description:
-          'The reconciler found Stripe events the webhook never recorded (it has delivered them now): the Stripe endpoint was down, disabled or has a wrong secret. Runbook: README "ReconcilerMissedEvents".',
+          'The reconciler found Stripe events the webhook never recorded (it has delivered them now): the Stripe endpoint was down, disabled or has a wrong secret. Runbook: docs/operations.md "ReconcilerMissedEvents".',
       });
       this.alarm(ALARMS.reconcilerFailing, props.reconciler.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), {
         threshold: 1,
         description:
-          'The Stripe reconciler failed: a wrong or revoked restricted key, Stripe unreachable, or events it could not deliver. Runbook: README "ReconcilerMissedEvents".',
+          'The Stripe reconciler failed: a wrong or revoked restricted key, Stripe unreachable, or events it could not deliver. Runbook: docs/operations.md "ReconcilerMissedEvents".',
       });
     }
     // refunds and disputes the operator must look at: any one is worth a page
@@ -184,7 +184,7 @@ export class Monitoring extends Construct {
       [ALARMS.refundedAfterProduction, METRIC.refundedAfterProduction, 'An order was fully refunded after Printify produced it.'],
     ];
     for (const [name, metric, means] of refundAlarms) {
-      this.alarm(name, this.business(props.fulfilment, metric), { threshold: 1, description: `${means} Runbook: README "${name}".` });
+      this.alarm(name, this.business(props.fulfilment, metric), { threshold: 1, description: `${means} Runbook: docs/operations.md "${name}".` });
     }
     for (const [workflow, machine] of Object.entries(props.stateMachines) as [WorkflowName, StateMachine][]) {
       this.alarm(
@@ -201,7 +201,7 @@ export class Monitoring extends Construct {
         }),
         {
           threshold: 1,
-          description: `A ${workflow} execution failed, timed out or was aborted. Runbook: README "WorkflowFailed".`,
+          description: `A ${workflow} execution failed, timed out or was aborted. Runbook: docs/operations.md "WorkflowFailed".`,
         },
       );
     }
@@ -217,7 +217,7 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       new TextWidget({
         markdown:
-          '# Otaku-mori order pipeline\nAlarms go to the alarm topic; what each means and the command that fixes it: README, "Runbook".',
+          '# Otaku-mori order pipeline\nAlarms go to the alarm topic; what each means and the command that fixes it: docs/operations.md, "Runbook".',
         width: 24,
         height: 2,
       }),

@@ -70,7 +70,7 @@ describe('alarms', () => {
         actions: [{ Ref: topicId }],
         ok: [{ Ref: topicId }],
       });
-      expect(alarm.AlarmDescription).toMatch(/Runbook: README "\w+"/);
+      expect(alarm.AlarmDescription).toMatch(/Runbook: docs\/operations.md "\w+"/);
       expect(alarm.TreatMissingData).toBe('notBreaching');
     }
   });
