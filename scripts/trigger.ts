@@ -322,6 +322,11 @@ export async function runTrigger(argv: string[], io: TriggerIo, env: NodeJS.Proc
       io.err(`trigger: ${error.message}`);
       return 1;
     }
+    const refused = /ECONNREFUSED (\S+)/.exec(error instanceof Error ? error.message : '');
+    if (refused) {
+      io.err(`trigger: cannot reach the local stack at ${refused[1]}: is \`npm start\` running (with the same ports)?`);
+      return 1;
+    }
     throw error;
   } finally {
     db.destroy();

@@ -230,9 +230,18 @@ class Scene {
 
   /** A paid order and its open dispute: one is opened first (charge.dispute.created) if none is. */
   async disputed(): Promise<void> {
-    if (this.order.disputeStatus === 'open') return;
+    if (this.order.disputeStatus !== 'open') await this.send(await this.newDispute(), true);
+  }
+
+  /** A new dispute of the order's charge (the order paid first if pending): one per charge, as Stripe allows. */
+  async newDispute(): Promise<StripeEventEnvelope> {
+    const o = this.order;
+    if (o.disputeStatus === 'open') this.refuse(`its dispute ${o.disputeId} is open`, triggerCommand('charge.dispute.closed', o.orderId));
+    if (o.disputeStatus)
+      this.refuse(`its charge's dispute ${o.disputeId} is closed (${o.disputeStatus})`, `npm run ops -- order ${o.orderId}`);
     await this.paid();
-    await this.send(this.disputeEvent('charge.dispute.created', 'needs_response', stripeId('dp')), true);
+    if (this.order.status === 'refunded') this.refuse('a fully refunded charge cannot be disputed', `npm run ops -- order ${o.orderId}`);
+    return this.disputeEvent('charge.dispute.created', 'needs_response', stripeId('dp'));
   }
 
   disputeEvent(type: string, status: 'needs_response' | 'under_review' | 'won', disputeId: string) {
@@ -404,12 +413,7 @@ export const SCENARIOS: Readonly<Record<HandledEventType, Scenario>> = {
   },
   'charge.dispute.created': {
     describe: 'a paid order (paid first if pending); the customer disputes the charge (needs_response)',
-    async run(scene) {
-      if (scene.order.disputeStatus === 'open')
-        scene.refuse(`its dispute ${scene.order.disputeId} is open`, triggerCommand('charge.dispute.closed', scene.order.orderId));
-      await scene.paid();
-      return scene.disputeEvent('charge.dispute.created', 'needs_response', stripeId('dp'));
-    },
+    run: (scene) => scene.newDispute(),
   },
   'charge.dispute.updated': disputeChange('charge.dispute.updated', 'under_review', 'the dispute goes under review'),
   'charge.dispute.closed': disputeChange('charge.dispute.closed', 'won', 'the shop wins it'),

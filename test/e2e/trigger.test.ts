@@ -139,6 +139,12 @@ describe('--order', () => {
     expect(twice.code).toBe(2);
     expect(twice.err).toContain(`try: npm run trigger -- charge.dispute.closed --order ${orderId}`);
 
+    const closed = await trigger(['charge.dispute.closed', '--order', orderId, '--json']);
+    expect(closed).toMatchObject({ code: 0, json: { order: { disputeStatus: 'won', disputeId: disputed.json.order.disputeId } } });
+    const another = await trigger(['charge.dispute.updated', '--order', orderId]);
+    expect(another.code).toBe(2);
+    expect(another.err).toContain(`is in_production: its charge's dispute ${disputed.json.order.disputeId} is closed (won)`);
+
     const missing = await trigger(['charge.refunded', '--order', 'ord_missing']);
     expect(missing).toMatchObject({ code: 2, err: `trigger: order ord_missing not found in table ${pipeline.stack.tableName}\n` });
   }, 90_000);

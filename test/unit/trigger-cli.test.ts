@@ -1,4 +1,5 @@
 import { HANDLED_EVENT_TYPES, type HandledEventType } from '../../lambdas/domain/stripe-events';
+import { sendForm } from '../../local/console/pages/send';
 import { SCENARIOS } from '../../scripts/lib/trigger-scenarios';
 import { parseTriggerArgs, USAGE } from '../../scripts/trigger';
 
@@ -10,6 +11,12 @@ describe('npm run trigger: its scenarios and its flags', () => {
     // @ts-expect-error 'checkout.session.expired' and the others are missing
     const partial: Record<HandledEventType, string> = { 'checkout.session.completed': 'only one' };
     expect(partial).toBeDefined();
+  });
+
+  it("is what the console's send form offers: every type, with its scene", () => {
+    const form = String(sendForm());
+    const offered = [...form.matchAll(/<option title="[^"]+">([^<]+)<\/option>/g)].map((m) => m[1]);
+    expect(offered).toEqual(HANDLED_EVENT_TYPES);
   });
 
   it('parses the flags', () => {
