@@ -335,7 +335,9 @@ export const SCENARIOS: Readonly<Record<HandledEventType, Scenario>> = {
       const o = scene.order;
       const session = scene.session('checkout.session.expired', 'unpaid');
       Object.assign(session.data.object, { status: 'expired', payment_status: 'unpaid', url: null });
+      // a session the customer never completed collected nothing and confirmed no payment intent
       if (!o.stripeSessionId) Object.assign(session.data.object, { collected_information: null, customer_details: null });
+      if (!o.paymentIntentId) Object.assign(session.data.object, { payment_intent: null });
       return session;
     },
   },
