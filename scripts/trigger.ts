@@ -313,20 +313,22 @@ export async function runTrigger(argv: string[], io: TriggerIo, env: NodeJS.Proc
     }
     return failed ? 1 : 0;
   } catch (error) {
+    // with --json, a refusal is one JSON object on stderr too ({"error": …})
+    const fail = (code: number, message: string, usage = false) => {
+      io.err(args.json ? JSON.stringify({ error: message }) : `trigger: ${message}${usage ? `\n\n${USAGE}` : ''}`);
+      return code;
+    };
     if (error instanceof TriggerUsageError) {
-      const message = /^order \S+ not found$/.test(error.message) ? `${error.message} in table ${target.tableName}` : error.message;
-      io.err(`trigger: ${message}${message.startsWith('unknown event type') ? `\n\n${USAGE}` : ''}`);
-      return 2;
+      const missing = /^order \S+ not found$/.test(error.message);
+      return fail(
+        2,
+        missing ? `${error.message} in table ${target.tableName}` : error.message,
+        error.message.startsWith('unknown event type'),
+      );
     }
-    if (error instanceof Unreachable) {
-      io.err(`trigger: ${error.message}`);
-      return 1;
-    }
+    if (error instanceof Unreachable) return fail(1, error.message);
     const refused = /ECONNREFUSED (\S+)/.exec(error instanceof Error ? error.message : '');
-    if (refused) {
-      io.err(`trigger: cannot reach the local stack at ${refused[1]}: is \`npm start\` running (with the same ports)?`);
-      return 1;
-    }
+    if (refused) return fail(1, `cannot reach the local stack at ${refused[1]}: is \`npm start\` running (with the same ports)?`);
     throw error;
   } finally {
     db.destroy();

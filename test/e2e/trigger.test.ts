@@ -147,6 +147,9 @@ describe('--order', () => {
 
     const missing = await trigger(['charge.refunded', '--order', 'ord_missing']);
     expect(missing).toMatchObject({ code: 2, err: `trigger: order ord_missing not found in table ${pipeline.stack.tableName}\n` });
+    const missingJson = await trigger(['charge.refunded', '--order', 'ord_missing', '--json']);
+    expect(missingJson).toMatchObject({ code: 2, out: '' });
+    expect(JSON.parse(missingJson.err)).toEqual({ error: `order ord_missing not found in table ${pipeline.stack.tableName}` });
   }, 90_000);
 });
 
