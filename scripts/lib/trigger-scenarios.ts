@@ -465,6 +465,10 @@ export async function runTriggerScenario(type: string, options: TriggerOptions, 
 async function walkAtPrintify(orderId: string, deliver: boolean, deps: TriggerDeps): Promise<void> {
   const order = await deps.readOrder(orderId);
   const printifyOrderId = order?.printifyOrderId;
+  if (order && (!hasBeenPaid(order.status) || order.status === 'refunded')) {
+    deps.log(`order ${orderId} is ${order.status}: nothing to ship`);
+    return;
+  }
   if (!printifyOrderId) {
     deps.log(`order ${orderId} has no Printify order to ship (status ${order?.status ?? 'unknown'})`);
     return;
