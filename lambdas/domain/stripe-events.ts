@@ -396,7 +396,7 @@ interface EventRoute {
   route: (event: Envelope) => RouteDecision;
 }
 
-export const EVENT_ROUTES: Readonly<Record<string, EventRoute>> = {
+const ROUTES = {
   'checkout.session.completed': {
     workflow: 'fulfilment',
     does: 'records the session (email, shipping address, payment intent) on the order; if paid what the order owes, fulfils it, else holds it (payment_mismatch)',
@@ -467,9 +467,16 @@ export const EVENT_ROUTES: Readonly<Record<string, EventRoute>> = {
     does: "awards petals for amount_paid to the invoice's user, once per invoice",
     route: invoicePaymentSucceeded,
   },
-};
+} satisfies Record<string, EventRoute>;
 
-export const HANDLED_EVENT_TYPES = Object.keys(EVENT_ROUTES);
+/** A handled event type: a table keyed by it (`Record<HandledEventType, …>`) fails tsc until it covers a new one. */
+export type HandledEventType = keyof typeof ROUTES;
+
+export const EVENT_ROUTES: Readonly<Record<string, EventRoute>> = ROUTES;
+
+export const HANDLED_EVENT_TYPES = Object.keys(ROUTES) as HandledEventType[];
+
+export const isHandledEventType = (type: string): type is HandledEventType => Object.hasOwn(ROUTES, type);
 
 /**
  * Decide what a verified Stripe event (already JSON-parsed) asks for. Pure.

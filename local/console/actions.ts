@@ -61,14 +61,15 @@ async function sendTestEvent(context: ConsoleContext, form: URLSearchParams): Pr
       if (status !== 200) throw new Error(`the webhook answered ${status} to ${event.type} ${event.id}: ${JSON.stringify(answer)}`);
       if (!answer.executionArn) {
         outcomes.push(`${event.type} ${event.id}: ${answer.outcome ?? 'no execution'}`);
-        return;
+        return { status, ...(answer.outcome ? { outcome: answer.outcome } : {}) };
       }
       lastExecution = answer.executionArn;
       const stopped = await Promise.race([
         context.stepFunctions.waitFor(answer.executionArn).then((e) => e.status),
-        new Promise<string>((resolve) => setTimeout(() => resolve('still RUNNING'), WAIT_SECONDS * 1000).unref()),
+        new Promise<string>((resolve) => setTimeout(() => resolve('RUNNING'), WAIT_SECONDS * 1000).unref()),
       ]);
-      outcomes.push(`${event.type} ${event.id}: execution ${stopped}`);
+      outcomes.push(`${event.type} ${event.id}: execution ${stopped === 'RUNNING' ? 'still RUNNING' : stopped}`);
+      return { status, executionArn: answer.executionArn, executionStatus: stopped };
     },
     printifyUrl: context.printify.baseUrl,
     log: () => undefined,

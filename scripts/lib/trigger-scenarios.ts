@@ -1,29 +1,34 @@
 // The scenarios of `npm run trigger`, shared with the local console's "send a test event" form so
 // that both set the same scene and send the same events: a pending order (with its cart and product
-// mappings) as the storefront writes it, then a realistically shaped Stripe event about it.
+// mappings) as the storefront writes it, whatever Stripe would have sent before (a paid session, a
+// refund, an open dispute), then a realistically shaped Stripe event of the type asked for.
 import type { Order } from '../../lambdas/domain/order';
-import { HANDLED_EVENT_TYPES } from '../../lambdas/domain/stripe-events';
-import { DEMO_ITEMS, newUserId, type Storefront } from '../../test/fixtures/storefront';
+import { hasBeenPaid } from '../../lambdas/domain/order-status';
+import { CHARGE_TOTAL, refundCounts } from '../../lambdas/domain/refunds';
+import { type HandledEventType, isHandledEventType } from '../../lambdas/domain/stripe-events';
+import { DEMO_EMAIL, DEMO_ITEMS, newUserId, type Storefront } from '../../test/fixtures/storefront';
 import {
   checkoutSession,
+  dispute,
   paidInvoice,
   paymentIntent,
+  refund,
   refundedCharge,
   signedRequest,
+  type StripeEventEnvelope,
   stripeEvent,
   stripeId,
-  type StripeEventEnvelope,
 } from '../../test/fixtures/stripe-events';
 
 /** What a scenario can be asked for (the flags of `npm run trigger`). */
 export interface TriggerOptions {
-  /** an existing order to continue (charge.refunded, payment_intent.*) */
+  /** an existing order to continue instead of a new one */
   order?: string;
   /** minor units: a refund's amount (default the rest), an invoice's amount paid (default 999) */
   amount?: number;
   /** the customer of invoice.payment_succeeded */
   user?: string;
-  /** add a product without a Printify mapping to the order */
+  /** add a product without a Printify mapping to the new order */
   unmapped?: boolean;
   /** checkout.session.completed with payment_status "unpaid" */
   unpaid?: boolean;
@@ -32,27 +37,50 @@ export interface TriggerOptions {
   deliver?: boolean;
 }
 
+/** What the webhook answered to one event, and how its execution ended. */
+export interface SentEvent {
+  id: string;
+  type: string;
+  /** the webhook's HTTP status */
+  status: number;
+  /** the webhook's outcome (started, duplicate, ignored …) */
+  outcome?: string;
+  executionArn?: string;
+  /** SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or RUNNING when the caller stopped waiting */
+  executionStatus?: string;
+  error?: string;
+  cause?: string;
+  /** how long the execution ran, ms */
+  durationMs?: number;
+}
+
 export interface TriggerDeps {
   storefront: Storefront;
   readOrder(orderId: string): Promise<Order | undefined>;
   /** Sends the signed event and resolves once the execution it started (if any) has stopped. */
-  send(event: StripeEventEnvelope): Promise<void>;
+  send(event: StripeEventEnvelope): Promise<Omit<SentEvent, 'id' | 'type'>>;
   /** the Printify stand-in's base URL, for --ship and --deliver */
   printifyUrl: string;
-  /** progress, one line each */
+  /** progress, one line each (the scene being set) */
   log(message: string): void;
 }
 
 export interface TriggerResult {
+  type: HandledEventType;
   userId: string;
   /** the order the scenario is about (none for invoice.payment_succeeded) */
   orderId?: string;
-  /** every event sent, oldest first */
-  events: { id: string; type: string }[];
+  /** every event sent, oldest first: the scene's, then the one asked for (unless the scene stopped) */
+  events: SentEvent[];
+  /** the event asked for, once sent (undefined when an event of the scene was refused or failed) */
+  sent?: SentEvent;
 }
 
-/** A request that cannot be carried out as given (unknown type, bad amount, missing order). */
+/** A request that cannot be carried out as given (unknown type, bad amount, missing order, wrong status). */
 export class TriggerUsageError extends Error {}
+
+/** An event of the scene was refused or its execution did not succeed: the scenario stops there. */
+class SceneStopped extends Error {}
 
 /** Validates an amount given as text: a positive whole number of minor units, or undefined. */
 export function parseAmount(raw: string | undefined): number | undefined {
@@ -67,109 +95,380 @@ export async function postSignedEvent(
   webhookUrl: string,
   secret: string,
   event: StripeEventEnvelope,
-): Promise<{ status: number; answer: { executionArn?: string; outcome?: string; workflow?: string } }> {
+): Promise<{ status: number; answer: { executionArn?: string; outcome?: string; workflow?: string; error?: string } }> {
   const request = signedRequest(event, secret);
   const response = await fetch(webhookUrl, { method: 'POST', headers: request.headers, body: request.body });
-  return { status: response.status, answer: (await response.json()) as { executionArn?: string; outcome?: string } };
+  const text = await response.text();
+  let answer: { executionArn?: string; outcome?: string; workflow?: string; error?: string };
+  try {
+    answer = JSON.parse(text) as typeof answer;
+  } catch {
+    answer = { error: text.slice(0, 200) };
+  }
+  return { status: response.status, answer };
 }
+
+/** `npm run trigger -- <type> --order <id>`, the command a person would type next. */
+export const triggerCommand = (type: HandledEventType, orderId: string) => `npm run trigger -- ${type} --order ${orderId}`;
+
+/** The statuses in which an order still waits for its payment (a paid event is applied). */
+const AWAITING_PAYMENT: readonly Order['status'][] = ['pending', 'failed', 'cancelled'];
+
+/** One run of a scenario: the order it is about, and the events sent so far. */
+class Scene {
+  readonly events: SentEvent[] = [];
+  order!: Order;
+
+  constructor(
+    readonly type: HandledEventType,
+    readonly options: TriggerOptions,
+    readonly deps: TriggerDeps,
+  ) {}
+
+  /** The order asked for (--order), or a new pending one as the storefront writes it. */
+  async start(): Promise<Order> {
+    if (this.options.order) {
+      const existing = await this.deps.readOrder(this.options.order);
+      if (!existing) throw new TriggerUsageError(`order ${this.options.order} not found`);
+      this.order = existing;
+      return existing;
+    }
+    const items = this.options.unmapped
+      ? [
+          ...DEMO_ITEMS,
+          { productId: 'prod_unmapped_poster', variantId: 'A2', quantity: 1, unitAmount: 1500, title: 'Poster (no Printify mapping)' },
+        ]
+      : DEMO_ITEMS;
+    this.order = await this.deps.storefront.checkoutScene({ items });
+    this.deps.log(
+      `scene: storefront wrote pending order ${this.order.orderId} for ${this.order.userId} (${this.order.items.length} cart lines)`,
+    );
+    return this.reload();
+  }
+
+  async reload(): Promise<Order> {
+    this.order = (await this.deps.readOrder(this.order.orderId)) ?? this.order;
+    return this.order;
+  }
+
+  /** Refuses the request: the order is in a status where the event makes no sense. */
+  refuse(why: string, next: string): never {
+    throw new TriggerUsageError(`order ${this.order.orderId} is ${this.order.status}: ${why}; try: ${next}`);
+  }
+
+  /** Sends one event; an event of the scene that is refused or fails stops the scenario. */
+  async send(event: StripeEventEnvelope, scene: boolean): Promise<SentEvent> {
+    const sent: SentEvent = { id: event.id, type: event.type, ...(await this.deps.send(event)) };
+    this.events.push(sent);
+    if (scene) {
+      this.deps.log(`scene: ${event.type} ${event.id} → ${sent.executionStatus ?? `${sent.status} ${sent.outcome ?? ''}`.trim()}`);
+      if (sent.status < 200 || sent.status > 299 || sent.executionStatus !== 'SUCCEEDED') throw new SceneStopped();
+    }
+    await this.reload();
+    return sent;
+  }
+
+  get paymentIntentId(): string {
+    return this.order.paymentIntentId ?? stripeId('pi');
+  }
+
+  /** Waits until the clock's second is past `at` (Unix seconds): the next event is then newer than the one of `at`. */
+  async after(at: number | undefined): Promise<void> {
+    while (at !== undefined && Math.floor(Date.now() / 1000) <= at) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  // ---- the steps a scene is made of -------------------------------------------------------------
+
+  session(type: string, paymentStatus: 'paid' | 'unpaid') {
+    const o = this.order;
+    return stripeEvent(
+      type,
+      checkoutSession({
+        orderId: o.orderId,
+        userId: o.userId,
+        amountTotal: o.amountTotal,
+        currency: o.currency,
+        paymentIntentId: this.paymentIntentId,
+        ...(o.stripeSessionId ? { sessionId: o.stripeSessionId } : {}),
+        paymentStatus,
+      }),
+    );
+  }
+
+  /** A paid order: an order still awaiting payment is paid first (checkout.session.completed). */
+  async paid(): Promise<void> {
+    if (this.order.status === 'pending') await this.send(this.session('checkout.session.completed', 'paid'), true);
+    if (this.order.status === 'payment_mismatch') this.refuse('its payment is held for an operator', 'npm run ops -- held');
+    if (!hasBeenPaid(this.order.status)) this.refuse('it was never paid', triggerCommand('payment_intent.succeeded', this.order.orderId));
+  }
+
+  /** A paid order with something left to refund. */
+  async refundable(): Promise<number> {
+    await this.paid();
+    const remaining = this.order.amountTotal - (this.order.amountRefunded ?? 0);
+    if (this.order.status === 'refunded' || remaining <= 0)
+      this.refuse('it is fully refunded', triggerCommand('refund.failed', this.order.orderId));
+    if (this.options.amount !== undefined && this.options.amount > remaining)
+      throw new TriggerUsageError(
+        `--amount ${this.options.amount} is more than the ${remaining} left to refund on order ${this.order.orderId}`,
+      );
+    return remaining;
+  }
+
+  refundedChargeEvent(amount: number) {
+    const o = this.order;
+    return stripeEvent(
+      'charge.refunded',
+      refundedCharge({
+        paymentIntentId: this.paymentIntentId,
+        amount: o.amountTotal,
+        amountRefunded: Math.min(o.amountTotal, (o.amountRefunded ?? 0) + amount),
+        currency: o.currency,
+      }),
+    );
+  }
+
+  /** A paid order and its open dispute: one is opened first (charge.dispute.created) if none is. */
+  async disputed(): Promise<void> {
+    if (this.order.disputeStatus !== 'open') await this.send(await this.newDispute(), true);
+  }
+
+  /** A new dispute of the order's charge (the order paid first if pending): one per charge, as Stripe allows. */
+  async newDispute(): Promise<StripeEventEnvelope> {
+    const o = this.order;
+    if (o.disputeStatus === 'open') this.refuse(`its dispute ${o.disputeId} is open`, triggerCommand('charge.dispute.closed', o.orderId));
+    if (o.disputeStatus)
+      this.refuse(`its charge's dispute ${o.disputeId} is closed (${o.disputeStatus})`, `npm run ops -- order ${o.orderId}`);
+    await this.paid();
+    if (this.order.status === 'refunded') this.refuse('a fully refunded charge cannot be disputed', `npm run ops -- order ${o.orderId}`);
+    return this.disputeEvent('charge.dispute.created', 'needs_response', stripeId('dp'));
+  }
+
+  disputeEvent(type: string, status: 'needs_response' | 'under_review' | 'won', disputeId: string) {
+    return stripeEvent(
+      type,
+      dispute({ disputeId, paymentIntentId: this.paymentIntentId, amount: this.order.amountTotal, currency: this.order.currency, status }),
+    );
+  }
+
+  /** Refuses an order that is not awaiting payment, saying what would make sense instead. */
+  awaitingPayment(accepted: readonly Order['status'][] = AWAITING_PAYMENT): void {
+    const o = this.order;
+    if (accepted.includes(o.status)) return;
+    if (o.status === 'payment_mismatch') this.refuse('its payment is held for an operator', 'npm run ops -- held');
+    if (o.status === 'refunded') this.refuse('it was paid and refunded', `npm run ops -- order ${o.orderId}`);
+    if (hasBeenPaid(o.status)) this.refuse('it is already paid', triggerCommand('charge.refunded', o.orderId));
+    if (o.status === 'failed') this.refuse('its payment failed', triggerCommand('payment_intent.succeeded', o.orderId));
+    this.refuse('it no longer waits for a payment', triggerCommand('payment_intent.succeeded', o.orderId));
+  }
+}
+
+/** One scenario per handled type: the scene it sets, and the event it then sends. */
+interface Scenario {
+  /** what the scene is and what is sent, for the usage text and the console */
+  describe: string;
+  run(scene: Scene): Promise<StripeEventEnvelope>;
+}
+
+/** The delayed-payment scene: a pending order whose session completed with payment_status "unpaid". */
+async function unpaidSession(scene: Scene): Promise<void> {
+  scene.awaitingPayment(['pending']);
+  if (!scene.order.stripeSessionId) await scene.send(scene.session('checkout.session.completed', 'unpaid'), true);
+}
+
+const refundUpdate = (type: 'charge.refund.updated' | 'refund.updated'): Scenario => ({
+  describe: 'a paid order (paid first if pending); sends a succeeded refund of --amount (default the rest)',
+  async run(scene) {
+    const remaining = await scene.refundable();
+    const o = scene.order;
+    return stripeEvent(
+      type,
+      refund({ paymentIntentId: scene.paymentIntentId, amount: scene.options.amount ?? remaining, currency: o.currency }),
+    );
+  },
+});
+
+/** A change of the order's open dispute (opened first if none), newer than the dispute event the order shows. */
+const disputeChange = (
+  type: 'charge.dispute.updated' | 'charge.dispute.closed',
+  status: 'under_review' | 'won',
+  what: string,
+): Scenario => ({
+  describe: `a paid order with an open dispute (opened first if none); ${what}`,
+  async run(scene) {
+    await scene.disputed();
+    await scene.after(scene.order.disputeEventAt);
+    return scene.disputeEvent(type, status, scene.order.disputeId ?? stripeId('dp'));
+  },
+});
+
+/**
+ * Every handled type. `Record<HandledEventType, …>`: a type added to the routing table
+ * (lambdas/domain/stripe-events.ts) fails tsc here until trigger can send it.
+ */
+export const SCENARIOS: Readonly<Record<HandledEventType, Scenario>> = {
+  'checkout.session.completed': {
+    describe: 'a new pending order (or --order awaiting payment); sends its paid session (--unpaid: payment_status "unpaid")',
+    async run(scene) {
+      scene.awaitingPayment();
+      return scene.session('checkout.session.completed', scene.options.unpaid ? 'unpaid' : 'paid');
+    },
+  },
+  'checkout.session.async_payment_succeeded': {
+    describe: 'a pending order whose session completed unpaid (sent first if needed); the delayed payment clears',
+    async run(scene) {
+      await unpaidSession(scene);
+      return scene.session('checkout.session.async_payment_succeeded', 'paid');
+    },
+  },
+  'checkout.session.async_payment_failed': {
+    describe: 'a pending order whose session completed unpaid (sent first if needed); the delayed payment fails',
+    async run(scene) {
+      await unpaidSession(scene);
+      return scene.session('checkout.session.async_payment_failed', 'unpaid');
+    },
+  },
+  'checkout.session.expired': {
+    describe: 'a pending (or failed) order; its Checkout session expires unpaid',
+    async run(scene) {
+      scene.awaitingPayment(['pending', 'failed']);
+      const o = scene.order;
+      const session = scene.session('checkout.session.expired', 'unpaid');
+      Object.assign(session.data.object, { status: 'expired', payment_status: 'unpaid', url: null });
+      // a session the customer never completed collected nothing and confirmed no payment intent
+      if (!o.stripeSessionId) Object.assign(session.data.object, { collected_information: null, customer_details: null });
+      if (!o.paymentIntentId) Object.assign(session.data.object, { payment_intent: null });
+      return session;
+    },
+  },
+  'payment_intent.succeeded': {
+    describe: 'a new pending order (or --order awaiting payment); its payment intent succeeds',
+    async run(scene) {
+      scene.awaitingPayment();
+      const o = scene.order;
+      return stripeEvent(
+        'payment_intent.succeeded',
+        paymentIntent(
+          {
+            orderId: o.orderId,
+            userId: o.userId,
+            paymentIntentId: scene.paymentIntentId,
+            amount: o.amountTotal,
+            currency: o.currency,
+            email: o.email ?? DEMO_EMAIL,
+          },
+          'succeeded',
+        ),
+      );
+    },
+  },
+  'payment_intent.payment_failed': {
+    describe: 'a new pending order (or --order pending); its payment intent is declined',
+    async run(scene) {
+      scene.awaitingPayment(['pending']);
+      const o = scene.order;
+      return stripeEvent(
+        'payment_intent.payment_failed',
+        paymentIntent(
+          { orderId: o.orderId, userId: o.userId, paymentIntentId: scene.paymentIntentId, amount: o.amountTotal, currency: o.currency },
+          'requires_payment_method',
+        ),
+      );
+    },
+  },
+  'charge.refunded': {
+    describe: 'a paid order (paid first if pending); refunds --amount (default the rest) of its charge',
+    async run(scene) {
+      const remaining = await scene.refundable();
+      return scene.refundedChargeEvent(scene.options.amount ?? remaining);
+    },
+  },
+  'charge.refund.updated': refundUpdate('charge.refund.updated'),
+  'refund.updated': refundUpdate('refund.updated'),
+  'refund.failed': {
+    describe: 'a paid and refunded order (paid, then charge.refunded, first if needed); its refund fails',
+    async run(scene) {
+      if (!(scene.order.amountRefunded ?? 0)) {
+        const remaining = await scene.refundable();
+        await scene.send(scene.refundedChargeEvent(scene.options.amount ?? remaining), true);
+      }
+      const o = scene.order;
+      const ledger = Object.entries(o.refunds ?? {});
+      // the newest refund known by its id that still counts, else the charge's cumulative refunds
+      const [refundId, known] = ledger
+        .filter(([id, r]) => id !== CHARGE_TOTAL && refundCounts(r.status))
+        .sort(([, a], [, b]) => b.at - a.at)[0] ?? [stripeId('re'), undefined];
+      const total = o.refunds?.[CHARGE_TOTAL];
+      // a failure counts against the charge's cumulative figure only when it is newer than it
+      await scene.after(known ? undefined : total?.at);
+      return stripeEvent(
+        'refund.failed',
+        refund({
+          refundId,
+          paymentIntentId: scene.paymentIntentId,
+          amount: known?.amount ?? o.amountRefunded ?? 0,
+          currency: o.currency,
+          status: 'failed',
+        }),
+      );
+    },
+  },
+  'charge.dispute.created': {
+    describe: 'a paid order (paid first if pending); the customer disputes the charge (needs_response)',
+    run: (scene) => scene.newDispute(),
+  },
+  'charge.dispute.updated': disputeChange('charge.dispute.updated', 'under_review', 'the dispute goes under review'),
+  'charge.dispute.closed': disputeChange('charge.dispute.closed', 'won', 'the shop wins it'),
+  // handled apart (no order): see runTriggerScenario
+  'invoice.payment_succeeded': {
+    describe: "a subscription invoice of --user (default a new one) is paid: --amount (default 999) in petals' worth",
+    run: () => Promise.reject(new Error('invoice.payment_succeeded has no order scene')),
+  },
+};
 
 /**
  * Sets the scene for `type` and sends its event(s) through `deps.send`; with `ship`/`deliver`, then
  * moves the order on at the Printify stand-in. Throws TriggerUsageError for a request that cannot
- * be carried out, and whatever `send` or the stand-in throws.
+ * be carried out (unknown type, missing order, an order in a status where the event makes no
+ * sense), and whatever `send` or the stand-in throws. An event of the scene that is refused or
+ * fails ends the scenario there: `sent` is then undefined and the last of `events` says why.
  */
 export async function runTriggerScenario(type: string, options: TriggerOptions, deps: TriggerDeps): Promise<TriggerResult> {
-  if (!HANDLED_EVENT_TYPES.includes(type)) throw new TriggerUsageError(`unknown event type "${type}"`);
-  const events: { id: string; type: string }[] = [];
-  const send = async (event: StripeEventEnvelope) => {
-    events.push({ id: event.id, type: event.type });
-    await deps.send(event);
-  };
-  const amount = options.amount;
+  if (!isHandledEventType(type)) throw new TriggerUsageError(`unknown event type "${type}"`);
+  if (options.unpaid && type !== 'checkout.session.completed')
+    throw new TriggerUsageError('--unpaid is for checkout.session.completed (then checkout.session.async_payment_succeeded --order <id>)');
 
   if (type === 'invoice.payment_succeeded') {
+    if (options.order) throw new TriggerUsageError('invoice.payment_succeeded is about a user, not an order: use --user <id>');
     const userId = options.user ?? newUserId();
-    await send(stripeEvent(type, paidInvoice({ userId, amountPaid: amount ?? 999 })));
-    return { userId, events };
+    const event = stripeEvent(type, paidInvoice({ userId, amountPaid: options.amount ?? 999 }));
+    const sent: SentEvent = { id: event.id, type, ...(await deps.send(event)) };
+    return { type, userId, events: [sent], sent };
   }
+  if (options.user) throw new TriggerUsageError(`--user is for invoice.payment_succeeded; ${type} is about an order`);
+  if (options.unmapped && options.order) throw new TriggerUsageError('--unmapped makes a new order: it cannot be used with --order');
 
-  const existing = options.order ? await deps.readOrder(options.order) : undefined;
-  if (options.order && !existing) throw new TriggerUsageError(`order ${options.order} not found`);
-  let order = existing ?? (await scene(options, deps));
-  const paymentIntentId = order.paymentIntentId ?? stripeId('pi');
-  const base = { orderId: order.orderId, userId: order.userId, paymentIntentId };
-
-  switch (type) {
-    case 'checkout.session.completed':
-      await send(
-        stripeEvent(
-          type,
-          checkoutSession({
-            ...base,
-            amountTotal: order.amountTotal,
-            currency: order.currency,
-            paymentStatus: options.unpaid ? 'unpaid' : 'paid',
-          }),
-        ),
-      );
-      break;
-    case 'payment_intent.succeeded':
-      await send(
-        stripeEvent(
-          type,
-          paymentIntent({ ...base, amount: order.amountTotal, currency: order.currency, email: 'sakura@example.com' }, 'succeeded'),
-        ),
-      );
-      break;
-    case 'payment_intent.payment_failed':
-      await send(
-        stripeEvent(type, paymentIntent({ ...base, amount: order.amountTotal, currency: order.currency }, 'requires_payment_method')),
-      );
-      break;
-    case 'charge.refunded': {
-      if (order.status === 'pending') {
-        deps.log('the order is not paid yet: paying it first (checkout.session.completed)');
-        await send(
-          stripeEvent('checkout.session.completed', checkoutSession({ ...base, amountTotal: order.amountTotal, currency: order.currency })),
-        );
-        order = (await deps.readOrder(order.orderId))!;
-      }
-      const already = order.amountRefunded ?? 0;
-      const cumulative = Math.min(order.amountTotal, already + (amount ?? order.amountTotal - already));
-      await send(
-        stripeEvent(
-          type,
-          refundedCharge({
-            paymentIntentId: order.paymentIntentId ?? paymentIntentId,
-            amount: order.amountTotal,
-            amountRefunded: cumulative,
-            currency: order.currency,
-          }),
-        ),
-      );
-      break;
-    }
+  const scene = new Scene(type, options, deps);
+  await scene.start();
+  let sent: SentEvent | undefined;
+  try {
+    sent = await scene.send(await SCENARIOS[type].run(scene), false);
+  } catch (error) {
+    if (!(error instanceof SceneStopped)) throw error;
   }
-  if (options.ship || options.deliver) await walkAtPrintify(order.orderId, Boolean(options.deliver), deps);
-  return { userId: order.userId, orderId: order.orderId, events };
-}
-
-async function scene(options: TriggerOptions, deps: TriggerDeps): Promise<Order> {
-  const items = options.unmapped
-    ? [
-        ...DEMO_ITEMS,
-        { productId: 'prod_unmapped_poster', variantId: 'A2', quantity: 1, unitAmount: 1500, title: 'Poster (no Printify mapping)' },
-      ]
-    : DEMO_ITEMS;
-  const order = await deps.storefront.checkoutScene({ items });
-  deps.log(`storefront: pending order ${order.orderId} for ${order.userId}, ${order.items.length} cart lines`);
-  return order;
+  const ok = sent && sent.status >= 200 && sent.status <= 299 && sent.executionStatus === 'SUCCEEDED';
+  if (ok && (options.ship || options.deliver)) await walkAtPrintify(scene.order.orderId, Boolean(options.deliver), deps);
+  return { type, userId: scene.order.userId, orderId: scene.order.orderId, events: scene.events, ...(sent ? { sent } : {}) };
 }
 
 /** What Printify does next, told by the stand-in through its signed webhooks. */
 async function walkAtPrintify(orderId: string, deliver: boolean, deps: TriggerDeps): Promise<void> {
   const order = await deps.readOrder(orderId);
   const printifyOrderId = order?.printifyOrderId;
+  if (order && (!hasBeenPaid(order.status) || order.status === 'refunded')) {
+    deps.log(`order ${orderId} is ${order.status}: nothing to ship`);
+    return;
+  }
   if (!printifyOrderId) {
     deps.log(`order ${orderId} has no Printify order to ship (status ${order?.status ?? 'unknown'})`);
     return;
@@ -185,6 +484,40 @@ async function walkAtPrintify(orderId: string, deliver: boolean, deps: TriggerDe
     });
     const answer = (await response.json()) as { deliveries?: { url: string; status: number; body: string }[]; error?: string };
     if (!response.ok) throw new Error(`Printify stand-in: ${answer.error ?? response.status}`);
-    for (const d of answer.deliveries ?? []) deps.log(`Printify ${topic} (order ${printifyOrderId}) -> ${d.url}\n← ${d.status} ${d.body}`);
+    for (const d of answer.deliveries ?? []) deps.log(`Printify ${topic} (order ${printifyOrderId}) → ${d.status}`);
+  }
+}
+
+/**
+ * The command to run next after a scenario: what continues the order, or where to look when it
+ * went wrong. `failed`: the event was refused or its execution did not succeed.
+ */
+export function nextCommand(result: TriggerResult, order: Order | undefined, failed: boolean): string {
+  const last = result.events.at(-1);
+  if (!order) {
+    if (failed && last) return `npm run ops -- redrive ${last.id}   (once the cause is fixed)`;
+    return `npm run ops -- executions --workflow subscriptionPayment --since 1h`;
+  }
+  const id = order.orderId;
+  const look = `npm run ops -- order ${id}`;
+  if (failed) return look;
+  if (order.disputeStatus === 'open') return triggerCommand('charge.dispute.closed', id);
+  switch (order.status) {
+    case 'pending':
+      return order.stripeSessionId
+        ? triggerCommand('checkout.session.async_payment_succeeded', id)
+        : triggerCommand('payment_intent.succeeded', id);
+    case 'failed':
+      return triggerCommand('payment_intent.succeeded', id);
+    case 'refunded':
+      return triggerCommand('refund.failed', id);
+    case 'payment_mismatch':
+      return 'npm run ops -- held';
+    case 'pending_mapping':
+    case 'cancelled':
+      return look;
+    default:
+      if (result.type === 'refund.failed' || result.type.startsWith('charge.dispute.')) return look;
+      return triggerCommand('charge.refunded', id);
   }
 }

@@ -1,5 +1,6 @@
 // The "send a test event" form: every scenario `npm run trigger` offers, with the same options.
 import { HANDLED_EVENT_TYPES } from '../../../lambdas/domain/stripe-events';
+import { SCENARIOS } from '../../../scripts/lib/trigger-scenarios';
 import { html, type Html } from '../html';
 import { page, type Flash } from '../layout';
 
@@ -13,7 +14,7 @@ const CHECKS: [string, string][] = [
 /** The form alone (the events page shows it too). `order` prefills the order to continue. */
 export function sendForm(order = ''): Html {
   return html`<form class="send" id="send-event" method="post" action="/actions/trigger">
-  <label>Event type <select name="type">${HANDLED_EVENT_TYPES.map((t) => html`<option>${t}</option>`)}</select></label>
+  <label>Event type <select name="type">${HANDLED_EVENT_TYPES.map((t) => html`<option title="${SCENARIOS[t].describe}">${t}</option>`)}</select></label>
   <label>Existing order (optional) <input name="order" value="${order}" placeholder="ord_… (default: a new pending order)"></label>
   <label>Amount, minor units (optional) <input name="amount" inputmode="numeric" size="8"></label>
   <label>User (invoice) <input name="user" size="12" placeholder="user_…"></label>
