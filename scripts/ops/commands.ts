@@ -12,7 +12,7 @@ import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/l
 import { executionArnFor } from '../../lambdas/adapters/workflow-starter';
 import { keys, LEDGER_PREFIX } from '../../lambdas/domain/keys';
 import { failedInFailState, stepsOf, type Step, type StepsOptions } from './timeline';
-import { OpsError, type Target } from './target';
+import { OpsError, type Target } from '../cli/target';
 
 type Item = Record<string, unknown>;
 

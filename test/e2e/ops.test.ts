@@ -208,6 +208,7 @@ describe('ops retry-mapping', () => {
 
     const still = await ops('retry-mapping', order.orderId, '--json', '--printify-url', pipeline.stack.urls.printify);
     expect(still.json).toMatchObject({ orderId: order.orderId, after: 'pending_mapping', missing: [`${productId}/L`] });
+    expect(still.code).toBe(1); // printed, and still not fulfilled
 
     await pipeline.storefront.putMapping({
       productId,
@@ -259,7 +260,7 @@ describe('ops command line', () => {
     expect(await ops('frobnicate')).toMatchObject({ code: 2 });
     expect(await ops('executions', '--colour', 'red')).toMatchObject({ code: 2 });
     expect(await ops('executions', '--status', 'SLEEPING', '--json')).toMatchObject({
-      code: 1,
+      code: 2,
       json: { error: expect.stringContaining('--status SLEEPING') },
     });
   });
