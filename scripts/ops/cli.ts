@@ -162,31 +162,48 @@ Also \`npm run mapping -- retry <order-id>\`: the same command.`,
 
 export const COMMANDS: Record<string, OpsCommand> = {
   order: {
-    summary: 'an order, its ledger entries, emails and every execution that touched it, state by state',
+    summary: 'an order: history, amounts, address, items, Printify order, tracking, delivery, ledger, emails and executions',
     args: [{ name: '<order-id>', description: 'the order (its orderId)' }],
-    help: `Shows the order as stored, its petal ledger entries and balance, its emails (outbox), and every
-execution of every Stripe event about it (found in the event inbox by order id or payment intent),
-with each state's outcome, attempts and timing.`,
+    help: `Shows the order as stored: its status history (the moments the order records), amounts, shipping
+address, items, its Printify order (id, and status as Printify last reported it), tracking (carrier,
+number, URL), delivery, and Printify's webhook events applied to it; its petal ledger entries and
+balance, its emails (outbox), and every execution of every Stripe event about it (found in the
+event inbox by order id or payment intent), with each state's outcome, attempts and timing.
+--json gives the same as data (the order item as stored under "order").`,
     async run(target, [orderId]) {
       return orderReport(target, orderId!);
     },
     text(report: OrderReport) {
       const o = report.order as Record<string, unknown>;
+      const { amounts } = report;
+      const a = report.address;
       const lines = [
-        `order ${o.orderId}  ${o.status}  user ${o.userId ?? '?'}  ${o.amountTotal ?? '?'} ${o.currency ?? ''}  updated ${time(o.updatedAt as string)}`,
-        ...(
-          [
-            'printifyOrderId',
-            'missingMappings',
-            'failureReason',
-            'amountRefunded',
-            'petalsAwarded',
-            'petalsDeducted',
-            'paidByEventId',
-          ] as const
-        )
+        `order ${o.orderId}  ${o.status}  user ${o.userId ?? '?'}  ${amounts.total ?? '?'} ${amounts.currency ?? ''}  updated ${time(o.updatedAt as string)}`,
+        `amounts: total ${amounts.total} ${amounts.currency}, refunded ${amounts.refunded}${amounts.disputed !== undefined ? `, disputed ${amounts.disputed}` : ''} (minor units)`,
+        ...(['missingMappings', 'failureReason', 'petalsAwarded', 'petalsDeducted', 'paidByEventId'] as const)
           .filter((k) => o[k] !== undefined && o[k] !== null)
           .map((k) => `  ${k}: ${JSON.stringify(o[k])}`),
+        `ship to: ${a ? [a.name, a.line1, a.line2, a.city, [a.state, a.postalCode].filter(Boolean).join(' '), a.country].filter(Boolean).join(', ') : 'no address yet (Checkout records it)'}`,
+        `items: ${report.items.length}`,
+        ...report.items.map(
+          (i) =>
+            `  ${String(i.quantity).padStart(3)} × ${i.productId} / ${i.variantId}${i.title ? `  "${i.title}"` : ''}  at ${i.unitAmount} = ${i.unitAmount * i.quantity} ${amounts.currency}`,
+        ),
+        'history:',
+        ...report.history.map((m) => `  ${time(m.at).padEnd(21)} ${m.what}`),
+        report.printify
+          ? `printify: order ${report.printify.orderId}  status ${report.printify.status ?? '(none reported)'}${report.printify.statusAt ? ` at ${time(report.printify.statusAt)}` : ''}${
+              report.printify.sentToProductionAt ? `  sent to production ${time(report.printify.sentToProductionAt)}` : ''
+            }`
+          : 'printify: no order yet',
+        report.tracking
+          ? `tracking: ${report.tracking.carrier ?? '?'} ${report.tracking.number ?? '?'}${report.tracking.url ? `  ${report.tracking.url}` : ''}${report.tracking.shippedAt ? `  shipped ${time(report.tracking.shippedAt)}` : ''}`
+          : 'tracking: not shipped',
+        `delivery: ${report.delivery ? `delivered ${time(report.delivery.deliveredAt)}` : 'not delivered'}`,
+        `printify webhook events: ${report.printifyEvents.length}`,
+        ...report.printifyEvents.map(
+          (e) => `  ${time(e.at as string).padEnd(21)} ${String(e.topic).padEnd(26)} ${e.eventId}  -> ${e.kind}, order ${e.orderStatus}`,
+        ),
         ...holdLines(o),
         `petals: balance ${report.petalBalance ?? 0}`,
         ...report.ledger.map((e) => `  ${String(e.amount).padStart(6)}  ${e.reason}  (${e.entryId}, ${time(e.createdAt as string)})`),
@@ -281,7 +298,7 @@ event it ran for (its type) and the order that event is about, from the event in
       return executions
         .map(
           (e) =>
-            `${time(e.startDate).padEnd(21)} ${e.status.padEnd(10)} ${e.workflow.padEnd(20)} ${e.name}  ${ms(e.durationMs)}${e.redriveCount ? `  redriven ${e.redriveCount}×` : ''}`,
+            `${time(e.startDate).padEnd(21)} ${e.status.padEnd(10)} ${e.workflow.padEnd(20)} ${(e.eventType ?? '?').padEnd(34)} order ${(e.orderId ?? '?').padEnd(24)} ${e.name}  ${ms(e.durationMs)}${e.redriveCount ? `  redriven ${e.redriveCount}×` : ''}`,
         )
         .join('\n');
     },

@@ -74,16 +74,71 @@ describe('ops order', () => {
     expect(step('Create Printify order')).toMatchObject({ depth: 1 });
   });
 
-  it('prints the same as text, and says clearly when there is no such order', async () => {
-    const { order } = await fulfilledOrder();
+  it('prints the same as text, lists its execution with the event type and the order, and says clearly when there is no such order', async () => {
+    const { order, event } = await fulfilledOrder();
     const text = await ops('order', order.orderId);
     expect(text.code).toBe(0);
     expect(text.out).toContain(`order ${order.orderId}  in_production`);
     expect(text.out).toMatch(/Create Printify order\s+succeeded/);
     expect(text.out).not.toContain('ops-buyer@example.com');
 
+    const listed = await ops('executions', '--since', '1h', '--json');
+    const mine = (listed.json as { name: string }[]).find((e) => e.name === event.id);
+    expect(mine).toMatchObject({ eventId: event.id, eventType: 'checkout.session.completed', orderId: order.orderId });
+    const listedText = await ops('executions', '--since', '1h');
+    expect(listedText.out).toMatch(new RegExp(`checkout\\.session\\.completed\\s+order ${order.orderId}\\s+${event.id}`));
+
     const missing = await ops('order', 'ord_missing', '--json');
     expect(missing).toMatchObject({ code: 1, json: { error: expect.stringContaining('no order ord_missing') } });
+  });
+});
+
+describe('ops order after Printify shipped and delivered it', () => {
+  it('shows the address, items, Printify order, tracking, delivery and Printify events, as text and as data', async () => {
+    const { order } = await fulfilledOrder();
+    const printifyId = (await pipeline.order(order.orderId))!.printifyOrderId!;
+    const printify = pipeline.stack.printify;
+    await printify.emit(printifyId, { topic: 'order:sent-to-production' });
+    const shipped = await printify.emit(printifyId, {
+      topic: 'order:shipment:created',
+      carrier: 'USPS',
+      trackingNumber: '9400110200828911663274',
+      trackingUrl: 'https://tools.usps.com/go/TrackConfirmAction?tLabels=9400110200828911663274',
+    });
+    await printify.deliver(shipped.event); // delivered twice, recorded once
+    await printify.emit(printifyId, { topic: 'order:shipment:delivered' });
+
+    const { code, json } = await ops('order', order.orderId, '--json');
+    expect(code).toBe(0);
+    expect(json.address).toMatchObject({ name: 'Sakura Haruno', country: expect.any(String) });
+    expect(json.items).toEqual(order.items.map((i: object) => expect.objectContaining(i)));
+    expect(json.amounts).toEqual({ currency: order.currency, total: order.amountTotal, refunded: 0 });
+    expect(json.printify).toMatchObject({ orderId: printifyId, sentToProductionAt: expect.any(String) });
+    expect(json.tracking).toEqual({
+      carrier: 'USPS',
+      number: '9400110200828911663274',
+      url: 'https://tools.usps.com/go/TrackConfirmAction?tLabels=9400110200828911663274',
+      shippedAt: expect.any(String),
+    });
+    expect(json.delivery).toEqual({ deliveredAt: expect.any(String) });
+    expect(json.printifyEvents.map((e: { topic: string }) => e.topic)).toEqual([
+      'order:sent-to-production',
+      'order:shipment:created',
+      'order:shipment:delivered',
+    ]);
+    expect(json.printifyEvents[1]).toMatchObject({ eventId: shipped.event.id, kind: 'shipped', orderStatus: 'shipped' });
+    expect(json.history.map((m: { what: string }) => m.what)).toEqual(
+      expect.arrayContaining(['created (pending)', 'paid', 'shipped', 'delivered', 'now shipped']),
+    );
+
+    const text = await ops('order', order.orderId);
+    expect(text.out).toMatch(/ship to: Sakura Haruno, /);
+    expect(text.out).toMatch(/items: \d+\n\s+\d+ × /);
+    expect(text.out).toContain(`printify: order ${printifyId}`);
+    expect(text.out).toContain('tracking: USPS 9400110200828911663274  https://tools.usps.com/');
+    expect(text.out).toMatch(/delivery: delivered \d{4}-/);
+    expect(text.out).toMatch(/printify webhook events: 3\n.*order:sent-to-production/);
+    expect(text.out).toMatch(/history:\n.*created \(pending\)/);
   });
 });
 
