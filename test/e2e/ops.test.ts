@@ -5,6 +5,8 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lambdas/domain/keys';
 import { checkoutSession, paidInvoice, stripeEvent, stripeId } from '../fixtures/stripe-events';
 import { LocalPipeline } from '../support/local-pipeline';
+import { runMapping } from '../../scripts/mapping';
+import { runPrintifyWebhooks, WEBHOOK_TOPICS } from '../../scripts/printify-webhooks';
 import { opsAgainst, opsTarget } from '../support/ops';
 
 /**
@@ -332,5 +334,76 @@ describe('ops command line', () => {
     }).catch((e) => e);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/cannot reach the local Step Functions API at http:\/\/127\.0\.0\.1:9.*npm start/);
+  });
+});
+
+describe('mapping and printify-webhooks on the local stack, through the same framework', () => {
+  const run = async (entry: typeof runMapping, args: string[], env: NodeJS.ProcessEnv = process.env) => {
+    let out = '';
+    let err = '';
+    const code = await entry(args, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) }, { env });
+    return { code, out, err };
+  };
+
+  it('mapping set and list, and mapping retry: the very command ops retry-mapping is, exit 1 until the order has its Printify order', async () => {
+    const productId = `prod_${stripeId('p').slice(2, 12)}`;
+    const order = await pipeline.storefront.checkoutScene({
+      items: [{ productId, variantId: 'XL', quantity: 1, unitAmount: 1900 }],
+      mapped: false,
+    });
+    await pipeline.deliver(
+      stripeEvent(
+        'checkout.session.completed',
+        checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }),
+      ),
+    );
+    const target = [...opsTarget(pipeline), '--printify-url', pipeline.stack.urls.printify];
+    const still = await run(runMapping, ['retry', order.orderId, ...target]);
+    expect(still).toMatchObject({ code: 1, err: '' });
+    expect(still.out).toContain(
+      `order ${order.orderId}: pending_mapping -> pending_mapping (pending_mapping): still missing a mapping for ${productId}/XL`,
+    );
+
+    const set = await run(runMapping, ['set', productId, 'XL', '5d39b159e7c48c000728c89f', '32918', ...opsTarget(pipeline)]);
+    expect(set).toMatchObject({ code: 0, out: `set: ${productId} / XL  ->  Printify product 5d39b159e7c48c000728c89f, variant 32918\n` });
+    const listed = await run(runMapping, ['list', '--product', productId, '--json', ...opsTarget(pipeline)]);
+    expect(JSON.parse(listed.out).mappings).toEqual([
+      { productId, variantId: 'XL', printifyProductId: '5d39b159e7c48c000728c89f', printifyVariantId: 32918 },
+    ]);
+    const bad = await run(runMapping, ['set', productId, 'XL', 'p', 'not-a-number', ...opsTarget(pipeline)]);
+    expect(bad).toMatchObject({ code: 1, err: expect.stringMatching(/^error: set: printifyVariantId must be a whole number/) });
+
+    const retried = await run(runMapping, ['retry', order.orderId, '--json', ...target]);
+    expect(retried.code).toBe(0);
+    expect(JSON.parse(retried.out)).toMatchObject({
+      orderId: order.orderId,
+      before: 'pending_mapping',
+      after: 'in_production',
+      outcome: 'created',
+    });
+  });
+
+  it('printify-webhooks registers, lists and removes the local webhooks at the stand-in', async () => {
+    const env = {
+      ...process.env,
+      PRINTIFY_API_URL: pipeline.stack.urls.printify,
+      PRINTIFY_SHOP_ID: pipeline.stack.printify.shopId,
+      PORT: new URL(pipeline.stack.urls.api).port,
+    };
+    const url = pipeline.stack.urls.printifyWebhook;
+    const registered = await run(runPrintifyWebhooks, ['register', '--json'], env);
+    expect(registered.code).toBe(0);
+    expect(JSON.parse(registered.out).map((c: { action: string; webhook: { url: string } }) => [c.action, c.webhook.url])).toEqual(
+      WEBHOOK_TOPICS.map(() => ['created', url]),
+    );
+    const again = await run(runPrintifyWebhooks, ['register'], env);
+    expect(again.out.trim().split('\n')).toEqual(
+      WEBHOOK_TOPICS.map((topic) => expect.stringMatching(new RegExp(`^kept .* ${topic} +${url}$`))),
+    );
+    const listed = await run(runPrintifyWebhooks, ['list', '--json'], env);
+    expect(JSON.parse(listed.out)).toHaveLength(WEBHOOK_TOPICS.length);
+    const removed = await run(runPrintifyWebhooks, ['unregister'], env);
+    expect(removed.out.match(/^removed /gm)).toHaveLength(WEBHOOK_TOPICS.length);
+    expect(await run(runPrintifyWebhooks, ['list'], env)).toMatchObject({ code: 0, out: 'no webhooks\n' });
   });
 });
