@@ -61,6 +61,9 @@ export interface Target {
   printify: PrintifySettings;
   /** where Stripe's webhook events are posted (local: the HTTP API of `npm start`; deployed: the StripeWebhookUrl output) */
   stripeWebhookUrl?: string;
+  /** what they are signed with: the secret itself (local: $STRIPE_WEBHOOK_SECRET or the documented default), or its secret's ARN (deployed) */
+  stripeWebhookSecret?: string;
+  stripeWebhookSecretArn?: string;
   close(): void;
 }
 
@@ -157,6 +160,8 @@ async function stageTarget(stage: string, options: TargetOptions, env: NodeJS.Pr
     outputs,
     ...(outputs.PrintifyShopId ? { printifyShopId: outputs.PrintifyShopId } : {}),
     ...(outputs.StripeWebhookUrl ? { stripeWebhookUrl: outputs.StripeWebhookUrl } : {}),
+    ...(env.STRIPE_WEBHOOK_SECRET ? { stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET } : {}),
+    ...(outputs.StripeWebhookSecretArn ? { stripeWebhookSecretArn: outputs.StripeWebhookSecretArn } : {}),
     printify: {
       baseUrl: env.PRINTIFY_API_URL || 'https://api.printify.com',
       shopId,
@@ -220,6 +225,7 @@ export async function resolveTarget(
     db,
     stateMachines,
     stripeWebhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
+    stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET || DEFAULTS.stripeWebhookSecret,
     printify: {
       baseUrl: env.PRINTIFY_API_URL || `http://127.0.0.1:${env.PRINTIFY_PORT || DEFAULTS.printifyPort}`,
       shopId: env.PRINTIFY_SHOP_ID || 'local-shop',

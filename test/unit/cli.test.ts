@@ -11,7 +11,7 @@ import {
   type ProgramSpec,
   type RunOptions,
 } from '../../scripts/cli/framework';
-import { stageStack, type Target, type TargetOptions } from '../../scripts/cli/target';
+import { resolveTarget, stageStack, type Target, type TargetOptions } from '../../scripts/cli/target';
 import { MAPPING_COMMANDS, runMapping } from '../../scripts/mapping';
 import { COMMANDS, retryMappingCommand, runOps } from '../../scripts/ops/cli';
 import { PRINTIFY_WEBHOOK_COMMANDS, runPrintifyWebhooks } from '../../scripts/printify-webhooks';
@@ -111,7 +111,6 @@ describe('the command framework', () => {
       't',
     ]);
     expect(overridden.resolved[0]?.options).toEqual({ sfnEndpoint: 'http://x:1', dynamodbEndpoint: 'http://y:2', table: 't' });
-    expect(stageStack('production').stackName).toBe(STAGES.production.stackName);
   });
 
   it.each([
@@ -167,6 +166,40 @@ describe('the command framework', () => {
     expect(none.code).toBe(2);
     expect(none.err).toContain('Usage: npm run thing --');
     expect(seen).toEqual([]);
+  });
+});
+
+describe('the one target', () => {
+  it('is the local stack of `npm start` by default, on its ports from the environment, with its Printify stand-in and secrets', async () => {
+    const env = { PORT: '15000', DYNAMODB_PORT: '15001', SFN_PORT: '15003', PRINTIFY_PORT: '15004', TABLE_NAME: 'mine' };
+    const target = await resolveTarget({}, env, { workflows: false });
+    try {
+      expect(target).toMatchObject({
+        local: true,
+        tableName: 'mine',
+        stateMachines: [],
+        description: 'local stack (Step Functions http://127.0.0.1:15003, DynamoDB http://127.0.0.1:15001)',
+        stripeWebhookUrl: 'http://127.0.0.1:15000/webhooks/stripe',
+        stripeWebhookSecret: expect.stringMatching(/^whsec_/),
+        printify: {
+          baseUrl: 'http://127.0.0.1:15004',
+          webhookUrl: 'http://127.0.0.1:15000/webhooks/printify',
+          sendToProduction: true,
+          token: expect.any(String),
+          webhookSecret: expect.any(String),
+        },
+      });
+    } finally {
+      target.close();
+    }
+    const overridden = await resolveTarget({ table: 't', dynamodbEndpoint: 'http://127.0.0.1:9' }, env, { workflows: false });
+    overridden.close();
+    expect(overridden).toMatchObject({ tableName: 't', description: expect.stringContaining('DynamoDB http://127.0.0.1:9') });
+  });
+
+  it('names a stage by its name in lib/config/stages.ts, and refuses one that is not there', async () => {
+    expect(stageStack('staging')).toEqual({ stackName: STAGES.staging.stackName });
+    await expect(resolveTarget({ stage: 'qa' }, {})).rejects.toThrow('unknown stage qa: one of staging, production (lib/config/stages.ts)');
   });
 });
 
