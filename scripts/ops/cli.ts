@@ -9,6 +9,7 @@ import { OpsError, UsageError, type Target } from '../cli/target';
 import { runProgram, type CommandSpec, type Flags, type Io, type OptionSpec, type ProgramSpec, type RunOptions } from '../cli/framework';
 import { reconcile, unfinishedEvents, type ReconcileAction, type UnfinishedEvent } from './unfinished';
 import { acceptHold, heldOrders, holdLines, refundHold, type HeldOrder, type HoldAcceptReport } from './held';
+import { OrderNotFoundError, PrintifyUnavailableError } from '../../lambdas/domain/errors';
 import type { HoldRefunded } from '../../lambdas/fulfilment/hold';
 
 export type { Io } from '../cli/framework';
@@ -141,7 +142,8 @@ Also \`npm run mapping -- retry <order-id>\`: the same command.`,
         sendToProduction: printify.sendToProduction,
       });
     } catch (error) {
-      // the use case says what is wrong (no such order, not a retryable status) in plain words
+      // the use case says what is wrong (no such order, not a retryable status, Printify not answering) in plain words
+      if (error instanceof OrderNotFoundError || error instanceof PrintifyUnavailableError) throw new OpsError(error.message);
       if (error instanceof Error && error.constructor === Error) throw new OpsError(error.message);
       throw error;
     }

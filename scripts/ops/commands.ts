@@ -161,8 +161,9 @@ export async function orderReport(target: Target, orderId: string): Promise<Orde
         ?.balance as number | undefined)
     : undefined;
   const emails = await query(keys.order(orderId).pk, EMAIL_PREFIX);
-  const printifyEvents = (await query(keys.order(orderId).pk, PRINTIFY_EVENT_PREFIX)).sort((a, b) =>
-    String(a.at).localeCompare(String(b.at)),
+  // by Printify's time, then (events of the same second) by when they were received
+  const printifyEvents = (await query(keys.order(orderId).pk, PRINTIFY_EVENT_PREFIX)).sort(
+    (a, b) => String(a.at).localeCompare(String(b.at)) || String(a.receivedAt).localeCompare(String(b.receivedAt)),
   );
 
   const records: Item[] = [];

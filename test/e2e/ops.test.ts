@@ -282,6 +282,10 @@ describe('ops retry-mapping', () => {
 
     const again = await ops('retry-mapping', order.orderId, '--json', ...printify);
     expect(again).toMatchObject({ code: 1, json: { error: expect.stringContaining('in_production') } });
+    expect(await ops('retry-mapping', 'ord_nope', '--json', ...printify)).toMatchObject({
+      code: 1,
+      json: { error: 'order ord_nope not found' },
+    });
   });
 });
 
