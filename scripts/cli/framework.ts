@@ -66,7 +66,12 @@ export interface ProgramSpec {
   /** how it is run, as its usage lines print it: `npm run ops --` */
   name: string;
   description: string;
-  commands: Record<string, CommandSpec>;
+  commands?: Record<string, CommandSpec>;
+  /**
+   * A program that is one command (`npm run trigger -- <type> [options]`): its arguments and options
+   * are the program's own. Give this or `commands`, not both.
+   */
+  root?: CommandSpec;
   /** text under the program's generated help */
   help?: string;
 }
@@ -110,26 +115,30 @@ export async function runProgram(spec: ProgramSpec, argv: readonly string[], io:
   const write = (to: (text: string) => void) => (text: string) => to(text.replace(/\n$/, ''));
   const program = new Command(spec.name)
     .description(spec.description)
-    .usage('<command> [options]')
     .exitOverride()
     .configureOutput({ writeOut: write(io.out), writeErr: write(io.err) })
     .configureHelp({ sortSubcommands: false })
     .showHelpAfterError(`usage: ${spec.name} <command> [options]   (${spec.name} --help lists the commands)`);
   if (spec.help) program.addHelpText('after', `\n${spec.help}`);
 
-  for (const [name, command] of Object.entries(spec.commands)) {
-    const sub = program.command(name).summary(command.summary).description(command.summary);
-    for (const argument of command.args ?? []) sub.addArgument(argumentOf(argument));
-    for (const option of command.options ?? []) sub.addOption(optionOf(option));
-    sub.addOption(new Option('--json', 'machine-readable output (errors too: {"error": "…"})'));
-    for (const option of TARGET_OPTIONS) sub.addOption(optionOf(option).helpGroup(TARGET_HEADING));
-    if (command.help) sub.addHelpText('after', `\n${command.help}`);
-    const usage = `${spec.name} ${name} ${sub.usage()}`;
-    sub.showHelpAfterError(`usage: ${usage}   (--help for more)`);
-    sub.action(async () => {
-      const args = sub.processedArgs.flat().filter((a): a is string => typeof a === 'string');
-      code = await execute(command, args, flagsOf(sub), { io, env, resolve, usage });
+  /** Declares a command's arguments, options and action on `cmd` (a subcommand, or the program itself). */
+  const define = (cmd: Command, command: CommandSpec, invocation: string) => {
+    for (const argument of command.args ?? []) cmd.addArgument(argumentOf(argument));
+    for (const option of command.options ?? []) cmd.addOption(optionOf(option));
+    cmd.addOption(new Option('--json', 'machine-readable output (errors too: {"error": "…"})'));
+    for (const option of TARGET_OPTIONS) cmd.addOption(optionOf(option).helpGroup(TARGET_HEADING));
+    if (command.help) cmd.addHelpText('after', `\n${command.help}`);
+    const usage = `${invocation} ${cmd.usage()}`;
+    cmd.showHelpAfterError(`usage: ${usage}   (--help for more)`);
+    cmd.action(async () => {
+      const args = cmd.processedArgs.flat().filter((a): a is string => typeof a === 'string');
+      code = await execute(command, args, flagsOf(cmd), { io, env, resolve, usage });
     });
+  };
+  if (spec.root) define(program, spec.root, spec.name);
+  else program.usage('<command> [options]');
+  for (const [name, command] of Object.entries(spec.commands ?? {})) {
+    define(program.command(name).summary(command.summary).description(command.summary), command, `${spec.name} ${name}`);
   }
 
   try {

@@ -169,6 +169,29 @@ describe('the command framework', () => {
   });
 });
 
+describe('a program that is one command (as npm run trigger -- <type> can be)', () => {
+  const ROOT: ProgramSpec = {
+    name: 'npm run send --',
+    description: 'sends one thing',
+    root: { ...COMMAND, args: [{ name: '<type>', description: 'what to send', choices: ['a1', 'half', 'missing'] }] },
+  };
+  const send = (argv: string[], io: Io, options: RunOptions) => runProgram(ROOT, argv, io, options);
+
+  it('takes its arguments and options itself, with the same exit codes and help', async () => {
+    expect(await run(send, ['a1', '--json'])).toMatchObject({ code: 0, out: `${JSON.stringify({ id: 'a1', half: false }, null, 2)}\n` });
+    expect(await run(send, ['half'])).toMatchObject({ code: 1, out: 'thing half\n' });
+    expect(await run(send, ['missing'])).toMatchObject({ code: 1, err: 'error: no thing missing\n' });
+    const typo = await run(send, ['b2']);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toMatch(
+      /^error: command-argument value 'b2' is invalid for argument 'type'\. Allowed choices are a1, half, missing\.\nusage: npm run send -- \[options\] <type>/,
+    );
+    const help = await run(send, ['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^Usage: npm run send -- \[options\] <type>[\s\S]*--colour <name>[\s\S]*--stage <name>/);
+  });
+});
+
 describe('the one target', () => {
   it('is the local stack of `npm start` by default, on its ports from the environment, with its Printify stand-in and secrets', async () => {
     const env = { PORT: '15000', DYNAMODB_PORT: '15001', SFN_PORT: '15003', PRINTIFY_PORT: '15004', TABLE_NAME: 'mine' };
