@@ -1,60 +1,17 @@
 // `npm run mapping -- <command>`: our product/variant -> Printify product/variant, and the retry of
-// orders that waited for a mapping. Against the local stack by default, a deployed one with --aws.
+// orders that waited for a mapping (`retry`: the very command `npm run ops -- retry-mapping` is).
+// Against the local stack by default, a deployed stage with --stage.
 import '../local/polyfills';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '../lambdas/adapters/dynamodb';
 import { ProductMappings } from '../lambdas/adapters/product-mappings';
 import { idsOfKeys } from '../lambdas/domain/keys';
 import type { ProductMapping } from '../lambdas/domain/order';
+import { main, OpsError, runProgram, type CommandSpec, type Io, type ProgramSpec, type RunOptions } from './cli/framework';
 import { MappingFileError, parseMappingsFile, toMapping } from './lib/mapping-file';
-import { operatorTarget, TARGET_HELP } from './lib/operator-target';
-import { retryMapping, type RetryMappingOptions } from './lib/retry-mapping';
+import { retryMappingCommand } from './ops/cli';
 
-const USAGE = `usage: npm run mapping -- <command> [options]
-
-commands:
-  list [--product <id>]                       every mapping (or one product's)
-  set <productId> <variantId> <printifyProductId> <printifyVariantId>
-                                              add or replace one mapping
-  import <file.json|file.csv>                 add or replace many (checked first: all or nothing)
-                                              JSON: [{"productId","variantId","printifyProductId","printifyVariantId"}]
-                                              CSV:  productId,variantId,printifyProductId,printifyVariantId
-  retry <orderId>                             fulfil an order waiting in pending_mapping (or
-                                              fulfillment_failed) now that its mappings exist
-
-${TARGET_HELP}`;
-
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    product: { type: 'string' },
-    aws: { type: 'boolean', default: false },
-    table: { type: 'string' },
-    endpoint: { type: 'string' },
-    region: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
-
-function fail(message: string, code = 2): never {
-  console.error(message);
-  process.exit(code);
-}
-
-function documentClient(target: RetryMappingOptions): DynamoDBDocumentClient {
-  return createDocumentClient(
-    new DynamoDBClient({
-      ...(target.dynamodbEndpoint ? { endpoint: target.dynamodbEndpoint } : {}),
-      ...(target.region ? { region: target.region } : {}),
-      ...(target.credentials ? { credentials: target.credentials } : {}),
-    }),
-  );
-}
-
-async function listMappings(db: DynamoDBDocumentClient, tableName: string, productId?: string): Promise<ProductMapping[]> {
+export async function listMappings(db: DynamoDBDocumentClient, tableName: string, productId?: string): Promise<ProductMapping[]> {
   const found: ProductMapping[] = [];
   let start: Record<string, unknown> | undefined;
   do {
@@ -86,62 +43,86 @@ async function listMappings(db: DynamoDBDocumentClient, tableName: string, produ
 const show = (m: ProductMapping) =>
   `${m.productId} / ${m.variantId}  ->  Printify product ${m.printifyProductId}, variant ${m.printifyVariantId}`;
 
-async function main(): Promise<void> {
-  const [command, ...args] = positionals;
-  if (values.help || !command) {
-    console.log(USAGE);
-    process.exit(values.help ? 0 : 2);
-  }
-  const target = operatorTarget(values);
-  const db = documentClient(target);
-  const mappings = new ProductMappings(db, target.tableName);
+/** A file's mappings, or the file's problems as one OpsError (a file that cannot be read, a row that is wrong). */
+function mappingsOf(file: string): ProductMapping[] {
+  let text: string;
   try {
-    switch (command) {
-      case 'list': {
-        const all = await listMappings(db, target.tableName, values.product);
-        console.log(all.length ? all.map(show).join('\n') : 'no mappings');
-        console.log(`(${all.length} in ${target.tableName})`);
-        break;
-      }
-      case 'set': {
-        if (args.length !== 4) fail(`set needs 4 arguments, got ${args.length}\n\n${USAGE}`);
-        const [productId, variantId, printifyProductId, printifyVariantId] = args as [string, string, string, string];
-        const mapping = toMapping({ productId, variantId, printifyProductId, printifyVariantId }, 'set');
-        await mappings.put(mapping);
-        console.log(`set: ${show(mapping)}`);
-        break;
-      }
-      case 'import': {
-        const [file] = args;
-        if (!file) fail(`import needs a file\n\n${USAGE}`);
-        const parsed = parseMappingsFile(file, readFileSync(file, 'utf8'));
-        for (const mapping of parsed) await mappings.put(mapping);
-        console.log(`imported ${parsed.length} mapping${parsed.length === 1 ? '' : 's'} from ${file}:`);
-        for (const mapping of parsed) console.log(`  ${show(mapping)}`);
-        break;
-      }
-      case 'retry': {
-        const [orderId] = args;
-        if (!orderId) fail(`retry needs an order id\n\n${USAGE}`);
-        const result = await retryMapping(orderId, { ...target, db });
-        console.log(JSON.stringify(result, null, 2));
-        if (result.outcome === 'pending_mapping') fail(`still no mapping for: ${result.missing?.join(', ')}`, 1);
-        if (result.outcome === 'failed') process.exitCode = 1;
-        break;
-      }
-      default:
-        fail(`unknown command "${command}"\n\n${USAGE}`);
-    }
-  } finally {
-    db.destroy();
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new OpsError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    return parseMappingsFile(file, text);
+  } catch (error) {
+    if (error instanceof MappingFileError) throw new OpsError(error.message);
+    throw error;
   }
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof MappingFileError) fail(error.message);
-  const message = error instanceof Error ? error.message : String(error);
-  fail(
-    /ECONNREFUSED|fetch failed/.test(message) ? `${message}\nis \`npm start\` running? (or use --aws for a deployed stack)` : message,
-    1,
-  );
-});
+interface Listed {
+  tableName: string;
+  mappings: ProductMapping[];
+}
+
+export const MAPPING_COMMANDS: Record<string, CommandSpec> = {
+  list: {
+    summary: "every mapping (or one product's)",
+    options: [{ flags: '--product <id>', description: 'only this product' }],
+    needs: 'store',
+    async run(target, _args, flags): Promise<Listed> {
+      const product = typeof flags.product === 'string' ? flags.product : undefined;
+      return { tableName: target.tableName, mappings: await listMappings(target.db, target.tableName, product) };
+    },
+    text: ({ tableName, mappings }: Listed) =>
+      [mappings.length ? mappings.map(show).join('\n') : 'no mappings', `(${mappings.length} in ${tableName})`].join('\n'),
+  },
+  set: {
+    summary: 'add or replace one mapping',
+    args: ['<productId>', '<variantId>', '<printifyProductId>', '<printifyVariantId>'],
+    needs: 'store',
+    async run(target, [productId, variantId, printifyProductId, printifyVariantId]) {
+      let mapping: ProductMapping;
+      try {
+        mapping = toMapping({ productId, variantId, printifyProductId, printifyVariantId }, 'set');
+      } catch (error) {
+        if (error instanceof MappingFileError) throw new OpsError(error.message);
+        throw error;
+      }
+      await new ProductMappings(target.db, target.tableName).put(mapping);
+      return mapping;
+    },
+    text: (mapping: ProductMapping) => `set: ${show(mapping)}`,
+  },
+  import: {
+    summary: 'add or replace many mappings from a JSON or CSV file (all checked first: all or nothing)',
+    args: [{ name: '<file>', description: 'file.json or file.csv' }],
+    help: `JSON: [{"productId","variantId","printifyProductId","printifyVariantId"}] (or {"mappings": [...]})
+CSV:  a header row productId,variantId,printifyProductId,printifyVariantId (or snake_case)`,
+    needs: 'store',
+    async run(target, [file]) {
+      const parsed = mappingsOf(file!);
+      const mappings = new ProductMappings(target.db, target.tableName);
+      for (const mapping of parsed) await mappings.put(mapping);
+      return { file, mappings: parsed };
+    },
+    text: ({ file, mappings }: { file: string; mappings: ProductMapping[] }) =>
+      [`imported ${mappings.length} mapping${mappings.length === 1 ? '' : 's'} from ${file}:`, ...mappings.map((m) => `  ${show(m)}`)].join(
+        '\n',
+      ),
+  },
+  retry: {
+    ...retryMappingCommand,
+    summary: `${retryMappingCommand.summary} (the same command as \`npm run ops -- retry-mapping\`)`,
+  },
+};
+
+export const MAPPING: ProgramSpec = {
+  name: 'npm run mapping --',
+  description: 'our product/variant -> Printify product/variant, against the local stack of `npm start` or a deployed stage',
+  commands: MAPPING_COMMANDS,
+  help: 'Exit codes: 0 done, 1 failed (the reason in one line), 2 bad usage. "npm run mapping -- <command> --help" for each.',
+};
+
+export const runMapping = (argv: string[], io: Io, options: RunOptions = {}) => runProgram(MAPPING, argv, io, options);
+
+if (require.main === module) main(MAPPING);

@@ -11,6 +11,8 @@ export const keys = {
   stripeEvent: (eventId: string) => ({ pk: `STRIPE_EVENT#${eventId}`, sk: 'EVENT' }),
   /** Printify's order id -> our order id, for Printify's webhooks */
   printifyOrder: (printifyOrderId: string) => ({ pk: `PRINTIFY_ORDER#${printifyOrderId}`, sk: 'ORDER' }),
+  /** One Printify webhook event applied to the order (what Printify said, when), for operators. */
+  printifyEvent: (orderId: string, eventId: string) => ({ pk: `ORDER#${orderId}`, sk: `${PRINTIFY_EVENT_PREFIX}${eventId}` }),
   /** Outbox claim of one email, so that a retried task never sends it twice. */
   email: (orderOrSubject: string, emailId: string) => ({ pk: `ORDER#${orderOrSubject}`, sk: `EMAIL#${emailId}` }),
   /**
@@ -83,6 +85,8 @@ export function isKeyId(value: string): boolean {
 
 export const LEDGER_PREFIX = 'LEDGER#';
 export const CART_PREFIX = 'CART#';
+export const EMAIL_PREFIX = 'EMAIL#';
+export const PRINTIFY_EVENT_PREFIX = 'PRINTIFY_EVENT#';
 
 /** Deterministic ledger entry ids: the same business fact always produces the same entry. */
 export const ledgerEntryIds = {

@@ -20,6 +20,26 @@ export interface PrintifyOrderIndexPort {
   orderIdOf(printifyOrderId: string): Promise<string | undefined>;
 }
 
+/** One Printify webhook event as it was applied to our order. */
+export interface PrintifyEventRecord {
+  /** Printify's event id and topic (order:shipment:created, …) */
+  eventId: string;
+  topic: string;
+  /** the event's time (Printify's created_at, clamped when not believable) */
+  at: string;
+  /** what it meant for the order (shipped, delivered, status, failed, sent-to-production) and the order's status after it */
+  kind: string;
+  orderStatus: string;
+}
+
+/**
+ * The Printify webhook events applied to an order (pk ORDER#<orderId>, sk PRINTIFY_EVENT#<eventId>),
+ * so that an operator sees what Printify said and when (`ops order`). Recording again is harmless.
+ */
+export interface PrintifyEventLogPort {
+  record(orderId: string, event: PrintifyEventRecord): Promise<void>;
+}
+
 /**
  * Printify's Orders API (https://developers.printify.com/#orders), as the fulfilment uses it. Every
  * method throws PrintifyApiError: `retryable` for 429, 5xx, timeouts and network errors, not for a

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb';
 import { EmailOutbox } from '../adapters/email-outbox';
 import { OrderRepository } from '../adapters/order-repository';
+import { PrintifyEventLog } from '../adapters/printify-event-log';
 import { PrintifyOrderIndex } from '../adapters/printify-order-index';
 import { DynamoRateSlots } from '../adapters/rate-slots';
 import { SesMailer } from '../adapters/ses-mailer';
@@ -48,12 +49,14 @@ const emailDeps = {
 
 const signingSecret = new RotatingSecret('PRINTIFY_WEBHOOK_SECRET', config.PRINTIFY_WEBHOOK_SECRET, config.PRINTIFY_WEBHOOK_SECRET_ARN);
 const index = new PrintifyOrderIndex(db, config.TABLE_NAME);
+const events = new PrintifyEventLog(db, config.TABLE_NAME);
 
 /** The use case's dependencies, verifying with this value of the signing secret. */
 const dependencies = (secret: string): PrintifyWebhookDeps => ({
   secret,
   index,
   orders,
+  events,
   sendEmail: (request) => pacedOrderEmail(emailDeps, request),
   signal: (signal) => emit(metricsOfSignals([signal])),
 });

@@ -1,11 +1,12 @@
 import { classifyError, StoreRejectedError } from '../domain/errors';
+import { isKeyId } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { isBeforeProduction } from '../domain/order-status';
 import type { Signal } from '../domain/signals';
 import type { EmailOutcome, EmailRequest } from '../email/use-cases';
 import { markFulfillmentFailed } from '../fulfilment/printify-order';
 import type { OrdersPort } from '../ports/orders';
-import type { PrintifyOrderIndexPort } from '../ports/printify';
+import type { PrintifyEventLogPort, PrintifyOrderIndexPort } from '../ports/printify';
 import { decidePrintifyEvent, MalformedPrintifyEventError, type PrintifyEventDecision, type Shipment } from './events';
 import { isValidPrintifySignature } from './signature';
 
@@ -21,6 +22,8 @@ export interface PrintifyWebhookDeps {
    * (metricsOfSignals).
    */
   signal: (signal: Signal) => void;
+  /** records each applied event on the order, for operators (`ops order`); omitted: not recorded */
+  events?: PrintifyEventLogPort;
 }
 
 /** What Printify's webhooks add to the order item. */
@@ -68,8 +71,10 @@ export async function receivePrintifyWebhook(
     return { status: 401, outcome: 'rejected', reason: signature ? 'invalid X-Pfy-Signature' : 'missing X-Pfy-Signature' };
   }
   let decision: PrintifyEventDecision;
+  let envelope: { id?: unknown; type?: unknown };
   try {
-    decision = decidePrintifyEvent(JSON.parse(rawBody.toString('utf8')) as unknown);
+    envelope = JSON.parse(rawBody.toString('utf8')) as { id?: unknown; type?: unknown };
+    decision = decidePrintifyEvent(envelope);
   } catch (error) {
     if (error instanceof SyntaxError) return { status: 400, outcome: 'rejected', reason: 'body is not JSON' };
     if (error instanceof MalformedPrintifyEventError) return { status: 400, outcome: 'rejected', reason: error.message };
@@ -93,6 +98,17 @@ export async function receivePrintifyWebhook(
   let applied: Awaited<ReturnType<typeof apply>>;
   try {
     applied = await apply(deps, orderId, decision);
+    // after the effect: a failure here answers 5xx, and the redelivery converges and records it
+    const eventId = String(envelope.id);
+    if (deps.events && isKeyId(eventId)) {
+      await deps.events.record(orderId, {
+        eventId,
+        topic: String(envelope.type),
+        at: decision.at,
+        kind: decision.kind,
+        orderStatus: applied.orderStatus,
+      });
+    }
   } catch (error) {
     // The store refused a write for good (DynamoDB ValidationException: an item or key too large):
     // a redelivery would fail the same way until Printify disabled the webhook. Acknowledged and

@@ -1,7 +1,7 @@
 // Fulfils an order that waited for a product mapping (pending_mapping), or whose fulfilment failed
 // (fulfillment_failed), once the cause is fixed: the same use case as the workflow's "Create
 // Printify order" step, run by an operator against the local stack or a deployed one.
-// `npm run mapping -- retry <order id>` and `npm run ops -- retry-mapping <order id>` call it.
+// `npm run ops -- retry-mapping <order id>` (scripts/ops/cli.ts; also `npm run mapping -- retry`) calls it.
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../lambdas/adapters/dynamodb';

@@ -1,29 +1,21 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+// `npm run ops -- <command>`: see every order's path, and fix what failed, against the local stack
+// of `npm start` or a deployed stage (--stage). The commands are specs of the one command framework
+// (scripts/cli/framework.ts); the console (local/console/actions.ts) calls their `run` too.
 import type { ExecutionStatus } from '@aws-sdk/client-sfn';
 import { listExecutions, orderReport, redrive, replay, type ExecutionReport, type ExecutionSummary, type OrderReport } from './commands';
-import { operatorTarget } from '../lib/operator-target';
 import { retryMapping, RETRYABLE_STATUSES, type RetryMappingResult } from '../lib/retry-mapping';
 import { stripeReconcileCommand } from './stripe-reconcile';
-import { OpsError, resolveTarget, TARGET_HELP, type Target, type TargetOptions } from './target';
+import { OpsError, UsageError, type Target } from '../cli/target';
+import { runProgram, type CommandSpec, type Flags, type Io, type OptionSpec, type ProgramSpec, type RunOptions } from '../cli/framework';
 import { reconcile, unfinishedEvents, type ReconcileAction, type UnfinishedEvent } from './unfinished';
 import { acceptHold, heldOrders, holdLines, refundHold, type HeldOrder, type HoldAcceptReport } from './held';
+import { OrderNotFoundError, PrintifyUnavailableError } from '../../lambdas/domain/errors';
 import type { HoldRefunded } from '../../lambdas/fulfilment/hold';
 
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
+export type { Io } from '../cli/framework';
 
-/** A command that the dispatcher runs with a resolved target and its own parsed flags. */
-export interface OpsCommand {
-  usage: string;
-  summary: string;
-  help: string;
-  options: NonNullable<ParseArgsConfig['options']>;
-  /** the value printed: as JSON with --json, else as `text(value)` */
-  run(target: Target, positionals: string[], flags: Record<string, string | boolean | undefined>): Promise<unknown>;
-  text(value: never): string;
-}
+/** A command of `npm run ops`: a command of the framework, run with a resolved target and its own flags. */
+export type OpsCommand = CommandSpec<Target>;
 
 /**
  * `ops reconcile` finishes what the inbox holds (unfinished events); `ops reconcile --stripe`
@@ -32,10 +24,9 @@ export interface OpsCommand {
  */
 function withStripeReconcile(inbox: OpsCommand): OpsCommand {
   return {
-    usage: `${inbox.usage}\n       ${stripeReconcileCommand.usage}`,
     summary: `${inbox.summary}; with --stripe, start what Stripe sent and the webhook missed`,
-    help: `${inbox.help}\n\nWith --stripe:\n${stripeReconcileCommand.help}`,
-    options: { ...inbox.options, ...stripeReconcileCommand.options },
+    help: `${inbox.help}\n\nWith --stripe (${stripeReconcileCommand.summary}):\n${stripeReconcileCommand.help}`,
+    options: [...(inbox.options ?? []), ...(stripeReconcileCommand.options ?? [])],
     run: (target, positionals, flags) => (flags.stripe ? stripeReconcileCommand : inbox).run(target, positionals, flags),
     text: (value: never) => (typeof value === 'object' && value !== null && 'listed' in value ? stripeReconcileCommand : inbox).text(value),
   };
@@ -83,7 +74,7 @@ function parseTime(value: string | undefined, flag: string, now = Date.now()): D
     return new Date(now - Number(relative[1]) * unit);
   }
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new OpsError(`${flag} ${value}: give an ISO time (2026-11-26T10:00Z) or an age (30m, 2h, 7d)`);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`${flag} ${value}: give an ISO time (2026-11-26T10:00Z) or an age (30m, 2h, 7d)`);
   return date;
 }
 
@@ -91,7 +82,7 @@ function parseTime(value: string | undefined, flag: string, now = Date.now()): D
 function parseAge(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const match = /^(\d+)\s*(s|m|min|h|d)$/.exec(value);
-  if (!match) throw new OpsError(`${flag} ${value}: give an age (90s, 15m, 2h, 1d)`);
+  if (!match) throw new UsageError(`${flag} ${value}: give an age (90s, 15m, 2h, 1d)`);
   return Number(match[1]) * { s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'min' | 'h' | 'd'];
 }
 
@@ -103,44 +94,118 @@ const unfinishedText = (e: UnfinishedEvent) =>
     e.runningMs !== undefined ? `  running ${ms(e.runningMs)}` : ''
   }`;
 
-const waitOptions = {
-  'no-wait': { type: 'boolean' },
-  'wait-seconds': { type: 'string' },
-} as const;
-const waitOf = (flags: Record<string, string | boolean | undefined>) => ({
-  wait: !flags['no-wait'],
-  waitMs: Number(flags['wait-seconds'] ?? 300) * 1000,
-});
+const waitOptions: OptionSpec[] = [
+  { flags: '--no-wait', description: 'return once started, without waiting for the outcome' },
+  { flags: '--wait-seconds <n>', description: 'wait at most this long for the outcome (default 300)' },
+];
+const waitOf = (flags: Flags) => {
+  const seconds = Number(flags['wait-seconds'] ?? 300);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--wait-seconds ${flags['wait-seconds']}: a number of seconds`);
+  return { wait: !flags['no-wait'], waitMs: seconds * 1000 };
+};
+
+/**
+ * The retry of an order that waited for a product mapping (or whose fulfilment failed): `ops
+ * retry-mapping`, and the very same command under `npm run mapping -- retry`. Exit 0 once the order
+ * has its Printify order, 1 when it still has none (a mapping still missing, or Printify refused).
+ */
+export const retryMappingCommand: OpsCommand = {
+  summary: 'create the Printify order of an order that waited for a mapping (or whose fulfilment failed)',
+  args: [{ name: '<order-id>', description: `an order in ${RETRYABLE_STATUSES.join(' or ')}` }],
+  options: [
+    { flags: '--printify-url <url>', description: "Printify's API (default $PRINTIFY_API_URL; locally the stand-in on $PRINTIFY_PORT)" },
+    { flags: '--printify-shop <id>', description: "the shop (default $PRINTIFY_SHOP_ID, or the stage's PrintifyShopId output)" },
+  ],
+  needs: 'store',
+  help: `For an order in ${RETRYABLE_STATUSES.join(' or ')}, once the cause is fixed (the product mapping added with
+\`npm run mapping -- set …\`, or Printify back): creates its Printify order exactly as the workflow's
+"Create Printify order" step does (at most once: looked up by external id first) and sends it to
+production (unless the stage leaves new orders on hold). An order still missing a mapping stays
+pending_mapping and the missing products are named.
+Printify's token: PRINTIFY_API_TOKEN, or the stage's PrintifyApiTokenSecretArn output; locally the stand-in's.
+Exit codes: 0 the order has its Printify order; 1 it still has none (still missing a mapping,
+Printify refused it, or the order may not be retried); 2 bad usage.
+Also \`npm run mapping -- retry <order-id>\`: the same command.`,
+  async run(target, [orderId], flags) {
+    const printify = {
+      ...target.printify,
+      ...(flags['printify-url'] ? { baseUrl: String(flags['printify-url']) } : {}),
+      ...(flags['printify-shop'] ? { shopId: String(flags['printify-shop']) } : {}),
+    };
+    if (!printify.shopId)
+      throw new OpsError('retry-mapping needs the Printify shop: set PRINTIFY_SHOP_ID, or deploy the stage with its PrintifyShopId');
+    try {
+      return await retryMapping(orderId!, {
+        tableName: target.tableName,
+        db: target.db,
+        printify,
+        sendToProduction: printify.sendToProduction,
+      });
+    } catch (error) {
+      // the use case says what is wrong (no such order, not a retryable status, Printify not answering) in plain words
+      if (error instanceof OrderNotFoundError || error instanceof PrintifyUnavailableError) throw new OpsError(error.message);
+      if (error instanceof Error && error.constructor === Error) throw new OpsError(error.message);
+      throw error;
+    }
+  },
+  text(result: RetryMappingResult) {
+    const detail =
+      'reason' in result
+        ? `: ${result.reason}`
+        : result.missing?.length
+          ? `: still missing a mapping for ${result.missing.join(', ')}`
+          : result.printifyOrderId
+            ? `: Printify order ${result.printifyOrderId}`
+            : '';
+    return `order ${result.orderId}: ${result.before} -> ${result.after} (${result.outcome})${detail}`;
+  },
+  exitCode: (result: RetryMappingResult) => (retried(result) ? 0 : 1),
+};
 
 export const COMMANDS: Record<string, OpsCommand> = {
   order: {
-    usage: 'order <order id>',
-    summary: 'an order, its ledger entries, emails and every execution that touched it, state by state',
-    help: `Shows the order as stored, its petal ledger entries and balance, its emails (outbox), and every
-execution of every Stripe event about it (found in the event inbox by order id or payment intent),
-with each state's outcome, attempts and timing.`,
-    options: {},
+    summary: 'an order: history, amounts, address, items, Printify order, tracking, delivery, ledger, emails and executions',
+    args: [{ name: '<order-id>', description: 'the order (its orderId)' }],
+    help: `Shows the order as stored: its status history (the moments the order records), amounts, shipping
+address, items, its Printify order (id, and status as Printify last reported it), tracking (carrier,
+number, URL), delivery, and Printify's webhook events applied to it; its petal ledger entries and
+balance, its emails (outbox), and every execution of every Stripe event about it (found in the
+event inbox by order id or payment intent), with each state's outcome, attempts and timing.
+--json gives the same as data (the order item as stored under "order").`,
     async run(target, [orderId]) {
-      if (!orderId) throw new OpsError('order needs an order id: ops order <order id>');
-      return orderReport(target, orderId);
+      return orderReport(target, orderId!);
     },
     text(report: OrderReport) {
       const o = report.order as Record<string, unknown>;
+      const { amounts } = report;
+      const a = report.address;
       const lines = [
-        `order ${o.orderId}  ${o.status}  user ${o.userId ?? '?'}  ${o.amountTotal ?? '?'} ${o.currency ?? ''}  updated ${time(o.updatedAt as string)}`,
-        ...(
-          [
-            'printifyOrderId',
-            'missingMappings',
-            'failureReason',
-            'amountRefunded',
-            'petalsAwarded',
-            'petalsDeducted',
-            'paidByEventId',
-          ] as const
-        )
+        `order ${o.orderId}  ${o.status}  user ${o.userId ?? '?'}  ${amounts.total ?? '?'} ${amounts.currency ?? ''}  updated ${time(o.updatedAt as string)}`,
+        `amounts: total ${amounts.total} ${amounts.currency}, refunded ${amounts.refunded}${amounts.disputed !== undefined ? `, disputed ${amounts.disputed}` : ''} (minor units)`,
+        ...(['missingMappings', 'failureReason', 'petalsAwarded', 'petalsDeducted', 'paidByEventId'] as const)
           .filter((k) => o[k] !== undefined && o[k] !== null)
           .map((k) => `  ${k}: ${JSON.stringify(o[k])}`),
+        `ship to: ${a ? [a.name, a.line1, a.line2, a.city, [a.state, a.postalCode].filter(Boolean).join(' '), a.country].filter(Boolean).join(', ') : 'no address yet (Checkout records it)'}`,
+        `items: ${report.items.length}`,
+        ...report.items.map(
+          (i) =>
+            `  ${String(i.quantity).padStart(3)} × ${i.productId} / ${i.variantId}${i.title ? `  "${i.title}"` : ''}  at ${i.unitAmount} = ${i.unitAmount * i.quantity} ${amounts.currency}`,
+        ),
+        'history:',
+        ...report.history.map((m) => `  ${time(m.at).padEnd(21)} ${m.what}`),
+        report.printify
+          ? `printify: order ${report.printify.orderId}  status ${report.printify.status ?? '(none reported)'}${report.printify.statusAt ? ` at ${time(report.printify.statusAt)}` : ''}${
+              report.printify.sentToProductionAt ? `  sent to production ${time(report.printify.sentToProductionAt)}` : ''
+            }`
+          : 'printify: no order yet',
+        report.tracking
+          ? `tracking: ${report.tracking.carrier ?? '?'} ${report.tracking.number ?? '?'}${report.tracking.url ? `  ${report.tracking.url}` : ''}${report.tracking.shippedAt ? `  shipped ${time(report.tracking.shippedAt)}` : ''}`
+          : 'tracking: not shipped',
+        `delivery: ${report.delivery ? `delivered ${time(report.delivery.deliveredAt)}` : 'not delivered'}`,
+        `printify webhook events: ${report.printifyEvents.length}`,
+        ...report.printifyEvents.map(
+          (e) => `  ${time(e.at as string).padEnd(21)} ${String(e.topic).padEnd(26)} ${e.eventId}  -> ${e.kind}, order ${e.orderStatus}`,
+        ),
         ...holdLines(o),
         `petals: balance ${report.petalBalance ?? 0}`,
         ...report.ledger.map((e) => `  ${String(e.amount).padStart(6)}  ${e.reason}  (${e.entryId}, ${time(e.createdAt as string)})`),
@@ -155,17 +220,17 @@ with each state's outcome, attempts and timing.`,
     },
   },
   events: {
-    usage: 'events --unfinished [--stuck-after 15m]',
     summary: 'accepted Stripe events whose work is not done (execution missing, failed or stuck)',
     help: `Lists every Stripe event the webhook acknowledged (the event inbox) whose work is not done:
 its execution is missing (never started, or lost: a local run killed mid-burst), or its newest
 execution FAILED, TIMED_OUT or was ABORTED and none succeeded, or one has been running longer than
---stuck-after. \`ops reconcile\` finishes them.
-  --unfinished          (required: the only listing there is)
-  --stuck-after <age>   running (or received and not started) for longer than this (default 15m)`,
-    options: { unfinished: { type: 'boolean' }, 'stuck-after': { type: 'string' } },
+--stuck-after. \`ops reconcile\` finishes them.`,
+    options: [
+      { flags: '--unfinished', description: 'required: the only listing there is' },
+      { flags: '--stuck-after <age>', description: 'running (or received and not started) for longer than this (default 15m)' },
+    ],
     async run(target, _positionals, flags) {
-      if (!flags.unfinished) throw new OpsError('events lists unfinished events only: ops events --unfinished');
+      if (!flags.unfinished) throw new UsageError('events lists unfinished events only: ops events --unfinished');
       return unfinishedEvents(target, {
         stuckAfterMs: parseAge(flags['stuck-after'] as string | undefined, '--stuck-after', STUCK_AFTER_MS),
       });
@@ -176,17 +241,17 @@ execution FAILED, TIMED_OUT or was ABORTED and none succeeded, or one has been r
     },
   },
   reconcile: withStripeReconcile({
-    usage: 'reconcile [--dry-run] [--stuck-after 15m]',
     summary: 'finish every unfinished event: start the missing, redrive or replay the failed',
     help: `For every event \`ops events --unfinished\` lists: a missing execution is started with the name it
 should have and the input recorded when the webhook accepted the event; a FAILED, TIMED_OUT or
 ABORTED one is redriven where Step Functions allows it (not after a Fail state, which would only
 fail again), else replayed (\`ops replay\`); one running too long is left alone (stop it first).
 Every effect is idempotent, so what was already done is not done twice. Does not wait for the
-executions: run \`ops events --unfinished\` again to see what is left.
-  --dry-run             say what it would do, do nothing
-  --stuck-after <age>   as for events (default 15m)`,
-    options: { 'dry-run': { type: 'boolean' }, 'stuck-after': { type: 'string' } },
+executions: run \`ops events --unfinished\` again to see what is left.`,
+    options: [
+      { flags: '--dry-run', description: 'say what it would do, do nothing' },
+      { flags: '--stuck-after <age>', description: 'as for events (default 15m)' },
+    ],
     async run(target, _positionals, flags) {
       return reconcile(target, {
         dryRun: Boolean(flags['dry-run']),
@@ -204,27 +269,22 @@ executions: run \`ops events --unfinished\` again to see what is left.
     },
   }),
   executions: {
-    usage: 'executions [--status FAILED] [--since 24h] [--until <time>] [--workflow fulfilment] [--limit 50]',
     summary: 'executions of every workflow, newest first, by status and time',
-    help: `Lists executions of every workflow (or --workflow <name>), newest first.
-  --status <status>   ${STATUSES.join(', ')}
-  --since <time>      started at or after: an ISO time or an age (30m, 2h, 7d)
-  --until <time>      started at or before
-  --workflow <name>   fulfilment, paymentFailed, refund, subscriptionPayment, …
-  --limit <n>         at most n (default 50)`,
-    options: {
-      status: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      workflow: { type: 'string' },
-      limit: { type: 'string' },
-    },
+    help: `Lists executions of every workflow (or --workflow <name>), newest first, each with the Stripe
+event it ran for (its type) and the order that event is about, from the event inbox.`,
+    options: [
+      { flags: '--status <status>', description: STATUSES.join(', ') },
+      { flags: '--since <time>', description: 'started at or after: an ISO time or an age (30m, 2h, 7d)' },
+      { flags: '--until <time>', description: 'started at or before' },
+      { flags: '--workflow <name>', description: 'fulfilment, paymentFailed, refund, subscriptionPayment, …' },
+      { flags: '--limit <n>', description: 'at most n (default 50)' },
+    ],
     async run(target, _positionals, flags) {
       const status = flags.status ? String(flags.status).toUpperCase() : undefined;
       if (status && !(STATUSES as readonly string[]).includes(status))
-        throw new OpsError(`--status ${flags.status}: one of ${STATUSES.join(', ')}`);
+        throw new UsageError(`--status ${flags.status}: one of ${STATUSES.join(', ')}`);
       const limit = Number(flags.limit ?? 50);
-      if (!Number.isInteger(limit) || limit < 1) throw new OpsError(`--limit ${flags.limit}: a positive whole number`);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${flags.limit}: a positive whole number`);
       const since = parseTime(flags.since as string | undefined, '--since');
       const until = parseTime(flags.until as string | undefined, '--until');
       return listExecutions(target, {
@@ -240,30 +300,30 @@ executions: run \`ops events --unfinished\` again to see what is left.
       return executions
         .map(
           (e) =>
-            `${time(e.startDate).padEnd(21)} ${e.status.padEnd(10)} ${e.workflow.padEnd(20)} ${e.name}  ${ms(e.durationMs)}${e.redriveCount ? `  redriven ${e.redriveCount}×` : ''}`,
+            `${time(e.startDate).padEnd(21)} ${e.status.padEnd(10)} ${e.workflow.padEnd(20)} ${(e.eventType ?? '?').padEnd(34)} order ${(e.orderId ?? '?').padEnd(24)} ${e.name}  ${ms(e.durationMs)}${e.redriveCount ? `  redriven ${e.redriveCount}×` : ''}`,
         )
         .join('\n');
     },
   },
   redrive: {
-    usage: 'redrive <execution ARN | event id> [--no-wait] [--wait-seconds 300] [--force]',
     summary: 'continue a failed, timed-out or aborted execution from the state that failed',
+    args: [{ name: '<execution>', description: 'an execution ARN, or the Stripe event id it is named after' }],
     help: `Step Functions RedriveExecution: the execution continues from the state that failed, with that
 state's input; the states that succeeded are not run again. Fix the cause first. Only FAILED,
 TIMED_OUT and ABORTED executions of the last 14 days. Given an event id, the newest execution of
 that event that did not succeed. Waits for the outcome unless --no-wait.
 An execution that ended in a Fail state (e.g. "Fulfil: some steps failed": the failed steps were
 caught) would only fail there again: use \`ops replay <event id>\` (or --force).`,
-    options: { ...waitOptions, force: { type: 'boolean' } },
+    options: [...waitOptions, { flags: '--force', description: 'redrive even an execution that ended in a Fail state' }],
     async run(target, [id], flags) {
-      if (!id) throw new OpsError('redrive needs an execution ARN or an event id: ops redrive <id>');
+      if (!id) throw new UsageError('redrive needs an execution ARN or an event id');
       return redrive(target, id, { ...waitOf(flags), force: Boolean(flags.force) });
     },
     text: executionText,
   },
   replay: {
-    usage: 'replay <event id> [--no-wait] [--wait-seconds 300]',
     summary: 'run a recorded Stripe event again (a new execution; every effect is idempotent)',
+    args: [{ name: '<event-id>', description: 'the Stripe event id (evt_…)' }],
     help: `Starts a new execution of the event's workflow with the input recorded when the webhook accepted
 it, named <event id>-replay-<n>. Every effect is idempotent (conditional status changes, ledger
 entries with deterministic keys, the Printify order looked up by external id, emails claimed in an
@@ -271,19 +331,17 @@ outbox): what already happened is not done again; what failed is tried again. Re
 execution of the event is running. Waits for the outcome unless --no-wait.`,
     options: waitOptions,
     async run(target, [eventId], flags) {
-      if (!eventId) throw new OpsError('replay needs an event id: ops replay <evt_…>');
+      if (!eventId) throw new UsageError('replay needs an event id (evt_…)');
       return replay(target, eventId, waitOf(flags));
     },
     text: executionText,
   },
   held: {
-    usage: 'held',
     summary: 'orders whose money was taken and not fulfilled (held payment mismatches, other payments), and how to resolve each',
     help: `Lists every order held in payment_mismatch (a payment that did not match what the order owes:
 amount, currency, or none said) and every order with a paid event the pipeline did not fulfil
 (\`unfulfilledPayment\`: another payment of an order already paid, refunded or held), with the
 commands that resolve each. Scans the table.`,
-    options: {},
     async run(target) {
       return heldOrders(target);
     },
@@ -299,8 +357,11 @@ commands that resolve each. Scans the table.`,
     },
   },
   hold: {
-    usage: 'hold accept|refund <order id> [--no-wait] [--wait-seconds 300]',
     summary: 'resolve a held order: accept (fulfil it as paid) or refund its payment through Stripe',
+    args: [
+      { name: '<action>', description: 'accept or refund', choices: ['accept', 'refund'] },
+      { name: '<order-id>', description: 'the held order' },
+    ],
     help: `For an order held in payment_mismatch (\`ops held\`, \`ops order <id>\`):
   accept   the payment is good enough: the order becomes paid and the held event's fulfilment
            workflow runs again (\`ops replay\`), which now fulfils it (Printify order, confirmation
@@ -312,8 +373,7 @@ commands that resolve each. Scans the table.`,
            https://api.stripe.com (a local stand-in), STRIPE_API_URL.`,
     options: waitOptions,
     async run(target, [action, orderId], flags) {
-      if ((action !== 'accept' && action !== 'refund') || !orderId)
-        throw new OpsError('usage: ops hold accept <order id> | ops hold refund <order id>');
+      if ((action !== 'accept' && action !== 'refund') || !orderId) throw new UsageError('hold accept|refund <order-id>');
       if (action === 'accept') return acceptHold(target, orderId, waitOf(flags));
       return refundHold(target, orderId, {
         ...(process.env.STRIPE_API_URL ? { baseUrl: process.env.STRIPE_API_URL } : {}),
@@ -331,138 +391,21 @@ commands that resolve each. Scans the table.`,
       return `order ${result.orderId}: ${result.before} -> ${result.after}; Stripe refund ${result.refundId} ${result.refundStatus}: ${result.amount} ${result.currency}`;
     },
   },
-  'retry-mapping': {
-    usage: 'retry-mapping <order id> [--printify-url <url>] [--printify-shop <id>]',
-    summary: 'create the Printify order of an order that waited for a mapping (or whose fulfilment failed)',
-    help: `For an order in ${RETRYABLE_STATUSES.join(' or ')}, once the cause is fixed (the product mapping added with
-\`npm run mapping -- set …\`, or Printify back): creates its Printify order exactly as the workflow's
-"Create Printify order" step does (at most once: looked up by external id first) and sends it to
-production. An order still missing a mapping stays pending_mapping and the missing products are named.
-Printify: PRINTIFY_API_URL, PRINTIFY_SHOP_ID and PRINTIFY_API_TOKEN (or the stack's
-PrintifyApiTokenSecretArn output); locally the stand-in on PRINTIFY_PORT with its local token.
-  --printify-url <url>    Printify's API (default $PRINTIFY_API_URL)
-  --printify-shop <id>    the shop (default $PRINTIFY_SHOP_ID, or the stack's PrintifyShopId output)`,
-    options: { 'printify-url': { type: 'string' }, 'printify-shop': { type: 'string' } },
-    async run(target, [orderId], flags) {
-      if (!orderId) throw new OpsError('retry-mapping needs an order id: ops retry-mapping <order id>');
-      const base = operatorTarget(target.local ? { table: target.tableName } : { aws: true, table: target.tableName });
-      const tokenSecretArn = base.printify.tokenSecretArn ?? target.outputs?.PrintifyApiTokenSecretArn;
-      const printify = {
-        ...base.printify,
-        ...(base.printify.shopId || !target.printifyShopId ? {} : { shopId: target.printifyShopId }),
-        ...(base.printify.token || !tokenSecretArn ? {} : { tokenSecretArn }),
-        ...(flags['printify-url'] ? { baseUrl: String(flags['printify-url']) } : {}),
-        ...(flags['printify-shop'] ? { shopId: String(flags['printify-shop']) } : {}),
-      };
-      if (!target.local && !printify.shopId)
-        throw new OpsError('retry-mapping on a deployed stack needs PRINTIFY_SHOP_ID or a stack with a PrintifyShopId output');
-      try {
-        return await retryMapping(orderId, { ...base, printify, db: target.db });
-      } catch (error) {
-        // the use case says what is wrong (no such order, not a retryable status) in plain words
-        if (error instanceof Error && !('$metadata' in error)) throw new OpsError(error.message);
-        throw error;
-      }
-    },
-    text(result: RetryMappingResult) {
-      const detail =
-        'reason' in result
-          ? `: ${result.reason}`
-          : result.missing?.length
-            ? `: still missing a mapping for ${result.missing.join(', ')}`
-            : result.printifyOrderId
-              ? `: Printify order ${result.printifyOrderId}`
-              : '';
-      return `order ${result.orderId}: ${result.before} -> ${result.after} (${result.outcome})${detail}`;
-    },
-  },
+  'retry-mapping': retryMappingCommand,
 };
 
-const GLOBAL_OPTIONS = {
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  stack: { type: 'string' },
-  region: { type: 'string' },
-  'sfn-endpoint': { type: 'string' },
-  'dynamodb-endpoint': { type: 'string' },
-  table: { type: 'string' },
-} as const;
+/** Whether a retry ended with the order's Printify order in place. */
+const retried = (result: RetryMappingResult) => result.outcome === 'created' || result.outcome === 'already-created';
 
-export function usage(): string {
-  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.split(' ')[0]!.length + 2));
-  return [
-    'npm run ops -- <command> [options] [--json]',
-    '',
-    'Commands:',
-    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
-    '',
-    '  --json      machine-readable output (errors too: {"error": "…"})',
-    "  --help      this, or a command's own: npm run ops -- <command> --help",
-    '',
-    TARGET_HELP,
-  ].join('\n');
-}
+export const OPS: ProgramSpec = {
+  name: 'npm run ops --',
+  description: "see every order's path, and fix what failed, against the local stack of `npm start` or a deployed stage",
+  commands: COMMANDS,
+  help: `Exit codes: 0 done, 1 failed (the reason in one line), 2 bad usage (unknown command or flag,
+a missing argument or a value of the wrong shape). "npm run ops -- <command> --help" for each.`,
+};
 
-export interface RunOptions {
-  env?: NodeJS.ProcessEnv;
-  /** extra commands (retry-mapping) */
-  commands?: Record<string, OpsCommand>;
-}
-
-/** Runs one ops command; returns the process exit code (0 ok, 1 failed, 2 bad usage). */
-export async function runOps(argv: string[], io: Io, options: RunOptions = {}): Promise<number> {
-  const commands = { ...COMMANDS, ...options.commands };
-  // the command is the first positional (values of options are not)
-  const allOptions = Object.assign({}, GLOBAL_OPTIONS, ...Object.values(commands).map((c) => c.options)) as NonNullable<
-    ParseArgsConfig['options']
-  >;
-  const name = parseArgs({ args: argv, options: allOptions, strict: false, allowPositionals: true }).positionals[0];
-  const json = argv.includes('--json');
-  const fail = (message: string, code: number) => {
-    io.err(json ? JSON.stringify({ error: message }) : `error: ${message}`);
-    return code;
-  };
-  if (!name) {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      io.out(usage());
-      return 0;
-    }
-    io.err(usage());
-    return 2;
-  }
-  const command = commands[name];
-  if (!command) return fail(`unknown command ${name}: one of ${Object.keys(commands).join(', ')} (npm run ops -- --help)`, 2);
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
-    parsed.positionals.shift(); // the command's name
-  } catch (error) {
-    return fail(`${(error as Error).message} (npm run ops -- ${name} --help)`, 2);
-  }
-  const flags = parsed.values as Record<string, string | boolean | undefined>;
-  if (flags.help) {
-    io.out([`npm run ops -- ${command.usage}`, '', command.help, '', TARGET_HELP].join('\n'));
-    return 0;
-  }
-  const targetOptions: TargetOptions = {
-    ...(flags.stack ? { stack: String(flags.stack) } : {}),
-    ...(flags.region ? { region: String(flags.region) } : {}),
-    ...(flags['sfn-endpoint'] ? { sfnEndpoint: String(flags['sfn-endpoint']) } : {}),
-    ...(flags['dynamodb-endpoint'] ? { dynamodbEndpoint: String(flags['dynamodb-endpoint']) } : {}),
-    ...(flags.table ? { table: String(flags.table) } : {}),
-  };
-  let target: Target | undefined;
-  try {
-    target = await resolveTarget(targetOptions, options.env);
-    const value = await command.run(target, parsed.positionals, flags);
-    io.out(json ? JSON.stringify(value, null, 2) : command.text(value as never));
-    return 0;
-  } catch (error) {
-    if (error instanceof OpsError) return fail(error.message, 1);
-    const e = error as Error & { $metadata?: unknown };
-    const where = target ? ` (${target.description})` : '';
-    return fail(`${e.name ?? 'Error'}: ${e.message}${where}`, 1);
-  } finally {
-    target?.close();
-  }
+/** Runs one ops command line; returns the process exit code (0 ok, 1 failed, 2 bad usage). */
+export function runOps(argv: string[], io: Io, options: RunOptions = {}): Promise<number> {
+  return runProgram(OPS, argv, io, options);
 }

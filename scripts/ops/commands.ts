@@ -8,11 +8,14 @@ import {
   type ExecutionStatus,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { executionArnFor } from '../../lambdas/adapters/workflow-starter';
-import { keys, LEDGER_PREFIX } from '../../lambdas/domain/keys';
+import { EMAIL_PREFIX, keys, LEDGER_PREFIX, PRINTIFY_EVENT_PREFIX } from '../../lambdas/domain/keys';
+import type { Order, OrderItem } from '../../lambdas/domain/order';
+import type { ShippingAddress } from '../../lambdas/domain/workflow-input';
+import type { ShipmentFields } from '../../lambdas/printify-webhook/use-case';
 import { failedInFailState, stepsOf, type Step, type StepsOptions } from './timeline';
-import { OpsError, type Target } from './target';
+import { OpsError, type Target } from '../cli/target';
 
 type Item = Record<string, unknown>;
 
@@ -33,8 +36,27 @@ export interface ExecutionReport {
   steps: Step[];
 }
 
+/** One moment of an order's life, as its item records it. */
+export interface OrderMoment {
+  at: string;
+  what: string;
+}
+
 export interface OrderReport {
+  /** the order item as stored */
   order: Item;
+  /** its status history, oldest first: the moments the order item records (statuses are not kept one by one) */
+  history: OrderMoment[];
+  /** minor units of `currency` */
+  amounts: { currency: string; total: number; refunded: number; disputed?: number };
+  address?: ShippingAddress;
+  items: OrderItem[];
+  /** the Printify order: Printify's id, and its status as Printify last reported it (order:updated) */
+  printify?: { orderId: string; status?: string; statusAt?: string; sentToProductionAt?: string };
+  tracking?: { carrier?: string; number?: string; url?: string; shippedAt?: string };
+  delivery?: { deliveredAt: string };
+  /** Printify's webhook events applied to the order, oldest first */
+  printifyEvents: Item[];
   petalBalance?: number;
   ledger: Item[];
   emails: Item[];
@@ -138,7 +160,11 @@ export async function orderReport(target: Target, orderId: string): Promise<Orde
     ? ((await target.db.send(new GetCommand({ TableName: target.tableName, Key: keys.petalBalance(userId), ConsistentRead: true }))).Item
         ?.balance as number | undefined)
     : undefined;
-  const emails = await query(keys.order(orderId).pk, 'EMAIL#');
+  const emails = await query(keys.order(orderId).pk, EMAIL_PREFIX);
+  // by Printify's time, then (events of the same second) by when they were received
+  const printifyEvents = (await query(keys.order(orderId).pk, PRINTIFY_EVENT_PREFIX)).sort(
+    (a, b) => String(a.at).localeCompare(String(b.at)) || String(a.receivedAt).localeCompare(String(b.receivedAt)),
+  );
 
   const records: Item[] = [];
   let startKey: Record<string, unknown> | undefined;
@@ -192,7 +218,79 @@ export async function orderReport(target: Target, orderId: string): Promise<Orde
     }
   }
   executions.sort((a, b) => String(a.startDate).localeCompare(String(b.startDate)));
-  return { order, ...(balance !== undefined ? { petalBalance: balance } : {}), ledger, emails, events, executions };
+  return {
+    order,
+    ...orderFacts(order as unknown as Order & ShipmentFields),
+    printifyEvents,
+    ...(balance !== undefined ? { petalBalance: balance } : {}),
+    ledger,
+    emails,
+    events,
+    executions,
+  };
+}
+
+/** The moments an order item records, in the order they happen (a status change has no item of its own). */
+const MOMENTS: [keyof (Order & ShipmentFields), string][] = [
+  ['createdAt', 'created (pending)'],
+  ['paidAt', 'paid'],
+  ['printifyAttemptedAt', 'Printify order first attempted'],
+  ['printifySentToProductionAt', 'in production (Printify sent it to production)'],
+  ['shippedAt', 'shipped'],
+  ['deliveredAt', 'delivered'],
+];
+
+/** What `ops order` shows of the order item itself: history, amounts, address, items, Printify, tracking, delivery. */
+export function orderFacts(
+  order: Order & ShipmentFields,
+): Omit<OrderReport, 'order' | 'printifyEvents' | 'petalBalance' | 'ledger' | 'emails' | 'events' | 'executions'> {
+  const history: OrderMoment[] = MOMENTS.filter(([key]) => typeof order[key] === 'string').map(([key, what]) => ({
+    at: order[key] as string,
+    what,
+  }));
+  for (const [refundId, refund] of Object.entries(order.refunds ?? {})) {
+    history.push({
+      at: new Date(refund.at * 1000).toISOString(),
+      what: `refund ${refundId}: ${refund.amount} ${order.currency} ${refund.status}`,
+    });
+  }
+  if (order.printifyStatus && order.printifyStatusAt)
+    history.push({ at: order.printifyStatusAt, what: `Printify status ${order.printifyStatus}` });
+  if (order.heldPayment) history.push({ at: order.heldPayment.heldAt, what: `payment held: ${order.heldPayment.reason}` });
+  if (order.holdResolution) history.push({ at: order.holdResolution.at, what: `hold resolved: ${order.holdResolution.action}` });
+  if (order.disputeEventAt)
+    history.push({ at: new Date(order.disputeEventAt * 1000).toISOString(), what: `dispute ${order.disputeStatus ?? ''}`.trim() });
+  history.sort((a, b) => a.at.localeCompare(b.at));
+  history.push({ at: order.updatedAt, what: `now ${order.status}${order.failureReason ? `: ${order.failureReason}` : ''}` });
+  const tracking = {
+    ...(order.carrier ? { carrier: order.carrier } : {}),
+    ...(order.trackingNumber ? { number: order.trackingNumber } : {}),
+    ...(order.trackingUrl ? { url: order.trackingUrl } : {}),
+    ...(order.shippedAt ? { shippedAt: order.shippedAt } : {}),
+  };
+  return {
+    history,
+    amounts: {
+      currency: order.currency,
+      total: order.amountTotal,
+      refunded: order.amountRefunded ?? 0,
+      ...(order.disputeAmount !== undefined ? { disputed: order.disputeAmount } : {}),
+    },
+    ...(order.shippingAddress ? { address: order.shippingAddress } : {}),
+    items: order.items ?? [],
+    ...(order.printifyOrderId
+      ? {
+          printify: {
+            orderId: order.printifyOrderId,
+            ...(order.printifyStatus ? { status: order.printifyStatus } : {}),
+            ...(order.printifyStatusAt ? { statusAt: order.printifyStatusAt } : {}),
+            ...(order.printifySentToProductionAt ? { sentToProductionAt: order.printifySentToProductionAt } : {}),
+          },
+        }
+      : {}),
+    ...(Object.keys(tracking).length ? { tracking } : {}),
+    ...(order.deliveredAt ? { delivery: { deliveredAt: order.deliveredAt } } : {}),
+  };
 }
 
 export interface ExecutionsQuery {
@@ -212,6 +310,30 @@ export interface ExecutionSummary {
   stopDate?: string;
   durationMs?: number;
   redriveCount: number;
+  /** the Stripe event it ran for (its name, less a replay's suffix), its type, and the order it is about, from the inbox */
+  eventId: string;
+  eventType?: string;
+  orderId?: string;
+}
+
+/** The Stripe event an execution ran for: its name, less a replay's `-replay-<n>` suffix. */
+export const eventIdOfExecution = (name: string): string => name.replace(/-replay-\d+$/, '');
+
+/** The inbox records of these events (those the webhook recorded), by event id; BatchGet, 100 keys at a time. */
+async function inboxRecords(target: Target, eventIds: readonly string[]): Promise<Map<string, Item>> {
+  const found = new Map<string, Item>();
+  const unique = [...new Set(eventIds)];
+  for (let i = 0; i < unique.length; i += 100) {
+    let keysLeft: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((id) => keys.stripeEvent(id));
+    for (let round = 0; keysLeft?.length && round < 5; round++) {
+      const page: BatchGetCommandOutput = await target.db.send(
+        new BatchGetCommand({ RequestItems: { [target.tableName]: { Keys: keysLeft } } }),
+      );
+      for (const item of page.Responses?.[target.tableName] ?? []) found.set(String(item.eventId), item);
+      keysLeft = page.UnprocessedKeys?.[target.tableName]?.Keys;
+    }
+  }
+  return found;
 }
 
 /** Executions of every workflow (or one), newest first, filtered by status and start time. */
@@ -246,12 +368,26 @@ export async function listExecutions(target: Target, query: ExecutionsQuery): Pr
           stopDate: iso(e.stopDate),
           ...(started && e.stopDate ? { durationMs: e.stopDate.getTime() - started.getTime() } : {}),
           redriveCount: e.redriveCount ?? 0,
+          eventId: eventIdOfExecution(e.name ?? ''),
         });
       }
       nextToken = page.nextToken;
     } while (nextToken && found.length < query.limit);
   }
-  return found.sort((a, b) => String(b.startDate).localeCompare(String(a.startDate))).slice(0, query.limit);
+  const newest = found.sort((a, b) => String(b.startDate).localeCompare(String(a.startDate))).slice(0, query.limit);
+  const records = await inboxRecords(
+    target,
+    newest.map((e) => e.eventId),
+  );
+  return newest.map((e) => {
+    const record = records.get(e.eventId);
+    const orderId = record?.orderId ?? (record?.input as Item | undefined)?.orderId;
+    return {
+      ...e,
+      ...(typeof record?.type === 'string' ? { eventType: record.type } : {}),
+      ...(typeof orderId === 'string' ? { orderId } : {}),
+    };
+  });
 }
 
 async function waitUntilStopped(target: Target, executionArn: string, timeoutMs: number): Promise<void> {

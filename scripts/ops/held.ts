@@ -12,7 +12,7 @@ import {
   type HoldRefunded,
 } from '../../lambdas/fulfilment/hold';
 import { replay, type ExecutionReport } from './commands';
-import { OpsError, type Target } from './target';
+import { OpsError, type Target } from '../cli/target';
 
 /** One order an operator must decide about: held (payment_mismatch) or with a paid event not fulfilled. */
 export interface HeldOrder {

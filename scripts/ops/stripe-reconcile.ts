@@ -8,17 +8,17 @@ import { reconcileStripeEvents, type ReconcileResult } from '../../lambdas/recon
 import { DEFAULTS } from '../../local/local-stack';
 import { LOCAL_STRIPE_API_KEY } from '../../local/stripe-api';
 import type { OpsCommand } from './cli';
-import { OpsError, type Target } from './target';
+import { OpsError, UsageError, type Target } from '../cli/target';
 
 /** `--since 3d` / `12h` / `30m` / an ISO time -> Unix seconds. */
 export function sinceSeconds(value: string | undefined, now = Date.now()): number {
-  if (!value) throw new OpsError('reconcile --stripe needs --since: an age (3d, 12h, 30m) or an ISO time; Stripe keeps 30 days');
+  if (!value) throw new UsageError('reconcile --stripe needs --since: an age (3d, 12h, 30m) or an ISO time; Stripe keeps 30 days');
   const relative = /^(\d+)\s*(s|m|min|h|d)$/.exec(value);
   const ms = relative
     ? now -
       Number(relative[1]) * { s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'min' | 'h' | 'd']
     : new Date(value).getTime();
-  if (Number.isNaN(ms)) throw new OpsError(`--since ${value}: give an age (3d, 12h, 30m) or an ISO time`);
+  if (Number.isNaN(ms)) throw new UsageError(`--since ${value}: give an age (3d, 12h, 30m) or an ISO time`);
   return Math.floor(ms / 1000);
 }
 
@@ -45,7 +45,7 @@ async function stripeKey(target: Target, flags: Record<string, string | boolean 
 /**
  * `ops reconcile --stripe --since 3d`: the scheduled reconciler's use case, run here over a window
  * of your choosing (the schedule's checkpoint is left alone), against the local stack (the Stripe
- * API stand-in of `npm start`) or a deployed one (--stack: Stripe's API with the stack's restricted key).
+ * API stand-in of `npm start`) or a deployed stage (--stage: Stripe's API with the stack's restricted key).
  */
 export async function reconcileWithStripe(
   target: Target,
@@ -74,23 +74,25 @@ export async function reconcileWithStripe(
 
 /** The `reconcile --stripe` command (wired into COMMANDS in cli.ts). */
 export const stripeReconcileCommand: OpsCommand = {
-  usage: 'reconcile --stripe --since 3d [--stripe-key rk_…] [--stripe-api-url <url>]',
   summary: "lists Stripe's events since a time and starts every one the webhook never recorded",
   help: `Runs the scheduled reconciler's use case by hand: lists Stripe's events of the handled types
 created since --since (an age: 3d, 12h, 30m, or an ISO time; Stripe keeps 30 days), and delivers
 every one not in the event inbox through the webhook's own record-and-start path. Events already
-recorded are only confirmed (an idempotent StartExecution). The schedule's checkpoint is not moved.
-  --stripe-key <rk_…>     a restricted key that can read events (default: $STRIPE_API_KEY, the
-                          stack's secret, or the local stand-in's key)
-  --stripe-api-url <url>  default: the local stand-in (port $STRIPE_API_PORT, ${DEFAULTS.stripeApiPort}), or https://api.stripe.com
-  --grace-seconds <n>     leave events younger than this (default 0)`,
-  options: {
-    stripe: { type: 'boolean' },
-    since: { type: 'string' },
-    'stripe-key': { type: 'string' },
-    'stripe-api-url': { type: 'string' },
-    'grace-seconds': { type: 'string' },
-  },
+recorded are only confirmed (an idempotent StartExecution). The schedule's checkpoint is not moved.`,
+  options: [
+    { flags: '--stripe', description: "compare the inbox with Stripe's list of events instead" },
+    { flags: '--since <time>', description: 'with --stripe: an age (3d, 12h, 30m) or an ISO time' },
+    {
+      flags: '--stripe-key <key>',
+      description:
+        "with --stripe: a restricted key that can read events (default $STRIPE_API_KEY, the stage's secret, or the local stand-in's key)",
+    },
+    {
+      flags: '--stripe-api-url <url>',
+      description: `with --stripe: default the local stand-in (port $STRIPE_API_PORT, ${DEFAULTS.stripeApiPort}), or https://api.stripe.com`,
+    },
+    { flags: '--grace-seconds <n>', description: 'with --stripe: leave events younger than this (default 0)' },
+  ],
   async run(target, _positionals, flags) {
     if (!flags.stripe) throw new OpsError("reconcile: pass --stripe to reconcile the inbox with Stripe's list of events");
     return reconcileWithStripe(target, flags);

@@ -5,7 +5,7 @@ import { keys } from '../../lambdas/domain/keys';
 import { executionNameOf, scanInbox, type InboxEvent } from '../../local/inbox-scan';
 import { executionReport, replay } from './commands';
 import { failedInFailState } from './timeline';
-import type { Target } from './target';
+import type { Target } from '../cli/target';
 
 /**
  * Why an accepted event is not finished:

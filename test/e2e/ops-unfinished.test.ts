@@ -128,10 +128,10 @@ describe('accepted events whose execution failed', () => {
     expect(left.map(([id]) => id)).not.toEqual(expect.arrayContaining([session.id]));
   });
 
-  it('events needs --unfinished, and a bad --stuck-after is refused', async () => {
-    expect(await ops('events', '--json')).toMatchObject({ code: 1, json: { error: expect.stringContaining('--unfinished') } });
+  it('events needs --unfinished, and a bad --stuck-after is refused (bad usage: exit 2)', async () => {
+    expect(await ops('events', '--json')).toMatchObject({ code: 2, json: { error: expect.stringContaining('--unfinished') } });
     expect(await ops('events', '--unfinished', '--stuck-after', 'soon', '--json')).toMatchObject({
-      code: 1,
+      code: 2,
       json: { error: expect.stringContaining('--stuck-after soon') },
     });
   });

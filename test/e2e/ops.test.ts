@@ -5,6 +5,8 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lambdas/domain/keys';
 import { checkoutSession, paidInvoice, stripeEvent, stripeId } from '../fixtures/stripe-events';
 import { LocalPipeline } from '../support/local-pipeline';
+import { runMapping } from '../../scripts/mapping';
+import { runPrintifyWebhooks, WEBHOOK_TOPICS } from '../../scripts/printify-webhooks';
 import { opsAgainst, opsTarget } from '../support/ops';
 
 /**
@@ -74,16 +76,71 @@ describe('ops order', () => {
     expect(step('Create Printify order')).toMatchObject({ depth: 1 });
   });
 
-  it('prints the same as text, and says clearly when there is no such order', async () => {
-    const { order } = await fulfilledOrder();
+  it('prints the same as text, lists its execution with the event type and the order, and says clearly when there is no such order', async () => {
+    const { order, event } = await fulfilledOrder();
     const text = await ops('order', order.orderId);
     expect(text.code).toBe(0);
     expect(text.out).toContain(`order ${order.orderId}  in_production`);
     expect(text.out).toMatch(/Create Printify order\s+succeeded/);
     expect(text.out).not.toContain('ops-buyer@example.com');
 
+    const listed = await ops('executions', '--since', '1h', '--json');
+    const mine = (listed.json as { name: string }[]).find((e) => e.name === event.id);
+    expect(mine).toMatchObject({ eventId: event.id, eventType: 'checkout.session.completed', orderId: order.orderId });
+    const listedText = await ops('executions', '--since', '1h');
+    expect(listedText.out).toMatch(new RegExp(`checkout\\.session\\.completed\\s+order ${order.orderId}\\s+${event.id}`));
+
     const missing = await ops('order', 'ord_missing', '--json');
     expect(missing).toMatchObject({ code: 1, json: { error: expect.stringContaining('no order ord_missing') } });
+  });
+});
+
+describe('ops order after Printify shipped and delivered it', () => {
+  it('shows the address, items, Printify order, tracking, delivery and Printify events, as text and as data', async () => {
+    const { order } = await fulfilledOrder();
+    const printifyId = (await pipeline.order(order.orderId))!.printifyOrderId!;
+    const printify = pipeline.stack.printify;
+    await printify.emit(printifyId, { topic: 'order:sent-to-production' });
+    const shipped = await printify.emit(printifyId, {
+      topic: 'order:shipment:created',
+      carrier: 'USPS',
+      trackingNumber: '9400110200828911663274',
+      trackingUrl: 'https://tools.usps.com/go/TrackConfirmAction?tLabels=9400110200828911663274',
+    });
+    await printify.deliver(shipped.event); // delivered twice, recorded once
+    await printify.emit(printifyId, { topic: 'order:shipment:delivered' });
+
+    const { code, json } = await ops('order', order.orderId, '--json');
+    expect(code).toBe(0);
+    expect(json.address).toMatchObject({ name: 'Sakura Haruno', country: expect.any(String) });
+    expect(json.items).toEqual(order.items.map((i: object) => expect.objectContaining(i)));
+    expect(json.amounts).toEqual({ currency: order.currency, total: order.amountTotal, refunded: 0 });
+    expect(json.printify).toMatchObject({ orderId: printifyId, sentToProductionAt: expect.any(String) });
+    expect(json.tracking).toEqual({
+      carrier: 'USPS',
+      number: '9400110200828911663274',
+      url: 'https://tools.usps.com/go/TrackConfirmAction?tLabels=9400110200828911663274',
+      shippedAt: expect.any(String),
+    });
+    expect(json.delivery).toEqual({ deliveredAt: expect.any(String) });
+    expect(json.printifyEvents.map((e: { topic: string }) => e.topic)).toEqual([
+      'order:sent-to-production',
+      'order:shipment:created',
+      'order:shipment:delivered',
+    ]);
+    expect(json.printifyEvents[1]).toMatchObject({ eventId: shipped.event.id, kind: 'shipped', orderStatus: 'shipped' });
+    expect(json.history.map((m: { what: string }) => m.what)).toEqual(
+      expect.arrayContaining(['created (pending)', 'paid', 'shipped', 'delivered', 'now shipped']),
+    );
+
+    const text = await ops('order', order.orderId);
+    expect(text.out).toMatch(/ship to: Sakura Haruno, /);
+    expect(text.out).toMatch(/items: \d+\n\s+\d+ × /);
+    expect(text.out).toContain(`printify: order ${printifyId}`);
+    expect(text.out).toContain('tracking: USPS 9400110200828911663274  https://tools.usps.com/');
+    expect(text.out).toMatch(/delivery: delivered \d{4}-/);
+    expect(text.out).toMatch(/printify webhook events: 3\n.*order:sent-to-production/);
+    expect(text.out).toMatch(/history:\n.*created \(pending\)/);
   });
 });
 
@@ -208,6 +265,7 @@ describe('ops retry-mapping', () => {
 
     const still = await ops('retry-mapping', order.orderId, '--json', '--printify-url', pipeline.stack.urls.printify);
     expect(still.json).toMatchObject({ orderId: order.orderId, after: 'pending_mapping', missing: [`${productId}/L`] });
+    expect(still.code).toBe(1); // printed, and still not fulfilled
 
     await pipeline.storefront.putMapping({
       productId,
@@ -224,6 +282,10 @@ describe('ops retry-mapping', () => {
 
     const again = await ops('retry-mapping', order.orderId, '--json', ...printify);
     expect(again).toMatchObject({ code: 1, json: { error: expect.stringContaining('in_production') } });
+    expect(await ops('retry-mapping', 'ord_nope', '--json', ...printify)).toMatchObject({
+      code: 1,
+      json: { error: 'order ord_nope not found' },
+    });
   });
 });
 
@@ -259,7 +321,7 @@ describe('ops command line', () => {
     expect(await ops('frobnicate')).toMatchObject({ code: 2 });
     expect(await ops('executions', '--colour', 'red')).toMatchObject({ code: 2 });
     expect(await ops('executions', '--status', 'SLEEPING', '--json')).toMatchObject({
-      code: 1,
+      code: 2,
       json: { error: expect.stringContaining('--status SLEEPING') },
     });
   });
@@ -276,5 +338,76 @@ describe('ops command line', () => {
     }).catch((e) => e);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/cannot reach the local Step Functions API at http:\/\/127\.0\.0\.1:9.*npm start/);
+  });
+});
+
+describe('mapping and printify-webhooks on the local stack, through the same framework', () => {
+  const run = async (entry: typeof runMapping, args: string[], env: NodeJS.ProcessEnv = process.env) => {
+    let out = '';
+    let err = '';
+    const code = await entry(args, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) }, { env });
+    return { code, out, err };
+  };
+
+  it('mapping set and list, and mapping retry: the very command ops retry-mapping is, exit 1 until the order has its Printify order', async () => {
+    const productId = `prod_${stripeId('p').slice(2, 12)}`;
+    const order = await pipeline.storefront.checkoutScene({
+      items: [{ productId, variantId: 'XL', quantity: 1, unitAmount: 1900 }],
+      mapped: false,
+    });
+    await pipeline.deliver(
+      stripeEvent(
+        'checkout.session.completed',
+        checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal }),
+      ),
+    );
+    const target = [...opsTarget(pipeline), '--printify-url', pipeline.stack.urls.printify];
+    const still = await run(runMapping, ['retry', order.orderId, ...target]);
+    expect(still).toMatchObject({ code: 1, err: '' });
+    expect(still.out).toContain(
+      `order ${order.orderId}: pending_mapping -> pending_mapping (pending_mapping): still missing a mapping for ${productId}/XL`,
+    );
+
+    const set = await run(runMapping, ['set', productId, 'XL', '5d39b159e7c48c000728c89f', '32918', ...opsTarget(pipeline)]);
+    expect(set).toMatchObject({ code: 0, out: `set: ${productId} / XL  ->  Printify product 5d39b159e7c48c000728c89f, variant 32918\n` });
+    const listed = await run(runMapping, ['list', '--product', productId, '--json', ...opsTarget(pipeline)]);
+    expect(JSON.parse(listed.out).mappings).toEqual([
+      { productId, variantId: 'XL', printifyProductId: '5d39b159e7c48c000728c89f', printifyVariantId: 32918 },
+    ]);
+    const bad = await run(runMapping, ['set', productId, 'XL', 'p', 'not-a-number', ...opsTarget(pipeline)]);
+    expect(bad).toMatchObject({ code: 1, err: expect.stringMatching(/^error: set: printifyVariantId must be a whole number/) });
+
+    const retried = await run(runMapping, ['retry', order.orderId, '--json', ...target]);
+    expect(retried.code).toBe(0);
+    expect(JSON.parse(retried.out)).toMatchObject({
+      orderId: order.orderId,
+      before: 'pending_mapping',
+      after: 'in_production',
+      outcome: 'created',
+    });
+  });
+
+  it('printify-webhooks registers, lists and removes the local webhooks at the stand-in', async () => {
+    const env = {
+      ...process.env,
+      PRINTIFY_API_URL: pipeline.stack.urls.printify,
+      PRINTIFY_SHOP_ID: pipeline.stack.printify.shopId,
+      PORT: new URL(pipeline.stack.urls.api).port,
+    };
+    const url = pipeline.stack.urls.printifyWebhook;
+    const registered = await run(runPrintifyWebhooks, ['register', '--json'], env);
+    expect(registered.code).toBe(0);
+    expect(JSON.parse(registered.out).map((c: { action: string; webhook: { url: string } }) => [c.action, c.webhook.url])).toEqual(
+      WEBHOOK_TOPICS.map(() => ['created', url]),
+    );
+    const again = await run(runPrintifyWebhooks, ['register'], env);
+    expect(again.out.trim().split('\n')).toEqual(
+      WEBHOOK_TOPICS.map((topic) => expect.stringMatching(new RegExp(`^kept .* ${topic} +${url}$`))),
+    );
+    const listed = await run(runPrintifyWebhooks, ['list', '--json'], env);
+    expect(JSON.parse(listed.out)).toHaveLength(WEBHOOK_TOPICS.length);
+    const removed = await run(runPrintifyWebhooks, ['unregister'], env);
+    expect(removed.out.match(/^removed /gm)).toHaveLength(WEBHOOK_TOPICS.length);
+    expect(await run(runPrintifyWebhooks, ['list'], env)).toMatchObject({ code: 0, out: 'no webhooks\n' });
   });
 });

@@ -13,21 +13,24 @@ export interface OpsRun {
 /**
  * Runs `npm run ops -- <args>` in this process against the pipeline (its Step Functions and
  * DynamoDB endpoints and table, through the same AWS SDK calls as against a deployed stack).
- * `json` is the output (or, on failure, the error) parsed as JSON when it is JSON.
+ * `json` is the output (or, when it has none, the error) parsed as JSON when it is JSON: a command
+ * may print its value and still exit 1 (a retry that left the order unfulfilled).
  */
 export function opsAgainst(pipeline: () => LocalPipeline): (...args: string[]) => Promise<OpsRun> {
   return async (...args) => {
     let out = '';
     let err = '';
     const code = await runOps([...args, ...opsTarget(pipeline())], { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-    let json: unknown;
-    try {
-      json = JSON.parse(code === 0 ? out : err);
-    } catch {
-      json = undefined;
-    }
-    return { code, out, err, json };
+    return { code, out, err, json: parsed(out) ?? parsed(err) };
   };
+}
+
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The ops target flags that name the pipeline's endpoints and table. */

@@ -5,6 +5,7 @@ import { sendOrderEmail } from '../../lambdas/email/use-cases';
 import { createPrintifyOrder } from '../../lambdas/fulfilment/printify-order';
 import { signPrintifyBody } from '../../lambdas/printify-webhook/signature';
 import { receivePrintifyWebhook, type PrintifyWebhookDeps } from '../../lambdas/printify-webhook/use-case';
+import type { PrintifyEventRecord } from '../../lambdas/ports/printify';
 import { anOrder, memoryPorts } from '../support/fakes';
 
 const SECRET = 'printify-webhook-secret';
@@ -28,6 +29,7 @@ async function scene(status: OrderStatus = 'in_production') {
   await ports.orders.put(anOrder({ status, printifyOrderId: 'pf_1' }));
   await ports.index.record('pf_1', 'ord_1');
   const signals: Signal[] = [];
+  const recorded: { orderId: string; event: PrintifyEventRecord }[] = [];
   const emailDeps = { orders: ports.orders, outbox: ports.outbox, mailer: ports.mailer, rates: DEFAULT_PETAL_RATES };
   const deps: PrintifyWebhookDeps = {
     secret: SECRET,
@@ -35,12 +37,13 @@ async function scene(status: OrderStatus = 'in_production') {
     orders: ports.orders,
     sendEmail: (request) => sendOrderEmail(emailDeps, request),
     signal: (signal) => void signals.push(signal),
+    events: { record: async (orderId, event) => void recorded.push({ orderId, event }) },
   };
   const deliver = (event: unknown, signature?: string) => {
     const body = Buffer.from(JSON.stringify(event));
     return receivePrintifyWebhook(deps, body, signature ?? signPrintifyBody(body, SECRET));
   };
-  return { ...ports, deps, signals, deliver };
+  return { ...ports, deps, signals, recorded, deliver };
 }
 
 describe('receivePrintifyWebhook: rejected', () => {
@@ -108,6 +111,25 @@ describe('receivePrintifyWebhook: shipped', () => {
     });
     expect(mailer.sent).toHaveLength(1);
     expect(signals).toEqual([{ kind: 'printify-order-shipped' }, { kind: 'email-sent' }]);
+  });
+
+  it('records each applied event on the order (what Printify said, when, and the status after it); not an ignored one', async () => {
+    const { deliver, recorded } = await scene();
+    await deliver(printifyEvent('order:shipment:created', parcel('T1')));
+    await deliver(printifyEvent('order:created'));
+    await deliver({ ...printifyEvent('order:updated', { status: 'fulfilled' }), resource: { id: 'pf_other', type: 'order', data: {} } });
+    expect(recorded).toEqual([
+      {
+        orderId: 'ord_1',
+        event: {
+          eventId: 'evt_order:shipment:created_2026-11-27 10:00:00+00:00',
+          topic: 'order:shipment:created',
+          at: '2026-11-27T10:00:00.000Z',
+          kind: 'shipped',
+          orderStatus: 'shipped',
+        },
+      },
+    ]);
   });
 
   it('a shipment of an order still before production moves it through in_production', async () => {
