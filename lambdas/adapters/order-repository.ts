@@ -3,7 +3,7 @@ import { InvalidInputError, OrderNotFoundError } from '../domain/errors';
 import { idsOfKeys, keys, PAYMENT_INTENT_INDEX } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { statusesThatMayBecome, type OrderStatus } from '../domain/order-status';
-import type { DisputeDetails, OrderChanges, OrdersPort, ParcelFields, TransitionGuard, TransitionResult } from '../ports/orders';
+import type { OrderChanges, OrdersPort, ParcelFields, TransitionGuard, TransitionResult } from '../ports/orders';
 import { isConditionFailure } from './dynamodb';
 import { setExpression } from './update-expression';
 
@@ -56,16 +56,6 @@ export class OrderRepository implements OrdersPort {
     return (await this.updateIf(orderId, changes))!;
   }
 
-  async raiseRefundedAmount(orderId: string, amountRefunded: number): Promise<boolean> {
-    const updated = await this.updateIf(
-      orderId,
-      { amountRefunded },
-      { expression: 'attribute_not_exists(amountRefunded) OR amountRefunded < :refunded', values: { ':refunded': amountRefunded } },
-    );
-    return updated !== undefined;
-  }
-
-  /** One UpdateItem whose condition is `#a = :a` (or attribute_not_exists(#a)) for each expected attribute. */
   async compareAndSet(
     orderId: string,
     expected: Record<string, string | number | undefined>,
@@ -79,21 +69,6 @@ export class OrderRepository implements OrdersPort {
       .map(([, value], i) => (value === undefined ? `attribute_not_exists(#cas${i})` : `#cas${i} = :cas${i}`))
       .join(' AND ');
     return this.updateIf(orderId, changes, { expression, names, values });
-  }
-
-  async openDispute(orderId: string, dispute: DisputeDetails, openedAt: string): Promise<Order | undefined> {
-    return this.updateIf(
-      orderId,
-      { ...dispute, disputeStatus: 'open', disputeOpenedAt: openedAt },
-      {
-        expression: 'attribute_not_exists(disputeStatus) OR disputeId <> :dispute OR disputeStatus = :open',
-        values: { ':dispute': dispute.disputeId, ':open': 'open' },
-      },
-    );
-  }
-
-  async closeDispute(orderId: string, dispute: DisputeDetails, outcome: 'won' | 'lost', closedAt: string): Promise<Order> {
-    return this.set(orderId, { ...dispute, disputeStatus: outcome, disputeClosedAt: closedAt });
   }
 
   async recordPrintifyStatusIfNewer(orderId: string, printifyStatus: string, at: string): Promise<boolean> {
