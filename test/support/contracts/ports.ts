@@ -3,6 +3,7 @@ import type { Order, ProductMapping } from '../../../lambdas/domain/order';
 import type { LedgerEntry } from '../../../lambdas/domain/petals';
 import type { CartsPort } from '../../../lambdas/ports/carts';
 import type { EmailOutboxPort } from '../../../lambdas/ports/email-outbox';
+import type { InvoicesPort } from '../../../lambdas/ports/invoices';
 import type { OrdersPort } from '../../../lambdas/ports/orders';
 import type { PetalLedgerPort } from '../../../lambdas/ports/petal-ledger';
 import type { PrintifyOrderIndexPort, ProductMappingsPort } from '../../../lambdas/ports/printify';
@@ -15,6 +16,7 @@ import { anOrder } from '../fakes';
  */
 export interface PortsUnderTest {
   orders: OrdersPort;
+  invoices: InvoicesPort;
   ledger: PetalLedgerPort;
   /** an outbox on this clock (leases of 60 s) */
   outbox: (now: () => Date) => EmailOutboxPort;
@@ -150,6 +152,50 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
     });
   });
 
+  describe(`${name}: invoices port`, () => {
+    it('fillMissing creates the record, then never overwrites; the payment intent finds it', async () => {
+      const { invoices } = ports();
+      const invoiceId = unique('in');
+      const paymentIntentId = unique('pi');
+      expect(await invoices.get(invoiceId)).toBeUndefined();
+      expect(await invoices.fillMissing(invoiceId, { userId: 'user_1', amountPaid: 999, paymentIntentId })).toMatchObject({
+        invoiceId,
+        userId: 'user_1',
+        amountPaid: 999,
+      });
+      expect(await invoices.fillMissing(invoiceId, { userId: 'user_2', currency: 'usd', chargeId: undefined })).toMatchObject({
+        userId: 'user_1',
+        currency: 'usd',
+      });
+      expect(await invoices.get(invoiceId)).toMatchObject({ invoiceId, userId: 'user_1', amountPaid: 999, currency: 'usd' });
+      expect(await invoices.findInvoiceIdByPaymentIntent(paymentIntentId)).toBe(invoiceId);
+      expect(await invoices.findInvoiceIdByPaymentIntent(unique('pi'))).toBeUndefined();
+    });
+
+    it('compareAndSet creates an absent record and writes only while every expected attribute holds', async () => {
+      const { invoices, orders } = ports();
+      const invoiceId = unique('in');
+      expect(
+        await invoices.compareAndSet(invoiceId, { refundsVersion: undefined }, { refundsVersion: 1, amountRefunded: 100 }),
+      ).toMatchObject({
+        invoiceId,
+        refundsVersion: 1,
+      });
+      expect(
+        await invoices.compareAndSet(invoiceId, { refundsVersion: undefined }, { refundsVersion: 1, amountRefunded: 9 }),
+      ).toBeUndefined();
+      expect(await invoices.compareAndSet(invoiceId, { refundsVersion: 1 }, { refundsVersion: 2, amountRefunded: null })).toMatchObject({
+        refundsVersion: 2,
+      });
+      expect((await invoices.get(invoiceId))?.amountRefunded).toBeUndefined();
+      // an order's payment intent is not an invoice's (the index holds both)
+      const order = await pendingOrder();
+      const orderIntent = unique('pi');
+      await orders.set(order.orderId, { paymentIntentId: orderIntent });
+      expect(await invoices.findInvoiceIdByPaymentIntent(orderIntent)).toBeUndefined();
+    });
+  });
+
   describe(`${name}: petal ledger port`, () => {
     const entry = (userId: string, entryId: string, amount: number): LedgerEntry => ({
       userId,
@@ -214,6 +260,25 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       expect(await ledger.append(entry(order.userId, 'refund#2', -15), guard(10, 25))).toBe('written');
       expect((await orders.require(order.orderId)).petalsDeducted).toBe(25);
       expect(await ledger.balance(order.userId)).toBe(-25);
+    });
+
+    it("an invoice's guard: the award once, deductions only while the record's counter holds", async () => {
+      const { ledger, invoices } = ports();
+      const userId = unique('user');
+      const invoiceId = unique('in');
+      await invoices.fillMissing(invoiceId, { userId, amountPaid: 999, currency: 'usd' });
+      expect(await ledger.append(entry(userId, `invoice#${invoiceId}`, 9), { invoiceId, kind: 'award', petalsAwarded: 9 })).toBe('written');
+      expect(await ledger.append(entry(userId, 'invoice#again', 9), { invoiceId, kind: 'award', petalsAwarded: 9 })).toBe('stale');
+      const deduct = (before: number, after: number) => ({
+        invoiceId,
+        kind: 'deduct' as const,
+        deductedBefore: before,
+        deductedAfter: after,
+      });
+      expect(await ledger.append(entry(userId, 'invoice-refund#1', -4), deduct(0, 4))).toBe('written');
+      expect(await ledger.append(entry(userId, 'invoice-refund#2', -5), deduct(0, 9))).toBe('stale');
+      expect(await invoices.get(invoiceId)).toMatchObject({ petalsAwarded: 9, petalsDeducted: 4 });
+      expect(await ledger.balance(userId)).toBe(5);
     });
 
     it('a guard on an unknown order is `stale`, and nothing is written', async () => {
