@@ -1,3 +1,4 @@
+import type { InvoiceRecord } from './invoice';
 import { ledgerEntryIds } from './keys';
 import { wholeUnits } from './money';
 import type { Order } from './order';
@@ -228,5 +229,46 @@ export function invoicePetalEntry(
       currency: invoice.currency,
     },
     createdAt: now,
+  };
+}
+
+/**
+ * The next ledger entry a subscription invoice's petals need (as planOrderPetals for an order), or
+ * `settled`: the subscription bonus once (invoicePetalEntry, the entry id it always had), then
+ * refund deductions up to the refunded share of `amountPaid` (petalsToDeduct) and restorations
+ * when a counted refund failed or was canceled. A record that holds only refunds (recorded before
+ * the invoice's payment) has nothing to settle yet. Guarded by the record's own counters.
+ */
+export function planInvoicePetals(invoice: InvoiceRecord, rates: PetalRates, now: string): PetalStep {
+  const { invoiceId, userId, amountPaid, currency } = invoice;
+  if (userId === undefined || amountPaid === undefined || currency === undefined) return { kind: 'settled' };
+  if (invoice.petalsAwarded === undefined) {
+    const entry = invoicePetalEntry({ userId, invoiceId, subscriptionId: invoice.subscriptionId, amountPaid, currency }, rates, now);
+    return { kind: 'award', petalsAwarded: entry.amount, entry };
+  }
+  const amountRefunded = invoice.amountRefunded ?? 0;
+  const target = petalsToDeduct(invoice.petalsAwarded, amountRefunded, amountPaid);
+  const already = invoice.petalsDeducted ?? 0;
+  if (target === already) return { kind: 'settled' };
+  const restore = target < already;
+  return {
+    kind: restore ? 'restore' : 'refund',
+    deductedBefore: already,
+    deductedAfter: target,
+    entry: {
+      userId,
+      entryId: restore
+        ? ledgerEntryIds.invoiceRefundRestore(invoiceId, amountRefunded)
+        : ledgerEntryIds.invoiceRefund(invoiceId, amountRefunded),
+      type: 'adjust',
+      amount: already - target,
+      reason: restore ? 'Refund failed: petals restored' : 'Refund deduction',
+      source: 'refund',
+      description: restore
+        ? `Petals restored for subscription invoice ${invoiceId}: a refund failed or was canceled`
+        : `Refund deduction for subscription invoice ${invoiceId}`,
+      metadata: { invoiceId, subscriptionId: invoice.subscriptionId ?? '', amountRefunded, amountCents: amountPaid, currency },
+      createdAt: now,
+    },
   };
 }

@@ -3,8 +3,8 @@ import { disputeEventIsNewer, disputeOutcome } from '../domain/disputes';
 import type { Order } from '../domain/order';
 import type { Signal } from '../domain/signals';
 import type { DisputeInput } from '../domain/workflow-input';
-import { ownerOfCharge, type ChargeOwner } from './charge-owner';
-import { nowIso, type FulfilmentDeps } from './deps';
+import { type ChargeOwner, type ChargeOwnerDeps, ownerOfCharge } from './charge-owner';
+import { nowIso } from './deps';
 
 /**
  * What recordDispute did.
@@ -13,7 +13,15 @@ import { nowIso, type FulfilmentDeps } from './deps';
  *   workflow then settles its petals: held while open or lost, given back when won), `opened` the
  *   first time this dispute is seen open (dispute-opened), `applied` whether this event was the
  *   newest and changed the order.
- * - `apply: false`: nothing was touched (`owner`: mismatch or none); the execution ends.
+ * - `apply: false`: nothing was touched (`owner`: mismatch, none, or invoice); the execution ends.
+ *
+ * A dispute of one of our subscription invoices' charges (`owner: invoice`) is logged and changes
+ * no petals, on purpose: a subscription is not shipped goods (no evidence to gather from the
+ * pipeline, nothing to stop printing), Stripe Billing already tells the shop (the dispute's email,
+ * the Dashboard), and its petals are one invoice's bonus. If the dispute is lost, the bank's
+ * reversal is not a refund: no charge.refunded comes, so the bonus stays; the operator may take it
+ * back with an adjustment (README runbook). Holding them as an order's would need a dispute
+ * ledger on the invoice record for little money.
  */
 export type DisputeRecorded =
   | {
@@ -40,7 +48,7 @@ const MAX_ROUNDS = 5;
  * (`apply: false`). Throws TransientError when concurrent writers kept changing the order, and the
  * store's errors (retry).
  */
-export async function recordDispute(deps: FulfilmentDeps, input: DisputeInput): Promise<DisputeRecorded> {
+export async function recordDispute(deps: ChargeOwnerDeps, input: DisputeInput): Promise<DisputeRecorded> {
   const owner = await ownerOfCharge(deps, { paymentIntentId: input.paymentIntentId, orderId: input.orderId });
   if (owner.kind !== 'order') {
     const reason = owner.kind === 'invoice' ? `a dispute of subscription invoice ${owner.invoiceId}` : owner.reason;
@@ -48,7 +56,7 @@ export async function recordDispute(deps: FulfilmentDeps, input: DisputeInput): 
       apply: false,
       owner: owner.kind,
       reason,
-      signals: [{ kind: owner.kind === 'mismatch' ? 'charge-order-mismatch' : 'charge-without-order' }],
+      signals: owner.kind === 'invoice' ? [] : [{ kind: owner.kind === 'mismatch' ? 'charge-order-mismatch' : 'charge-without-order' }],
     };
   }
   const orderId = owner.orderId;
