@@ -55,6 +55,8 @@ export const REFUND_REVERSAL_STATUSES: readonly OrderStatus[] = [
   'in_production',
   'shipped',
   'fulfillment_failed',
+  // a held payment an operator refunded (ops hold refund), whose refund then failed: held again
+  'payment_mismatch',
 ];
 
 /** Whether a refunded order whose refund failed may return to `to` (REFUND_REVERSAL_STATUSES). */

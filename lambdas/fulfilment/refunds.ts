@@ -72,6 +72,10 @@ const MAX_ROUNDS = 5;
  * in domain/refunds.ts): refunds that fail or are canceled count no more, so the amount goes down
  * as well as up, in any order of arrival. A paid order fully refunded becomes `refunded`; a
  * refunded order no longer fully refunded returns to the status it had (REFUND_REVERSAL_STATUSES).
+ * An order whose held payment an operator refunded (`ops hold refund`, holdResolution refunded)
+ * counts as fully refunded once what was charged (the held payment's amount) is: Stripe's own
+ * events for that refund leave it refunded, with no petals; if that refund fails or is canceled,
+ * the order is held again (payment_mismatch, paid-not-fulfilled) for the operator.
  * A refund that overtakes its payment (same payment intent) is recorded on the pending order and
  * applied when the payment arrives (recordPayment).
  *
@@ -95,12 +99,20 @@ export async function recordRefund(deps: RefundDeps, input: RefundInput): Promis
     const known = before.refunds ?? (refundedBefore > 0 ? { [CHARGE_TOTAL]: { amount: refundedBefore, status: 'succeeded', at: 0 } } : {});
     const refunds = mergeRefunds(known, incoming);
     const amountRefunded = amountRefundedOf(refunds);
-    const fullyRefunded = amountRefunded >= before.amountTotal;
+    // an operator's refund of a held payment (ops hold refund) paid back what was charged, not what the order owes
+    const refundedHold = before.holdResolution?.action === 'refunded';
+    const charged = refundedHold ? (before.heldPayment?.amountTotal ?? before.amountTotal) : before.amountTotal;
+    const fullyRefunded = amountRefunded >= charged;
     let status: OrderStatus = before.status;
     const changes: Record<string, unknown> = { refunds, amountRefunded, refundsVersion: (before.refundsVersion ?? 0) + 1 };
     if (fullyRefunded && hasBeenPaid(before.status) && canTransition(before.status, 'refunded')) {
       status = 'refunded';
       Object.assign(changes, { status, statusBeforeRefund: before.status, refundedAt: nowIso(deps) });
+    } else if (!fullyRefunded && before.status === 'refunded' && refundedHold) {
+      // the operator's refund failed or was canceled: the held money is back with the shop, so the
+      // order is held again for the operator to accept or refund (ops held lists it)
+      status = 'payment_mismatch';
+      Object.assign(changes, { status, holdResolution: null, refundReversedAt: nowIso(deps) });
     } else if (!fullyRefunded && before.status === 'refunded') {
       status = before.statusBeforeRefund && canReverseRefundTo(before.statusBeforeRefund) ? before.statusBeforeRefund : 'paid';
       Object.assign(changes, { status, statusBeforeRefund: null, refundReversedAt: nowIso(deps) });
@@ -122,6 +134,7 @@ export async function recordRefund(deps: RefundDeps, input: RefundInput): Promis
     const signals: Signal[] = [];
     const lowered = amountRefunded < refundedBefore;
     if (lowered) signals.push({ kind: 'refund-reversed' });
+    if (status === 'payment_mismatch' && before.status === 'refunded') signals.push({ kind: 'paid-not-fulfilled' });
     const generation = reversals(refunds);
     return {
       apply: true,
