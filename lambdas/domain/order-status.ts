@@ -93,6 +93,17 @@ export function hasBeenPaid(status: OrderStatus): boolean {
 }
 
 /**
+ * Not paid yet, and still payable: pending, failed (a retried payment may succeed) and cancelled
+ * (Checkout's recovery session may pay it). A payment for one of these is applied; a charge event
+ * naming one that records no payment intent yet may be its payment still on the way.
+ */
+export const AWAITING_PAYMENT_STATUSES: readonly OrderStatus[] = ['pending', 'failed', 'cancelled'];
+
+export function isAwaitingPayment(status: OrderStatus): boolean {
+  return AWAITING_PAYMENT_STATUSES.includes(status);
+}
+
+/**
  * Paid, but not yet handed to Printify's production: the statuses from which the Printify order is
  * created (the fulfilment step and the operator's retry), and from which a Printify shipment event
  * first moves the order to in_production.

@@ -1,4 +1,5 @@
 import { OrderNotReadyError } from '../domain/errors';
+import { isAwaitingPayment } from '../domain/order-status';
 import type { InvoicesPort } from '../ports/invoices';
 import type { FulfilmentDeps } from './deps';
 
@@ -21,8 +22,8 @@ import type { FulfilmentDeps } from './deps';
  * the same keys in `payment_intent_data.metadata`; Stripe copies a payment intent's metadata to the
  * charge it creates when it is confirmed (support.stripe.com, "How metadata works with related
  * objects"), so a charge of ours says `metadata.orderId`. A charge named by an order whose payment
- * event Stripe has not delivered yet (a payment intent no order records, naming a pending or failed
- * order that records none yet) may be ours: OrderNotReadyError (the workflow retries for about an
+ * event Stripe has not delivered yet (a payment intent no order records, naming a pending, failed or
+ * cancelled order that records none yet: isAwaitingPayment) may be ours: OrderNotReadyError (the workflow retries for about an
  * hour, then fails visibly), and it applies only if that order's intent turns out to be this one.
  *
  * Refund and Dispute objects carry no metadata of the charge's and no invoice (at any API
@@ -86,7 +87,7 @@ export async function ownerOfCharge(deps: ChargeOwnerDeps, claim: ChargeClaim): 
   if (!named) return { kind: 'none', reason: `the charge names order ${claim.orderId}, which does not exist` };
   // the index is eventually consistent: the order itself is the truth
   if (pi && named.paymentIntentId === pi) return { kind: 'order', orderId: named.orderId };
-  if (pi && !named.paymentIntentId && (named.status === 'pending' || named.status === 'failed')) {
+  if (pi && !named.paymentIntentId && isAwaitingPayment(named.status)) {
     // The named order has not recorded a payment yet: wait for it, then decide by its intent
     // (applied only if it turns out to be this one). Nothing is written meanwhile.
     throw new OrderNotReadyError(`order ${claim.orderId} records no payment intent yet; ${pi} is not known to be its payment`);

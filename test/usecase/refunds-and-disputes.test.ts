@@ -172,12 +172,16 @@ describe('recordRefund: charges that are not orders (item 4)', () => {
     });
   });
 
-  it('an intent no order records yet, naming a pending order (our mark): it may be our late payment, so it waits', async () => {
-    const { deps } = await scene([{ orderId: 'ord_1', status: 'pending' }]);
-    await expect(recordRefund(deps, chargeRefunded(100, { paymentIntentId: 'pi_not_yet', orderId: 'ord_1' }))).rejects.toMatchObject({
-      name: 'OrderNotReady',
-    });
-  });
+  it.each(['pending', 'failed', 'cancelled'] as const)(
+    'an intent no order records yet, naming a %s order (our mark): it may be our late payment, so it waits',
+    async (status) => {
+      // cancelled: its session expired, and Checkout's recovery session may still pay it
+      const { deps } = await scene([{ orderId: 'ord_1', status }]);
+      await expect(recordRefund(deps, chargeRefunded(100, { paymentIntentId: 'pi_not_yet', orderId: 'ord_1' }))).rejects.toMatchObject({
+        name: 'OrderNotReady',
+      });
+    },
+  );
 
   it('a charge with neither an intent nor an order id is ignored at once', async () => {
     const { deps } = await oneOrder();
