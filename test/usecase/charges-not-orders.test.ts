@@ -229,3 +229,28 @@ describe('an order charge whose order has not recorded its payment yet', () => {
     });
   });
 });
+
+describe('an invoice awarded before invoice records were kept (its ledger entry only)', () => {
+  it('a replay of its payment event adopts the award, then deducts the refund recorded meanwhile, once', async () => {
+    const { deliver, ledger, invoices, petals } = setup();
+    const version = '2024-06-20';
+    const before = await ledger.append({
+      userId: USER,
+      entryId: `invoice#${INVOICE}`,
+      type: 'purchase_bonus',
+      amount: 9,
+      reason: 'Subscription bonus',
+      source: 'subscription',
+      description: `Subscription bonus for invoice ${INVOICE}`,
+      metadata: { invoiceId: INVOICE },
+      createdAt: '2026-11-01T00:00:00.000Z',
+    });
+    expect(before).toBe('written');
+    await deliver(version, 'charge.refunded', subscriptionCharge(version, 999));
+    expect(await ledger.balance(USER)).toBe(9); // no user on the record yet: nothing to deduct from
+    expect(await deliver(version, 'invoice.payment_succeeded', paidInvoice(version))).toMatchObject({ petals: 9, written: false });
+    expect(await ledger.balance(USER)).toBe(0);
+    expect(await settleInvoicePetals(petals, INVOICE)).toMatchObject({ written: [], deducted: 9 });
+    expect(await invoices.get(INVOICE)).toMatchObject({ petalsAwarded: 9, petalsDeducted: 9 });
+  });
+});
