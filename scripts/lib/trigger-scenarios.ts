@@ -139,11 +139,14 @@ export async function runTriggerScenario(type: string, options: TriggerOptions, 
       await send(
         stripeEvent(
           type,
+          // our charge carries its payment intent's metadata (Stripe copies it at confirmation), so a
+          // refund that overtakes the payment just sent waits for it instead of being ignored
           refundedCharge({
             paymentIntentId: order.paymentIntentId ?? paymentIntentId,
             amount: order.amountTotal,
             amountRefunded: cumulative,
             currency: order.currency,
+            orderId: order.orderId,
           }),
         ),
       );
