@@ -35,5 +35,10 @@ export interface InvoiceRecord {
   amountRefunded?: number;
   /** bumped by every change of `refunds`: the guard of its read-merge-write */
   refundsVersion?: number;
+  /** a dispute of the invoice's charge, as an order keeps one (domain/disputes.ts): its petals are held while open or lost */
+  disputeId?: string;
+  disputeStatus?: 'open' | 'won' | 'lost';
+  disputeStripeStatus?: string;
+  disputeEventAt?: number;
   updatedAt?: string;
 }

@@ -104,6 +104,9 @@ export const ledgerEntryIds = {
   invoiceRefund: (invoiceId: string, amountRefunded: number) => `invoice-refund#${invoiceId}#${amountRefunded}`,
   /** petals of a subscription invoice given back because a counted refund failed or was canceled */
   invoiceRefundRestore: (invoiceId: string, amountRefunded: number) => `invoice-refund-restored#${invoiceId}#${amountRefunded}`,
+  /** a subscription invoice's petals held while its charge is disputed, and given back when the dispute is won */
+  invoiceDisputeHold: (invoiceId: string, disputeId: string) => `invoice-dispute#${invoiceId}#${disputeId}`,
+  invoiceDisputeRelease: (invoiceId: string, disputeId: string) => `invoice-dispute-won#${invoiceId}#${disputeId}`,
   disputeHold: (orderId: string, disputeId: string) => `dispute#${orderId}#${disputeId}`,
   disputeRelease: (orderId: string, disputeId: string) => `dispute-won#${orderId}#${disputeId}`,
 } as const;

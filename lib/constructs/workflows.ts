@@ -326,6 +326,16 @@ export class Workflows extends Construct {
             '$.petals',
           ),
         )
+        // a dispute of one of our subscription invoices' charges: the same for the invoice's petals
+        .when(
+          Condition.and(Condition.isPresent('$.dispute.invoiceId'), Condition.stringEquals('$.dispute.owner', 'invoice')),
+          this.task(
+            'Hold or restore invoice petals',
+            this.fns.petals,
+            { action: 'settleInvoice', invoiceId: JsonPath.stringAt('$.dispute.invoiceId') },
+            '$.petals',
+          ),
+        )
         .otherwise(new Succeed(this, 'Not an order dispute')),
     );
   }

@@ -86,3 +86,29 @@ describe("a refund of one of our subscription invoices' charge", () => {
     ]);
   }, 60_000);
 });
+
+describe("a dispute of one of our subscription invoices' charge", () => {
+  test('holds its petals while open and gives them back when won', async () => {
+    const userId = `user_${stripeId('u')}`;
+    const invoiceId = stripeId('in');
+    const subscription: Purchase = { ...PURCHASE, userId, amount: 1999, paymentIntentId: stripeId('pi'), chargeId: stripeId('ch') };
+    const version = '2024-06-20';
+    const invoice = subscriptionInvoice(
+      version,
+      subscription,
+      { amountPaid: 1999 },
+      { id: invoiceId, payment_intent: subscription.paymentIntentId, charge: subscription.chargeId },
+    );
+    expect((await pipeline.deliver(event(version, 'invoice.payment_succeeded', invoice))).status).toBe('SUCCEEDED');
+    const disputeId = stripeId('dp');
+    const opened = await pipeline.deliver(event(version, 'charge.dispute.created', dispute(version, subscription, {}, { id: disputeId })));
+    expect(opened.status).toBe('SUCCEEDED');
+    expect(statesEntered(opened)).toContain('Hold or restore invoice petals');
+    expect(await pipeline.balance(userId)).toBe(0);
+    const won = await pipeline.deliver(
+      event(version, 'charge.dispute.closed', dispute(version, subscription, { status: 'won' }, { id: disputeId, created: 1_793_200_000 })),
+    );
+    expect(won.status).toBe('SUCCEEDED');
+    expect(await pipeline.balance(userId)).toBe(19);
+  }, 60_000);
+});

@@ -648,6 +648,28 @@ describe('the state machines', () => {
     });
   });
 
+  describe('dispute', () => {
+    it('holds or restores the petals of the order, or of the subscription invoice, whose charge is disputed', () => {
+      const def = definitions.dispute;
+      const record = def.States[def.StartAt];
+      expect([functionOf(record), record.Parameters.action]).toEqual(['fulfilment', 'recordDispute']);
+      const choice = def.States[record.Next];
+      expect(choice.Type).toBe('Choice');
+      const [order, invoice] = (choice.Choices as Json[]).map((c) => def.States[c.Next]);
+      expect([functionOf(order), order.Parameters.action, order.Parameters['orderId.$']]).toEqual([
+        'petals',
+        'settleOrder',
+        '$.dispute.orderId',
+      ]);
+      expect([functionOf(invoice), invoice.Parameters.action, invoice.Parameters['invoiceId.$']]).toEqual([
+        'petals',
+        'settleInvoice',
+        '$.dispute.invoiceId',
+      ]);
+      expect(def.States[choice.Default].Type).toBe('Succeed');
+    });
+  });
+
   describe('subscription payment', () => {
     it("awards the invoice's petals", () => {
       const def = definitions.subscriptionPayment;

@@ -55,6 +55,7 @@ function setup() {
       case 'dispute': {
         const recorded = await recordDispute(deps, input);
         if (recorded.apply) await settleOrderPetals(petals, recorded.orderId);
+        else if (recorded.owner === 'invoice') await settleInvoicePetals(petals, recorded.invoiceId);
         return recorded;
       }
       case 'invoicePayment':
@@ -190,15 +191,30 @@ describe.each(STRIPE_API_VERSIONS)('at API %s', (version) => {
       ]);
     });
 
-    it('a dispute of it is logged and changes no petals (README: disputes of subscription invoices)', async () => {
+    it("a dispute of it holds the invoice's petals while open or lost and gives them back when won, in any order", async () => {
       const { deliver, ledger } = setup();
       await deliver(version, 'invoice.payment_succeeded', paidInvoice(version));
-      expect(await deliver(version, 'charge.dispute.created', dispute(version, SUBSCRIPTION))).toMatchObject({
-        apply: false,
-        owner: 'invoice',
-        signals: [],
-      });
+      const created = await deliver(version, 'charge.dispute.created', dispute(version, SUBSCRIPTION), 1_793_300_000);
+      expect(created).toMatchObject({ apply: false, owner: 'invoice', invoiceId: INVOICE, disputeStatus: 'open', opened: true });
+      expect(created).toMatchObject({ signals: [{ kind: 'dispute-opened' }] });
+      expect(await ledger.balance(USER)).toBe(0);
+      // won (newer), then an older update delivered late: the newest wins, the petals come back once
+      await deliver(version, 'charge.dispute.closed', dispute(version, SUBSCRIPTION, { status: 'won' }), 1_793_300_200);
+      await deliver(version, 'charge.dispute.updated', dispute(version, SUBSCRIPTION, { status: 'under_review' }), 1_793_300_100);
       expect(await ledger.balance(USER)).toBe(9);
+      expect((await ledger.entries(USER)).map((e) => [e.entryId, e.amount])).toEqual([
+        [`invoice#${INVOICE}`, 9],
+        [`invoice-dispute#${INVOICE}#dp_1Q9ContractDpA1b2`, -9],
+        [`invoice-dispute-won#${INVOICE}#dp_1Q9ContractDpA1b2`, 9],
+      ]);
+    });
+
+    it('a lost dispute keeps them held; a redelivered open one does not give them back', async () => {
+      const { deliver, ledger } = setup();
+      await deliver(version, 'invoice.payment_succeeded', paidInvoice(version));
+      await deliver(version, 'charge.dispute.closed', dispute(version, SUBSCRIPTION, { status: 'lost' }), 1_793_300_200);
+      await deliver(version, 'charge.dispute.created', dispute(version, SUBSCRIPTION), 1_793_300_000);
+      expect(await ledger.balance(USER)).toBe(0);
     });
   });
 });
