@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PAYMENT_INTENT_INDEX } from '../domain/keys';
 
 /**
  * One document client per Lambda container. The endpoint comes from the SDK's standard
@@ -27,4 +28,24 @@ export function transactionConditionFailures(error: unknown): boolean[] | undefi
     reasons.some((r) => r.Code === 'ConditionalCheckFailed') &&
     reasons.every((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'None');
   return onlyConditions ? reasons.map((r) => r.Code === 'ConditionalCheckFailed') : undefined;
+}
+
+/**
+ * The partition keys of the items (orders, subscription invoices) that record this payment
+ * intent, from the sparse GSI byPaymentIntent (eventually consistent).
+ */
+export async function partitionKeysOfPaymentIntent(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  paymentIntentId: string,
+): Promise<unknown[]> {
+  const { Items } = await db.send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: PAYMENT_INTENT_INDEX,
+      KeyConditionExpression: 'paymentIntentId = :pi',
+      ExpressionAttributeValues: { ':pi': paymentIntentId },
+    }),
+  );
+  return (Items ?? []).map((item) => item.pk);
 }

@@ -1,11 +1,11 @@
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InvalidInputError, OrderNotFoundError } from '../domain/errors';
-import { idsOfKeys, keys, PAYMENT_INTENT_INDEX } from '../domain/keys';
+import { idsOfKeys, keys } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { statusesThatMayBecome, type OrderStatus } from '../domain/order-status';
-import type { DisputeDetails, OrderChanges, OrdersPort, ParcelFields, TransitionGuard, TransitionResult } from '../ports/orders';
-import { isConditionFailure } from './dynamodb';
-import { setExpression } from './update-expression';
+import type { OrderChanges, OrdersPort, ParcelFields, TransitionGuard, TransitionResult } from '../ports/orders';
+import { isConditionFailure, partitionKeysOfPaymentIntent } from './dynamodb';
+import { expectedCondition, setExpression } from './update-expression';
 
 export type { TransitionResult };
 
@@ -40,60 +40,21 @@ export class OrderRepository implements OrdersPort {
 
   /** A query of the sparse GSI byPaymentIntent (eventually consistent). */
   async findOrderIdByPaymentIntent(paymentIntentId: string): Promise<string | undefined> {
-    const { Items } = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: PAYMENT_INTENT_INDEX,
-        KeyConditionExpression: 'paymentIntentId = :pi',
-        ExpressionAttributeValues: { ':pi': paymentIntentId },
-        Limit: 1,
-      }),
-    );
-    return idsOfKeys.order(Items?.[0]?.pk);
+    const pks = await partitionKeysOfPaymentIntent(this.db, this.tableName, paymentIntentId);
+    return pks.map((pk) => idsOfKeys.order(pk)).find((id) => id !== undefined);
   }
 
   async set(orderId: string, changes: OrderChanges): Promise<Order> {
     return (await this.updateIf(orderId, changes))!;
   }
 
-  async raiseRefundedAmount(orderId: string, amountRefunded: number): Promise<boolean> {
-    const updated = await this.updateIf(
-      orderId,
-      { amountRefunded },
-      { expression: 'attribute_not_exists(amountRefunded) OR amountRefunded < :refunded', values: { ':refunded': amountRefunded } },
-    );
-    return updated !== undefined;
-  }
-
-  /** One UpdateItem whose condition is `#a = :a` (or attribute_not_exists(#a)) for each expected attribute. */
   async compareAndSet(
     orderId: string,
     expected: Record<string, string | number | undefined>,
     changes: OrderChanges,
   ): Promise<Order | undefined> {
-    const entries = Object.entries(expected);
-    if (entries.length === 0) return this.updateIf(orderId, changes);
-    const names = Object.fromEntries(entries.map(([name], i) => [`#cas${i}`, name]));
-    const values = Object.fromEntries(entries.flatMap(([, value], i) => (value === undefined ? [] : [[`:cas${i}`, value]])));
-    const expression = entries
-      .map(([, value], i) => (value === undefined ? `attribute_not_exists(#cas${i})` : `#cas${i} = :cas${i}`))
-      .join(' AND ');
-    return this.updateIf(orderId, changes, { expression, names, values });
-  }
-
-  async openDispute(orderId: string, dispute: DisputeDetails, openedAt: string): Promise<Order | undefined> {
-    return this.updateIf(
-      orderId,
-      { ...dispute, disputeStatus: 'open', disputeOpenedAt: openedAt },
-      {
-        expression: 'attribute_not_exists(disputeStatus) OR disputeId <> :dispute OR disputeStatus = :open',
-        values: { ':dispute': dispute.disputeId, ':open': 'open' },
-      },
-    );
-  }
-
-  async closeDispute(orderId: string, dispute: DisputeDetails, outcome: 'won' | 'lost', closedAt: string): Promise<Order> {
-    return this.set(orderId, { ...dispute, disputeStatus: outcome, disputeClosedAt: closedAt });
+    if (Object.keys(expected).length === 0) return this.updateIf(orderId, changes);
+    return this.updateIf(orderId, changes, expectedCondition(expected));
   }
 
   async recordPrintifyStatusIfNewer(orderId: string, printifyStatus: string, at: string): Promise<boolean> {

@@ -49,7 +49,7 @@ export class PetalLedger implements PetalLedgerPort {
       items.push({
         Update: {
           TableName: this.tableName,
-          Key: keys.order(guard.orderId),
+          Key: guard.invoiceId !== undefined ? keys.invoice(guard.invoiceId) : keys.order(guard.orderId),
           UpdateExpression: `SET #counter = :counter, updatedAt = :now`,
           ConditionExpression: `attribute_exists(pk) AND (${condition.expression})`,
           ExpressionAttributeNames: { '#counter': condition.counter },

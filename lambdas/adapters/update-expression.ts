@@ -35,3 +35,21 @@ export function setExpression(
     .join(' ');
   return { expression, names, values: exprValues };
 }
+
+/**
+ * The condition of a compare-and-set: each attribute of `expected` has the given value, or is
+ * absent when the value is undefined (`#cas0 = :cas0 AND attribute_not_exists(#cas1)`).
+ */
+export function expectedCondition(expected: Record<string, string | number | undefined>): {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+} {
+  const entries = Object.entries(expected);
+  const names = Object.fromEntries(entries.map(([name], i) => [`#cas${i}`, name]));
+  const values = Object.fromEntries(entries.flatMap(([, value], i) => (value === undefined ? [] : [[`:cas${i}`, value]])));
+  const expression = entries
+    .map(([, value], i) => (value === undefined ? `attribute_not_exists(#cas${i})` : `#cas${i} = :cas${i}`))
+    .join(' AND ');
+  return { expression, names, values };
+}

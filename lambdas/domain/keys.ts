@@ -1,6 +1,8 @@
 /** Every key format of the single table, in one place. */
 export const keys = {
   order: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'ORDER' }),
+  /** A paid subscription invoice: its user, amount, payment intent, petals and refunds (domain/invoice.ts). */
+  invoice: (invoiceId: string) => ({ pk: `INVOICE#${invoiceId}`, sk: 'INVOICE' }),
   petalBalance: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PETALS' }),
   ledgerEntry: (userId: string, entryId: string) => ({ pk: `USER#${userId}`, sk: `LEDGER#${entryId}` }),
   cartLine: (userId: string, productId: string, variantId: string) => ({
@@ -37,6 +39,8 @@ function after(prefix: string, key: unknown): string | undefined {
 export const idsOfKeys = {
   /** pk `ORDER#<orderId>` */
   order: (pk: unknown): string | undefined => after('ORDER#', pk),
+  /** pk `INVOICE#<invoiceId>` */
+  invoice: (pk: unknown): string | undefined => after('INVOICE#', pk),
   /** pk `USER#<userId>` */
   user: (pk: unknown): string | undefined => after('USER#', pk),
   /** pk `PRODUCT#<productId>`, sk `VARIANT#<variantId>` */
@@ -100,6 +104,13 @@ export const ledgerEntryIds = {
    */
   repeated: (entryId: string, n: number) => (n > 1 ? `${entryId}#${n}` : entryId),
   invoice: (invoiceId: string) => `invoice#${invoiceId}`,
+  /** petals of a subscription invoice taken back for its refunds (what is refunded now, minor units) */
+  invoiceRefund: (invoiceId: string, amountRefunded: number) => `invoice-refund#${invoiceId}#${amountRefunded}`,
+  /** petals of a subscription invoice given back because a counted refund failed or was canceled */
+  invoiceRefundRestore: (invoiceId: string, amountRefunded: number) => `invoice-refund-restored#${invoiceId}#${amountRefunded}`,
+  /** a subscription invoice's petals held while its charge is disputed, and given back when the dispute is won */
+  invoiceDisputeHold: (invoiceId: string, disputeId: string) => `invoice-dispute#${invoiceId}#${disputeId}`,
+  invoiceDisputeRelease: (invoiceId: string, disputeId: string) => `invoice-dispute-won#${invoiceId}#${disputeId}`,
   disputeHold: (orderId: string, disputeId: string) => `dispute#${orderId}#${disputeId}`,
   disputeRelease: (orderId: string, disputeId: string) => `dispute-won#${orderId}#${disputeId}`,
 } as const;

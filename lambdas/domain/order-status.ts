@@ -55,6 +55,8 @@ export const REFUND_REVERSAL_STATUSES: readonly OrderStatus[] = [
   'in_production',
   'shipped',
   'fulfillment_failed',
+  // a held payment an operator refunded (ops hold refund), whose refund then failed: held again
+  'payment_mismatch',
 ];
 
 /** Whether a refunded order whose refund failed may return to `to` (REFUND_REVERSAL_STATUSES). */
@@ -88,6 +90,17 @@ export const PAID_STATUSES: readonly OrderStatus[] = [
 /** Whether the customer's money has been taken (PAID_STATUSES): petals may be awarded, a full refund ends the order as refunded. */
 export function hasBeenPaid(status: OrderStatus): boolean {
   return PAID_STATUSES.includes(status);
+}
+
+/**
+ * Not paid yet, and still payable: pending, failed (a retried payment may succeed) and cancelled
+ * (Checkout's recovery session may pay it). A payment for one of these is applied; a charge event
+ * naming one that records no payment intent yet may be its payment still on the way.
+ */
+export const AWAITING_PAYMENT_STATUSES: readonly OrderStatus[] = ['pending', 'failed', 'cancelled'];
+
+export function isAwaitingPayment(status: OrderStatus): boolean {
+  return AWAITING_PAYMENT_STATUSES.includes(status);
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { InvoiceRecord } from './invoice';
 import { ledgerEntryIds } from './keys';
 import { wholeUnits } from './money';
 import type { Order } from './order';
@@ -228,5 +229,90 @@ export function invoicePetalEntry(
       currency: invoice.currency,
     },
     createdAt: now,
+  };
+}
+
+/**
+ * The next ledger entry a subscription invoice's petals need (as planOrderPetals for an order), or
+ * `settled`: the subscription bonus once (invoicePetalEntry, the entry id it always had), then
+ * refund deductions up to the refunded share of `amountPaid` (petalsToDeduct), restorations when a
+ * counted refund failed or was canceled, and a dispute's hold (every petal, while open or lost)
+ * and release (won). A record that holds only refunds or a dispute (recorded before the invoice's
+ * payment) has nothing to settle yet. Guarded by the record's own counters.
+ */
+export function planInvoicePetals(invoice: InvoiceRecord, rates: PetalRates, now: string): PetalStep {
+  const { invoiceId, userId, amountPaid, currency } = invoice;
+  if (userId === undefined || amountPaid === undefined || currency === undefined) return { kind: 'settled' };
+  if (invoice.petalsAwarded === undefined) {
+    const entry = invoicePetalEntry({ userId, invoiceId, subscriptionId: invoice.subscriptionId, amountPaid, currency }, rates, now);
+    return { kind: 'award', petalsAwarded: entry.amount, entry };
+  }
+  const amountRefunded = invoice.amountRefunded ?? 0;
+  const refundShare = petalsToDeduct(invoice.petalsAwarded, amountRefunded, amountPaid);
+  const held = invoice.disputeStatus === 'open' || invoice.disputeStatus === 'lost';
+  const target = held ? invoice.petalsAwarded : refundShare;
+  const already = invoice.petalsDeducted ?? 0;
+  if (target === already) return { kind: 'settled' };
+  const disputeId = invoice.disputeId ?? 'unknown';
+  const [kind, entryId, reason, source, description]: [
+    'refund' | 'hold' | 'release' | 'restore',
+    string,
+    string,
+    LedgerEntry['source'],
+    string,
+  ] =
+    target < already && invoice.disputeStatus !== 'won'
+      ? [
+          'restore',
+          ledgerEntryIds.invoiceRefundRestore(invoiceId, amountRefunded),
+          'Refund failed: petals restored',
+          'refund',
+          `Petals restored for subscription invoice ${invoiceId}: a refund failed or was canceled`,
+        ]
+      : target < already
+        ? [
+            'release',
+            ledgerEntryIds.invoiceDisputeRelease(invoiceId, disputeId),
+            'Dispute won: petals restored',
+            'dispute',
+            `Petals restored for subscription invoice ${invoiceId}`,
+          ]
+        : held && target > refundShare
+          ? [
+              'hold',
+              ledgerEntryIds.invoiceDisputeHold(invoiceId, disputeId),
+              'Dispute hold',
+              'dispute',
+              `Petals held while subscription invoice ${invoiceId} is disputed`,
+            ]
+          : [
+              'refund',
+              ledgerEntryIds.invoiceRefund(invoiceId, amountRefunded),
+              'Refund deduction',
+              'refund',
+              `Refund deduction for subscription invoice ${invoiceId}`,
+            ];
+  return {
+    kind,
+    deductedBefore: already,
+    deductedAfter: target,
+    entry: {
+      userId,
+      entryId,
+      type: 'adjust',
+      amount: already - target,
+      reason,
+      source,
+      description,
+      metadata: {
+        invoiceId,
+        subscriptionId: invoice.subscriptionId ?? '',
+        amountRefunded,
+        amountCents: amountPaid,
+        currency,
+        ...(source === 'dispute' ? { disputeId } : {}),
+      },
+      createdAt: now,
+    },
   };
 }

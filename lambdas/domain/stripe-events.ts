@@ -127,6 +127,17 @@ const invoice = z.object({
   amount_paid: z.number().int().nonnegative(),
   currency: z.string(),
   subscription: idOrObject,
+  // before API 2025-03-31; from then only through the invoice's InvoicePayment objects (`payments`,
+  // includable: in an event only when Stripe includes it), see invoicePaymentSucceeded
+  payment_intent: idOrObject,
+  charge: idOrObject,
+  payments: z
+    .object({
+      data: z.array(
+        z.object({ status: z.string().nullish(), payment: z.object({ payment_intent: idOrObject, charge: idOrObject }).nullish() }),
+      ),
+    })
+    .nullish(),
   subscription_details: z.object({ metadata }).nullish(),
   parent: z.object({ subscription_details: z.object({ metadata, subscription: idOrObject }).nullish() }).nullish(),
   lines: z.object({ data: z.array(z.object({ metadata })) }).nullish(),
@@ -358,6 +369,17 @@ function refundUpdated(event: Envelope): RouteDecision {
 }
 
 /**
+ * The invoice's payment is kept with it (paymentIntentId, chargeId) so that a later refund of its
+ * charge finds the invoice and takes its petals back: a refund or dispute names only the charge's
+ * payment intent, and from API 2025-03-31 a charge no longer names its `invoice`. Before
+ * 2025-03-31 the invoice names `payment_intent` and `charge`; from 2025-03-31 the link is an
+ * InvoicePayment object (`payment.payment_intent`), which Stripe sends in the invoice's `payments`
+ * only when included, and always as the object of `invoice_payment.paid` — the event that gives
+ * it at those versions (not routed yet: README "Events"). The invoice itself is ours by its user
+ * (below: our subscription's metadata, `parent.subscription_details` from 2025-03-31); a payment
+ * intent's or charge's own fields cannot say so (a subscription's payment intent carries no
+ * metadata of ours).
+ *
  * An invoice belongs to the user named by `metadata.userId` on the invoice, or else on its
  * subscription (Checkout's `subscription_data.metadata`, which Stripe copies to the invoice's
  * subscription details), or else on its first line that names one: before 2022-11-15 the lines
@@ -377,6 +399,9 @@ function invoicePaymentSucceeded(event: Envelope): RouteDecision {
   if (!userId) return ignore("invoice names no userId in its, its subscription's or its line's metadata");
   if (paid.amount_paid <= 0) return ignore('invoice paid nothing');
   const subscriptionId = idOf(paid.parent?.subscription_details?.subscription) ?? idOf(paid.subscription);
+  const settled = paid.payments?.data.find((p) => p.status === 'paid' && (p.payment?.payment_intent || p.payment?.charge))?.payment;
+  const paymentIntentId = idOf(paid.payment_intent) ?? idOf(settled?.payment_intent);
+  const chargeId = idOf(paid.charge) ?? idOf(settled?.charge);
   const input: InvoicePaymentInput = {
     ...ref(event),
     kind: 'invoicePayment',
@@ -385,6 +410,8 @@ function invoicePaymentSucceeded(event: Envelope): RouteDecision {
     amountPaid: paid.amount_paid,
     currency: paid.currency.toLowerCase(),
     ...(subscriptionId ? { subscriptionId } : {}),
+    ...(paymentIntentId ? { paymentIntentId } : {}),
+    ...(chargeId ? { chargeId } : {}),
   };
   return start('subscriptionPayment', input);
 }

@@ -124,6 +124,9 @@ export const invoicePaymentInputSchema = z.object({
   amountPaid: z.number().int().nonnegative(),
   currency: z.string(),
   subscriptionId: z.string().optional(),
+  /** the invoice's payment intent and charge (API versions before 2025-03-31 name them on the invoice) */
+  paymentIntentId: z.string().optional(),
+  chargeId: z.string().optional(),
 });
 
 export const workflowInputSchema = z.discriminatedUnion('kind', [

@@ -1,4 +1,6 @@
 import { OrderNotReadyError } from '../domain/errors';
+import { isAwaitingPayment } from '../domain/order-status';
+import type { InvoicesPort } from '../ports/invoices';
 import type { FulfilmentDeps } from './deps';
 
 /**
@@ -9,15 +11,28 @@ import type { FulfilmentDeps } from './deps';
  * - `mismatch`: the event names an order (`claimedOrderId`) that is not the payment intent's
  *   owner: another order recorded it (`ownerOrderId`), or the named order has another payment
  *   intent, none yet, or the event carries no payment intent to prove it. Touch nothing; flag it.
- * - `invoice`: a subscription invoice's charge (the charge's `invoice`, or our metadata.invoiceId).
- * - `none`: the event names an order that does not exist (a Payment Link or manual charge with
- *   copied metadata), or carries no payment intent and names no order: acknowledge, log, ignore.
+ * - `invoice`: one of our subscription invoices' charges: its payment intent is the one an
+ *   invoice record keeps (recorded when the invoice's petals were awarded), or the charge names
+ *   the invoice (`invoice`, API versions before 2025-03-31).
+ * - `none`: not ours, at once: the event names an order that does not exist (a Payment Link or
+ *   manual charge with copied metadata), or carries none of our marks and a payment intent no
+ *   order and no invoice records (a Dashboard charge, a Payment Link, another integration's).
  *
- * A payment intent no order records yet, with no order named or naming a pending order that has
- * recorded no payment intent yet, may be our payment whose event Stripe has not delivered yet:
- * OrderNotReadyError (the workflow retries for about an hour, then fails visibly). Charges carry
- * no trace of the payment intent's metadata, so a Dashboard or Payment Link charge without
- * metadata cannot be told from a late payment of ours without asking Stripe.
+ * Our marks. The storefront creates every Checkout session with `metadata.orderId`/`userId` and
+ * the same keys in `payment_intent_data.metadata`; Stripe copies a payment intent's metadata to the
+ * charge it creates when it is confirmed (support.stripe.com, "How metadata works with related
+ * objects"), so a charge of ours says `metadata.orderId`. A charge named by an order whose payment
+ * event Stripe has not delivered yet (a payment intent no order records, naming a pending, failed or
+ * cancelled order that records none yet: isAwaitingPayment) may be ours: OrderNotReadyError (the workflow retries for about an
+ * hour, then fails visibly), and it applies only if that order's intent turns out to be this one.
+ *
+ * Refund and Dispute objects carry no metadata of the charge's and no invoice (at any API
+ * version), so `charge.refund.updated`, `refund.*` and `charge.dispute.*` are decided by their
+ * payment intent alone: one no order or invoice records is not waited for (no failed execution,
+ * no alarm): acknowledged, logged with its payment intent, counted (`ChargeWithoutOrder`). Stripe
+ * creates them after the payment's own events, long after in practice (a dispute comes days
+ * later); if one ever overtakes its payment, `ops replay <event id>` applies it once the payment is
+ * recorded.
  */
 export type ChargeOwner =
   | { kind: 'order'; orderId: string }
@@ -31,16 +46,19 @@ export interface ChargeClaim {
   paymentIntentId?: string | undefined;
   /** metadata.orderId: a hint only */
   orderId?: string | undefined;
-  /** the charge's invoice (subscription), when known */
+  /** the charge's invoice (subscription, API versions before 2025-03-31), when known */
   invoiceId?: string | undefined;
 }
 
+/** What deciding a charge's owner reads: the orders, and the invoice records' payment intents. */
+export type ChargeOwnerDeps = FulfilmentDeps & { invoices: Pick<InvoicesPort, 'findInvoiceIdByPaymentIntent'> };
+
 /**
- * Decides whose payment the event reverses (ChargeOwner). Reads the payment-intent index and the
- * named order. Throws OrderNotReadyError while the payment intent may still become an order's
- * (see ChargeOwner), and the store's errors (retry).
+ * Decides whose payment the event reverses (ChargeOwner). Reads the payment-intent index (orders
+ * and invoices) and the named order. Throws OrderNotReadyError while a charge that names a pending
+ * order may still become its payment (see ChargeOwner), and the store's errors (retry).
  */
-export async function ownerOfCharge(deps: FulfilmentDeps, claim: ChargeClaim): Promise<ChargeOwner> {
+export async function ownerOfCharge(deps: ChargeOwnerDeps, claim: ChargeClaim): Promise<ChargeOwner> {
   const pi = claim.paymentIntentId;
   const owner = pi ? await deps.orders.findOrderIdByPaymentIntent(pi) : undefined;
   if (owner) {
@@ -55,16 +73,21 @@ export async function ownerOfCharge(deps: FulfilmentDeps, claim: ChargeClaim): P
     return { kind: 'order', orderId: owner };
   }
   if (claim.invoiceId) return { kind: 'invoice', invoiceId: claim.invoiceId };
+  const invoiceId = pi && !claim.orderId ? await deps.invoices.findInvoiceIdByPaymentIntent(pi) : undefined;
+  if (invoiceId) return { kind: 'invoice', invoiceId };
   if (!claim.orderId) {
-    if (!pi) return { kind: 'none', reason: 'the charge carries neither a payment intent nor an order id' };
-    // Stripe does not order events: our payment event for this intent may not be recorded yet.
-    throw new OrderNotReadyError(`no order records payment intent ${pi} yet`);
+    return {
+      kind: 'none',
+      reason: pi
+        ? `payment intent ${pi} is no order's or subscription invoice's we know, and the event carries no order id`
+        : 'the charge carries neither a payment intent nor an order id',
+    };
   }
   const named = await deps.orders.get(claim.orderId);
   if (!named) return { kind: 'none', reason: `the charge names order ${claim.orderId}, which does not exist` };
   // the index is eventually consistent: the order itself is the truth
   if (pi && named.paymentIntentId === pi) return { kind: 'order', orderId: named.orderId };
-  if (pi && !named.paymentIntentId && (named.status === 'pending' || named.status === 'failed')) {
+  if (pi && !named.paymentIntentId && isAwaitingPayment(named.status)) {
     // The named order has not recorded a payment yet: wait for it, then decide by its intent
     // (applied only if it turns out to be this one). Nothing is written meanwhile.
     throw new OrderNotReadyError(`order ${claim.orderId} records no payment intent yet; ${pi} is not known to be its payment`);

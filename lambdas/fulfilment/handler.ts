@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb';
+import { InvoiceRepository } from '../adapters/invoice-repository';
 import { OrderRepository } from '../adapters/order-repository';
 import { PrintifyClient } from '../adapters/printify-client';
 import { PrintifyOrderIndex } from '../adapters/printify-order-index';
@@ -42,6 +43,7 @@ const config = loadConfig(
 );
 const db = createDocumentClient();
 const orders = new OrderRepository(db, config.TABLE_NAME);
+const invoices = new InvoiceRepository(db, config.TABLE_NAME);
 const mappings = new ProductMappings(db, config.TABLE_NAME);
 
 // The token is cached for SECRET_TTL_SECONDS; a 401 from Printify reads it once more (rotated?).
@@ -111,11 +113,11 @@ export const handler = taskHandler(payload, async (task) => {
     case 'markPaymentFailed':
       return markPaymentFailed(deps(), task.input);
     case 'recordRefund':
-      return recordRefund(deps(), task.input);
+      return recordRefund({ ...deps(), invoices }, task.input);
     case 'cancelExpiredCheckout':
       return cancelExpiredCheckout(deps(), task.input);
     case 'recordDispute':
-      return recordDispute(deps(), task.input);
+      return recordDispute({ ...deps(), invoices }, task.input);
     case 'cancelRefundedPrint':
       return cancelRefundedPrint({ orders, printify }, task.orderId);
   }

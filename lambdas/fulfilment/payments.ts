@@ -1,5 +1,5 @@
 import type { Order } from '../domain/order';
-import { hasBeenPaid } from '../domain/order-status';
+import { hasBeenPaid, isAwaitingPayment } from '../domain/order-status';
 import { checkPayment, type HeldPayment } from '../domain/payment-check';
 import type { Signal } from '../domain/signals';
 import type { CheckoutExpiredInput, PaymentFailedInput, PaymentInput } from '../domain/workflow-input';
@@ -17,7 +17,6 @@ export interface PaymentRecorded {
 }
 
 /** Statuses from which a payment event's details (session, payment intent, contact) replace the order's. */
-const AWAITING_PAYMENT: readonly Order['status'][] = ['pending', 'failed', 'cancelled'];
 
 /**
  * Whether a paid event is the payment the order already records (the pair of events of one payment,
@@ -69,7 +68,7 @@ export async function recordPayment(deps: FulfilmentDeps, input: PaymentInput): 
     customerName: input.customerName,
     shippingAddress: input.shippingAddress,
   };
-  if (AWAITING_PAYMENT.includes(before.status)) {
+  if (isAwaitingPayment(before.status)) {
     await deps.orders.set(input.orderId, details);
   } else {
     // Already paid (by the other event of the pair, in either order) or held: what was fulfilled

@@ -4,8 +4,12 @@ import { canReverseRefundTo, canTransition, hasBeenPaid, type OrderStatus } from
 import { amountRefundedOf, CHARGE_TOTAL, mergeRefunds, refundReversed, type RefundLedger } from '../domain/refunds';
 import type { Signal } from '../domain/signals';
 import type { RefundInput } from '../domain/workflow-input';
-import { ownerOfCharge, type ChargeOwner } from './charge-owner';
-import { nowIso, type FulfilmentDeps } from './deps';
+import type { InvoicesPort } from '../ports/invoices';
+import { type ChargeOwner, ownerOfCharge } from './charge-owner';
+import { nowIso } from './deps';
+
+/** What recordRefund depends on: the orders, the subscription invoices' records, a clock. */
+export type RefundDeps = Parameters<typeof ownerOfCharge>[0] & { invoices: InvoicesPort };
 
 /**
  * What recordRefund did.
@@ -15,8 +19,11 @@ import { nowIso, type FulfilmentDeps } from './deps';
  *   refund failed or was canceled, `refundedBefore` is what the customer had been told), the
  *   outbox id made distinct by `emailKey`. (The workflow's cancel step then cancels the print of
  *   a refunded order that Printify has not produced yet: cancelRefundedPrint.)
- * - `apply: false`: nothing was touched (`owner` says why: mismatch, none, invoice); the
- *   execution ends without effect.
+ * - `apply: false`, `owner: invoice`: a refund of one of our subscription invoices' charges,
+ *   recorded on the invoice's record (its refunds by id, `amountRefunded` now); the workflow then
+ *   settles the invoice's petals (settleInvoicePetals). No email: Stripe's receipt is the only one
+ *   a subscriber gets for an invoice.
+ * - `apply: false`, `owner: mismatch | none`: nothing was touched; the execution ends without effect.
  *
  * Amounts in minor units.
  */
@@ -32,7 +39,16 @@ export type RefundRecorded =
       emailKey: string;
       signals: Signal[];
     }
-  | { apply: false; owner: Exclude<ChargeOwner['kind'], 'order'>; reason: string; signals: Signal[] };
+  | {
+      apply: false;
+      owner: 'invoice';
+      invoiceId: string;
+      amountRefunded: number;
+      refundedBefore: number;
+      reason: string;
+      signals: Signal[];
+    }
+  | { apply: false; owner: 'mismatch' | 'none'; reason: string; signals: Signal[] };
 
 /** The refunds an event reports, as ledger entries (its Refund objects; else the charge's cumulative amount_refunded). */
 function refundsOfEvent(input: RefundInput): RefundLedger {
@@ -56,17 +72,23 @@ const MAX_ROUNDS = 5;
  * in domain/refunds.ts): refunds that fail or are canceled count no more, so the amount goes down
  * as well as up, in any order of arrival. A paid order fully refunded becomes `refunded`; a
  * refunded order no longer fully refunded returns to the status it had (REFUND_REVERSAL_STATUSES).
+ * An order whose held payment an operator refunded (`ops hold refund`, holdResolution refunded)
+ * counts as fully refunded once what was charged (the held payment's amount) is: Stripe's own
+ * events for that refund leave it refunded, with no petals; if that refund fails or is canceled,
+ * the order is held again (payment_mismatch, paid-not-fulfilled) for the operator.
  * A refund that overtakes its payment (same payment intent) is recorded on the pending order and
  * applied when the payment arrives (recordPayment).
  *
- * An event whose payment intent is not the named order's, or that is no order's, touches nothing
- * (`apply: false`, with charge-order-mismatch or charge-without-order; a subscription invoice's
- * charge is `owner: invoice`). Throws OrderNotReadyError while its payment intent may still become
- * an order's (ownerOfCharge: the workflow retries), TransientError when concurrent writers kept
- * changing the order (retry), and the store's errors.
+ * An event whose payment intent is not the named order's, or that is no order's or invoice's we
+ * know, touches no order (`apply: false`, with charge-order-mismatch or charge-without-order); a
+ * subscription invoice's charge is recorded on the invoice's record (`owner: invoice`). Throws
+ * OrderNotReadyError while a charge naming a pending order may still become its payment
+ * (ownerOfCharge: the workflow retries), TransientError when concurrent writers kept changing the
+ * order (retry), and the store's errors.
  */
-export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Promise<RefundRecorded> {
+export async function recordRefund(deps: RefundDeps, input: RefundInput): Promise<RefundRecorded> {
   const owner = await ownerOfCharge(deps, input);
+  if (owner.kind === 'invoice') return recordInvoiceRefund(deps, owner.invoiceId, input);
   if (owner.kind !== 'order') return notApplied(owner);
   const orderId = owner.orderId;
   const incoming = refundsOfEvent(input);
@@ -77,12 +99,20 @@ export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Pr
     const known = before.refunds ?? (refundedBefore > 0 ? { [CHARGE_TOTAL]: { amount: refundedBefore, status: 'succeeded', at: 0 } } : {});
     const refunds = mergeRefunds(known, incoming);
     const amountRefunded = amountRefundedOf(refunds);
-    const fullyRefunded = amountRefunded >= before.amountTotal;
+    // an operator's refund of a held payment (ops hold refund) paid back what was charged, not what the order owes
+    const refundedHold = before.holdResolution?.action === 'refunded';
+    const charged = refundedHold ? (before.heldPayment?.amountTotal ?? before.amountTotal) : before.amountTotal;
+    const fullyRefunded = amountRefunded >= charged;
     let status: OrderStatus = before.status;
     const changes: Record<string, unknown> = { refunds, amountRefunded, refundsVersion: (before.refundsVersion ?? 0) + 1 };
     if (fullyRefunded && hasBeenPaid(before.status) && canTransition(before.status, 'refunded')) {
       status = 'refunded';
       Object.assign(changes, { status, statusBeforeRefund: before.status, refundedAt: nowIso(deps) });
+    } else if (!fullyRefunded && before.status === 'refunded' && refundedHold) {
+      // the operator's refund failed or was canceled: the held money is back with the shop, so the
+      // order is held again for the operator to accept or refund (ops held lists it)
+      status = 'payment_mismatch';
+      Object.assign(changes, { status, holdResolution: null, refundReversedAt: nowIso(deps) });
     } else if (!fullyRefunded && before.status === 'refunded') {
       status = before.statusBeforeRefund && canReverseRefundTo(before.statusBeforeRefund) ? before.statusBeforeRefund : 'paid';
       Object.assign(changes, { status, statusBeforeRefund: null, refundReversedAt: nowIso(deps) });
@@ -104,6 +134,7 @@ export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Pr
     const signals: Signal[] = [];
     const lowered = amountRefunded < refundedBefore;
     if (lowered) signals.push({ kind: 'refund-reversed' });
+    if (status === 'payment_mismatch' && before.status === 'refunded') signals.push({ kind: 'paid-not-fulfilled' });
     const generation = reversals(refunds);
     return {
       apply: true,
@@ -124,10 +155,42 @@ export async function recordRefund(deps: FulfilmentDeps, input: RefundInput): Pr
   throw new TransientError(`the refunds of order ${orderId} did not settle in ${MAX_ROUNDS} rounds`);
 }
 
-/** A refund that is not one of our orders': nothing touched, flagged (mismatch) or ignored (no order's). */
-function notApplied(owner: Exclude<ChargeOwner, { kind: 'order' }>): RefundRecorded {
-  if (owner.kind === 'invoice')
-    return { apply: false, owner: 'invoice', reason: `a refund of subscription invoice ${owner.invoiceId}`, signals: [] };
+/**
+ * A refund of a subscription invoice's charge: merged by refund id into the invoice's record (the
+ * same arithmetic as an order's), which is created if the invoice's payment is not recorded yet.
+ * Guarded by the record's refundsVersion; TransientError when concurrent writers kept changing it.
+ */
+async function recordInvoiceRefund(deps: RefundDeps, invoiceId: string, input: RefundInput): Promise<RefundRecorded> {
+  const incoming = refundsOfEvent(input);
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const before = (await deps.invoices.get(invoiceId)) ?? { invoiceId };
+    const refunds = mergeRefunds(before.refunds, incoming);
+    const amountRefunded = amountRefundedOf(refunds);
+    const refundedBefore = before.amountRefunded ?? 0;
+    const unchanged = before.refunds !== undefined && JSON.stringify(refunds) === JSON.stringify(before.refunds);
+    const after = unchanged
+      ? before
+      : await deps.invoices.compareAndSet(
+          invoiceId,
+          { refundsVersion: before.refundsVersion },
+          { refunds, amountRefunded, refundsVersion: (before.refundsVersion ?? 0) + 1 },
+        );
+    if (!after) continue;
+    return {
+      apply: false,
+      owner: 'invoice',
+      invoiceId,
+      amountRefunded,
+      refundedBefore,
+      reason: `a refund of subscription invoice ${invoiceId}`,
+      signals: amountRefunded < refundedBefore ? [{ kind: 'refund-reversed' }] : [],
+    };
+  }
+  throw new TransientError(`the refunds of invoice ${invoiceId} did not settle in ${MAX_ROUNDS} rounds`);
+}
+
+/** A refund that is not one of our orders' or invoices': nothing touched, flagged (mismatch) or ignored (no one's we know). */
+function notApplied(owner: Exclude<ChargeOwner, { kind: 'order' | 'invoice' }>): RefundRecorded {
   return {
     apply: false,
     owner: owner.kind,

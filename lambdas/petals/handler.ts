@@ -1,17 +1,19 @@
 import * as z from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb';
+import { InvoiceRepository } from '../adapters/invoice-repository';
 import { OrderRepository } from '../adapters/order-repository';
 import { PetalLedger } from '../adapters/petal-ledger';
 import { parsePetalRates } from '../domain/petals';
 import { invoicePaymentInputSchema, workflowInputSchema } from '../domain/workflow-input';
 import { loadConfig, tableName } from '../shared/config';
 import { taskHandler } from '../shared/task-handler';
-import { awardInvoicePetals, settleOrderPetals, type PetalsDeps } from './use-cases';
+import { awardInvoicePetals, type InvoicePetalsDeps, settleInvoicePetals, settleOrderPetals, type PetalsDeps } from './use-cases';
 
 const config = loadConfig(z.object({ TABLE_NAME: tableName, PETAL_RATES: z.string().optional() }));
 const db = createDocumentClient();
-const deps: PetalsDeps = {
+const deps: PetalsDeps & InvoicePetalsDeps = {
   orders: new OrderRepository(db, config.TABLE_NAME),
+  invoices: new InvoiceRepository(db, config.TABLE_NAME),
   ledger: new PetalLedger(db, config.TABLE_NAME),
   rates: parsePetalRates(config.PETAL_RATES),
 };
@@ -24,6 +26,12 @@ const payload = z.discriminatedUnion('action', [
     input: workflowInputSchema.optional(),
   }),
   z.object({ action: z.literal('awardInvoice'), executionName: z.string().optional(), input: invoicePaymentInputSchema }),
+  z.object({
+    action: z.literal('settleInvoice'),
+    invoiceId: z.string().min(1),
+    executionName: z.string().optional(),
+    input: workflowInputSchema.optional(),
+  }),
 ]);
 
 /** The petal ledger: purchase bonuses, refund deductions, subscription bonuses. */
@@ -33,5 +41,7 @@ export const handler = taskHandler(payload, async (task) => {
       return settleOrderPetals(deps, task.orderId);
     case 'awardInvoice':
       return awardInvoicePetals(deps, task.input);
+    case 'settleInvoice':
+      return settleInvoicePetals(deps, task.invoiceId);
   }
 });

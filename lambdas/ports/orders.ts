@@ -19,13 +19,6 @@ export interface TransitionGuard {
   notRetriedAfter?: string | undefined;
 }
 
-/** What Stripe says about a dispute (charge.dispute.*): its id, reason and disputed amount (minor units). */
-export interface DisputeDetails {
-  disputeId: string;
-  disputeReason?: string | undefined;
-  disputeAmount?: number | undefined;
-}
-
 /** One Printify parcel as the order shows it (carrier, tracking, and when Printify shipped it, ISO). */
 export interface ParcelFields {
   carrier?: string | undefined;
@@ -71,19 +64,6 @@ export interface OrdersPort {
   compareAndSet(orderId: string, expected: Record<string, string | number | undefined>, changes: OrderChanges): Promise<Order | undefined>;
   /** Sets only the attributes the order does not have yet (never overwrites). */
   fillMissing(orderId: string, changes: OrderChanges): Promise<void>;
-  /**
-   * Records Stripe's cumulative amount_refunded (minor units) if it is larger than the order's: it
-   * only grows, so a late, smaller figure changes nothing. Returns whether it was raised.
-   */
-  raiseRefundedAmount(orderId: string, amountRefunded: number): Promise<boolean>;
-  /**
-   * Marks the dispute open (at `openedAt`, ISO) unless this same dispute is already closed (won or
-   * lost: a late "open" does not reopen it). Returns the order after, or undefined when it was
-   * closed and nothing changed.
-   */
-  openDispute(orderId: string, dispute: DisputeDetails, openedAt: string): Promise<Order | undefined>;
-  /** Records the dispute's final outcome (at `closedAt`, ISO); a closed outcome is final. */
-  closeDispute(orderId: string, dispute: DisputeDetails, outcome: 'won' | 'lost', closedAt: string): Promise<Order>;
   /**
    * Keeps Printify's own order status (order:updated) if `at` (ISO) is not older than the one the
    * order shows: Printify's events arrive in any order. Returns whether it was recorded.

@@ -1,15 +1,15 @@
 import type { LedgerEntry } from '../domain/petals';
 
 /**
- * What must still hold of the order, in the same transaction as a ledger entry, and what the entry
- * changes on it (the order's own petal counters):
+ * What must still hold of the order (or, with `invoiceId`, of the subscription invoice's record),
+ * in the same transaction as a ledger entry, and what the entry changes on it (its own petal
+ * counters):
  *
- * - `award`: the purchase bonus is not recorded yet (petalsAwarded not set); sets it to `petalsAwarded`.
+ * - `award`: the bonus is not recorded yet (petalsAwarded not set); sets it to `petalsAwarded`.
  * - `deduct`: petalsDeducted still equals `deductedBefore` (unset counts as 0); sets it to `deductedAfter`.
  */
-export type OrderPetalGuard =
-  | { orderId: string; kind: 'award'; petalsAwarded: number }
-  | { orderId: string; kind: 'deduct'; deductedBefore: number; deductedAfter: number };
+export type OrderPetalGuard = ({ orderId: string; invoiceId?: never } | { invoiceId: string; orderId?: never }) &
+  ({ kind: 'award'; petalsAwarded: number } | { kind: 'deduct'; deductedBefore: number; deductedAfter: number });
 
 /**
  * - `written`: the entry (unless of 0 petals), the balance and the guarded counters were written together.

@@ -281,10 +281,21 @@ export class Workflows extends Construct {
       // a fully refunded order's print is canceled while Printify has not produced it
       .branch(this.sideStep('Cancel refunded print', this.fns.fulfilment, { action: 'cancelRefundedPrint', orderId }, 'printify'));
     settle.next(this.endAfter('Refund', 3, '$.steps', 'RefundIncomplete'));
-    // a refund of another order's payment, or of no order's, touched nothing (recordRefund)
+    // a refund of one of our subscription invoices: its record took the refund, its petals follow
+    const settleInvoice = this.task(
+      'Deduct invoice petals',
+      this.fns.petals,
+      { action: 'settleInvoice', invoiceId: JsonPath.stringAt('$.refund.invoiceId') },
+      '$.petals',
+    );
+    // a refund of another order's payment, or of no order's or invoice's, touched nothing (recordRefund)
     return record.next(
       new Choice(this, 'Refund of this order?')
         .when(Condition.booleanEquals('$.refund.apply', true), settle)
+        .when(
+          Condition.and(Condition.isPresent('$.refund.invoiceId'), Condition.stringEquals('$.refund.owner', 'invoice')),
+          settleInvoice.next(new Succeed(this, 'Invoice refund settled')),
+        )
         .otherwise(new Succeed(this, 'Not an order refund')),
     );
   }
@@ -312,6 +323,16 @@ export class Workflows extends Construct {
             'Hold or restore petals',
             this.fns.petals,
             { action: 'settleOrder', orderId: JsonPath.stringAt('$.dispute.orderId') },
+            '$.petals',
+          ),
+        )
+        // a dispute of one of our subscription invoices' charges: the same for the invoice's petals
+        .when(
+          Condition.and(Condition.isPresent('$.dispute.invoiceId'), Condition.stringEquals('$.dispute.owner', 'invoice')),
+          this.task(
+            'Hold or restore invoice petals',
+            this.fns.petals,
+            { action: 'settleInvoice', invoiceId: JsonPath.stringAt('$.dispute.invoiceId') },
             '$.petals',
           ),
         )

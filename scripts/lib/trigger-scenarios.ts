@@ -224,6 +224,8 @@ class Scene {
         amount: o.amountTotal,
         amountRefunded: Math.min(o.amountTotal, (o.amountRefunded ?? 0) + amount),
         currency: o.currency,
+        // our charge carries its payment intent's metadata (Stripe copies it at confirmation)
+        orderId: o.orderId,
       }),
     );
   }

@@ -90,7 +90,7 @@ const TASK_CONTRACTS: Record<
       cancelRefundedPrint: ['orderId'],
     },
   },
-  petals: { key: 'action', values: { settleOrder: ['orderId'], awardInvoice: ['input'] } },
+  petals: { key: 'action', values: { settleOrder: ['orderId'], awardInvoice: ['input'], settleInvoice: ['invoiceId'] } },
   email: {
     key: 'template',
     values: {
@@ -614,8 +614,19 @@ describe('the state machines', () => {
       // a refund that is not the order's (mismatch, no order's) touched nothing and ends there
       const applies = def.States[def.States[def.StartAt].Next];
       expect(applies.Type).toBe('Choice');
-      expect(applies.Choices).toEqual([expect.objectContaining({ Variable: '$.refund.apply', BooleanEquals: true })]);
+      expect(applies.Choices).toEqual([
+        expect.objectContaining({ Variable: '$.refund.apply', BooleanEquals: true }),
+        expect.objectContaining({ And: expect.any(Array) }),
+      ]);
       expect(def.States[applies.Default].Type).toBe('Succeed');
+      // a refund of one of our subscription invoices: its petals, from its record
+      const invoice = def.States[applies.Choices[1].Next];
+      expect([functionOf(invoice), invoice.Parameters.action, invoice.Parameters['invoiceId.$']]).toEqual([
+        'petals',
+        'settleInvoice',
+        '$.refund.invoiceId',
+      ]);
+      expect(def.States[invoice.Next].Type).toBe('Succeed');
       const parallel = def.States[applies.Choices[0].Next];
       expect(parallel.Type).toBe('Parallel');
       const starts = (parallel.Branches as Json[]).map((b) => b.States[b.StartAt]);
@@ -634,6 +645,28 @@ describe('the state machines', () => {
         '$.steps[1].failedStep',
         '$.steps[2].failedStep',
       ]);
+    });
+  });
+
+  describe('dispute', () => {
+    it('holds or restores the petals of the order, or of the subscription invoice, whose charge is disputed', () => {
+      const def = definitions.dispute;
+      const record = def.States[def.StartAt];
+      expect([functionOf(record), record.Parameters.action]).toEqual(['fulfilment', 'recordDispute']);
+      const choice = def.States[record.Next];
+      expect(choice.Type).toBe('Choice');
+      const [order, invoice] = (choice.Choices as Json[]).map((c) => def.States[c.Next]);
+      expect([functionOf(order), order.Parameters.action, order.Parameters['orderId.$']]).toEqual([
+        'petals',
+        'settleOrder',
+        '$.dispute.orderId',
+      ]);
+      expect([functionOf(invoice), invoice.Parameters.action, invoice.Parameters['invoiceId.$']]).toEqual([
+        'petals',
+        'settleInvoice',
+        '$.dispute.invoiceId',
+      ]);
+      expect(def.States[choice.Default].Type).toBe('Succeed');
     });
   });
 

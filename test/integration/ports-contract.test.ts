@@ -1,6 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CartRepository } from '../../lambdas/adapters/cart-repository';
 import { EmailOutbox } from '../../lambdas/adapters/email-outbox';
+import { InvoiceRepository } from '../../lambdas/adapters/invoice-repository';
 import { OrderRepository } from '../../lambdas/adapters/order-repository';
 import { PetalLedger } from '../../lambdas/adapters/petal-ledger';
 import { PrintifyOrderIndex } from '../../lambdas/adapters/printify-order-index';
@@ -24,6 +25,7 @@ beforeAll(async () => {
   const mappings = new ProductMappings(db, TABLE);
   ports = {
     orders: new OrderRepository(db, TABLE),
+    invoices: new InvoiceRepository(db, TABLE),
     ledger: new PetalLedger(db, TABLE),
     outbox: (now) => new EmailOutbox(db, TABLE, 60_000, now),
     carts: new CartRepository(db, TABLE),

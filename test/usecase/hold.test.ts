@@ -2,6 +2,7 @@ import { DEFAULT_PETAL_RATES } from '../../lambdas/domain/petals';
 import type { PaymentInput } from '../../lambdas/domain/workflow-input';
 import { acceptHeldPayment, refundHeldPayment } from '../../lambdas/fulfilment/hold';
 import { recordPayment } from '../../lambdas/fulfilment/payments';
+import { recordRefund } from '../../lambdas/fulfilment/refunds';
 import { settleOrderPetals } from '../../lambdas/petals/use-cases';
 import { anOrder, memoryPorts } from '../support/fakes';
 import { FakeStripeApi } from '../support/fakes/stripe-api';
@@ -147,6 +148,61 @@ describe('refundHeldPayment', () => {
     expect(
       await recordPayment(deps, held({ eventId: 'evt_pi', eventType: 'payment_intent.succeeded', stripeSessionId: undefined })),
     ).toMatchObject({ signals: [] });
+  });
+
+  it("Stripe's refund events for the operator's refund leave the order refunded, with no petals taken or given", async () => {
+    const { deps, stripe, orders, ledger, invoices, settle } = await heldScene();
+    const { refundId } = await refundHeldPayment({ ...deps, stripe }, 'ord_1');
+    const refundDeps = { ...deps, invoices };
+    const base = {
+      created: 1_764_158_500,
+      livemode: false,
+      kind: 'refund' as const,
+      chargeId: 'ch_1',
+      paymentIntentId: 'pi_1',
+      currency: 'usd',
+    };
+    // charge.refunded: all that was charged (5000 of the order's 10000) is refunded; metadata names the order
+    const charged = {
+      ...base,
+      eventId: 'evt_refunded',
+      eventType: 'charge.refunded',
+      orderId: 'ord_1',
+      amount: 5000,
+      amountRefunded: 5000,
+    };
+    expect(await recordRefund(refundDeps, charged)).toMatchObject({ apply: true, status: 'refunded', amountRefunded: 5000 });
+    expect(await recordRefund(refundDeps, charged)).toMatchObject({ apply: true, status: 'refunded' });
+    const succeeded = {
+      ...base,
+      eventId: 'evt_re',
+      eventType: 'refund.updated',
+      refunds: [{ refundId, amount: 5000, status: 'succeeded' }],
+    };
+    expect(await recordRefund(refundDeps, succeeded)).toMatchObject({ apply: true, status: 'refunded' });
+    expect(await settle()).toMatchObject({ awarded: 0, deducted: 0, written: [] });
+    expect(await orders.read('ord_1')).toMatchObject({ status: 'refunded', holdResolution: { action: 'refunded', refundId } });
+    expect(await ledger.entries('user_1')).toEqual([]);
+  });
+
+  it("the operator's refund failing at Stripe puts the money back on hold: the order is held again, for the operator", async () => {
+    const { deps, stripe, orders, ledger, invoices, settle } = await heldScene();
+    const { refundId } = await refundHeldPayment({ ...deps, stripe }, 'ord_1');
+    const failed = {
+      eventId: 'evt_re_failed',
+      eventType: 'refund.failed',
+      created: 1_764_158_600,
+      livemode: false,
+      kind: 'refund' as const,
+      paymentIntentId: 'pi_1',
+      currency: 'usd',
+      refunds: [{ refundId, amount: 5000, status: 'failed' }],
+    };
+    expect(await recordRefund({ ...deps, invoices }, failed)).toMatchObject({ apply: true, status: 'payment_mismatch', amountRefunded: 0 });
+    expect(await orders.read('ord_1')).toMatchObject({ status: 'payment_mismatch', heldPayment: { eventId: 'evt_under' } });
+    expect((await orders.read('ord_1')).holdResolution).toBeUndefined();
+    expect(await settle()).toMatchObject({ awarded: 0, written: [] });
+    expect(await ledger.entries('user_1')).toEqual([]);
   });
 
   it('a held event without a payment intent is refused: refund it in the Dashboard', async () => {

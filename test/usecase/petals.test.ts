@@ -7,7 +7,10 @@ import { anOrder, memoryPorts } from '../support/fakes';
 async function withOrder(status: OrderStatus = 'paid', overrides: Record<string, unknown> = {}) {
   const ports = memoryPorts();
   await ports.orders.put(anOrder({ status, stripeSessionId: 'cs_1', ...overrides }));
-  return { ...ports, deps: { orders: ports.orders, ledger: ports.ledger, rates: DEFAULT_PETAL_RATES, now: ports.clock.now } };
+  return {
+    ...ports,
+    deps: { orders: ports.orders, invoices: ports.invoices, ledger: ports.ledger, rates: DEFAULT_PETAL_RATES, now: ports.clock.now },
+  };
 }
 
 const amounts = async (ledger: ReturnType<typeof memoryPorts>['ledger']) =>

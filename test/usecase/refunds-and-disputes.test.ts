@@ -61,8 +61,8 @@ const disputeEvent = (status: string, created = T0, overrides: Partial<DisputeIn
 async function scene(orders: { orderId: string; userId?: string; status: OrderStatus; paymentIntentId?: string }[]) {
   const ports = memoryPorts();
   for (const o of orders) await ports.orders.put(anOrder({ email: `${o.orderId}@example.com`, ...o }));
-  const deps = { orders: ports.orders, now: ports.clock.now };
-  const petals = { orders: ports.orders, ledger: ports.ledger, rates: DEFAULT_PETAL_RATES, now: ports.clock.now };
+  const deps = { orders: ports.orders, invoices: ports.invoices, now: ports.clock.now };
+  const petals = { orders: ports.orders, invoices: ports.invoices, ledger: ports.ledger, rates: DEFAULT_PETAL_RATES, now: ports.clock.now };
   return { ...ports, deps, petals };
 }
 
@@ -162,12 +162,26 @@ describe("recordRefund: a claim that is not the order's touches nothing (item 2)
 });
 
 describe('recordRefund: charges that are not orders (item 4)', () => {
-  it('an intent no order records yet, no order named: it may be our late payment, so it waits (OrderNotReady)', async () => {
+  it('an intent no order or invoice records, none of our marks: ignored at once (no OrderNotReady wait)', async () => {
     const { deps } = await oneOrder();
-    await expect(recordRefund(deps, chargeRefunded(100, { paymentIntentId: 'pi_not_yet' }))).rejects.toMatchObject({
-      name: 'OrderNotReady',
+    expect(await recordRefund(deps, chargeRefunded(100, { paymentIntentId: 'pi_dashboard' }))).toEqual({
+      apply: false,
+      owner: 'none',
+      reason: expect.stringContaining('pi_dashboard'),
+      signals: [{ kind: 'charge-without-order' }],
     });
   });
+
+  it.each(['pending', 'failed', 'cancelled'] as const)(
+    'an intent no order records yet, naming a %s order (our mark): it may be our late payment, so it waits',
+    async (status) => {
+      // cancelled: its session expired, and Checkout's recovery session may still pay it
+      const { deps } = await scene([{ orderId: 'ord_1', status }]);
+      await expect(recordRefund(deps, chargeRefunded(100, { paymentIntentId: 'pi_not_yet', orderId: 'ord_1' }))).rejects.toMatchObject({
+        name: 'OrderNotReady',
+      });
+    },
+  );
 
   it('a charge with neither an intent nor an order id is ignored at once', async () => {
     const { deps } = await oneOrder();

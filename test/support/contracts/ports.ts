@@ -3,6 +3,7 @@ import type { Order, ProductMapping } from '../../../lambdas/domain/order';
 import type { LedgerEntry } from '../../../lambdas/domain/petals';
 import type { CartsPort } from '../../../lambdas/ports/carts';
 import type { EmailOutboxPort } from '../../../lambdas/ports/email-outbox';
+import type { InvoicesPort } from '../../../lambdas/ports/invoices';
 import type { OrdersPort } from '../../../lambdas/ports/orders';
 import type { PetalLedgerPort } from '../../../lambdas/ports/petal-ledger';
 import type { PrintifyOrderIndexPort, ProductMappingsPort } from '../../../lambdas/ports/printify';
@@ -15,6 +16,7 @@ import { anOrder } from '../fakes';
  */
 export interface PortsUnderTest {
   orders: OrdersPort;
+  invoices: InvoicesPort;
   ledger: PetalLedgerPort;
   /** an outbox on this clock (leases of 60 s) */
   outbox: (now: () => Date) => EmailOutboxPort;
@@ -49,7 +51,6 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       await expect(orders.transition('ord_missing', 'paid')).rejects.toMatchObject({ name: 'OrderNotFound' });
       await expect(orders.set('ord_missing', { a: 1 })).rejects.toMatchObject({ name: 'OrderNotFound' });
       await expect(orders.fillMissing('ord_missing', { a: 1 })).rejects.toMatchObject({ name: 'OrderNotFound' });
-      await expect(orders.raiseRefundedAmount('ord_missing', 1)).rejects.toMatchObject({ name: 'OrderNotFound' });
     });
 
     it('transition follows the table: allowed moves with its values, forbidden changes nothing', async () => {
@@ -113,16 +114,6 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       expect(await orders.findOrderIdByPaymentIntent(unique('pi'))).toBeUndefined();
     });
 
-    it('the refunded amount only grows', async () => {
-      const { orders } = ports();
-      const { orderId } = await pendingOrder();
-      expect(await orders.raiseRefundedAmount(orderId, 1000)).toBe(true);
-      expect(await orders.raiseRefundedAmount(orderId, 500)).toBe(false);
-      expect(await orders.raiseRefundedAmount(orderId, 1000)).toBe(false);
-      expect(await orders.raiseRefundedAmount(orderId, 2000)).toBe(true);
-      expect((await orders.require(orderId)).amountRefunded).toBe(2000);
-    });
-
     it('compareAndSet writes only while every expected attribute holds (absent = undefined)', async () => {
       const { orders } = ports();
       const { orderId } = await pendingOrder();
@@ -139,24 +130,6 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       expect(await orders.compareAndSet(orderId, { refundsVersion: 1 }, { refundsVersion: 3 })).toBeUndefined();
       expect((await orders.require(orderId)).amountRefunded).toBe(100);
       await expect(orders.compareAndSet('ord_missing', {}, { amountRefunded: 1 })).rejects.toMatchObject({ name: 'OrderNotFound' });
-    });
-
-    it('a closed dispute is not reopened by a late open; another dispute opens', async () => {
-      const { orders } = ports();
-      const { orderId } = await pendingOrder({ status: 'shipped' });
-      const dispute = { disputeId: 'dp_1', disputeReason: 'fraudulent', disputeAmount: 2500 };
-      expect(await orders.openDispute(orderId, dispute, '2026-11-26T12:00:00.000Z')).toMatchObject({
-        disputeStatus: 'open',
-        disputeId: 'dp_1',
-      });
-      expect(await orders.openDispute(orderId, dispute, '2026-11-26T12:01:00.000Z')).toMatchObject({ disputeStatus: 'open' });
-      expect(await orders.closeDispute(orderId, dispute, 'won', '2026-11-27T12:00:00.000Z')).toMatchObject({ disputeStatus: 'won' });
-      expect(await orders.openDispute(orderId, dispute, '2026-11-27T13:00:00.000Z')).toBeUndefined();
-      expect((await orders.require(orderId)).disputeStatus).toBe('won');
-      expect(await orders.openDispute(orderId, { ...dispute, disputeId: 'dp_2' }, '2026-11-28T12:00:00.000Z')).toMatchObject({
-        disputeStatus: 'open',
-        disputeId: 'dp_2',
-      });
     });
 
     it('keeps the newest Printify status and the newest parcel', async () => {
@@ -176,6 +149,50 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
         shippedAt: '2026-11-28T10:00:00.000Z',
       });
       expect(await orders.require(orderId)).toMatchObject({ printifyStatus: 'fulfilled', carrier: 'DHL' });
+    });
+  });
+
+  describe(`${name}: invoices port`, () => {
+    it('fillMissing creates the record, then never overwrites; the payment intent finds it', async () => {
+      const { invoices } = ports();
+      const invoiceId = unique('in');
+      const paymentIntentId = unique('pi');
+      expect(await invoices.get(invoiceId)).toBeUndefined();
+      expect(await invoices.fillMissing(invoiceId, { userId: 'user_1', amountPaid: 999, paymentIntentId })).toMatchObject({
+        invoiceId,
+        userId: 'user_1',
+        amountPaid: 999,
+      });
+      expect(await invoices.fillMissing(invoiceId, { userId: 'user_2', currency: 'usd', chargeId: undefined })).toMatchObject({
+        userId: 'user_1',
+        currency: 'usd',
+      });
+      expect(await invoices.get(invoiceId)).toMatchObject({ invoiceId, userId: 'user_1', amountPaid: 999, currency: 'usd' });
+      expect(await invoices.findInvoiceIdByPaymentIntent(paymentIntentId)).toBe(invoiceId);
+      expect(await invoices.findInvoiceIdByPaymentIntent(unique('pi'))).toBeUndefined();
+    });
+
+    it('compareAndSet creates an absent record and writes only while every expected attribute holds', async () => {
+      const { invoices, orders } = ports();
+      const invoiceId = unique('in');
+      expect(
+        await invoices.compareAndSet(invoiceId, { refundsVersion: undefined }, { refundsVersion: 1, amountRefunded: 100 }),
+      ).toMatchObject({
+        invoiceId,
+        refundsVersion: 1,
+      });
+      expect(
+        await invoices.compareAndSet(invoiceId, { refundsVersion: undefined }, { refundsVersion: 1, amountRefunded: 9 }),
+      ).toBeUndefined();
+      expect(await invoices.compareAndSet(invoiceId, { refundsVersion: 1 }, { refundsVersion: 2, amountRefunded: null })).toMatchObject({
+        refundsVersion: 2,
+      });
+      expect((await invoices.get(invoiceId))?.amountRefunded).toBeUndefined();
+      // an order's payment intent is not an invoice's (the index holds both)
+      const order = await pendingOrder();
+      const orderIntent = unique('pi');
+      await orders.set(order.orderId, { paymentIntentId: orderIntent });
+      expect(await invoices.findInvoiceIdByPaymentIntent(orderIntent)).toBeUndefined();
     });
   });
 
@@ -243,6 +260,25 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       expect(await ledger.append(entry(order.userId, 'refund#2', -15), guard(10, 25))).toBe('written');
       expect((await orders.require(order.orderId)).petalsDeducted).toBe(25);
       expect(await ledger.balance(order.userId)).toBe(-25);
+    });
+
+    it("an invoice's guard: the award once, deductions only while the record's counter holds", async () => {
+      const { ledger, invoices } = ports();
+      const userId = unique('user');
+      const invoiceId = unique('in');
+      await invoices.fillMissing(invoiceId, { userId, amountPaid: 999, currency: 'usd' });
+      expect(await ledger.append(entry(userId, `invoice#${invoiceId}`, 9), { invoiceId, kind: 'award', petalsAwarded: 9 })).toBe('written');
+      expect(await ledger.append(entry(userId, 'invoice#again', 9), { invoiceId, kind: 'award', petalsAwarded: 9 })).toBe('stale');
+      const deduct = (before: number, after: number) => ({
+        invoiceId,
+        kind: 'deduct' as const,
+        deductedBefore: before,
+        deductedAfter: after,
+      });
+      expect(await ledger.append(entry(userId, 'invoice-refund#1', -4), deduct(0, 4))).toBe('written');
+      expect(await ledger.append(entry(userId, 'invoice-refund#2', -5), deduct(0, 9))).toBe('stale');
+      expect(await invoices.get(invoiceId)).toMatchObject({ petalsAwarded: 9, petalsDeducted: 4 });
+      expect(await ledger.balance(userId)).toBe(5);
     });
 
     it('a guard on an unknown order is `stale`, and nothing is written', async () => {

@@ -1,6 +1,7 @@
 import type { Order, ProductMapping } from '../../../lambdas/domain/order';
 import { MemoryCarts } from './carts';
 import { MemoryEmailOutbox, MemoryMailer } from './email';
+import { MemoryInvoices } from './invoices';
 import { MemoryOrders } from './orders';
 import { MemoryPetalLedger } from './petal-ledger';
 import { FakePrintify, MemoryPrintifyOrderIndex, MemoryProductMappings } from './printify';
@@ -10,6 +11,7 @@ export {
   FakePrintify,
   MemoryCarts,
   MemoryEmailOutbox,
+  MemoryInvoices,
   MemoryMailer,
   MemoryOrders,
   MemoryPetalLedger,
@@ -31,10 +33,12 @@ export function memoryPorts(start = '2026-11-26T12:00:00.000Z') {
     },
   };
   const orders = new MemoryOrders(clock.now);
+  const invoices = new MemoryInvoices(clock.now);
   return {
     clock,
     orders,
-    ledger: new MemoryPetalLedger(orders),
+    invoices,
+    ledger: new MemoryPetalLedger(orders, invoices),
     outbox: new MemoryEmailOutbox(clock.now),
     mailer: new MemoryMailer(),
     carts: new MemoryCarts(),

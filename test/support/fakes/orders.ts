@@ -1,14 +1,7 @@
 import { InvalidInputError, OrderNotFoundError } from '../../../lambdas/domain/errors';
 import type { Order } from '../../../lambdas/domain/order';
 import { statusesThatMayBecome, type OrderStatus } from '../../../lambdas/domain/order-status';
-import type {
-  DisputeDetails,
-  OrderChanges,
-  OrdersPort,
-  ParcelFields,
-  TransitionGuard,
-  TransitionResult,
-} from '../../../lambdas/ports/orders';
+import type { OrderChanges, OrdersPort, ParcelFields, TransitionGuard, TransitionResult } from '../../../lambdas/ports/orders';
 
 type StoredOrder = Order & Record<string, unknown>;
 
@@ -80,29 +73,6 @@ export class MemoryOrders implements OrdersPort {
     changes: OrderChanges,
   ): Promise<Order | undefined> {
     return this.updateIf(orderId, changes, (order) => Object.entries(expected).every(([name, value]) => order[name] === value));
-  }
-
-  async raiseRefundedAmount(orderId: string, amountRefunded: number): Promise<boolean> {
-    return (
-      this.updateIf(orderId, { amountRefunded }, (order) => order.amountRefunded === undefined || order.amountRefunded < amountRefunded) !==
-      undefined
-    );
-  }
-
-  async openDispute(orderId: string, dispute: DisputeDetails, openedAt: string): Promise<Order | undefined> {
-    return this.updateIf(
-      orderId,
-      { ...dispute, disputeStatus: 'open', disputeOpenedAt: openedAt },
-      // as DynamoDB compares: `disputeId <> :dispute` is false when the order has no disputeId
-      (order) =>
-        order.disputeStatus === undefined ||
-        (order.disputeId !== undefined && order.disputeId !== dispute.disputeId) ||
-        order.disputeStatus === 'open',
-    );
-  }
-
-  async closeDispute(orderId: string, dispute: DisputeDetails, outcome: 'won' | 'lost', closedAt: string): Promise<Order> {
-    return this.set(orderId, { ...dispute, disputeStatus: outcome, disputeClosedAt: closedAt });
   }
 
   async recordPrintifyStatusIfNewer(orderId: string, printifyStatus: string, at: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { LedgerEntry } from '../../../lambdas/domain/petals';
 import type { AppendResult, OrderPetalGuard, PetalLedgerPort } from '../../../lambdas/ports/petal-ledger';
+import type { MemoryInvoices } from './invoices';
 import type { MemoryOrders } from './orders';
 
 /**
@@ -13,7 +14,10 @@ export class MemoryPetalLedger implements PetalLedgerPort {
   readonly balances = new Map<string, number>();
   beforeAppend: ((entry: LedgerEntry) => Promise<void>) | undefined;
 
-  constructor(private readonly orders: MemoryOrders) {}
+  constructor(
+    private readonly orders: MemoryOrders,
+    private readonly invoices?: MemoryInvoices,
+  ) {}
 
   async append(entry: LedgerEntry, guard?: OrderPetalGuard): Promise<AppendResult> {
     const interleave = this.beforeAppend;
@@ -21,7 +25,7 @@ export class MemoryPetalLedger implements PetalLedgerPort {
     await interleave?.(entry);
     const entries = this.ledger.get(entry.userId) ?? new Map<string, LedgerEntry>();
     if (entry.amount !== 0 && entries.has(entry.entryId)) return 'exists';
-    const order = guard && this.orders.items.get(guard.orderId);
+    const order = guard && (guard.invoiceId !== undefined ? this.invoices?.stored(guard.invoiceId) : this.orders.items.get(guard.orderId));
     if (guard && (!order || !holds(guard, order))) return 'stale';
     if (entry.amount !== 0) {
       entries.set(entry.entryId, structuredClone(entry));
