@@ -180,7 +180,7 @@ export class OtakumoriStack extends Stack {
     new CfnOutput(this, 'PrintifyApiTokenSecretArn', { value: printifyToken.secretArn });
     new CfnOutput(this, 'PrintifyWebhookUrl', {
       value: api.printifyWebhookUrl,
-      description: 'Register it with Printify: npm run printify-webhooks -- register --stack <name>',
+      description: 'Register it with Printify: npm run printify-webhooks -- register --stage <name>',
     });
     new CfnOutput(this, 'PrintifyWebhookSecretArn', { value: printifyWebhook.secret.secretArn });
     new CfnOutput(this, 'StripeReconcilerApiKeySecretArn', {

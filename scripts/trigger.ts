@@ -1,19 +1,20 @@
 // `npm run trigger -- <event type> [options]`: what `stripe trigger` does, against the local
-// pipeline started by `npm start`: sets the scene the event needs (a pending order, its cart and
-// product mappings, and whatever Stripe would have sent before it), sends a realistically shaped,
-// signed Stripe event, waits for its workflow and prints the outcome and the command to run next.
+// pipeline started by `npm start` (or the staging stage, never production): sets the scene the event
+// needs (a pending order, its cart and product mappings, and whatever Stripe would have sent before
+// it), sends a realistically shaped, signed Stripe event, waits for its workflow and prints the
+// outcome and the command to run next. Its flags, help, --json and exit codes are the command
+// framework's (scripts/cli/framework.ts).
 import '../local/polyfills';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { Command, CommanderError } from 'commander';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../lambdas/domain/keys';
 import type { Order } from '../lambdas/domain/order';
 import { HANDLED_EVENT_TYPES } from '../lambdas/domain/stripe-events';
-import { DYNAMODB_LOCAL_CREDENTIALS } from '../local/dynamodb-local';
+import { resolveSecret } from '../lambdas/shared/secrets';
 import { DEFAULTS } from '../local/local-stack';
-import { LOCAL_REGION } from '../local/stack-template';
 import { Storefront } from '../test/fixtures/storefront';
+import { EXIT, type Flags, type Io, OpsError, type ProgramSpec, processIo, type RunOptions, runProgram, UsageError } from './cli/framework';
+import { resolveTarget, type Target } from './cli/target';
 import {
   nextCommand,
   parseAmount,
@@ -26,111 +27,35 @@ import {
   TriggerUsageError,
 } from './lib/trigger-scenarios';
 
-export const USAGE = `usage: npm run trigger -- <event type> [options]
+const STAGE_ONLY = 'staging';
 
-Sets the scene the event needs, sends it signed to the local webhook (npm start), waits for its
-execution and prints one line of outcome and the command to run next.
-
-event types and their scenes:
+/** The text under the generated usage and options: the types and their scenes, the targets, --json, exit codes. */
+export const TRIGGER_HELP = `Event types and their scenes (what is set up first, then what is sent):
 ${HANDLED_EVENT_TYPES.map((t) => `  ${t}\n      ${SCENARIOS[t].describe}`).join('\n')}
 
-options:
-  --order <id>     continue this existing order instead of a new one
-  --amount <n>     minor units: a refund's amount (default the rest), an invoice's amount paid (default 999)
-  --user <id>      the customer of invoice.payment_succeeded (default a new one)
-  --unmapped       put a product without a Printify mapping in the new order
-  --unpaid         checkout.session.completed with payment_status "unpaid" (a delayed payment)
-  --ship           then walk the order on at Printify: sent to production, shipped (signed Printify
-                   webhooks from the stand-in to POST /webhooks/printify; shipping email)
-  --deliver        --ship, then the parcel delivered
-  --json           print one JSON object (eventId, executionStatus, order, next …) instead
-  -h, --help       this text
+Target: the local stack of \`npm start\` (default; its ports from PORT, SFN_PORT, DYNAMODB_PORT or
+DYNAMODB_ENDPOINT, SES_PORT, PRINTIFY_PORT, and TABLE_NAME, STRIPE_WEBHOOK_SECRET, as for npm start),
+or --stage ${STAGE_ONLY}: the pending order is written to the stage's table (without the demo products'
+Printify mappings: the stage keeps its own, so an unmapped order waits in pending_mapping), the event is
+posted to its StripeWebhookUrl signed with $STRIPE_WEBHOOK_SECRET or its StripeWebhookSecretArn secret,
+and its execution is followed there; emails are not counted and --ship/--deliver are local only.
+--stage production is refused (exit 2): test events never reach the live shop.
 
-exit status: 0 the execution succeeded; 1 it failed, or the webhook refused the event; 2 usage.
-environment: PORT, SFN_PORT, DYNAMODB_PORT or DYNAMODB_ENDPOINT, SES_PORT, PRINTIFY_PORT,
-             TABLE_NAME, STRIPE_WEBHOOK_SECRET — the same as for npm start.`;
+--json prints one object: eventType, eventId, requested, webhookStatus, outcome, executionArn,
+executionStatus (error, cause, durationMs), orderId, userId, statusBefore, order (the order item
+after the event, or null), petals {balance, change}, emails (null on a stage), events (every event
+sent, the scene's first), next, summary (the one line); a refusal is {"error": "…"} on stderr.
 
-export interface TriggerIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-// ---- the command line's flags: commander, in this block alone ------------------------------------
-
-class UsageError extends Error {}
-
-interface TriggerArgs {
-  type?: string;
-  rawAmount?: string;
-  options: Omit<TriggerOptions, 'amount'>;
-  json: boolean;
-  help: boolean;
-}
-
-/** Parses argv (without node and the script); throws UsageError with one line for a bad flag or argument. */
-export function parseTriggerArgs(argv: string[]): TriggerArgs {
-  const program = new Command('trigger')
-    .argument('[type]')
-    .option('--order <id>')
-    .option('--amount <n>')
-    .option('--user <id>')
-    .option('--unmapped')
-    .option('--unpaid')
-    .option('--ship')
-    .option('--deliver')
-    .option('--json')
-    .option('-h, --help')
-    .helpOption(false)
-    .allowExcessArguments(false)
-    .exitOverride()
-    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined });
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) throw new UsageError(error.message.replace(/^error: /, ''));
-    throw error;
-  }
-  const o = program.opts<Record<string, string | boolean | undefined>>();
-  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  return {
-    ...(program.args[0] ? { type: program.args[0] } : {}),
-    ...(text(o.amount) !== undefined ? { rawAmount: text(o.amount) } : {}),
-    options: {
-      ...(text(o.order) ? { order: text(o.order) } : {}),
-      ...(text(o.user) ? { user: text(o.user) } : {}),
-      unmapped: Boolean(o.unmapped),
-      unpaid: Boolean(o.unpaid),
-      ship: Boolean(o.ship),
-      deliver: Boolean(o.deliver),
-    },
-    json: Boolean(o.json),
-    help: Boolean(o.help),
-  };
-}
-
-// ---- the local stack ---------------------------------------------------------------------------
-
-/** Where the local stack of `npm start` is, from the same environment variables. */
-export function localTarget(env: NodeJS.ProcessEnv = process.env) {
-  const get = (name: string, fallback: string | number) => env[name] || String(fallback);
-  return {
-    apiUrl: `http://127.0.0.1:${get('PORT', DEFAULTS.port)}`,
-    sfnUrl: `http://127.0.0.1:${get('SFN_PORT', DEFAULTS.sfnPort)}`,
-    sesUrl: `http://127.0.0.1:${get('SES_PORT', DEFAULTS.sesPort)}`,
-    printifyUrl: `http://127.0.0.1:${get('PRINTIFY_PORT', DEFAULTS.printifyPort)}`,
-    dynamodbUrl: env.DYNAMODB_ENDPOINT || `http://127.0.0.1:${get('DYNAMODB_PORT', DEFAULTS.dynamodbPort)}`,
-    tableName: get('TABLE_NAME', DEFAULTS.tableName),
-    secret: get('STRIPE_WEBHOOK_SECRET', DEFAULTS.stripeWebhookSecret),
-  };
-}
-
-class Unreachable extends Error {}
+Exit codes: 0 the execution succeeded; 1 it failed, or the webhook refused the event (or an event
+of its scene), or the stack cannot be reached; 2 bad usage, or an event that makes no sense for
+the order given with --order (the message says what would).`;
 
 /** What the outcome line compares: the order, the customer's petals and the order's emails. */
 interface Snapshot {
   order?: Order;
   balance: number;
-  emails: number;
+  /** the order's emails in the local SES (none on a stage) */
+  emails?: number;
 }
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
@@ -156,7 +81,7 @@ function outcomeLine(result: TriggerResult, event: SentEvent, before: Snapshot, 
   }
   const petals = after.balance - before.balance;
   if (petals) parts.push(`${petals > 0 ? '+' : '−'}${plural(Math.abs(petals), 'petal')}`);
-  const emails = after.emails - before.emails;
+  const emails = (after.emails ?? 0) - (before.emails ?? 0);
   if (emails) parts.push(plural(emails, 'email'));
   if (event.status < 200 || event.status > 299) {
     parts.push(`refused by the webhook: ${event.status} ${event.error ?? event.outcome ?? ''}`.trim());
@@ -173,58 +98,99 @@ function outcomeLine(result: TriggerResult, event: SentEvent, before: Snapshot, 
 const succeeded = (event: SentEvent | undefined) =>
   event !== undefined && event.status >= 200 && event.status <= 299 && event.executionStatus === 'SUCCEEDED';
 
-/**
- * `npm run trigger -- <args>`: resolves with the exit code (0 succeeded; 1 the execution failed or
- * the event was refused; 2 usage). Output goes to `io`; `env` says where the local stack is.
- */
-export async function runTrigger(argv: string[], io: TriggerIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let args: TriggerArgs;
-  let amount: number | undefined;
-  try {
-    args = parseTriggerArgs(argv);
-    amount = parseAmount(args.rawAmount);
-  } catch (error) {
-    if (!(error instanceof UsageError || error instanceof TriggerUsageError)) throw error;
-    io.err(`trigger: ${error.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    io.out(USAGE);
-    return 0;
-  }
-  if (!args.type) {
-    io.err(`trigger: which event type?\n\n${USAGE}`);
-    return 2;
-  }
+/** What one run of trigger prints: as --json, or as its summary and the next command. */
+export interface TriggerReport {
+  eventType: string;
+  eventId: string;
+  requested: string;
+  sceneFailed?: true;
+  webhookStatus: number;
+  outcome: string | null;
+  executionArn: string | null;
+  executionStatus: string | null;
+  error?: string;
+  cause?: string;
+  durationMs?: number;
+  orderId: string | null;
+  userId: string;
+  statusBefore: string | null;
+  order: Order | null;
+  petals: { balance: number; change: number };
+  emails: number | null;
+  events: SentEvent[];
+  next: string;
+  summary: string;
+}
 
-  const target = localTarget(env);
-  const clientConfig = { region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS };
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ ...clientConfig, endpoint: target.dynamodbUrl }));
-  const sfn = new SFNClient({ ...clientConfig, endpoint: target.sfnUrl });
+/** `npm run ops -- order X` -> `npm run ops -- order X --stage staging` (before any trailing remark). */
+function onStage(command: string, stage: string | undefined): string {
+  if (!stage) return command;
+  const [run = '', ...remark] = command.split('   (');
+  return [`${run} --stage ${stage}`, ...remark].join('   (');
+}
+
+const refuseProduction = (stage: string | undefined) => {
+  if (stage && stage !== STAGE_ONLY)
+    throw new UsageError(
+      `trigger sends test events: it refuses --stage ${stage} (the live shop); use --stage ${STAGE_ONLY} or the local stack`,
+    );
+};
+
+const text = (flags: Flags, name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
+
+/** Sets the scene, sends the event, waits for its execution: the report of one run. */
+async function trigger(target: Target, type: string, flags: Flags, io: Io, env: NodeJS.ProcessEnv): Promise<TriggerReport> {
+  refuseProduction(target.stage);
+  const json = Boolean(flags.json);
+  const amount = parseAmount(text(flags, 'amount'));
+  const options: TriggerOptions = {
+    ...(text(flags, 'order') ? { order: text(flags, 'order') } : {}),
+    ...(text(flags, 'user') ? { user: text(flags, 'user') } : {}),
+    ...(amount !== undefined ? { amount } : {}),
+    unmapped: Boolean(flags.unmapped),
+    unpaid: Boolean(flags.unpaid),
+    ship: Boolean(flags.ship),
+    deliver: Boolean(flags.deliver),
+  };
+  if (!target.local && (options.ship || options.deliver))
+    throw new UsageError('--ship and --deliver drive the local Printify stand-in: not with --stage');
+  const webhookUrl = target.stripeWebhookUrl;
+  if (!webhookUrl) throw new OpsError(`${target.description} has no StripeWebhookUrl output: where would the event go?`);
+  const secret = await resolveSecret('STRIPE_WEBHOOK_SECRET', target.stripeWebhookSecret, target.stripeWebhookSecretArn);
+  const { db, tableName } = target;
+  const sesUrl = target.local ? `http://127.0.0.1:${env.SES_PORT || DEFAULTS.sesPort}` : undefined;
 
   const readOrder = async (orderId: string): Promise<Order | undefined> => {
-    const { Item } = await db.send(new GetCommand({ TableName: target.tableName, Key: keys.order(orderId), ConsistentRead: true }));
+    const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: keys.order(orderId), ConsistentRead: true }));
     if (!Item) return undefined;
     const { pk: _pk, sk: _sk, ...order } = Item;
     return order as Order;
   };
+  /** the order's emails in the local SES's store (undefined on a stage: not countable there) */
+  const emailsOf = async (orderId: string | undefined) => {
+    if (!sesUrl) return undefined;
+    if (!orderId) return 0;
+    const store = (await fetch(`${sesUrl}/store`)
+      .then((r) => r.json())
+      .catch(() => ({ emails: [] }))) as { emails?: { subject?: string }[] };
+    return (store.emails ?? []).filter((m) => m.subject?.includes(orderId)).length;
+  };
   const snapshot = async (userId: string | undefined, orderId: string | undefined): Promise<Snapshot> => {
     const order = orderId ? await readOrder(orderId) : undefined;
     const { Item } = userId
-      ? await db.send(new GetCommand({ TableName: target.tableName, Key: keys.petalBalance(userId), ConsistentRead: true }))
+      ? await db.send(new GetCommand({ TableName: tableName, Key: keys.petalBalance(userId), ConsistentRead: true }))
       : { Item: undefined };
-    const store = orderId
-      ? ((await fetch(`${target.sesUrl}/store`)
-          .then((r) => r.json())
-          .catch(() => ({ emails: [] }))) as { emails?: { subject?: string }[] })
-      : { emails: [] };
-    const emails = (store.emails ?? []).filter((m) => orderId && m.subject?.includes(orderId)).length;
-    return { ...(order ? { order } : {}), balance: typeof Item?.balance === 'number' ? Item.balance : 0, emails };
+    const emails = await emailsOf(orderId);
+    return {
+      ...(order ? { order } : {}),
+      balance: typeof Item?.balance === 'number' ? Item.balance : 0,
+      ...(emails !== undefined ? { emails } : {}),
+    };
   };
   const waitFor = async (executionArn: string) => {
     const deadline = Date.now() + WAIT_MS;
     for (;;) {
-      const e = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      const e = await target.sfn.send(new DescribeExecutionCommand({ executionArn }));
       if (TERMINAL.has(e.status ?? '') || Date.now() > deadline) {
         return {
           executionStatus: e.status ?? 'UNKNOWN',
@@ -240,113 +206,139 @@ export async function runTrigger(argv: string[], io: TriggerIo, env: NodeJS.Proc
   /** what the order, petals and emails were before each event, by event id */
   const before = new Map<string, Snapshot>();
   let subject: { userId?: string; orderId?: string } = {};
+  let result: TriggerResult;
   try {
-    const result = await runTriggerScenario(
-      args.type,
-      { ...args.options, ...(amount !== undefined ? { amount } : {}) },
-      {
-        storefront: new Storefront(db, target.tableName),
-        readOrder: async (orderId) => {
-          const order = await readOrder(orderId);
-          if (order) subject = { userId: order.userId, orderId };
-          return order;
-        },
-        async send(event) {
-          const object = event.data.object as { metadata?: { userId?: string } | null; parent?: unknown };
-          const invoiceUser = (object.parent as { subscription_details?: { metadata?: { userId?: string } } } | undefined)
-            ?.subscription_details?.metadata?.userId;
-          if (invoiceUser) subject = { userId: invoiceUser };
-          before.set(event.id, await snapshot(subject.userId, subject.orderId));
-          const posted = await postSignedEvent(`${target.apiUrl}/webhooks/stripe`, target.secret, event).catch(() => {
-            throw new Unreachable(`cannot reach ${target.apiUrl}: is \`npm start\` running (with the same PORT)?`);
-          });
-          const { status, answer } = posted;
-          return {
-            status,
-            ...(answer.outcome ? { outcome: answer.outcome } : {}),
-            ...(answer.error ? { error: answer.error } : {}),
-            ...(answer.executionArn ? { executionArn: answer.executionArn, ...(await waitFor(answer.executionArn)) } : {}),
-          };
-        },
-        printifyUrl: target.printifyUrl,
-        log: (message) => {
-          if (!args.json) io.out(message);
-        },
+    result = await runTriggerScenario(type, options, {
+      storefront: new Storefront(db, tableName),
+      readOrder: async (orderId) => {
+        const order = await readOrder(orderId);
+        if (order) subject = { userId: order.userId, orderId };
+        return order;
       },
-    );
-    const last = result.sent ?? result.events.at(-1);
-    if (!last) throw new Error('no event was sent');
-    const after = await snapshot(result.userId, result.orderId);
-    const failed = !succeeded(result.sent);
-    const next = nextCommand(result, after.order, failed);
-    if (args.json) {
-      io.out(
-        JSON.stringify(
-          {
-            eventType: last.type,
-            eventId: last.id,
-            requested: result.type,
-            ...(result.sent ? {} : { sceneFailed: true }),
-            webhookStatus: last.status,
-            outcome: last.outcome ?? null,
-            executionArn: last.executionArn ?? null,
-            executionStatus: last.executionStatus ?? null,
-            ...(last.error ? { error: last.error } : {}),
-            ...(last.cause ? { cause: last.cause } : {}),
-            ...(last.durationMs !== undefined ? { durationMs: last.durationMs } : {}),
-            orderId: result.orderId ?? null,
-            userId: result.userId,
-            statusBefore: before.get(last.id)?.order?.status ?? null,
-            order: after.order ?? null,
-            petals: { balance: after.balance, change: after.balance - (before.get(last.id)?.balance ?? 0) },
-            emails: after.emails - (before.get(last.id)?.emails ?? 0),
-            events: result.events,
-            next,
-          },
-          null,
-          2,
-        ),
-      );
-    } else {
-      io.out(outcomeLine(result, last, before.get(last.id) ?? { balance: 0, emails: 0 }, after));
-      io.out(`next: ${next}`);
-    }
-    return failed ? 1 : 0;
+      async send(event) {
+        const object = event.data.object as { metadata?: { userId?: string } | null; parent?: unknown };
+        const invoiceUser = (object.parent as { subscription_details?: { metadata?: { userId?: string } } } | undefined)
+          ?.subscription_details?.metadata?.userId;
+        if (invoiceUser) subject = { userId: invoiceUser };
+        before.set(event.id, await snapshot(subject.userId, subject.orderId));
+        const { status, answer } = await postSignedEvent(webhookUrl, secret, event).catch((error: unknown) => {
+          const why = target.local
+            ? 'is `npm start` running (with the same PORT)?'
+            : error instanceof Error
+              ? error.message
+              : String(error);
+          throw new OpsError(`cannot reach ${webhookUrl}: ${why}`);
+        });
+        return {
+          status,
+          ...(answer.outcome ? { outcome: answer.outcome } : {}),
+          ...(answer.error ? { error: answer.error } : {}),
+          ...(answer.executionArn ? { executionArn: answer.executionArn, ...(await waitFor(answer.executionArn)) } : {}),
+        };
+      },
+      printifyUrl: target.printify.baseUrl,
+      mapDemoProducts: target.local,
+      log: (message) => {
+        if (!json) io.out(message);
+      },
+    });
   } catch (error) {
-    // with --json, a refusal is one JSON object on stderr too ({"error": …})
-    const fail = (code: number, message: string, usage = false) => {
-      io.err(args.json ? JSON.stringify({ error: message }) : `trigger: ${message}${usage ? `\n\n${USAGE}` : ''}`);
-      return code;
-    };
-    if (error instanceof TriggerUsageError) {
-      const missing = /^order \S+ not found$/.test(error.message);
-      return fail(
-        2,
-        missing ? `${error.message} in table ${target.tableName}` : error.message,
-        error.message.startsWith('unknown event type'),
-      );
-    }
-    if (error instanceof Unreachable) return fail(1, error.message);
+    if (error instanceof TriggerUsageError && /^order \S+ not found$/.test(error.message))
+      throw new TriggerUsageError(`${error.message} in table ${tableName}`);
     const refused = /ECONNREFUSED (\S+)/.exec(error instanceof Error ? error.message : '');
-    if (refused) return fail(1, `cannot reach the local stack at ${refused[1]}: is \`npm start\` running (with the same ports)?`);
+    if (refused && target.local)
+      throw new OpsError(`cannot reach the local stack at ${refused[1]}: is \`npm start\` running (with the same ports)?`);
     throw error;
-  } finally {
-    db.destroy();
-    sfn.destroy();
   }
+  const last = result.sent ?? result.events.at(-1);
+  if (!last) throw new Error('no event was sent');
+  const after = await snapshot(result.userId, result.orderId);
+  const was = before.get(last.id) ?? { balance: 0 };
+  return {
+    eventType: last.type,
+    eventId: last.id,
+    requested: result.type,
+    ...(result.sent ? {} : { sceneFailed: true as const }),
+    webhookStatus: last.status,
+    outcome: last.outcome ?? null,
+    executionArn: last.executionArn ?? null,
+    executionStatus: last.executionStatus ?? null,
+    ...(last.error ? { error: last.error } : {}),
+    ...(last.cause ? { cause: last.cause } : {}),
+    ...(last.durationMs !== undefined ? { durationMs: last.durationMs } : {}),
+    orderId: result.orderId ?? null,
+    userId: result.userId,
+    statusBefore: was.order?.status ?? null,
+    order: after.order ?? null,
+    petals: { balance: after.balance, change: after.balance - was.balance },
+    emails: after.emails === undefined ? null : after.emails - (was.emails ?? 0),
+    events: result.events,
+    next: onStage(nextCommand(result, after.order, !succeeded(result.sent)), target.stage),
+    summary: outcomeLine(result, last, was, after),
+  };
+}
+
+/** 0 the event was taken and its execution succeeded; 1 otherwise (refused, failed, or its scene stopped). */
+const exitCodeOf = (r: TriggerReport) =>
+  !r.sceneFailed && r.webhookStatus >= 200 && r.webhookStatus <= 299 && r.executionStatus === 'SUCCEEDED' ? EXIT.ok : EXIT.failed;
+
+/** The program, printing its progress (the scene being set) to `io` as it goes, unless --json. */
+export function triggerProgram(io: Io, env: NodeJS.ProcessEnv = process.env): ProgramSpec {
+  return {
+    name: 'npm run trigger --',
+    description:
+      'Sets the scene a Stripe event needs, sends the event signed to the Stripe webhook (the local stack of `npm start`, or --stage staging), waits for its execution and prints one line of outcome and the command to run next.',
+    root: {
+      summary: 'send a test Stripe event of one type, after setting its scene',
+      args: [{ name: '<type>', description: 'the Stripe event type (listed below, with their scenes)', choices: HANDLED_EVENT_TYPES }],
+      options: [
+        { flags: '--order <id>', description: 'continue this existing order instead of a new one' },
+        { flags: '--amount <n>', description: "minor units: a refund's amount (default the rest), an invoice's amount paid (default 999)" },
+        { flags: '--user <id>', description: 'the customer of invoice.payment_succeeded (default a new one)' },
+        { flags: '--unmapped', description: 'put a product without a Printify mapping in the new order' },
+        { flags: '--unpaid', description: 'checkout.session.completed with payment_status "unpaid" (a delayed payment)' },
+        {
+          flags: '--ship',
+          description:
+            'then walk the order on at Printify: sent to production, shipped (signed Printify webhooks from the local stand-in; shipping email)',
+        },
+        { flags: '--deliver', description: '--ship, then the parcel delivered' },
+      ],
+      help: TRIGGER_HELP,
+      needs: 'store',
+      run: (target, [type], flags) => trigger(target, type ?? '', flags, io, env),
+      text: (r: TriggerReport) => `${r.summary}\nnext: ${r.next}`,
+      exitCode: exitCodeOf,
+    },
+  };
+}
+
+export const TRIGGER: ProgramSpec = triggerProgram(processIo);
+
+/**
+ * `npm run trigger -- <args>`: resolves with the exit code (0 succeeded; 1 the execution failed or
+ * the event was refused; 2 usage). `--stage production` is refused before anything is resolved.
+ */
+export function runTrigger(argv: readonly string[], io: Io, options: RunOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  const resolve = options.resolve ?? resolveTarget;
+  return runProgram(triggerProgram(io, env), argv, io, {
+    ...options,
+    resolve: async (targetOptions, resolveEnv, resolveOptions) => {
+      refuseProduction(targetOptions.stage);
+      return resolve(targetOptions, resolveEnv, resolveOptions);
+    },
+  });
 }
 
 if (require.main === module) {
-  const io: TriggerIo = {
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${text}\n`),
-  };
-  runTrigger(process.argv.slice(2), io)
-    .catch((error: unknown) => {
-      io.err(`trigger: ${error instanceof Error ? error.message : String(error)}`);
-      return 1;
-    })
-    .then((code) => {
+  runTrigger(process.argv.slice(2), processIo).then(
+    (code) => {
       process.exitCode = code;
-    });
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = EXIT.failed;
+    },
+  );
 }

@@ -19,6 +19,7 @@ import {
   stripeEvent,
   stripeId,
 } from '../../test/fixtures/stripe-events';
+import { UsageError } from '../cli/errors';
 
 /** What a scenario can be asked for (the flags of `npm run trigger`). */
 export interface TriggerOptions {
@@ -61,6 +62,11 @@ export interface TriggerDeps {
   send(event: StripeEventEnvelope): Promise<Omit<SentEvent, 'id' | 'type'>>;
   /** the Printify stand-in's base URL, for --ship and --deliver */
   printifyUrl: string;
+  /**
+   * write the demo products' Printify mappings with a new order (default true: the stand-in knows
+   * them); false on a deployed stage, whose table keeps its own mappings
+   */
+  mapDemoProducts?: boolean;
   /** progress, one line each (the scene being set) */
   log(message: string): void;
 }
@@ -76,8 +82,10 @@ export interface TriggerResult {
   sent?: SentEvent;
 }
 
-/** A request that cannot be carried out as given (unknown type, bad amount, missing order, wrong status). */
-export class TriggerUsageError extends Error {}
+/** A request that cannot be carried out as given (unknown type, bad amount, missing order, wrong status): exit 2. */
+export class TriggerUsageError extends UsageError {
+  override readonly name: string = 'TriggerUsageError';
+}
 
 /** An event of the scene was refused or its execution did not succeed: the scenario stops there. */
 class SceneStopped extends Error {}
@@ -139,7 +147,7 @@ class Scene {
           { productId: 'prod_unmapped_poster', variantId: 'A2', quantity: 1, unitAmount: 1500, title: 'Poster (no Printify mapping)' },
         ]
       : DEMO_ITEMS;
-    this.order = await this.deps.storefront.checkoutScene({ items });
+    this.order = await this.deps.storefront.checkoutScene({ items, mapped: this.deps.mapDemoProducts ?? true });
     this.deps.log(
       `scene: storefront wrote pending order ${this.order.orderId} for ${this.order.userId} (${this.order.items.length} cart lines)`,
     );

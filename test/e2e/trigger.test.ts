@@ -37,7 +37,7 @@ function stackEnv(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
 async function trigger(args: string[], env = stackEnv()) {
   let out = '';
   let err = '';
-  const code = await runTrigger(args, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) }, env);
+  const code = await runTrigger(args, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) }, { env });
   let json: any;
   try {
     json = JSON.parse(out);
@@ -122,8 +122,8 @@ describe('--order', () => {
 
     const again = await trigger(['checkout.session.completed', '--order', orderId]);
     expect(again).toMatchObject({ code: 2, out: '' });
-    expect(again.err).toBe(
-      `trigger: order ${orderId} is in_production: it is already paid; try: npm run trigger -- charge.refunded --order ${orderId}\n`,
+    expect(again.err.split('\n')[0]).toBe(
+      `error: order ${orderId} is in_production: it is already paid; try: npm run trigger -- charge.refunded --order ${orderId}`,
     );
 
     const partial = await trigger(['charge.refunded', '--order', orderId, '--amount', '1000', '--json']);
@@ -146,7 +146,8 @@ describe('--order', () => {
     expect(another.err).toContain(`is in_production: its charge's dispute ${disputed.json.order.disputeId} is closed (won)`);
 
     const missing = await trigger(['charge.refunded', '--order', 'ord_missing']);
-    expect(missing).toMatchObject({ code: 2, err: `trigger: order ord_missing not found in table ${pipeline.stack.tableName}\n` });
+    expect(missing).toMatchObject({ code: 2, out: '' });
+    expect(missing.err.split('\n')[0]).toBe(`error: order ord_missing not found in table ${pipeline.stack.tableName}`);
     const missingJson = await trigger(['charge.refunded', '--order', 'ord_missing', '--json']);
     expect(missingJson).toMatchObject({ code: 2, out: '' });
     expect(JSON.parse(missingJson.err)).toEqual({ error: `order ord_missing not found in table ${pipeline.stack.tableName}` });
@@ -174,7 +175,7 @@ describe('exit codes', () => {
     for (const args of [['charge.refunded', '--amount', '-5'], ['no.such.type'], [], ['invoice.payment_succeeded', '--order', 'ord_1']]) {
       const run = await trigger(args);
       expect({ args, code: run.code, out: run.out }).toEqual({ args, code: 2, out: '' });
-      expect(run.err).toMatch(/^trigger: /);
+      expect(run.err).toMatch(/^error: .*\nusage: npm run trigger -- /);
     }
     const help = await trigger(['--help']);
     expect(help.code).toBe(0);
@@ -191,8 +192,8 @@ describe('exit codes', () => {
     });
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr.split('\n')[0]).toBe("trigger: unknown option '--bogus'");
-    expect(run.stderr).toContain('usage: npm run trigger -- <event type> [options]');
+    expect(run.stderr.split('\n')[0]).toBe("error: unknown option '--bogus'");
+    expect(run.stderr).toContain('usage: npm run trigger -- [options] <type>');
     expect(run.stderr).not.toMatch(/^\s+at /m);
   }, 60_000);
 });

@@ -9,6 +9,13 @@ import { METRIC } from '../../lambdas/shared/metric-names';
 import { STAGE_NAMES, STAGES } from '../../lib/config/stages';
 import { ALARMS } from '../../lib/constructs/monitoring';
 import { DEFAULTS } from '../../local/local-stack';
+import type { CommandSpec } from '../../scripts/cli/framework';
+import { TARGET_OPTIONS } from '../../scripts/cli/target';
+import { SCENARIOS } from '../../scripts/lib/trigger-scenarios';
+import { MAPPING_COMMANDS } from '../../scripts/mapping';
+import { COMMANDS as OPS_COMMANDS } from '../../scripts/ops/cli';
+import { PRINTIFY_WEBHOOK_COMMANDS } from '../../scripts/printify-webhooks';
+import { TRIGGER } from '../../scripts/trigger';
 
 /**
  * The README and docs/ state code facts (event types, retry waits, alarm and metric names, keys,
@@ -107,6 +114,51 @@ describe('links and commands', () => {
   });
 });
 
+describe('the command lines the docs name', () => {
+  /** The long flags of a command: its own, and the framework's (--json, --help, the target's). */
+  const flagsOf = (command: CommandSpec) =>
+    new Set(
+      [...(command.options ?? []), ...TARGET_OPTIONS, { flags: '--json' }, { flags: '-h, --help' }].flatMap(
+        (option) => option.flags.match(/--[\w-]+/g) ?? [],
+      ),
+    );
+  const PROGRAMS: Record<string, Record<string, CommandSpec>> = {
+    ops: OPS_COMMANDS,
+    mapping: MAPPING_COMMANDS,
+    'printify-webhooks': PRINTIFY_WEBHOOK_COMMANDS,
+    // one command: its first word is an event type
+    trigger: Object.fromEntries(HANDLED_EVENT_TYPES.map((type) => [type, TRIGGER.root!])),
+  };
+  /** placeholders: `npm run ops -- <command>`, `npm run trigger -- … --ship` */
+  const PLACEHOLDER = /^(<.*>|…|\.\.\.)$/;
+
+  test('every `npm run <program> -- <command> --flag` in the README and docs/ is a command of that program, with that flag', () => {
+    const wrong: string[] = [];
+    const named = new Set<string>();
+    for (const file of MARKDOWN) {
+      for (const [line, program, rest] of read(file).matchAll(/npm run (ops|mapping|printify-webhooks|trigger) -- ([^`#\n|]*)/g)) {
+        const words = rest!
+          .split(/\s+/)
+          .map((word) => word.replace(/[).,;:]+$/, ''))
+          .filter(Boolean);
+        const first = words[0] ?? '';
+        const commands = PROGRAMS[program!]!;
+        const command = commands[first];
+        if (command) named.add(`${program} ${first}`);
+        else if (!PLACEHOLDER.test(first) && !/^--?[\w-]+$/.test(first)) wrong.push(`${file}: no command ${program} ${first} (${line})`);
+        // the flags after it: its own (or, after a placeholder, some command's of the program)
+        const known = command ? flagsOf(command) : new Set(Object.values(commands).flatMap((c) => [...flagsOf(c)]));
+        for (const word of words) {
+          const flag = /^\[?(--[\w-]*\w)/.exec(word)?.[1];
+          if (flag && !known.has(flag)) wrong.push(`${file}: ${program} ${first} has no ${flag} (${line})`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(named.size).toBeGreaterThan(10);
+  });
+});
+
 describe('docs/events.md', () => {
   const rows = () => tableRows(section('docs/events.md', 'Stripe events')).filter((cells) => cells[0]!.startsWith('`'));
 
@@ -185,6 +237,15 @@ describe('docs/data-model.md', () => {
 });
 
 describe('docs/local.md and docs/deploy.md', () => {
+  test("trigger's table lists every type it sends (HANDLED_EVENT_TYPES), in order, with its scene", () => {
+    const rows = tableRows(section('docs/local.md', 'Test events: npm run trigger'));
+    expect(rows.map((cells) => codeIn(cells[0]!)[0])).toEqual(HANDLED_EVENT_TYPES);
+    for (const [cell, scene] of rows) {
+      const type = codeIn(cell!)[0] as keyof typeof SCENARIOS;
+      expect({ type, scene }).toEqual({ type, scene: SCENARIOS[type].describe });
+    }
+  });
+
   test("the local settings' defaults are the local stack's", () => {
     const defaults = Object.fromEntries(
       tableRows(section('docs/local.md', 'Settings')).map((cells) => [codeIn(cells[0]!)[0]!, cells[1]!.replace(/`/g, '')]),
