@@ -1,10 +1,8 @@
 import type * as http from 'node:http';
-import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { WORKFLOWS, type WorkflowName } from '../lambdas/domain/stripe-events';
 import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/workflows';
-import { PROJECT_ROOT } from '../lib/constructs/pipeline-function';
 import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type RunningService } from './dynamodb-local';
 import { LocalHttpApi } from './http-api';
 import { executionNameOf, scanInbox } from './inbox-scan';
@@ -16,25 +14,10 @@ import { startStripeApiStandIn, type StripeApiStandIn } from './stripe-api';
 import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from './stack-template';
 import { LocalStepFunctions } from './step-functions-service';
 import { ensureTable } from './table';
+import { DEFAULTS } from './defaults';
 
-export const DEFAULTS = {
-  port: 3000,
-  dynamodbPort: 8000,
-  sesPort: 8005,
-  sfnPort: 8083,
-  printifyPort: 8085,
-  stripeApiPort: 8086,
-  tableName: 'otakumori-orders',
-  /** documented, printed at start; never used outside this machine */
-  stripeWebhookSecret: 'whsec_otakumori_local_development_secret',
-  printifyWebhookSecret: 'otakumori-local-printify-webhook-secret',
-  printifyToken: 'otakumori-local-printify-token',
-  /** `npm start`'s state: DynamoDB Local's data, its pid file, the executions' journal */
-  localDir: path.join(PROJECT_ROOT, '.local'),
-  dataPath: path.join(PROJECT_ROOT, '.local', 'dynamodb'),
-  /** how long Ctrl-C (SIGINT/SIGTERM) lets running executions finish before stopping them */
-  drainMs: 20_000,
-} as const;
+// in a module of its own, that `npm start -- --help` and the port check load without the stack
+export { DEFAULTS } from './defaults';
 
 export interface LocalStackOptions {
   /** HTTP API port (0: any free port) */
