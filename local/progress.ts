@@ -1,0 +1,88 @@
+/**
+ * `npm start`'s progress on its long steps (synth, DynamoDB Local, the table, the stand-ins): one
+ * line per step with its elapsed time. On a terminal, a spinner with the running time while a step
+ * runs; elsewhere (CI, a pipe) plain lines only: the start, a "still …" line every periodMs, the end.
+ */
+import { styleText } from 'node:util';
+
+export interface ProgressStep {
+  /** the step finished; `detail` is said after its time */
+  done(detail?: string): void;
+  /** the step failed (the caller reports the error) */
+  fail(): void;
+}
+
+export interface Progress {
+  step(label: string): ProgressStep;
+}
+
+export interface ProgressOptions {
+  /** a terminal: the spinner redraws one line */
+  tty: boolean;
+  color: boolean;
+  /** without a terminal, a "still …" line this often (default 10 s) */
+  periodMs?: number;
+  now?: () => number;
+}
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+export type Style = Parameters<typeof styleText>[0];
+
+/**
+ * styleText when `color`, else the text as it is. The caller decides (wantsColor): styleText's own
+ * check of process.stdout is not what a formatter writing elsewhere needs, and Node 20 applies it to
+ * some formats only.
+ */
+export function painter(color: boolean): (style: Style, text: string) => string {
+  return (style, text) => (color ? styleText(style, text, { validateStream: false }) : text);
+}
+
+export function createProgress(write: (text: string) => void, options: ProgressOptions): Progress {
+  const now = options.now ?? Date.now;
+  const paint = painter(options.color);
+  return {
+    step(label) {
+      const started = now();
+      let ended = false;
+      let frame = 0;
+      let timer: NodeJS.Timeout | undefined;
+      if (options.tty) {
+        const draw = () => {
+          write(
+            `\r\x1b[2K${paint('cyan', FRAMES[frame++ % FRAMES.length]!)} ${label}… ${paint('dim', `${Math.floor((now() - started) / 1000)} s`)}`,
+          );
+        };
+        draw();
+        timer = setInterval(draw, 100);
+      } else {
+        write(`… ${label}\n`);
+        timer = setInterval(
+          () => write(`… ${label}: still going (${Math.round((now() - started) / 1000)} s)\n`),
+          options.periodMs ?? 10_000,
+        );
+      }
+      timer.unref();
+      const end = (mark: string, detail?: string) => {
+        if (ended) return;
+        ended = true;
+        clearInterval(timer);
+        const line = `${mark} ${label} ${paint('dim', `(${seconds(now() - started)})`)}${detail ? ` — ${detail}` : ''}\n`;
+        write(options.tty ? `\r\x1b[2K${line}` : line);
+      };
+      return {
+        done: (detail) => end(paint('green', '✓'), detail),
+        fail: () => end(paint('red', '✗')),
+      };
+    },
+  };
+}
+
+/** Colour on a stream: FORCE_COLOR (not 0) forces it, NO_COLOR (any value) turns it off, else a terminal has it. */
+export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return stream.isTTY === true;
+}
