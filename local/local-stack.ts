@@ -1,4 +1,6 @@
 import type * as http from 'node:http';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { WORKFLOWS, type WorkflowName } from '../lambdas/domain/stripe-events';
@@ -6,12 +8,14 @@ import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/workflows';
 import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type RunningService } from './dynamodb-local';
 import { LocalHttpApi } from './http-api';
 import { executionNameOf, scanInbox } from './inbox-scan';
+import { LambdaWatcher, type LambdaWatcherOptions } from './hot-reload';
 import { LocalLambda } from './local-lambda';
 import { printifyRateLimitFromEnv, startPrintifyStandIn, type PrintifyStandIn } from './printify';
 import type { RateLimitOptions } from './rate-limit';
 import { sesSendRateFromEnv, startSesLocal, type SesLocal } from './ses-local';
 import { startStripeApiStandIn, type StripeApiStandIn } from './stripe-api';
-import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from './stack-template';
+import type { Progress, ProgressStep } from './progress';
+import { type CfnTemplate, LOCAL_REGION, type LocalFunction, readLocalStack, synthesizeTemplate } from './stack-template';
 import { LocalStepFunctions } from './step-functions-service';
 import { ensureTable } from './table';
 import { DEFAULTS } from './defaults';
@@ -58,6 +62,18 @@ export interface LocalStackOptions {
   context?: Record<string, unknown>;
   /** progress messages */
   log?: (message: string) => void;
+  /**
+   * Reports the long steps (synth, DynamoDB Local, the table, the stand-ins) with their times,
+   * instead of `log`; the synth then runs in a worker thread, so that a spinner keeps turning.
+   */
+  progress?: Progress;
+  /**
+   * Watches lambdas/ and reloads the functions whose sources change (see LambdaWatcher). Default
+   * off; true, or the watcher's callbacks.
+   */
+  watch?: boolean | Omit<LambdaWatcherOptions, 'lambdas'>;
+  /** Receives every line a function writes (default: as it is, on this process's stdout/stderr). */
+  onLambdaLog?: (line: string, fn: LocalFunction) => void;
 }
 
 export interface RunningLocalStack {
@@ -83,6 +99,8 @@ export interface RunningLocalStack {
   stripeApi: StripeApiStandIn;
   ses: SesLocal;
   lambdas: ReadonlyMap<string, LocalLambda>;
+  /** the watcher reloading changed Lambda sources (options.watch) */
+  watcher?: LambdaWatcher;
   /** the inbox events started again at start (see LocalStackOptions.executionJournal) */
   recovered: string[];
   /**
@@ -118,9 +136,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const stopOne of stoppers.splice(0).reverse()) await stopOne().catch(() => undefined);
   };
 
+  const step = (label: string): ProgressStep => {
+    if (options.progress) return options.progress.step(label);
+    log(label);
+    return { done: () => undefined, fail: () => undefined };
+  };
+  // one step at a time: the one running is marked failed when something throws
+  let current: ProgressStep | undefined;
+  const begin = (label: string) => {
+    current = step(label);
+    return current;
+  };
+  const end = (detail?: string) => {
+    current?.done(detail);
+    current = undefined;
+  };
+
   try {
-    log('synthesizing the stack');
-    const stack = readLocalStack(synthesizeTemplate(options.context), tableName);
+    begin('synthesizing the stack');
+    const template = options.progress ? await synthesizeInWorker(options.context) : synthesizeTemplate(options.context);
+    const stack = readLocalStack(template, tableName);
+    end(`${stack.functions.length} functions, ${stack.stateMachines.length} state machines`);
 
     // the console's port is known before DynamoDB Local starts: its CORS allow-list names it
     const apiPort = options.port === 0 ? await freePort() : (options.port ?? DEFAULTS.port);
@@ -129,7 +165,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if ('endpoint' in dynamodbOption) {
       dynamodbUrl = dynamodbOption.endpoint;
     } else {
-      log(`starting DynamoDB Local on port ${dynamodbOption.port}`);
+      begin(`starting DynamoDB Local on port ${dynamodbOption.port}${dynamodbOption.inMemory ? ' (in memory)' : ''}`);
       const dynamodb: RunningService = await startDynamoDbLocal({
         port: dynamodbOption.port,
         ...(dynamodbOption.inMemory ? {} : { dataPath: dynamodbOption.dataPath ?? DEFAULTS.dataPath }),
@@ -138,10 +174,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
       stoppers.push(() => dynamodb.stop());
       dynamodbUrl = dynamodb.url;
+      end();
     }
+    begin(`table ${tableName}`);
     const dynamodbClient = new DynamoDBClient({ endpoint: dynamodbUrl, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS });
-    await ensureTable(dynamodbClient, tableName, stack.table);
+    const table = await ensureTable(dynamodbClient, tableName, stack.table);
     dynamodbClient.destroy();
+    end(table === 'created' ? 'created' : 'already there');
+    begin('starting SES, Printify and Stripe API stand-ins, Step Functions and the Lambdas');
 
     const sesRate = options.sesSendRate ?? sesSendRateFromEnv();
     const printifyRate = options.printifyRateLimit ?? printifyRateLimitFromEnv();
@@ -192,10 +232,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...options.environment,
     };
     const lambdas = new Map<string, LocalLambda>();
-    for (const fn of stack.functions) lambdas.set(fn.arn, new LocalLambda(fn, base, overrides));
+    const lambdaOptions = options.onLambdaLog ? { onLog: options.onLambdaLog } : {};
+    for (const fn of stack.functions) lambdas.set(fn.arn, new LocalLambda(fn, base, overrides, lambdaOptions));
     stoppers.push(async () => {
       await Promise.all([...lambdas.values()].map((l) => l.stop()));
     });
+    let watcher: LambdaWatcher | undefined;
+    if (options.watch) {
+      const watchOptions = options.watch === true ? {} : options.watch;
+      watcher = await LambdaWatcher.start({ ...watchOptions, lambdas: lambdas.values() });
+      const started = watcher;
+      stoppers.push(async () => started.close());
+    }
 
     const stepFunctions = new LocalStepFunctions(stack.stateMachines, lambdas, {
       retryDelayScale: options.retryDelayScale ?? 1,
@@ -240,6 +288,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const apiUrl = await api.listen(apiPort);
     stoppers.push(() => api.stop());
+    end();
     // The stand-in sends its signed order events where Printify would: to POST /webhooks/printify.
     if (routes.some((r) => r.path === '/webhooks/printify')) {
       printify.configureWebhookTarget({ url: `${apiUrl}/webhooks/printify`, secret: printifyWebhookSecret });
@@ -290,6 +339,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stripeApi,
       ses,
       lambdas,
+      ...(watcher ? { watcher } : {}),
       recovered,
       async drain(timeoutMs) {
         let timer: NodeJS.Timeout | undefined;
@@ -311,9 +361,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stop,
     };
   } catch (error) {
+    current?.fail();
     await stop();
     throw error;
   }
+}
+
+/** synthesizeTemplate in a worker thread: CDK's synth is synchronous, and would stop a spinner. */
+function synthesizeInWorker(context: Record<string, unknown> | undefined): Promise<CfnTemplate> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(path.join(__dirname, 'synth-worker.cjs'), { workerData: { context } });
+    worker.once('message', (message: { ok: true; template: CfnTemplate } | { ok: false; message: string }) => {
+      if (message.ok) resolve(message.template);
+      else reject(new Error(`synth failed: ${message.message}`));
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the synth worker exited (${code})`)));
+  });
 }
 
 /**
