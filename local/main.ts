@@ -22,7 +22,10 @@ async function main(): Promise<void> {
   const { ports, inMemory } = command;
   const secretFromEnv = process.env.STRIPE_WEBHOOK_SECRET;
   const started = Date.now();
-  const color = wantsColor(process.stdout);
+  // with --log-format json, stdout carries the JSON lines only: everything else goes to stderr
+  const chatter = command.logFormat === 'json' ? process.stderr : process.stdout;
+  const say = (text: string) => chatter.write(`${text}\n`);
+  const color = wantsColor(chatter);
   const paint = painter(color);
   // everything `npm start` keeps: DynamoDB Local's data and pid file, the executions' journal, the Lambda logs
   const localDir = path.resolve(command.dataDir);
@@ -84,18 +87,16 @@ async function main(): Promise<void> {
     printifyToken: process.env.PRINTIFY_API_TOKEN || DEFAULTS.printifyToken,
     printifyWebhookSecret: process.env.PRINTIFY_WEBHOOK_SECRET || DEFAULTS.printifyWebhookSecret,
     logLevel: command.logLevel,
-    log: (message) => console.log(`… ${message}`),
-    progress: createProgress((text) => process.stdout.write(text), { tty: process.stdout.isTTY === true, color }),
+    log: (message) => say(`… ${message}`),
+    progress: createProgress((text) => chatter.write(text), { tty: chatter.isTTY === true, color }),
     onLambdaLog,
     ...(command.watch
       ? {
           watch: {
             color,
             onReload: ({ functions, files, ms }) =>
-              console.log(
-                `${paint('cyan', '↻')} reloaded ${functions.join(', ')} in ${seconds(ms)} ${paint('dim', `(${files.join(', ')})`)}`,
-              ),
-            onError: (message) => console.log(`${paint('red', '↻ not reloaded:')} ${message}`),
+              say(`${paint('cyan', '↻')} reloaded ${functions.join(', ')} in ${seconds(ms)} ${paint('dim', `(${files.join(', ')})`)}`),
+            onError: (message) => say(`${paint('red', '↻ not reloaded:')} ${message}`),
           },
         }
       : {}),
@@ -111,20 +112,20 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) {
       // a second Ctrl-C: stop now (running executions are aborted; the next start runs them again)
-      console.log(`\n${signal} again: stopping now`);
+      say(`\n${signal} again: stopping now`);
       await stack.stop();
       await closeLogFile();
       process.exit(130);
     }
     stopping = true;
-    console.log(
+    say(
       `\n${signal}: no longer taking requests (503); letting running executions finish (up to ${drainSeconds} s; Ctrl-C again to stop now)…`,
     );
     const finished = await stack.drain(drainSeconds * 1000);
-    if (!finished) console.log(`some executions still ran after ${drainSeconds} s: stopped; the next start runs them again`);
+    if (!finished) say(`some executions still ran after ${drainSeconds} s: stopped; the next start runs them again`);
     await stack.stop();
     await closeLogFile();
-    console.log('stopped (DynamoDB Local, SES, Printify stand-in, Step Functions, Lambdas)');
+    say('stopped (DynamoDB Local, SES, Printify stand-in, Step Functions, Lambdas)');
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
 
   const printify = stack.printify.stats();
   const ses = stack.ses.stats();
-  console.log(`
+  say(`
 Otaku-mori order pipeline — running locally (ready in ${seconds(Date.now() - started)})
 
   Console          ${stack.urls.console}  (events, executions, orders; send test events, replay, redrive)

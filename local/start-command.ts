@@ -56,9 +56,12 @@ Environment (an option wins over its variable; the ports' and LOCAL_DATA_DIR's a
   NO_COLOR, FORCE_COLOR            colours off / on (default: on a terminal only)
 
 Examples:
-  PORT=3100 DYNAMODB_PORT=8100 npm start      beside another npm start
+  PORT=3100 DYNAMODB_PORT=8100 SES_PORT=8105 SFN_PORT=8183 PRINTIFY_PORT=8185 STRIPE_API_PORT=8186 npm start
+                                               beside another npm start (every port moved)
   npm start -- --order ord_123                 follow one order's Lambda logs
-  npm start -- --log-format json | jq .        the raw Powertools JSON lines
+  npm start -s -- --log-format json | jq .     the raw Powertools JSON lines (all else on stderr)
+  jq 'select(.level == "ERROR")' .local/logs/lambdas.jsonl
+                                               this run's raw lines, kept in LOCAL_DATA_DIR/logs
 `;
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
@@ -97,7 +100,7 @@ export function startProgram(): Command {
     .option('--in-memory', 'DynamoDB Local in memory: nothing is kept, nothing is run again at the next start')
     .option('--no-watch', 'do not reload a Lambda when its sources under lambdas/ change')
     .addOption(
-      new Option('--log-format <format>', 'Lambda logs: one readable line each, or the raw JSON lines')
+      new Option('--log-format <format>', 'Lambda logs: one readable line each, or the raw JSON lines on stdout')
         .choices(['pretty', 'json'])
         .default('pretty'),
     )
