@@ -141,46 +141,72 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     log(label);
     return { done: () => undefined, fail: () => undefined };
   };
-  // one step at a time: the one running is marked failed when something throws
+  /** `run` as one step: done with `detail` of its result, or failed */
+  const tracked = async <T>(label: string, run: () => T | Promise<T>, detail?: (result: T) => string): Promise<T> => {
+    const one = step(label);
+    try {
+      const result = await run();
+      one.done(detail?.(result));
+      return result;
+    } catch (error) {
+      one.fail();
+      throw error;
+    }
+  };
+  // the last steps run one after the other: the one running is marked failed when something throws
   let current: ProgressStep | undefined;
   const begin = (label: string) => {
     current = step(label);
-    return current;
   };
-  const end = (detail?: string) => {
-    current?.done(detail);
+  const end = () => {
+    current?.done();
     current = undefined;
   };
 
   try {
-    begin('synthesizing the stack');
-    const template = options.progress ? await synthesizeInWorker(options.context) : synthesizeTemplate(options.context);
-    const stack = readLocalStack(template, tableName);
-    end(`${stack.functions.length} functions, ${stack.stateMachines.length} state machines`);
-
     // the console's port is known before DynamoDB Local starts: its CORS allow-list names it
     const apiPort = options.port === 0 ? await freePort() : (options.port ?? DEFAULTS.port);
-    let dynamodbUrl: string;
+    // With progress, the synth runs in a worker thread while DynamoDB Local's JVM starts; without,
+    // it runs here first (CDK's synth is synchronous) and DynamoDB Local starts after it.
+    const synthesized = tracked(
+      'synthesizing the stack',
+      async () =>
+        readLocalStack(options.progress ? await synthesizeInWorker(options.context) : synthesizeTemplate(options.context), tableName),
+      (s) => `${s.functions.length} functions, ${s.stateMachines.length} state machines`,
+    );
     const dynamodbOption = options.dynamodb ?? { port: DEFAULTS.dynamodbPort };
-    if ('endpoint' in dynamodbOption) {
-      dynamodbUrl = dynamodbOption.endpoint;
-    } else {
-      begin(`starting DynamoDB Local on port ${dynamodbOption.port}${dynamodbOption.inMemory ? ' (in memory)' : ''}`);
-      const dynamodb: RunningService = await startDynamoDbLocal({
-        port: dynamodbOption.port,
-        ...(dynamodbOption.inMemory ? {} : { dataPath: dynamodbOption.dataPath ?? DEFAULTS.dataPath }),
-        ...(dynamodbOption.pidFile ? { pidFile: dynamodbOption.pidFile } : {}),
-        corsOrigins: [`http://127.0.0.1:${apiPort}`, `http://localhost:${apiPort}`],
-      });
-      stoppers.push(() => dynamodb.stop());
-      dynamodbUrl = dynamodb.url;
-      end();
-    }
-    begin(`table ${tableName}`);
-    const dynamodbClient = new DynamoDBClient({ endpoint: dynamodbUrl, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS });
-    const table = await ensureTable(dynamodbClient, tableName, stack.table);
-    dynamodbClient.destroy();
-    end(table === 'created' ? 'created' : 'already there');
+    const dynamodbStarted =
+      'endpoint' in dynamodbOption
+        ? Promise.resolve(dynamodbOption.endpoint)
+        : tracked(`starting DynamoDB Local on port ${dynamodbOption.port}${dynamodbOption.inMemory ? ' (in memory)' : ''}`, async () => {
+            const dynamodb: RunningService = await startDynamoDbLocal({
+              port: dynamodbOption.port,
+              ...(dynamodbOption.inMemory ? {} : { dataPath: dynamodbOption.dataPath ?? DEFAULTS.dataPath }),
+              ...(dynamodbOption.pidFile ? { pidFile: dynamodbOption.pidFile } : {}),
+              corsOrigins: [`http://127.0.0.1:${apiPort}`, `http://localhost:${apiPort}`],
+            });
+            stoppers.push(() => dynamodb.stop());
+            return dynamodb.url;
+          });
+    // both settle before either's failure is thrown: a JVM still starting must be stopped too
+    const [stackResult, dynamodbResult] = await Promise.allSettled([synthesized, dynamodbStarted]);
+    if (stackResult.status === 'rejected') throw stackResult.reason;
+    if (dynamodbResult.status === 'rejected') throw dynamodbResult.reason;
+    const stack = stackResult.value;
+    const dynamodbUrl = dynamodbResult.value;
+
+    await tracked(
+      `table ${tableName}`,
+      async () => {
+        const client = new DynamoDBClient({ endpoint: dynamodbUrl, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS });
+        try {
+          return await ensureTable(client, tableName, stack.table);
+        } finally {
+          client.destroy();
+        }
+      },
+      (outcome) => (outcome === 'created' ? 'created' : 'already there'),
+    );
     begin('starting SES, Printify and Stripe API stand-ins, Step Functions and the Lambdas');
 
     const sesRate = options.sesSendRate ?? sesSendRateFromEnv();

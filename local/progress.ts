@@ -1,7 +1,8 @@
 /**
  * `npm start`'s progress on its long steps (synth, DynamoDB Local, the table, the stand-ins): one
- * line per step with its elapsed time. On a terminal, a spinner with the running time while a step
- * runs; elsewhere (CI, a pipe) plain lines only: the start, a "still …" line every periodMs, the end.
+ * line per step with its elapsed time. On a terminal, one spinner line with the steps running (some
+ * run together) and their times; elsewhere (CI, a pipe) plain lines only: a step's start, a
+ * "still …" line every periodMs, its end.
  */
 import { styleText } from 'node:util';
 
@@ -43,34 +44,47 @@ export function painter(color: boolean): (style: Style, text: string) => string 
 export function createProgress(write: (text: string) => void, options: ProgressOptions): Progress {
   const now = options.now ?? Date.now;
   const paint = painter(options.color);
+  // the steps running now: on a terminal, one spinner line names them all
+  const running = new Map<number, { label: string; started: number }>();
+  let nextId = 0;
+  let frame = 0;
+  let spinner: NodeJS.Timeout | undefined;
+  const draw = () => {
+    if (running.size === 0) return;
+    const steps = [...running.values()].map((s) => `${s.label}… ${paint('dim', `${Math.floor((now() - s.started) / 1000)} s`)}`);
+    write(`\r\x1b[2K${paint('cyan', FRAMES[frame++ % FRAMES.length]!)} ${steps.join(' · ')}`);
+  };
   return {
     step(label) {
+      const id = nextId++;
       const started = now();
-      let ended = false;
-      let frame = 0;
-      let timer: NodeJS.Timeout | undefined;
+      running.set(id, { label, started });
+      let periodic: NodeJS.Timeout | undefined;
       if (options.tty) {
-        const draw = () => {
-          write(
-            `\r\x1b[2K${paint('cyan', FRAMES[frame++ % FRAMES.length]!)} ${label}… ${paint('dim', `${Math.floor((now() - started) / 1000)} s`)}`,
-          );
-        };
         draw();
-        timer = setInterval(draw, 100);
+        if (!spinner) {
+          spinner = setInterval(draw, 100);
+          spinner.unref();
+        }
       } else {
         write(`… ${label}\n`);
-        timer = setInterval(
+        periodic = setInterval(
           () => write(`… ${label}: still going (${Math.round((now() - started) / 1000)} s)\n`),
           options.periodMs ?? 10_000,
         );
+        periodic.unref();
       }
-      timer.unref();
       const end = (mark: string, detail?: string) => {
-        if (ended) return;
-        ended = true;
-        clearInterval(timer);
+        if (!running.delete(id)) return;
+        clearInterval(periodic);
         const line = `${mark} ${label} ${paint('dim', `(${seconds(now() - started)})`)}${detail ? ` — ${detail}` : ''}\n`;
-        write(options.tty ? `\r\x1b[2K${line}` : line);
+        if (!options.tty) return write(line);
+        write(`\r\x1b[2K${line}`);
+        if (running.size > 0) draw();
+        else {
+          clearInterval(spinner);
+          spinner = undefined;
+        }
       };
       return {
         done: (detail) => end(paint('green', '✓'), detail),

@@ -96,6 +96,21 @@ describe('progress of the long steps', () => {
     expect(out.endsWith('\r\x1b[2K✗ starting DynamoDB Local (0.0 s)\n')).toBe(true);
   });
 
+  test('on a terminal, steps running together share the spinner line', () => {
+    jest.useFakeTimers();
+    let out = '';
+    const progress = createProgress((t) => (out += t), { tty: true, color: false, now: () => 0 });
+    const synth = progress.step('synthesizing the stack');
+    const dynamodb = progress.step('starting DynamoDB Local');
+    expect(out.endsWith('synthesizing the stack… 0 s · starting DynamoDB Local… 0 s')).toBe(true);
+    dynamodb.done();
+    expect(out.endsWith('✓ starting DynamoDB Local (0.0 s)\n\r\x1b[2K⠹ synthesizing the stack… 0 s')).toBe(true);
+    synth.done();
+    jest.advanceTimersByTime(500);
+    jest.useRealTimers();
+    expect(out.endsWith('✓ synthesizing the stack (0.0 s)\n')).toBe(true);
+  });
+
   test('colour: FORCE_COLOR forces it, NO_COLOR turns it off, else a terminal has it', () => {
     expect(wantsColor({ isTTY: true }, {})).toBe(true);
     expect(wantsColor({ isTTY: false }, {})).toBe(false);
