@@ -42,7 +42,8 @@ async function main(): Promise<void> {
     (use) => use.env === 'DYNAMODB_PORT' && heldByOurDynamoDbLocal(pidFile, use.port),
   );
   if (conflicts.length > 0) {
-    console.error(`${paint('red', 'cannot start:')} ${describePortConflicts(conflicts).split('\n').join('\ncannot start: ')}`);
+    const red = wantsColor(process.stderr) ? painter(true)('red', 'cannot start:') : 'cannot start:';
+    console.error(`${red} ${describePortConflicts(conflicts).split('\n').join(`\n${red} `)}`);
     process.exit(1);
   }
 
