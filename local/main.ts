@@ -24,8 +24,10 @@ async function main(): Promise<void> {
   const started = Date.now();
   // with --log-format json, stdout carries the JSON lines only: everything else goes to stderr
   const chatter = command.logFormat === 'json' ? process.stderr : process.stdout;
-  const say = (text: string) => chatter.write(`${text}\n`);
   const color = wantsColor(chatter);
+  // lines written while a step's spinner turns go above it
+  const progress = createProgress((text) => chatter.write(text), { tty: chatter.isTTY === true, color });
+  const say = (text: string) => progress.print(`${text}\n`);
   const paint = painter(color);
   // everything `npm start` keeps: DynamoDB Local's data and pid file, the executions' journal, the Lambda logs
   const localDir = path.resolve(command.dataDir);
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
       return;
     }
     const shown = formatter.format(line, functionLabel(fn));
-    if (shown !== undefined) process.stdout.write(`${shown}\n`);
+    if (shown !== undefined) progress.print(`${shown}\n`);
   };
 
   const stack = await startLocalStack({
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
     printifyWebhookSecret: process.env.PRINTIFY_WEBHOOK_SECRET || DEFAULTS.printifyWebhookSecret,
     logLevel: command.logLevel,
     log: (message) => say(`… ${message}`),
-    progress: createProgress((text) => chatter.write(text), { tty: chatter.isTTY === true, color }),
+    progress,
     onLambdaLog,
     ...(command.watch
       ? {

@@ -15,6 +15,8 @@ export interface ProgressStep {
 
 export interface Progress {
   step(label: string): ProgressStep;
+  /** writes `text` (whole lines) above the spinner, if one turns, and draws the spinner again */
+  print(text: string): void;
 }
 
 export interface ProgressOptions {
@@ -55,6 +57,11 @@ export function createProgress(write: (text: string) => void, options: ProgressO
     write(`\r\x1b[2K${paint('cyan', FRAMES[frame++ % FRAMES.length]!)} ${steps.join(' · ')}`);
   };
   return {
+    print(text) {
+      if (!options.tty || running.size === 0) return write(text);
+      write(`\r\x1b[2K${text}`);
+      draw();
+    },
     step(label) {
       const id = nextId++;
       const started = now();

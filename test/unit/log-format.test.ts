@@ -105,10 +105,14 @@ describe('progress of the long steps', () => {
     expect(out.endsWith('synthesizing the stack… 0 s · starting DynamoDB Local… 0 s')).toBe(true);
     dynamodb.done();
     expect(out.endsWith('✓ starting DynamoDB Local (0.0 s)\n\r\x1b[2K⠹ synthesizing the stack… 0 s')).toBe(true);
+    progress.print('a line from a Lambda\n');
+    expect(out.endsWith('\r\x1b[2Ka line from a Lambda\n\r\x1b[2K⠸ synthesizing the stack… 0 s')).toBe(true);
     synth.done();
+    progress.print('after\n');
+    expect(out.endsWith('✓ synthesizing the stack (0.0 s)\nafter\n')).toBe(true);
     jest.advanceTimersByTime(500);
     jest.useRealTimers();
-    expect(out.endsWith('✓ synthesizing the stack (0.0 s)\n')).toBe(true);
+    expect(out.endsWith('after\n')).toBe(true);
   });
 
   test('colour: FORCE_COLOR forces it, NO_COLOR turns it off, else a terminal has it', () => {
