@@ -18,6 +18,8 @@ import type { LocalFunction } from './stack-template';
 export interface ReloadReport {
   /** the functions reloaded, by short name (functionLabel) */
   functions: string[];
+  /** the functions not called yet: nothing to replace, they load the new code on their first call */
+  notStarted: string[];
   /** the changed files, relative to the project */
   files: string[];
   /** from the build to the last container replaced */
@@ -44,6 +46,14 @@ export function functionLabel(fn: Pick<LocalFunction, 'entry' | 'logicalId'>): s
   const folder = parts.pop();
   if (!folder) return fn.logicalId;
   return file === 'handler' || file === 'index' ? folder : `${folder}/${file}`;
+}
+
+/** "reloaded webhook, cart in 1.2 s; email: not called yet, new code on its first call (lambdas/x.ts)" */
+export function describeReload(report: ReloadReport): string {
+  const parts: string[] = [];
+  if (report.functions.length > 0) parts.push(`reloaded ${report.functions.join(', ')} in ${(report.ms / 1000).toFixed(1)} s`);
+  if (report.notStarted.length > 0) parts.push(`${report.notStarted.join(', ')}: not called yet, new code on its first call`);
+  return `${parts.join('; ')} (${report.files.join(', ')})`;
 }
 
 const SOURCE = /\.(?:[cm]?[jt]s|json)$/;
@@ -163,14 +173,16 @@ export class LambdaWatcher {
     if (affected.length === 0 || this.closed) return;
     const results = await Promise.allSettled(affected.map((l) => l.reload()));
     const reloaded: string[] = [];
+    const notStarted: string[] = [];
     results.forEach((result, i) => {
       const label = functionLabel(affected[i]!.fn);
-      if (result.status === 'fulfilled') reloaded.push(label);
+      if (result.status === 'fulfilled') (result.value ? reloaded : notStarted).push(label);
       else {
         const error = result.reason as Error;
         this.options.onError?.(`${label} did not load; it keeps its old code: ${error.name}: ${error.message}`, relative);
       }
     });
-    if (reloaded.length > 0) this.options.onReload?.({ functions: reloaded, files: relative, ms: Date.now() - since });
+    if (reloaded.length + notStarted.length > 0)
+      this.options.onReload?.({ functions: reloaded, notStarted, files: relative, ms: Date.now() - since });
   }
 }

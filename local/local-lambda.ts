@@ -40,6 +40,8 @@ class Container {
   readonly worker: Worker;
   readonly pending = new Map<number, Pending>();
   exited = false;
+  /** the handler is loaded, or was tried: an invocation was sent, or a reload loaded it */
+  used = false;
   private idle?: () => void;
 
   constructor(fn: LocalFunction, env: Record<string, string>, options: LocalLambdaOptions) {
@@ -160,6 +162,7 @@ export class LocalLambda {
     if (this.stopped || this.container.exited)
       return Promise.reject(new LambdaInvocationError('Lambda.ServiceException', `${this.fn.logicalId} is stopped`));
     this.invocations++;
+    this.container.used = true;
     const id = this.nextId++;
     const timeoutMs = this.fn.timeoutSeconds * 1000;
     return this.container.send(
@@ -173,10 +176,12 @@ export class LocalLambda {
    * Loads the handler's current source in a new container and, once it loaded, sends every new
    * invocation there; the old container finishes the invocations it has, then stops. When the new
    * code does not load (a syntax error, a missing export, a module that throws), rejects with the
-   * error and keeps the old container: nothing changes.
+   * error and keeps the old container: nothing changes. A container never invoked has not loaded
+   * the handler yet: it is kept, and loads the current source on its first call (resolves false).
    */
-  async reload(loadTimeoutMs = 60_000): Promise<void> {
+  async reload(loadTimeoutMs = 60_000): Promise<boolean> {
     if (this.stopped) throw new LambdaInvocationError('Lambda.ServiceException', `${this.fn.logicalId} is stopped`);
+    if (!this.container.used && !this.container.exited) return false;
     const next = new Container(this.fn, this.env, this.options);
     try {
       await next.send(
@@ -190,8 +195,9 @@ export class LocalLambda {
     }
     if (this.stopped) {
       await next.stop();
-      return;
+      return false;
     }
+    next.used = true; // it has loaded the handler: a later change must replace it
     const old = this.container;
     this.container = next;
     this.reloads++;
@@ -200,6 +206,7 @@ export class LocalLambda {
       .whenIdle()
       .then(() => old.stop())
       .finally(() => this.retiring.delete(old));
+    return true;
   }
 
   async stop(): Promise<void> {

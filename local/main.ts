@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   }
 
   // loaded after the check: the stack's modules take a second or so
-  const [{ startLocalStack }, { functionLabel }, { LambdaLogFormatter }] = await Promise.all([
+  const [{ startLocalStack }, { describeReload, functionLabel }, { LambdaLogFormatter }] = await Promise.all([
     import('./local-stack'),
     import('./hot-reload'),
     import('./log-format'),
@@ -97,8 +97,7 @@ async function main(): Promise<void> {
       ? {
           watch: {
             color,
-            onReload: ({ functions, files, ms }) =>
-              say(`${paint('cyan', '↻')} reloaded ${functions.join(', ')} in ${seconds(ms)} ${paint('dim', `(${files.join(', ')})`)}`),
+            onReload: (report) => say(`${paint('cyan', '↻')} ${describeReload(report)}`),
             onError: (message) => say(`${paint('red', '↻ not reloaded:')} ${message}`),
           },
         }

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { functionLabel, LambdaWatcher, type ReloadReport } from '../../local/hot-reload';
+import { describeReload, functionLabel, LambdaWatcher, type ReloadReport } from '../../local/hot-reload';
 import { LocalLambda } from '../../local/local-lambda';
 
 /** Issue 16.4: a changed handler is picked up without a restart; a broken one keeps the old code. */
@@ -23,7 +23,7 @@ describe('hot reload of the local Lambdas', () => {
     timeoutSeconds: 10,
   });
   const until = async (check: () => boolean) => {
-    for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    for (let i = 0; i < 800 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
     expect(check()).toBe(true);
   };
 
@@ -98,6 +98,32 @@ describe('hot reload of the local Lambdas', () => {
     await until(() => errors.length === 4);
     expect(errors[3]).toMatch(/other did not load.*broken at load/);
     expect(await other.invoke({})).toBe('other');
+  });
+
+  test('a function not called yet is not reloaded: its first call loads the new code', async () => {
+    const fresh = new LocalLambda({ ...fn('other'), logicalId: 'FreshFunction' }, {});
+    const freshWatcher = await LambdaWatcher.start({
+      lambdas: [fresh],
+      roots: [dir],
+      debounceMs: 50,
+      onReload: (report) => reloads.push(report),
+    });
+    try {
+      const before = reloads.length;
+      write('other/handler.ts', "export const handler = async () => 'fresh';\n");
+      await until(() => reloads.length > before && reloads.some((r) => r.notStarted.includes('other')));
+      expect(fresh.reloads).toBe(0);
+      expect(await fresh.invoke({})).toBe('fresh');
+    } finally {
+      freshWatcher.close();
+      await fresh.stop();
+    }
+  });
+
+  test('one line per reload', () => {
+    expect(describeReload({ functions: ['webhook', 'cart'], notStarted: ['email'], files: ['lambdas/domain/keys.ts'], ms: 1234 })).toBe(
+      'reloaded webhook, cart in 1.2 s; email: not called yet, new code on its first call (lambdas/domain/keys.ts)',
+    );
   });
 
   test('function labels are the handler folders', () => {
