@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { portIsFree } from './ports';
 
 /** A local service that was started and must be stopped. */
 export interface RunningService {
@@ -71,16 +72,6 @@ export async function freePort(): Promise<number> {
         else resolve(port);
       });
     });
-  });
-}
-
-/** Resolves true when nothing listens on `port` (checked on all interfaces, as Jetty binds). */
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen({ port, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
 

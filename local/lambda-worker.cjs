@@ -1,6 +1,7 @@
 // One local "Lambda container": a worker thread with the function's own environment, which loads
 // the handler source (TypeScript, through tsx) on the first invocation — its cold start — and then
 // serves invocations like the Lambda runtime does: the result as JSON, or errorType/errorMessage.
+// A container that replaces an older one (a hot reload) is asked to load the handler at once.
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { register } = require('tsx/cjs/api');
@@ -23,6 +24,16 @@ function loadHandler() {
 
 parentPort.on('message', async (message) => {
   const { id, event, deadlineMs, requestId } = message;
+  if (message.load) {
+    // a reload: load the handler now, so that code that does not load never replaces working code
+    try {
+      loadHandler();
+      parentPort.postMessage({ id, ok: true, result: null });
+    } catch (error) {
+      parentPort.postMessage({ id, ok: false, error: describe(error) });
+    }
+    return;
+  }
   const context = {
     functionName: workerData.functionName,
     functionVersion: '$LATEST',
@@ -41,14 +52,14 @@ parentPort.on('message', async (message) => {
     const result = await loadHandler()(event, context);
     parentPort.postMessage({ id, ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
   } catch (error) {
-    parentPort.postMessage({
-      id,
-      ok: false,
-      error: {
-        errorType: error?.name || 'Error',
-        errorMessage: error?.message || String(error),
-        trace: error?.stack ? String(error.stack).split('\n') : [],
-      },
-    });
+    parentPort.postMessage({ id, ok: false, error: describe(error) });
   }
 });
+
+function describe(error) {
+  return {
+    errorType: error?.name || 'Error',
+    errorMessage: error?.message || String(error),
+    trace: error?.stack ? String(error.stack).split('\n') : [],
+  };
+}

@@ -1,40 +1,27 @@
 import type * as http from 'node:http';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { WORKFLOWS, type WorkflowName } from '../lambdas/domain/stripe-events';
 import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/workflows';
-import { PROJECT_ROOT } from '../lib/constructs/pipeline-function';
 import { DYNAMODB_LOCAL_CREDENTIALS, freePort, startDynamoDbLocal, type RunningService } from './dynamodb-local';
 import { LocalHttpApi } from './http-api';
 import { executionNameOf, scanInbox } from './inbox-scan';
+import { LambdaWatcher, type LambdaWatcherOptions } from './hot-reload';
 import { LocalLambda } from './local-lambda';
 import { printifyRateLimitFromEnv, startPrintifyStandIn, type PrintifyStandIn } from './printify';
 import type { RateLimitOptions } from './rate-limit';
 import { sesSendRateFromEnv, startSesLocal, type SesLocal } from './ses-local';
 import { startStripeApiStandIn, type StripeApiStandIn } from './stripe-api';
-import { LOCAL_REGION, readLocalStack, synthesizeTemplate } from './stack-template';
+import type { Progress, ProgressStep } from './progress';
+import { type CfnTemplate, LOCAL_REGION, type LocalFunction, readLocalStack, synthesizeTemplate } from './stack-template';
 import { LocalStepFunctions } from './step-functions-service';
 import { ensureTable } from './table';
+import { DEFAULTS } from './defaults';
 
-export const DEFAULTS = {
-  port: 3000,
-  dynamodbPort: 8000,
-  sesPort: 8005,
-  sfnPort: 8083,
-  printifyPort: 8085,
-  stripeApiPort: 8086,
-  tableName: 'otakumori-orders',
-  /** documented, printed at start; never used outside this machine */
-  stripeWebhookSecret: 'whsec_otakumori_local_development_secret',
-  printifyWebhookSecret: 'otakumori-local-printify-webhook-secret',
-  printifyToken: 'otakumori-local-printify-token',
-  /** `npm start`'s state: DynamoDB Local's data, its pid file, the executions' journal */
-  localDir: path.join(PROJECT_ROOT, '.local'),
-  dataPath: path.join(PROJECT_ROOT, '.local', 'dynamodb'),
-  /** how long Ctrl-C (SIGINT/SIGTERM) lets running executions finish before stopping them */
-  drainMs: 20_000,
-} as const;
+// in a module of its own, that `npm start -- --help` and the port check load without the stack
+export { DEFAULTS } from './defaults';
 
 export interface LocalStackOptions {
   /** HTTP API port (0: any free port) */
@@ -75,6 +62,18 @@ export interface LocalStackOptions {
   context?: Record<string, unknown>;
   /** progress messages */
   log?: (message: string) => void;
+  /**
+   * Reports the long steps (synth, DynamoDB Local, the table, the stand-ins) with their times,
+   * instead of `log`; the synth then runs in a worker thread, so that a spinner keeps turning.
+   */
+  progress?: Progress;
+  /**
+   * Watches lambdas/ and reloads the functions whose sources change (see LambdaWatcher). Default
+   * off; true, or the watcher's callbacks.
+   */
+  watch?: boolean | Omit<LambdaWatcherOptions, 'lambdas'>;
+  /** Receives every line a function writes (default: as it is, on this process's stdout/stderr). */
+  onLambdaLog?: (line: string, fn: LocalFunction) => void;
 }
 
 export interface RunningLocalStack {
@@ -100,6 +99,8 @@ export interface RunningLocalStack {
   stripeApi: StripeApiStandIn;
   ses: SesLocal;
   lambdas: ReadonlyMap<string, LocalLambda>;
+  /** the watcher reloading changed Lambda sources (options.watch) */
+  watcher?: LambdaWatcher;
   /** the inbox events started again at start (see LocalStackOptions.executionJournal) */
   recovered: string[];
   /**
@@ -135,30 +136,78 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const stopOne of stoppers.splice(0).reverse()) await stopOne().catch(() => undefined);
   };
 
-  try {
-    log('synthesizing the stack');
-    const stack = readLocalStack(synthesizeTemplate(options.context), tableName);
+  const step = (label: string): ProgressStep => {
+    if (options.progress) return options.progress.step(label);
+    log(label);
+    return { done: () => undefined, fail: () => undefined };
+  };
+  /** `run` as one step: done with `detail` of its result, or failed */
+  const tracked = async <T>(label: string, run: () => T | Promise<T>, detail?: (result: T) => string): Promise<T> => {
+    const one = step(label);
+    try {
+      const result = await run();
+      one.done(detail?.(result));
+      return result;
+    } catch (error) {
+      one.fail();
+      throw error;
+    }
+  };
+  // the last steps run one after the other: the one running is marked failed when something throws
+  let current: ProgressStep | undefined;
+  const begin = (label: string) => {
+    current = step(label);
+  };
+  const end = () => {
+    current?.done();
+    current = undefined;
+  };
 
+  try {
     // the console's port is known before DynamoDB Local starts: its CORS allow-list names it
     const apiPort = options.port === 0 ? await freePort() : (options.port ?? DEFAULTS.port);
-    let dynamodbUrl: string;
+    // With progress, the synth runs in a worker thread while DynamoDB Local's JVM starts; without,
+    // it runs here first (CDK's synth is synchronous) and DynamoDB Local starts after it.
+    const synthesized = tracked(
+      'synthesizing the stack',
+      async () =>
+        readLocalStack(options.progress ? await synthesizeInWorker(options.context) : synthesizeTemplate(options.context), tableName),
+      (s) => `${s.functions.length} functions, ${s.stateMachines.length} state machines`,
+    );
     const dynamodbOption = options.dynamodb ?? { port: DEFAULTS.dynamodbPort };
-    if ('endpoint' in dynamodbOption) {
-      dynamodbUrl = dynamodbOption.endpoint;
-    } else {
-      log(`starting DynamoDB Local on port ${dynamodbOption.port}`);
-      const dynamodb: RunningService = await startDynamoDbLocal({
-        port: dynamodbOption.port,
-        ...(dynamodbOption.inMemory ? {} : { dataPath: dynamodbOption.dataPath ?? DEFAULTS.dataPath }),
-        ...(dynamodbOption.pidFile ? { pidFile: dynamodbOption.pidFile } : {}),
-        corsOrigins: [`http://127.0.0.1:${apiPort}`, `http://localhost:${apiPort}`],
-      });
-      stoppers.push(() => dynamodb.stop());
-      dynamodbUrl = dynamodb.url;
-    }
-    const dynamodbClient = new DynamoDBClient({ endpoint: dynamodbUrl, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS });
-    await ensureTable(dynamodbClient, tableName, stack.table);
-    dynamodbClient.destroy();
+    const dynamodbStarted =
+      'endpoint' in dynamodbOption
+        ? Promise.resolve(dynamodbOption.endpoint)
+        : tracked(`starting DynamoDB Local on port ${dynamodbOption.port}${dynamodbOption.inMemory ? ' (in memory)' : ''}`, async () => {
+            const dynamodb: RunningService = await startDynamoDbLocal({
+              port: dynamodbOption.port,
+              ...(dynamodbOption.inMemory ? {} : { dataPath: dynamodbOption.dataPath ?? DEFAULTS.dataPath }),
+              ...(dynamodbOption.pidFile ? { pidFile: dynamodbOption.pidFile } : {}),
+              corsOrigins: [`http://127.0.0.1:${apiPort}`, `http://localhost:${apiPort}`],
+            });
+            stoppers.push(() => dynamodb.stop());
+            return dynamodb.url;
+          });
+    // both settle before either's failure is thrown: a JVM still starting must be stopped too
+    const [stackResult, dynamodbResult] = await Promise.allSettled([synthesized, dynamodbStarted]);
+    if (stackResult.status === 'rejected') throw stackResult.reason;
+    if (dynamodbResult.status === 'rejected') throw dynamodbResult.reason;
+    const stack = stackResult.value;
+    const dynamodbUrl = dynamodbResult.value;
+
+    await tracked(
+      `table ${tableName}`,
+      async () => {
+        const client = new DynamoDBClient({ endpoint: dynamodbUrl, region: LOCAL_REGION, credentials: DYNAMODB_LOCAL_CREDENTIALS });
+        try {
+          return await ensureTable(client, tableName, stack.table);
+        } finally {
+          client.destroy();
+        }
+      },
+      (outcome) => (outcome === 'created' ? 'created' : 'already there'),
+    );
+    begin('starting SES, Printify and Stripe API stand-ins, Step Functions and the Lambdas');
 
     const sesRate = options.sesSendRate ?? sesSendRateFromEnv();
     const printifyRate = options.printifyRateLimit ?? printifyRateLimitFromEnv();
@@ -209,10 +258,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...options.environment,
     };
     const lambdas = new Map<string, LocalLambda>();
-    for (const fn of stack.functions) lambdas.set(fn.arn, new LocalLambda(fn, base, overrides));
+    const lambdaOptions = options.onLambdaLog ? { onLog: options.onLambdaLog } : {};
+    for (const fn of stack.functions) lambdas.set(fn.arn, new LocalLambda(fn, base, overrides, lambdaOptions));
     stoppers.push(async () => {
       await Promise.all([...lambdas.values()].map((l) => l.stop()));
     });
+    let watcher: LambdaWatcher | undefined;
+    if (options.watch) {
+      const watchOptions = options.watch === true ? {} : options.watch;
+      watcher = await LambdaWatcher.start({ ...watchOptions, lambdas: lambdas.values() });
+      const started = watcher;
+      stoppers.push(async () => started.close());
+    }
 
     const stepFunctions = new LocalStepFunctions(stack.stateMachines, lambdas, {
       retryDelayScale: options.retryDelayScale ?? 1,
@@ -257,6 +314,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const apiUrl = await api.listen(apiPort);
     stoppers.push(() => api.stop());
+    end();
     // The stand-in sends its signed order events where Printify would: to POST /webhooks/printify.
     if (routes.some((r) => r.path === '/webhooks/printify')) {
       printify.configureWebhookTarget({ url: `${apiUrl}/webhooks/printify`, secret: printifyWebhookSecret });
@@ -307,6 +365,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stripeApi,
       ses,
       lambdas,
+      ...(watcher ? { watcher } : {}),
       recovered,
       async drain(timeoutMs) {
         let timer: NodeJS.Timeout | undefined;
@@ -328,9 +387,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stop,
     };
   } catch (error) {
+    current?.fail();
     await stop();
     throw error;
   }
+}
+
+/** synthesizeTemplate in a worker thread: CDK's synth is synchronous, and would stop a spinner. */
+function synthesizeInWorker(context: Record<string, unknown> | undefined): Promise<CfnTemplate> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(path.join(__dirname, 'synth-worker.cjs'), { workerData: { context } });
+    worker.once('message', (message: { ok: true; template: CfnTemplate } | { ok: false; message: string }) => {
+      if (message.ok) resolve(message.template);
+      else reject(new Error(`synth failed: ${message.message}`));
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the synth worker exited (${code})`)));
+  });
 }
 
 /**

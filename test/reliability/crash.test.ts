@@ -33,6 +33,7 @@ interface Ports {
   sesPort: number;
   printifyPort: number;
   dynamodbPort: number;
+  stripeApiPort: number;
 }
 
 /** Resolves once `check` is true, polling every 200 ms; rejects at the deadline. */
@@ -85,6 +86,7 @@ class NpmStart {
         SES_PORT: String(ports.sesPort),
         PRINTIFY_PORT: String(ports.printifyPort),
         DYNAMODB_PORT: String(ports.dynamodbPort),
+        STRIPE_API_PORT: String(ports.stripeApiPort),
         LOCAL_DATA_DIR: dir,
         LOG_LEVEL: 'SILENT',
         DRAIN_SECONDS: '20',
@@ -138,6 +140,7 @@ function scenario(signal: 'SIGKILL' | 'SIGINT') {
       sesPort: await freePort(),
       printifyPort: await freePort(),
       dynamodbPort: await freePort(),
+      stripeApiPort: await freePort(),
     };
     db = DynamoDBDocumentClient.from(
       new DynamoDBClient({
