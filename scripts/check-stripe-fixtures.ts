@@ -33,6 +33,7 @@ const RESOURCE_BY_PREFIX: [string, string][] = [
   ['charge.refund.', 'refund'],
   ['refund.', 'refund'],
   ['charge.', 'charge'],
+  ['invoice_payment.', 'invoice_payment'],
   ['invoice.', 'invoice'],
 ];
 
@@ -51,6 +52,9 @@ export function madeOurs(resource: string, object: Json): Json {
       return { ...ours, client_reference_id: ORDER_ID, metadata: { ...metadata, orderId: ORDER_ID, userId: USER_ID } };
     case 'invoice':
       return { ...ours, metadata: { ...metadata, userId: USER_ID } };
+    case 'invoice_payment':
+      // no metadata: nothing on it says whose invoice it is (the invoice's own event does)
+      return ours;
     default:
       return { ...ours, metadata: { ...metadata, orderId: ORDER_ID, userId: USER_ID } };
   }
@@ -102,6 +106,12 @@ function describe(input: WorkflowInput): string {
       add('invoice', input.invoiceId);
       add('subscription', input.subscriptionId);
       add('paid', `${input.amountPaid} ${input.currency}`);
+      break;
+    case 'invoicePaymentLink':
+      add('invoice', input.invoiceId);
+      add('invoice payment', input.invoicePaymentId);
+      add('pi', input.paymentIntentId);
+      add('charge', input.chargeId);
       break;
   }
   return facts.join(' ');

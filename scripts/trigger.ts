@@ -294,7 +294,7 @@ export function triggerProgram(io: Io, env: NodeJS.ProcessEnv = process.env): Pr
       options: [
         { flags: '--order <id>', description: 'continue this existing order instead of a new one' },
         { flags: '--amount <n>', description: "minor units: a refund's amount (default the rest), an invoice's amount paid (default 999)" },
-        { flags: '--user <id>', description: 'the customer of invoice.payment_succeeded (default a new one)' },
+        { flags: '--user <id>', description: 'the customer of invoice.payment_succeeded or invoice_payment.paid (default a new one)' },
         { flags: '--unmapped', description: 'put a product without a Printify mapping in the new order' },
         { flags: '--unpaid', description: 'checkout.session.completed with payment_status "unpaid" (a delayed payment)' },
         {

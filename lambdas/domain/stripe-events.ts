@@ -5,6 +5,7 @@ import type {
   DisputeInput,
   EventRef,
   InvoicePaymentInput,
+  InvoicePaymentLinkInput,
   PaymentFailedInput,
   PaymentInput,
   RefundInput,
@@ -141,6 +142,22 @@ const invoice = z.object({
   subscription_details: z.object({ metadata }).nullish(),
   parent: z.object({ subscription_details: z.object({ metadata, subscription: idOrObject }).nullish() }).nullish(),
   lines: z.object({ data: z.array(z.object({ metadata })) }).nullish(),
+});
+
+/**
+ * An InvoicePayment (https://docs.stripe.com/api/invoice-payment/object, API 2025-03-31 and later):
+ * which payment paid which invoice. `payment.type` is `payment_intent` (then `payment.payment_intent`;
+ * Stripe names the charge only for a charge without a payment intent), `charge`, `payment_record`
+ * (`out_of_band_payment` at 2025-03-31.basil: paid outside Stripe), or one Stripe adds later.
+ */
+const invoicePaymentObject = z.object({
+  id: z.string(),
+  invoice: idOrObject,
+  // paid | open | canceled
+  status: z.string(),
+  amount_paid: z.number().int().nonnegative().nullish(),
+  currency: z.string().nullish(),
+  payment: z.object({ type: z.string().nullish(), payment_intent: idOrObject, charge: idOrObject }).nullish(),
 });
 
 type Envelope = z.infer<typeof envelope>;
@@ -375,7 +392,7 @@ function refundUpdated(event: Envelope): RouteDecision {
  * 2025-03-31 the invoice names `payment_intent` and `charge`; from 2025-03-31 the link is an
  * InvoicePayment object (`payment.payment_intent`), which Stripe sends in the invoice's `payments`
  * only when included, and always as the object of `invoice_payment.paid` — the event that gives
- * it at those versions (not routed yet: README "Events"). The invoice itself is ours by its user
+ * it at those versions (invoicePaymentPaid). The invoice itself is ours by its user
  * (below: our subscription's metadata, `parent.subscription_details` from 2025-03-31); a payment
  * intent's or charge's own fields cannot say so (a subscription's payment intent carries no
  * metadata of ours).
@@ -410,6 +427,36 @@ function invoicePaymentSucceeded(event: Envelope): RouteDecision {
     amountPaid: paid.amount_paid,
     currency: paid.currency.toLowerCase(),
     ...(subscriptionId ? { subscriptionId } : {}),
+    ...(paymentIntentId ? { paymentIntentId } : {}),
+    ...(chargeId ? { chargeId } : {}),
+  };
+  return start('subscriptionPayment', input);
+}
+
+/**
+ * invoice_payment.paid (API 2025-03-31 and later): the link from an invoice to the payment intent
+ * (or charge) that paid it, which the invoice's own event no longer carries. It names no user and
+ * no metadata of ours, so it cannot say whether the invoice is one of our subscriptions': the
+ * workflow records the link on the invoice's record whatever it is, and the record counts as ours
+ * only once invoice.payment_succeeded named its user (ownerOfCharge). A payment that is not
+ * `paid`, or names neither a payment intent nor a charge (paid out of band, a payment record), has
+ * nothing a refund or dispute could name: ignored.
+ */
+function invoicePaymentPaid(event: Envelope): RouteDecision {
+  const paid = parseObject(invoicePaymentObject, event);
+  const invoiceId = idOf(paid.invoice);
+  if (!invoiceId) return ignore('invoice payment names no invoice');
+  if (paid.status !== 'paid') return ignore(`invoice payment is ${paid.status}, not paid`);
+  const paymentIntentId = idOf(paid.payment?.payment_intent);
+  const chargeId = idOf(paid.payment?.charge);
+  if (!paymentIntentId && !chargeId) {
+    return ignore(`invoice payment of type ${paid.payment?.type ?? 'unknown'} names no payment intent or charge (paid outside Stripe)`);
+  }
+  const input: InvoicePaymentLinkInput = {
+    ...ref(event),
+    kind: 'invoicePaymentLink',
+    invoiceId,
+    invoicePaymentId: paid.id,
     ...(paymentIntentId ? { paymentIntentId } : {}),
     ...(chargeId ? { chargeId } : {}),
   };
@@ -493,6 +540,11 @@ const ROUTES = {
     workflow: 'subscriptionPayment',
     does: "awards petals for amount_paid to the invoice's user, once per invoice",
     route: invoicePaymentSucceeded,
+  },
+  'invoice_payment.paid': {
+    workflow: 'subscriptionPayment',
+    does: 'records which payment intent (or charge) paid the invoice on its record, so that a refund or dispute of it finds the invoice (API 2025-03-31 and later)',
+    route: invoicePaymentPaid,
   },
 } satisfies Record<string, EventRoute>;
 

@@ -129,6 +129,20 @@ export const invoicePaymentInputSchema = z.object({
   chargeId: z.string().optional(),
 });
 
+/**
+ * An invoice's payment (invoice_payment.paid, API 2025-03-31 and later): the payment intent or
+ * charge that paid it, recorded on the invoice's record. At least one of the two is present.
+ */
+export const invoicePaymentLinkInputSchema = z.object({
+  ...eventRef,
+  kind: z.literal('invoicePaymentLink'),
+  invoiceId: z.string().min(1),
+  /** the InvoicePayment (inpay_…) */
+  invoicePaymentId: z.string(),
+  paymentIntentId: z.string().optional(),
+  chargeId: z.string().optional(),
+});
+
 export const workflowInputSchema = z.discriminatedUnion('kind', [
   paymentInputSchema,
   paymentFailedInputSchema,
@@ -136,6 +150,7 @@ export const workflowInputSchema = z.discriminatedUnion('kind', [
   disputeInputSchema,
   refundInputSchema,
   invoicePaymentInputSchema,
+  invoicePaymentLinkInputSchema,
 ]);
 
 export type PaymentInput = z.infer<typeof paymentInputSchema>;
@@ -145,4 +160,5 @@ export type DisputeInput = z.infer<typeof disputeInputSchema>;
 export type RefundInput = z.infer<typeof refundInputSchema>;
 export type RefundObject = z.infer<typeof refundObjectSchema>;
 export type InvoicePaymentInput = z.infer<typeof invoicePaymentInputSchema>;
+export type InvoicePaymentLinkInput = z.infer<typeof invoicePaymentLinkInputSchema>;
 export type WorkflowInput = z.infer<typeof workflowInputSchema>;

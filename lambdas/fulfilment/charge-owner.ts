@@ -51,7 +51,7 @@ export interface ChargeClaim {
 }
 
 /** What deciding a charge's owner reads: the orders, and the invoice records' payment intents. */
-export type ChargeOwnerDeps = FulfilmentDeps & { invoices: Pick<InvoicesPort, 'findInvoiceIdByPaymentIntent'> };
+export type ChargeOwnerDeps = FulfilmentDeps & { invoices: Pick<InvoicesPort, 'findInvoiceIdByPaymentIntent' | 'get'> };
 
 /**
  * Decides whose payment the event reverses (ChargeOwner). Reads the payment-intent index (orders
@@ -74,13 +74,18 @@ export async function ownerOfCharge(deps: ChargeOwnerDeps, claim: ChargeClaim): 
   }
   if (claim.invoiceId) return { kind: 'invoice', invoiceId: claim.invoiceId };
   const invoiceId = pi && !claim.orderId ? await deps.invoices.findInvoiceIdByPaymentIntent(pi) : undefined;
-  if (invoiceId) return { kind: 'invoice', invoiceId };
+  // only a record invoice.payment_succeeded gave a user is one of our subscriptions' invoices; the
+  // link alone (invoice_payment.paid) is recorded for any invoice paid on the account
+  const invoice = invoiceId ? await deps.invoices.get(invoiceId) : undefined;
+  if (invoiceId && invoice?.userId) return { kind: 'invoice', invoiceId };
   if (!claim.orderId) {
     return {
       kind: 'none',
-      reason: pi
-        ? `payment intent ${pi} is no order's or subscription invoice's we know, and the event carries no order id`
-        : 'the charge carries neither a payment intent nor an order id',
+      reason: invoiceId
+        ? `payment intent ${pi} paid invoice ${invoiceId}, which is not one of our subscriptions' (no invoice.payment_succeeded of ours recorded it)`
+        : pi
+          ? `payment intent ${pi} is no order's or subscription invoice's we know, and the event carries no order id`
+          : 'the charge carries neither a payment intent nor an order id',
     };
   }
   const named = await deps.orders.get(claim.orderId);

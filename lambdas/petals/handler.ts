@@ -4,10 +4,17 @@ import { InvoiceRepository } from '../adapters/invoice-repository';
 import { OrderRepository } from '../adapters/order-repository';
 import { PetalLedger } from '../adapters/petal-ledger';
 import { parsePetalRates } from '../domain/petals';
-import { invoicePaymentInputSchema, workflowInputSchema } from '../domain/workflow-input';
+import { invoicePaymentInputSchema, invoicePaymentLinkInputSchema, workflowInputSchema } from '../domain/workflow-input';
 import { loadConfig, tableName } from '../shared/config';
 import { taskHandler } from '../shared/task-handler';
-import { awardInvoicePetals, type InvoicePetalsDeps, settleInvoicePetals, settleOrderPetals, type PetalsDeps } from './use-cases';
+import {
+  awardInvoicePetals,
+  type InvoicePetalsDeps,
+  recordInvoicePaymentLink,
+  settleInvoicePetals,
+  settleOrderPetals,
+  type PetalsDeps,
+} from './use-cases';
 
 const config = loadConfig(z.object({ TABLE_NAME: tableName, PETAL_RATES: z.string().optional() }));
 const db = createDocumentClient();
@@ -26,6 +33,7 @@ const payload = z.discriminatedUnion('action', [
     input: workflowInputSchema.optional(),
   }),
   z.object({ action: z.literal('awardInvoice'), executionName: z.string().optional(), input: invoicePaymentInputSchema }),
+  z.object({ action: z.literal('linkInvoicePayment'), executionName: z.string().optional(), input: invoicePaymentLinkInputSchema }),
   z.object({
     action: z.literal('settleInvoice'),
     invoiceId: z.string().min(1),
@@ -34,13 +42,15 @@ const payload = z.discriminatedUnion('action', [
   }),
 ]);
 
-/** The petal ledger: purchase bonuses, refund deductions, subscription bonuses. */
+/** The petal ledger: purchase bonuses, refund deductions, subscription bonuses (and the invoice records they need). */
 export const handler = taskHandler(payload, async (task) => {
   switch (task.action) {
     case 'settleOrder':
       return settleOrderPetals(deps, task.orderId);
     case 'awardInvoice':
       return awardInvoicePetals(deps, task.input);
+    case 'linkInvoicePayment':
+      return recordInvoicePaymentLink(deps, task.input);
     case 'settleInvoice':
       return settleInvoicePetals(deps, task.invoiceId);
   }

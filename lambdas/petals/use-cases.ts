@@ -2,7 +2,7 @@ import { TransientError } from '../domain/errors';
 import { ledgerEntryIds } from '../domain/keys';
 import { planInvoicePetals, planOrderPetals, type PetalRates, type PetalStep } from '../domain/petals';
 import type { Signal } from '../domain/signals';
-import type { InvoicePaymentInput } from '../domain/workflow-input';
+import type { InvoicePaymentInput, InvoicePaymentLinkInput } from '../domain/workflow-input';
 import type { InvoicesPort } from '../ports/invoices';
 import type { OrdersPort } from '../ports/orders';
 import type { PetalLedgerPort } from '../ports/petal-ledger';
@@ -199,4 +199,35 @@ export async function awardInvoicePetals(
   const settled = await settleInvoicePetals(deps, input.invoiceId);
   const written = settled.written.includes(ledgerEntryIds.invoice(input.invoiceId));
   return { userId: settled.userId ?? input.userId, invoiceId: input.invoiceId, petals: settled.awarded, written, signals: settled.signals };
+}
+
+/**
+ * An invoice's payment (invoice_payment.paid, API 2025-03-31 and later, when the invoice's own event
+ * no longer names it): records the payment intent and charge on the invoice's record, so that the
+ * byPaymentIntent index finds the invoice from a later refund or dispute. Only what the record
+ * lacks is set (first writer wins), so it merges with invoice.payment_succeeded's facts in either
+ * order and a redelivery changes nothing; a record absent yet is created with the link alone.
+ * Settles no petals: a refund or dispute names the payment long after both events, and the record
+ * is one of our subscriptions' only once invoice.payment_succeeded gave it a user (ownerOfCharge),
+ * so the link of an invoice that is not ours is a record no one reads. Throws the store's errors.
+ */
+export async function recordInvoicePaymentLink(
+  deps: { invoices: Pick<InvoicesPort, 'fillMissing'> },
+  input: InvoicePaymentLinkInput,
+): Promise<{ invoiceId: string; paymentIntentId?: string; chargeId?: string; linked: boolean; userId?: string }> {
+  const after = await deps.invoices.fillMissing(input.invoiceId, {
+    paymentIntentId: input.paymentIntentId,
+    chargeId: input.chargeId,
+  });
+  const linked =
+    (input.paymentIntentId === undefined || after.paymentIntentId === input.paymentIntentId) &&
+    (input.chargeId === undefined || after.chargeId === input.chargeId);
+  return {
+    invoiceId: input.invoiceId,
+    ...(after.paymentIntentId ? { paymentIntentId: after.paymentIntentId } : {}),
+    ...(after.chargeId ? { chargeId: after.chargeId } : {}),
+    // false when the record already named another payment (a second InvoicePayment: the first is kept)
+    linked,
+    ...(after.userId ? { userId: after.userId } : {}),
+  };
 }

@@ -19,7 +19,6 @@ import {
   Wait,
   WaitTime,
   type IChainable,
-  type INextable,
   type RetryProps,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -340,7 +339,15 @@ export class Workflows extends Construct {
     );
   }
 
-  private subscriptionPaymentDefinition(): IChainable & INextable {
-    return this.task('Award subscription petals', this.fns.petals, { action: 'awardInvoice' }, '$.petals');
+  /**
+   * invoice.payment_succeeded awards the invoice's petals; invoice_payment.paid (API 2025-03-31 and
+   * later) records which payment paid it, so that a refund or dispute of that payment finds it.
+   */
+  private subscriptionPaymentDefinition(): IChainable {
+    const award = this.task('Award subscription petals', this.fns.petals, { action: 'awardInvoice' }, '$.petals');
+    const link = this.task('Record invoice payment', this.fns.petals, { action: 'linkInvoicePayment' }, '$.link');
+    return new Choice(this, 'Invoice paid or its payment?')
+      .when(Condition.stringEquals('$.kind', 'invoicePaymentLink'), link)
+      .otherwise(award);
   }
 }

@@ -10,6 +10,7 @@ import { DEMO_EMAIL, DEMO_ITEMS, newUserId, type Storefront } from '../../test/f
 import {
   checkoutSession,
   dispute,
+  invoicePayment,
   paidInvoice,
   paymentIntent,
   refund,
@@ -27,7 +28,7 @@ export interface TriggerOptions {
   order?: string;
   /** minor units: a refund's amount (default the rest), an invoice's amount paid (default 999) */
   amount?: number;
-  /** the customer of invoice.payment_succeeded */
+  /** the customer of invoice.payment_succeeded and invoice_payment.paid */
   user?: string;
   /** add a product without a Printify mapping to the new order */
   unmapped?: boolean;
@@ -74,7 +75,7 @@ export interface TriggerDeps {
 export interface TriggerResult {
   type: HandledEventType;
   userId: string;
-  /** the order the scenario is about (none for invoice.payment_succeeded) */
+  /** the order the scenario is about (none for invoice.payment_succeeded and invoice_payment.paid) */
   orderId?: string;
   /** every event sent, oldest first: the scene's, then the one asked for (unless the scene stopped) */
   events: SentEvent[];
@@ -434,7 +435,14 @@ export const SCENARIOS: Readonly<Record<HandledEventType, Scenario>> = {
     describe: "a subscription invoice of --user (default a new one) is paid: --amount (default 999) in petals' worth",
     run: () => Promise.reject(new Error('invoice.payment_succeeded has no order scene')),
   },
+  'invoice_payment.paid': {
+    describe:
+      'a subscription invoice of --user is paid as at API 2025-03-31 and later (invoice.payment_succeeded naming no payment intent), then its InvoicePayment names the payment intent',
+    run: () => Promise.reject(new Error('invoice_payment.paid has no order scene')),
+  },
 };
+
+const INVOICE_TYPES: readonly HandledEventType[] = ['invoice.payment_succeeded', 'invoice_payment.paid'];
 
 /**
  * Sets the scene for `type` and sends its event(s) through `deps.send`; with `ship`/`deliver`, then
@@ -448,14 +456,25 @@ export async function runTriggerScenario(type: string, options: TriggerOptions, 
   if (options.unpaid && type !== 'checkout.session.completed')
     throw new TriggerUsageError('--unpaid is for checkout.session.completed (then checkout.session.async_payment_succeeded --order <id>)');
 
-  if (type === 'invoice.payment_succeeded') {
-    if (options.order) throw new TriggerUsageError('invoice.payment_succeeded is about a user, not an order: use --user <id>');
+  if (INVOICE_TYPES.includes(type)) {
+    if (options.order) throw new TriggerUsageError(`${type} is about a user, not an order: use --user <id>`);
     const userId = options.user ?? newUserId();
-    const event = stripeEvent(type, paidInvoice({ userId, amountPaid: options.amount ?? 999 }));
-    const sent: SentEvent = { id: event.id, type, ...(await deps.send(event)) };
-    return { type, userId, events: [sent], sent };
+    const amountPaid = options.amount ?? 999;
+    const invoice = paidInvoice({ userId, amountPaid });
+    const paid = stripeEvent('invoice.payment_succeeded', invoice);
+    if (type === 'invoice.payment_succeeded') {
+      const sent: SentEvent = { id: paid.id, type, ...(await deps.send(paid)) };
+      return { type, userId, events: [sent], sent };
+    }
+    // the scene: the invoice paid (its record and petals), then the event that names its payment
+    deps.log(`invoice ${String(invoice.id)} of user ${userId} paid (invoice.payment_succeeded, no payment intent named)`);
+    const scene: SentEvent = { id: paid.id, type: 'invoice.payment_succeeded', ...(await deps.send(paid)) };
+    if (scene.status < 200 || scene.status > 299 || scene.executionStatus !== 'SUCCEEDED') return { type, userId, events: [scene] };
+    const link = stripeEvent(type, invoicePayment({ invoiceId: String(invoice.id), paymentIntentId: stripeId('pi'), amountPaid }));
+    const sent: SentEvent = { id: link.id, type, ...(await deps.send(link)) };
+    return { type, userId, events: [scene, sent], sent };
   }
-  if (options.user) throw new TriggerUsageError(`--user is for invoice.payment_succeeded; ${type} is about an order`);
+  if (options.user) throw new TriggerUsageError(`--user is for ${INVOICE_TYPES.join(' and ')}; ${type} is about an order`);
   if (options.unmapped && options.order) throw new TriggerUsageError('--unmapped makes a new order: it cannot be used with --order');
 
   const scene = new Scene(type, options, deps);

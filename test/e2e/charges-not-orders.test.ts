@@ -1,5 +1,14 @@
 import type { LocalExecution } from '../../local/step-functions-service';
-import { charge, dispute, eventAt, PURCHASE, type Purchase, refundObject, subscriptionInvoice } from '../fixtures/stripe-api-versions';
+import {
+  charge,
+  dispute,
+  eventAt,
+  invoicePayment,
+  PURCHASE,
+  type Purchase,
+  refundObject,
+  subscriptionInvoice,
+} from '../fixtures/stripe-api-versions';
 import { stripeId } from '../fixtures/stripe-events';
 import { LocalPipeline } from '../support/local-pipeline';
 
@@ -111,4 +120,53 @@ describe("a dispute of one of our subscription invoices' charge", () => {
     expect(won.status).toBe('SUCCEEDED');
     expect(await pipeline.balance(userId)).toBe(19);
   }, 60_000);
+});
+
+describe('an invoice paid at API 2025-03-31 and later: invoice_payment.paid names its payment', () => {
+  test.each([
+    ['the invoice event first', ['invoice.payment_succeeded', 'invoice_payment.paid']],
+    ['its InvoicePayment first', ['invoice_payment.paid', 'invoice.payment_succeeded']],
+  ])(
+    '%s: a refund of its charge takes back its petals in proportion',
+    async (_order, types) => {
+      const version = '2025-09-30.clover';
+      const userId = `user_${stripeId('u')}`;
+      const invoiceId = stripeId('in');
+      const subscription: Purchase = { ...PURCHASE, userId, amount: 1999, paymentIntentId: stripeId('pi'), chargeId: stripeId('ch') };
+      const invoice = subscriptionInvoice(version, subscription, { amountPaid: 1999 }, { id: invoiceId });
+      expect(invoice).not.toHaveProperty('payment_intent');
+      const link = invoicePayment(
+        version,
+        { invoiceId, paymentIntentId: subscription.paymentIntentId, amountPaid: 1999 },
+        { id: stripeId('inpay') },
+      );
+      for (const type of types) {
+        const execution = await pipeline.deliver(event(version, type, type === 'invoice_payment.paid' ? link : invoice));
+        expect({ type, status: execution.status }).toEqual({ type, status: 'SUCCEEDED' });
+        if (type === 'invoice_payment.paid') expect(statesEntered(execution)).toContain('Record invoice payment');
+      }
+      expect(await pipeline.balance(userId)).toBe(19);
+      const record = (await pipeline.allItems()).find((item) => item.pk === `INVOICE#${invoiceId}`);
+      expect(record).toMatchObject({
+        sk: 'INVOICE',
+        userId,
+        amountPaid: 1999,
+        paymentIntentId: subscription.paymentIntentId,
+        petalsAwarded: 19,
+      });
+
+      // the charge names neither the invoice nor an order: its payment intent is the invoice's
+      const refunded = await pipeline.deliver(
+        event(version, 'charge.refunded', charge(version, subscription, { amountRefunded: 1000 }, { metadata: {} })),
+      );
+      expect({ status: refunded.status, retries: retries(refunded) }).toEqual({ status: 'SUCCEEDED', retries: [] });
+      expect(statesEntered(refunded)).toContain('Deduct invoice petals');
+      expect(await pipeline.balance(userId)).toBe(10); // 19 - floor(19 × 1000 / 1999)
+      expect((await pipeline.ledger(userId)).map((e) => [e.sk, e.amount])).toEqual([
+        [`LEDGER#invoice#${invoiceId}`, 19],
+        [`LEDGER#invoice-refund#${invoiceId}#1000`, -9],
+      ]);
+    },
+    60_000,
+  );
 });

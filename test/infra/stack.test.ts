@@ -90,7 +90,10 @@ const TASK_CONTRACTS: Record<
       cancelRefundedPrint: ['orderId'],
     },
   },
-  petals: { key: 'action', values: { settleOrder: ['orderId'], awardInvoice: ['input'], settleInvoice: ['invoiceId'] } },
+  petals: {
+    key: 'action',
+    values: { settleOrder: ['orderId'], awardInvoice: ['input'], linkInvoicePayment: ['input'], settleInvoice: ['invoiceId'] },
+  },
   email: {
     key: 'template',
     values: {
@@ -372,7 +375,10 @@ describe('the state machines', () => {
     expect(firstAction('fulfilment')).toBe('recordPayment');
     expect(firstAction('paymentFailed')).toBe('markPaymentFailed');
     expect(firstAction('refund')).toBe('recordRefund');
-    expect(firstAction('subscriptionPayment')).toBe('awardInvoice');
+    // invoice.payment_succeeded or invoice_payment.paid: a Choice first, by the input's kind
+    const subscription = definitions.subscriptionPayment;
+    const start = subscription.States[subscription.StartAt];
+    expect(staticParameter(subscription.States[start.Default], 'action')).toBe('awardInvoice');
   });
 
   describe('every Task', () => {
@@ -671,12 +677,17 @@ describe('the state machines', () => {
   });
 
   describe('subscription payment', () => {
-    it("awards the invoice's petals", () => {
+    it("awards the invoice's petals, or records which payment paid it (invoice_payment.paid)", () => {
       const def = definitions.subscriptionPayment;
       const tasks = taskStates(def);
-      expect(tasks).toHaveLength(1);
-      expect(functionOf(tasks[0]![1])).toBe('petals');
-      expect(tasks[0]![1].Parameters.action).toBe('awardInvoice');
+      expect(tasks.map(([, task]) => [functionOf(task), task.Parameters.action]).sort()).toEqual([
+        ['petals', 'awardInvoice'],
+        ['petals', 'linkInvoicePayment'],
+      ]);
+      const choice = def.States[def.StartAt];
+      expect(choice.Type).toBe('Choice');
+      expect(choice.Choices).toEqual([{ Variable: '$.kind', StringEquals: 'invoicePaymentLink', Next: 'Record invoice payment' }]);
+      expect(def.States[choice.Default].Parameters.action).toBe('awardInvoice');
     });
   });
 });

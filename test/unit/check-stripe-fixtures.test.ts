@@ -5,6 +5,7 @@ import {
   checkoutSession,
   dispute,
   eventAt,
+  invoicePayment,
   paymentIntent,
   PURCHASE,
   refundObject,
@@ -25,6 +26,8 @@ const fixturesFile = {
     dispute: dispute(v, undefined, { withPaymentIntent: false }),
     refund: refundObject(v, undefined, { withPaymentIntent: false }),
     invoice: subscriptionInvoice(v, { ...PURCHASE, userId: '' }),
+    // an InvoicePayment (API 2025-03-31 and later) carries nothing of ours: paid, it is routed either way
+    invoice_payment: invoicePayment('2025-03-31.basil'),
     event: eventAt(v, 'plan.created', { id: 'plan_1', object: 'plan' }),
   },
 };
@@ -34,6 +37,8 @@ it('names the resource each handled event type carries', () => {
   expect(resourceOf('charge.dispute.closed')).toBe('dispute');
   expect(resourceOf('charge.refunded')).toBe('charge');
   expect(resourceOf('charge.refund.updated')).toBe('refund');
+  expect(resourceOf('invoice_payment.paid')).toBe('invoice_payment');
+  expect(resourceOf('invoice.payment_succeeded')).toBe('invoice');
 });
 
 it('adds only our ids to make an object ours', () => {
@@ -51,7 +56,14 @@ it('routes every handled type as it is (ignored: not ours) and made ours (starte
   const { routed, missing } = checkFixtures(fixturesFile);
   expect(missing).toEqual([]);
   expect(routed).toHaveLength(HANDLED_EVENT_TYPES.length * 2);
-  for (const r of routed) expect(r.outcome).toBe(r.variant === 'as-is' ? 'ignored' : 'started');
+  for (const r of routed) {
+    const expected = r.eventType === 'invoice_payment.paid' || r.variant === 'ours' ? 'started' : 'ignored';
+    expect({ type: r.eventType, variant: r.variant, outcome: r.outcome }).toEqual({
+      type: r.eventType,
+      variant: r.variant,
+      outcome: expected,
+    });
+  }
 });
 
 it('reports a malformed event, and a file without a resource', () => {

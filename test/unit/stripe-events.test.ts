@@ -177,6 +177,7 @@ describe('the routing table', () => {
       'checkout.session.completed',
       'checkout.session.expired',
       'invoice.payment_succeeded',
+      'invoice_payment.paid',
       'payment_intent.payment_failed',
       'payment_intent.succeeded',
       'refund.failed',
@@ -630,6 +631,65 @@ describe('invoice.payment_succeeded', () => {
 
   it('rejects an invoice without amount_paid as malformed', () => {
     malformed(stripeEvent('invoice.payment_succeeded', invoice({ amount_paid: undefined })));
+  });
+});
+
+describe('invoice_payment.paid', () => {
+  const invoicePayment = (overrides: Record<string, unknown> = {}) => ({
+    id: 'inpay_1QxYzA2eZvKYlo2C',
+    object: 'invoice_payment',
+    amount_paid: 999,
+    amount_requested: 999,
+    created: CREATED,
+    currency: 'usd',
+    invoice: 'in_1QxYzA2eZvKYlo2Cinv',
+    is_default: true,
+    livemode: false,
+    payment: { type: 'payment_intent', payment_intent: 'pi_1QxYzA2eZvKYlo2Csub' },
+    status: 'paid',
+    status_transitions: { canceled_at: null, paid_at: CREATED },
+    ...overrides,
+  });
+
+  it("starts the subscription-payment workflow with the invoice's payment intent", () => {
+    const decision = started(routeStripeEvent(stripeEvent('invoice_payment.paid', invoicePayment())));
+    expect(decision.workflow).toBe('subscriptionPayment');
+    expect(decision.input).toStrictEqual({
+      ...EVENT_REF,
+      eventType: 'invoice_payment.paid',
+      kind: 'invoicePaymentLink',
+      invoiceId: 'in_1QxYzA2eZvKYlo2Cinv',
+      invoicePaymentId: 'inpay_1QxYzA2eZvKYlo2C',
+      paymentIntentId: 'pi_1QxYzA2eZvKYlo2Csub',
+    });
+  });
+
+  it('reads an expanded invoice and payment intent, and a charge paid without a payment intent', () => {
+    const expanded = invoicePayment({
+      invoice: { id: 'in_expanded', object: 'invoice' },
+      payment: { type: 'payment_intent', payment_intent: { id: 'pi_expanded', object: 'payment_intent' } },
+    });
+    expect(started(routeStripeEvent(stripeEvent('invoice_payment.paid', expanded))).input).toMatchObject({
+      invoiceId: 'in_expanded',
+      paymentIntentId: 'pi_expanded',
+    });
+    const byCharge = invoicePayment({ payment: { type: 'charge', charge: 'ch_legacy' } });
+    const input = started(routeStripeEvent(stripeEvent('invoice_payment.paid', byCharge))).input;
+    expect(input).toMatchObject({ chargeId: 'ch_legacy' });
+    expect(input).not.toHaveProperty('paymentIntentId');
+  });
+
+  it.each([
+    ['paid outside Stripe', { payment: { type: 'out_of_band_payment' } }, /out_of_band_payment names no payment intent/],
+    ['a payment record', { payment: { type: 'payment_record', payment_record: 'pr_1' } }, /payment_record/],
+    ['not paid', { status: 'open' }, /open, not paid/],
+    ['no invoice', { invoice: null }, /names no invoice/],
+  ])('ignores an invoice payment %s', (_what, overrides, reason) => {
+    expect(ignored(routeStripeEvent(stripeEvent('invoice_payment.paid', invoicePayment(overrides))))).toMatch(reason);
+  });
+
+  it('rejects an invoice payment without a status as malformed', () => {
+    malformed(stripeEvent('invoice_payment.paid', invoicePayment({ status: undefined })));
   });
 });
 

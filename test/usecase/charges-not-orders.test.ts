@@ -3,12 +3,14 @@ import { routeStripeEvent } from '../../lambdas/domain/stripe-events';
 import type { WorkflowInput } from '../../lambdas/domain/workflow-input';
 import { recordDispute } from '../../lambdas/fulfilment/disputes';
 import { recordRefund } from '../../lambdas/fulfilment/refunds';
-import { awardInvoicePetals, settleInvoicePetals, settleOrderPetals } from '../../lambdas/petals/use-cases';
+import { awardInvoicePetals, recordInvoicePaymentLink, settleInvoicePetals, settleOrderPetals } from '../../lambdas/petals/use-cases';
 import {
   atLeast,
   charge,
   dispute,
   eventAt,
+  hasInvoicePayments,
+  invoicePayment,
   PURCHASE,
   type Purchase,
   refundObject,
@@ -60,6 +62,8 @@ function setup() {
       }
       case 'invoicePayment':
         return awardInvoicePetals(petals, input);
+      case 'invoicePaymentLink':
+        return recordInvoicePaymentLink(deps, input);
       default:
         throw new Error(`not a charge event: ${input.kind}`);
     }
@@ -270,3 +274,83 @@ describe('an invoice awarded before invoice records were kept (its ledger entry 
     expect(await invoices.get(INVOICE)).toMatchObject({ petalsAwarded: 9, petalsDeducted: 9 });
   });
 });
+
+/**
+ * From API 2025-03-31 neither invoice.payment_succeeded (without the includable `payments`) nor the
+ * charge names the invoice's payment: invoice_payment.paid does, and its link is what a refund or
+ * dispute of the subscription's payment intent is found by.
+ */
+describe.each(STRIPE_API_VERSIONS.filter(hasInvoicePayments))(
+  'at API %s, an invoice linked to its payment by invoice_payment.paid',
+  (version) => {
+    const paid = () => subscriptionInvoice(version);
+    const link = () => invoicePayment(version, { paymentIntentId: SUBSCRIPTION.paymentIntentId });
+
+    it('the invoice event alone names no payment intent: a refund of its charge is not known to be ours', async () => {
+      const { deliver, ledger, invoices } = setup();
+      expect(paid()).not.toHaveProperty('payment_intent');
+      await deliver(version, 'invoice.payment_succeeded', paid());
+      expect(await invoices.get(INVOICE)).not.toHaveProperty('paymentIntentId');
+      expect(await deliver(version, 'charge.refunded', subscriptionCharge(version, 999))).toMatchObject({ owner: 'none' });
+      expect(await ledger.balance(USER)).toBe(9);
+    });
+
+    it.each([
+      ['the invoice event, then the link', ['paid', 'link']],
+      ['the link, then the invoice event', ['link', 'paid']],
+      ['each twice, interleaved', ['link', 'paid', 'link', 'paid']],
+    ])('%s: the record merges both; a refund of its charge takes back its petals in proportion', async (_order, steps) => {
+      const { deliver, ledger, invoices } = setup();
+      for (const step of steps) {
+        await (step === 'paid' ? deliver(version, 'invoice.payment_succeeded', paid()) : deliver(version, 'invoice_payment.paid', link()));
+      }
+      expect(await invoices.get(INVOICE)).toMatchObject({
+        userId: USER,
+        amountPaid: 999,
+        currency: 'usd',
+        subscriptionId: 'sub_1Q9ContractSubA1',
+        paymentIntentId: SUBSCRIPTION.paymentIntentId,
+        petalsAwarded: 9,
+      });
+      expect(await invoices.findInvoiceIdByPaymentIntent(SUBSCRIPTION.paymentIntentId)).toBe(INVOICE);
+      expect(await deliver(version, 'charge.refunded', subscriptionCharge(version, 333))).toMatchObject({
+        owner: 'invoice',
+        invoiceId: INVOICE,
+        amountRefunded: 333,
+      });
+      expect(await ledger.balance(USER)).toBe(6); // 9 - floor(9 × 333 / 999)
+      expect(await deliver(version, 'charge.dispute.created', dispute(version, SUBSCRIPTION))).toMatchObject({ owner: 'invoice' });
+      expect(await ledger.balance(USER)).toBe(0);
+    });
+
+    it('a second InvoicePayment of the invoice does not replace the first', async () => {
+      const { deliver, invoices } = setup();
+      await deliver(version, 'invoice_payment.paid', link());
+      const other = invoicePayment(version, { paymentIntentId: 'pi_3Q9ContractOther' }, { id: 'inpay_other' });
+      expect(await deliver(version, 'invoice_payment.paid', other)).toMatchObject({
+        paymentIntentId: SUBSCRIPTION.paymentIntentId,
+        linked: false,
+      });
+      expect(await invoices.get(INVOICE)).toMatchObject({ paymentIntentId: SUBSCRIPTION.paymentIntentId });
+    });
+
+    it('the link of an invoice that is not ours is a record no one reads: its refunds and disputes are ignored at once', async () => {
+      const { deliver, ledger, invoices } = setup();
+      expect(await deliver(version, 'invoice_payment.paid', link())).toMatchObject({ linked: true });
+      expect(await invoices.get(INVOICE)).toStrictEqual({
+        invoiceId: INVOICE,
+        paymentIntentId: SUBSCRIPTION.paymentIntentId,
+        updatedAt: expect.any(String),
+      });
+      const refund = await deliver(version, 'charge.refunded', subscriptionCharge(version, 999));
+      expect(refund).toMatchObject({
+        owner: 'none',
+        signals: [{ kind: 'charge-without-order' }],
+        reason: expect.stringContaining(INVOICE),
+      });
+      expect(await deliver(version, 'charge.dispute.created', dispute(version, SUBSCRIPTION))).toMatchObject({ owner: 'none' });
+      expect(await invoices.get(INVOICE)).not.toHaveProperty('refunds');
+      expect(await ledger.entries(USER)).toEqual([]);
+    });
+  },
+);
