@@ -35,6 +35,8 @@ export class LocalLambda {
   private nextId = 1;
   private exited = false;
   invocations = 0;
+  /** Called with each invocation's handler duration, ms (what Lambda bills): for `npm run bench`. */
+  onDuration?: (ms: number) => void;
 
   constructor(
     readonly fn: LocalFunction,
@@ -56,7 +58,14 @@ export class LocalLambda {
     });
     this.worker.on(
       'message',
-      (message: { id: number; ok: boolean; result?: unknown; error?: { errorType: string; errorMessage: string; trace: string[] } }) => {
+      (message: {
+        id: number;
+        ok: boolean;
+        durationMs?: number;
+        result?: unknown;
+        error?: { errorType: string; errorMessage: string; trace: string[] };
+      }) => {
+        if (message.durationMs !== undefined) this.onDuration?.(message.durationMs);
         const call = this.pending.get(message.id);
         if (!call) return;
         this.pending.delete(message.id);
