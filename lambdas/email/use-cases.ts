@@ -136,6 +136,11 @@ export async function pacedOrderEmail(
 ): Promise<EmailOutcome> {
   const now = () => (deps.now ?? (() => new Date()))();
   let gate = notBefore ? new SlotGate(deps, deps.quota, { at: notBefore, n: 1 }) : undefined;
+  if (gate?.startedLate()) {
+    // late from the start: a fresh slot before any read (one write in all)
+    const slot = await reserveSlot(deps, deps.quota, 1);
+    throw new SesSlotMissedError(slotMessage(slot, `email for order ${request.orderId} not sent, ${gate.missed!.reason}`));
+  }
   for (let attempt = 1; ; attempt++) {
     if (!gate) {
       const at = await waitForSlotWithin(deps, deps.quota, 1, 0);

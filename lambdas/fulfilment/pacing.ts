@@ -115,6 +115,14 @@ export async function pacedPrintifyOrder(
   ticket?: { notBefore?: string; slots?: number },
 ): Promise<PrintifyOutcome> {
   const quota = deps.quotas.printify;
+  if (ticket?.notBefore) {
+    // late from the start: a fresh slot for as many calls, before any read (one write in all)
+    const gate = new SlotGate(deps, quota, { at: ticket.notBefore, n: ticket.slots ?? printifyCallsPerOrder(deps.sendToProduction) });
+    if (gate.startedLate()) {
+      const slot = await reserveSlot(deps, quota, gate.ticket.n);
+      throw new PrintifySlotMissedError(slotMessage(slot, `order ${orderId}: no Printify call made, ${gate.missed!.reason}`));
+    }
+  }
   const order = (await deps.orders.get(orderId)) as (Order & PrintifyOrderFields) | undefined;
   // created (and sent, where we send): a repeat calls Printify no more, no slot needed
   if (order?.printifyOrderId && (!deps.sendToProduction || order.printifySentToProductionAt)) return createPrintifyOrder(deps, orderId);

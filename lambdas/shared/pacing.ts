@@ -63,6 +63,18 @@ export class SlotGate {
     return this.used;
   }
 
+  /**
+   * At the task's start: whether its first slot is already missed (the task started later than the
+   * tolerance after it), so that it re-reserves before reading anything (under load, each read
+   * only makes it later). Records `missed`.
+   */
+  startedLate(): boolean {
+    const nowMs = (this.deps.now ?? (() => new Date()))().getTime();
+    const late = nowMs - new Date(this.ticket.at).getTime();
+    if (this.used === 0 && late > lateToleranceMs(this.quota)) this.missed = { index: 0, reason: `started late by ${late} ms` };
+    return this.missed !== undefined;
+  }
+
   /** Before one call: waits for its slot, or throws (and records `missed`) when it cannot go. */
   async take(label?: string): Promise<void> {
     const index = this.used;
