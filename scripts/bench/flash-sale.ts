@@ -67,7 +67,7 @@ export interface FlashSaleFigures {
   sesLimitPerSecond: number;
   /** from the first event sent until the last order's Printify order was created, seconds */
   drainSeconds: number;
-  /** state transitions of the fulfilling execution (the pair event adds 3: see costPer1000) */
+  /** state transitions of the fulfilling execution, retries included (the pair event adds 3: see costPer1000) */
   transitionsPerOrder: number;
   /** USD per 1,000 orders, both events of each (AWS list prices, scripts/bench/prices.ts) */
   costPer1000: number;
@@ -157,8 +157,10 @@ export async function runFlashSale(options: { orders: number; autoApproval: bool
     });
     const notInProduction = statuses.filter((s) => s !== 'in_production').length;
     const failedExecutions = executions.filter((e) => e.status !== 'SUCCEEDED').length;
+    // AWS bills a retry as a state transition too (https://aws.amazon.com/step-functions/pricing/)
+    const retried = executions.reduce((sum, e) => sum + e.history.filter((h) => h.type === 'StateRetried').length, 0) / executions.length;
     const transitions =
-      executions.reduce((sum, e) => sum + e.history.filter((h) => h.type.endsWith('StateEntered')).length, 0) / executions.length;
+      executions.reduce((sum, e) => sum + e.history.filter((h) => h.type.endsWith('StateEntered')).length, 0) / executions.length + retried;
     const retries = executions.reduce((sum, e) => sum + e.history.filter((h) => h.type === 'TaskFailed').length, 0) / executions.length;
     const slotLoops = (name: string) =>
       executions.reduce((sum, e) => sum + e.history.filter((h) => h.type === 'PassStateEntered' && h.name === name).length, 0);
@@ -208,6 +210,11 @@ export async function runFlashSale(options: { orders: number; autoApproval: bool
         notInProduction,
         failedExecutions,
         taskRetriesPerOrder: round(retries, 3),
+        // retries Step Functions made (each billed as a transition, counted in transitionsPerOrder)
+        retriedTransitionsPerOrder: round(retried, 3),
+        taskFailuresByError: executions
+          .flatMap((e) => e.history.filter((h) => h.type === 'TaskFailed').map((h) => h.error ?? 'unknown'))
+          .reduce<Record<string, number>>((counts, error) => ({ ...counts, [error]: (counts[error] ?? 0) + 1 }), {}),
         // late tasks that took a fresh slot and waited for it again (3 transitions each)
         slotLoops: { printify: slotLoops('Take a new Printify slot'), ses: slotLoops('Take a new SES slot') },
         printify: {
