@@ -214,7 +214,10 @@ export async function runFlashSale(options: { orders: number; autoApproval: bool
         retriedTransitionsPerOrder: round(retried, 3),
         taskFailuresByError: executions
           .flatMap((e) => e.history.filter((h) => h.type === 'TaskFailed').map((h) => h.error ?? 'unknown'))
-          .reduce<Record<string, number>>((counts, error) => ({ ...counts, [error]: (counts[error] ?? 0) + 1 }), {}),
+          .reduce<Record<string, number>>((counts, error) => {
+            counts[error] = (counts[error] ?? 0) + 1;
+            return counts;
+          }, {}),
         // late tasks that took a fresh slot and waited for it again (3 transitions each)
         slotLoops: { printify: slotLoops('Take a new Printify slot'), ses: slotLoops('Take a new SES slot') },
         printify: {
