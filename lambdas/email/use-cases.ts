@@ -136,7 +136,7 @@ export async function pacedOrderEmail(
 ): Promise<EmailOutcome> {
   const now = () => (deps.now ?? (() => new Date()))();
   let gate = notBefore ? new SlotGate(deps, deps.quota, { at: notBefore, n: 1 }) : undefined;
-  if (gate?.startedLate()) {
+  if (gate && (await gate.startedLate())) {
     // late from the start: a fresh slot before any read (one write in all)
     const slot = await reserveSlot(deps, deps.quota, 1);
     throw new SesSlotMissedError(slotMessage(slot, `email for order ${request.orderId} not sent, ${gate.missed!.reason}`));

@@ -115,10 +115,11 @@ export async function pacedPrintifyOrder(
   ticket?: { notBefore?: string; slots?: number },
 ): Promise<PrintifyOutcome> {
   const quota = deps.quotas.printify;
+  let gate: SlotGate | undefined;
   if (ticket?.notBefore) {
-    // late from the start: a fresh slot for as many calls, before any read (one write in all)
-    const gate = new SlotGate(deps, quota, { at: ticket.notBefore, n: ticket.slots ?? printifyCallsPerOrder(deps.sendToProduction) });
-    if (gate.startedLate()) {
+    gate = new SlotGate(deps, quota, { at: ticket.notBefore, n: ticket.slots ?? printifyCallsPerOrder(deps.sendToProduction) });
+    // late from the start, with the quota backlogged: a fresh slot for as many calls, before any read
+    if (await gate.startedLate()) {
       const slot = await reserveSlot(deps, quota, gate.ticket.n);
       throw new PrintifySlotMissedError(slotMessage(slot, `order ${orderId}: no Printify call made, ${gate.missed!.reason}`));
     }
@@ -126,19 +127,17 @@ export async function pacedPrintifyOrder(
   const order = (await deps.orders.get(orderId)) as (Order & PrintifyOrderFields) | undefined;
   // created (and sent, where we send): a repeat calls Printify no more, no slot needed
   if (order?.printifyOrderId && (!deps.sendToProduction || order.printifySentToProductionAt)) return createPrintifyOrder(deps, orderId);
-  let gate: SlotGate;
-  if (ticket?.notBefore) {
-    gate = new SlotGate(deps, quota, { at: ticket.notBefore, n: ticket.slots ?? printifyCallsPerOrder(deps.sendToProduction) });
-  } else {
+  if (!gate) {
     const n = callsNeeded(order, deps.sendToProduction);
     const at = await waitForSlotWithin(deps, quota, n, IN_TASK_BUDGET_MS);
     if (!at) throw new PrintifyUnavailableError(`Printify quota booked ahead for ${IN_TASK_BUDGET_MS} ms: order ${orderId} retried later`);
     gate = new SlotGate(deps, quota, { at: at.toISOString(), n });
   }
+  const paced = gate;
   try {
-    return await withSlotGate(gate, () => createPrintifyOrder(deps, orderId));
+    return await withSlotGate(paced, () => createPrintifyOrder(deps, orderId));
   } catch (error) {
-    if (gate.missed) throw await slotMissed(deps, orderId, order, gate);
+    if (paced.missed) throw await slotMissed(deps, orderId, order, paced);
     const cause = error instanceof Error ? error.cause : undefined;
     if (cause instanceof PrintifyApiError && cause.status === 429) {
       const now = (deps.now ?? (() => new Date()))();

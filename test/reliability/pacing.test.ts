@@ -85,11 +85,12 @@ test(`pacing: a burst of ${ORDERS} orders over the Printify limit (${PRINTIFY.li
   // what reached the stand-in, refused or not, never exceeded the limit in any window
   expect(printify.peakReceivedPerWindow).toBeLessThanOrEqual(PRINTIFY.limit);
   expect(printify.rateLimited).toBeLessThanOrEqual(1);
-  // the lagged tasks took a fresh slot and waited for it in the workflow (the loop), not in a Lambda
+  // the lagged tasks took a fresh slot: within a second in the task when the quota had one, else
+  // (the burst's backlog) they waited for it in the workflow (the loop), not in a Lambda
   const loops = pipeline.stack.stepFunctions
     .listExecutions(pipeline.stack.stateMachineArns.fulfilment)
     .flatMap((e) => e.history.filter((h) => h.type === 'PassStateEntered' && /^Take a new (Printify|SES) slot$/.test(h.name ?? '')));
-  expect(loops.length).toBeGreaterThanOrEqual(ORDERS / 4);
+  expect(loops.length).toBeGreaterThan(0);
   expect(printify.requests).toBeGreaterThanOrEqual(ORDERS);
   const ses = pipeline.stack.ses.stats();
   // SES: every email sent once (checkOutcomes), none refused for the rate

@@ -150,6 +150,14 @@ describe('pacedOrderEmail', () => {
     expect(outbox).toBeDefined();
   });
 
+  it('a late task with SES idle takes a fresh slot in the task and sends, no loop', async () => {
+    const { deps, mailer } = await emailSetup();
+    expect(await pacedOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' }, '2026-11-26T11:59:00.000Z')).toMatchObject({
+      outcome: 'sent',
+    });
+    expect(mailer.sent).toHaveLength(1);
+  });
+
   it('SES Throttling pushes every sender back a window and loops the task through the Wait', async () => {
     const { deps, slept, mailer, rateSlots } = await emailSetup();
     mailer.failures.push(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'Throttling' }));
@@ -219,6 +227,16 @@ describe('pacedPrintifyOrder: late tasks, retries and lookups never burst', () =
     expect(printify.calls).toEqual(['createOrder', 'sendToProduction']);
   });
 
+  it('late with the quota idle: takes a fresh slot within a second in the task, no loop', async () => {
+    const { deps, printify, rateSlots } = await lateSetup();
+    expect(await pacedPrintifyOrder(deps, 'ord_1', { notBefore: '2026-11-26T11:59:00.000Z', slots: 2 })).toMatchObject({
+      outcome: 'created',
+    });
+    expect(printify.calls).toEqual(['createOrder', 'sendToProduction']);
+    // the two calls took fresh slots from now on (the late ticket's slots went unused)
+    expect(rateSlots.nextFree.get('printify')).toBeCloseTo(new Date('2026-11-26T12:00:00.000Z').getTime() + 2 * (60_000 / 540), 3);
+  });
+
   it('a little late, within the tolerance: calls, each call at its own slot', async () => {
     const { deps, printify, slept } = await lateSetup();
     expect(await pacedPrintifyOrder(deps, 'ord_1', { notBefore: '2026-11-26T11:59:55.000Z', slots: 2 })).toMatchObject({
@@ -229,7 +247,8 @@ describe('pacedPrintifyOrder: late tasks, retries and lookups never burst', () =
   });
 
   it('the send after the create keeps its own slot: created, then re-reserved for the send alone', async () => {
-    const { deps, printify, clock } = await lateSetup();
+    const { deps, printify, clock, rateSlots } = await lateSetup();
+    await rateSlots.pushBack('printify', new Date('2026-11-26T12:05:00.000Z')); // a backlog: no near slot
     const slow = deps.index.record.bind(deps.index);
     deps.index.record = async (a: string, b: string) => {
       clock.set(new Date(clock.now().getTime() + 10_000).toISOString()); // the store answers slowly
@@ -242,7 +261,8 @@ describe('pacedPrintifyOrder: late tasks, retries and lookups never burst', () =
   });
 
   it("a retry's lookup spends a slot per request; slots spent, it re-reserves instead of calling", async () => {
-    const { deps, printify } = await lateSetup({ printifyAttemptedAt: '2026-11-26T11:59:00.000Z' });
+    const { deps, printify, rateSlots } = await lateSetup({ printifyAttemptedAt: '2026-11-26T11:59:00.000Z' });
+    await rateSlots.pushBack('printify', new Date('2026-11-26T12:05:00.000Z')); // a backlog: no near slot
     // a ticket for the create and the send only: the lookup takes the first, the create finds none left… then the send
     const error = await missed(pacedPrintifyOrder(deps, 'ord_1', { notBefore: '2026-11-26T12:00:00.000Z', slots: 1 }));
     expect(error).toMatchObject({ name: 'PrintifySlotMissed' });
