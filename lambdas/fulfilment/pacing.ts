@@ -72,6 +72,8 @@ export async function withFulfilmentSlots<R extends { fulfil: boolean; orderId?:
       const theirs = await keptOn();
       if (theirs) return { ...result, pace: ticketsOf(deps, theirs) };
     }
+    // the Waits count from when this task answers: their seconds from now, after the write
+    return { ...result, pace: ticketsOf(deps, keep) };
   }
   return { ...result, pace: { printify, email } };
 }

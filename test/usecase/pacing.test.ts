@@ -290,6 +290,19 @@ describe('pacedPrintifyOrder: late tasks, retries and lookups never burst', () =
 });
 
 describe('withFulfilmentSlots: one reservation per order', () => {
+  it("counts the Wait's seconds from when the task answers, not from the reservation", async () => {
+    const { pacing, orders, rateSlots, clock } = setup();
+    await orders.put(anOrder({ status: 'paid' }));
+    await rateSlots.pushBack('printify', new Date('2026-11-26T12:00:30.000Z'));
+    const write = orders.compareAndSet.bind(orders);
+    orders.compareAndSet = async (...args: Parameters<typeof orders.compareAndSet>) => {
+      clock.set('2026-11-26T12:00:04.000Z'); // the write after the reservation answers slowly
+      return write(...args);
+    };
+    const { pace } = await withFulfilmentSlots({ ...pacing, orders }, { fulfil: true, orderId: 'ord_1' });
+    expect(pace!.printify).toMatchObject({ at: '2026-11-26T12:00:30.000Z', seconds: 26 });
+  });
+
   it('a retried or replayed Record payment reuses the slots kept on the order', async () => {
     const { pacing, orders, rateSlots, clock } = setup();
     await orders.put(anOrder({ status: 'paid' }));
