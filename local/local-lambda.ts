@@ -33,7 +33,12 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-type WorkerReply = { id: number; ok: boolean; result?: unknown; error?: { errorType: string; errorMessage: string; trace: string[] } };
+type WorkerReply = {
+  id: number;
+  ok: boolean;
+  /** the handler's own run, ms (what Lambda bills as duration) */
+  durationMs?: number;
+  result?: unknown; error?: { errorType: string; errorMessage: string; trace: string[] } };
 
 /** One worker thread — one "container" — with its invocations in flight. */
 class Container {
@@ -44,7 +49,13 @@ class Container {
   used = false;
   private idle?: () => void;
 
-  constructor(fn: LocalFunction, env: Record<string, string>, options: LocalLambdaOptions) {
+  constructor(
+    fn: LocalFunction,
+    env: Record<string, string>,
+    options: LocalLambdaOptions,
+    /** told each invocation's handler duration, ms */
+    onDuration: (ms: number) => void = () => {},
+  ) {
     this.worker = new Worker(path.join(__dirname, 'lambda-worker.cjs'), {
       env,
       workerData: {
@@ -63,6 +74,7 @@ class Container {
       }
     }
     this.worker.on('message', (message: WorkerReply) => {
+      if (message.durationMs !== undefined) onDuration(message.durationMs);
       const call = this.pending.get(message.id);
       if (!call) return;
       this.pending.delete(message.id);
@@ -134,6 +146,9 @@ export class LocalLambda {
   invocations = 0;
   /** how many times reload() replaced the code */
   reloads = 0;
+  /** Called with each invocation's handler duration, ms (what Lambda bills): for `npm run bench`. */
+  onDuration?: (ms: number) => void;
+  private readonly reportDuration = (ms: number) => this.onDuration?.(ms);
 
   constructor(
     readonly fn: LocalFunction,
@@ -144,7 +159,7 @@ export class LocalLambda {
     private readonly options: LocalLambdaOptions = {},
   ) {
     this.env = { ...base, ...fn.environment, ...overrides, AWS_LAMBDA_FUNCTION_NAME: fn.logicalId };
-    this.container = new Container(fn, this.env, options);
+    this.container = new Container(fn, this.env, options, this.reportDuration);
   }
 
   /** The handler's source file, absolute. */
@@ -182,7 +197,7 @@ export class LocalLambda {
   async reload(loadTimeoutMs = 60_000): Promise<boolean> {
     if (this.stopped) throw new LambdaInvocationError('Lambda.ServiceException', `${this.fn.logicalId} is stopped`);
     if (!this.container.used && !this.container.exited) return false;
-    const next = new Container(this.fn, this.env, this.options);
+    const next = new Container(this.fn, this.env, this.options, this.reportDuration);
     try {
       await next.send(
         { id: 0, load: true },

@@ -87,6 +87,24 @@ export class StoreRejectedError extends PipelineError {
   readonly retryable = false;
 }
 
+/**
+ * A paced call (Printify, SES) was not made: its task started after its reserved slot (by more
+ * than the quota's late tolerance) or had spent its slots (a lookup's extra pages). The task has
+ * reserved fresh slots; the message carries them (slotMessage) and the workflow waits for them in
+ * a Wait state, then runs the task again. Not a failure: no Retry matches it, a Catch loops it.
+ */
+export abstract class SlotMissedError extends PipelineError {
+  readonly retryable = false;
+}
+
+export class PrintifySlotMissedError extends SlotMissedError {
+  static override readonly errorType = 'PrintifySlotMissed';
+}
+
+export class SesSlotMissedError extends SlotMissedError {
+  static override readonly errorType = 'SesSlotMissed';
+}
+
 /** The names AWS gives a request that can never succeed as sent (DynamoDB, and any AWS API). */
 const STORE_REJECTIONS: readonly string[] = ['ValidationException'];
 

@@ -88,3 +88,38 @@ export function waitFor(startMs: number, nowMs: number): { seconds: number; rema
  * send_to_production — or only the create when the shop's auto-approval sends it to production.
  */
 export const printifyCallsPerOrder = (sendToProduction: boolean): number => (sendToProduction ? 2 : 1);
+
+/**
+ * How late a reserved call may still start, milliseconds, with no window of the provider ever
+ * holding more than its limit: calls spaced `interval` apart that each start within D of their
+ * slot put at most (W + D) / interval + 1 calls in any window W, which is <= limit when
+ * D = W × (1 / headroom − 1) − interval. Printify's defaults give 6,555 ms, SES's 31 ms; a call
+ * later than that is not made: its task reserves a fresh slot and waits for it (a Wait state).
+ */
+export function lateToleranceMs(quota: QuotaPace): number {
+  return Math.max(0, Math.floor(quota.windowMs * (1 / quota.headroom - 1) - slotIntervalMs(quota)));
+}
+
+/** A slot handed to a workflow: whole `seconds` for its Wait state, `at` (ISO) and `n` reserved calls. */
+export interface SlotTicket {
+  seconds: number;
+  at: string;
+  n: number;
+}
+
+/**
+ * The message of a SlotMissed error, which carries the fresh slot to the workflow: `slot|<seconds>|
+ * <at>|<n>|<why>`. The state machine reads fields 1-3 with States.StringSplit on '|' (in AWS the
+ * caught Cause is Lambda's JSON, {"errorType":…,"errorMessage":"slot|…"}, locally the message
+ * itself: the fields keep their positions in both, as nothing before them holds a '|').
+ */
+export function slotMessage(ticket: SlotTicket, why: string): string {
+  return `slot|${ticket.seconds}|${ticket.at}|${ticket.n}|${why.replaceAll('|', '/')}`;
+}
+
+/** The ticket in a slotMessage (or in a Cause that contains one), as the state machine reads it. */
+export function parseSlotMessage(text: string): SlotTicket | undefined {
+  const [, seconds, at, n] = text.split('|');
+  if (seconds === undefined || at === undefined || n === undefined) return undefined;
+  return { seconds: JSON.parse(seconds) as number, at, n: JSON.parse(n) as number };
+}

@@ -1,4 +1,4 @@
-import { TransientError } from '../domain/errors';
+import { SesSlotMissedError, TransientError } from '../domain/errors';
 import {
   orderConfirmationEmail,
   paymentFailedEmail,
@@ -11,12 +11,12 @@ import { toSendableAddress } from '../domain/email-address';
 import { emailOutboxId } from '../domain/keys';
 import type { Order } from '../domain/order';
 import { petalsForAmount, petalsToDeduct, type PetalRates } from '../domain/petals';
-import type { QuotaPace } from '../domain/rate-slots';
+import { slotMessage, type QuotaPace } from '../domain/rate-slots';
 import type { Signal } from '../domain/signals';
 import type { EmailOutboxPort } from '../ports/email-outbox';
 import type { Mailer } from '../ports/mailer';
 import type { OrdersPort } from '../ports/orders';
-import { MAX_IN_TASK_WAIT_MS, sleepUntil, waitForSlotWithin, type PacingDeps } from '../shared/pacing';
+import { MAX_IN_TASK_WAIT_MS, reserveSlot, SlotGate, waitForSlotWithin, type PacingDeps } from '../shared/pacing';
 
 /** What sendOrderEmail depends on: the order (recipient and content), the outbox, the mailer, the petal rates. */
 export interface EmailDeps {
@@ -114,17 +114,20 @@ const isThrottling = (error: unknown) =>
   (error.name === 'Throttling' || error.name === 'TooManyRequestsException' || /maximum sending rate/i.test(error.message));
 
 /**
- * sendOrderEmail inside SES's sending rate (the shared `ses` quota).
+ * sendOrderEmail inside SES's sending rate (the shared `ses` quota): the SES call takes a slot
+ * through a SlotGate (an email already sent, or not sendable, spends none).
  *
  * - With `notBefore` (ISO: the slot the fulfilment workflow reserved and waited for in a Wait
- *   state) it sleeps the sub-second rest (a task that starts late sends at once).
+ *   state) it sleeps the sub-second rest. A task that starts later than the quota's late tolerance
+ *   after its slot, or that SES throttles (the shared quota is then pushed back a window, so that
+ *   every sender waits it out), sends nothing: it reserves a fresh slot and throws SesSlotMissed
+ *   carrying it, and the workflow waits for it in its Wait state and runs the task again.
  * - Without (refund and payment-failed emails, the shipping email) it reserves its own slot when one
  *   is free within MAX_IN_TASK_WAIT_MS and sleeps until it; otherwise throws TransientError
  *   (nothing sent, nothing reserved: the workflow retries it with backoff; the Printify webhook
- *   answers 5xx and Printify delivers again).
- * - SES's own `Throttling` pushes the shared quota back a window (every sender waits it out) and the
- *   email is sent again after that window, in the task (twice at most), then rethrown as it came
- *   (transient: retried). The outbox still sends each email once.
+ *   answers 5xx and Printify delivers again). Throttled, it pushes the quota back and takes a fresh
+ *   slot the same way (three sends at most), then rethrows (transient: retried).
+ * The outbox still sends each email once.
  */
 export async function pacedOrderEmail(
   deps: EmailDeps & PacingDeps & { quota: QuotaPace },
@@ -132,20 +135,42 @@ export async function pacedOrderEmail(
   notBefore?: string,
 ): Promise<EmailOutcome> {
   const now = () => (deps.now ?? (() => new Date()))();
-  if (notBefore) await sleepUntil(deps, notBefore);
-  else if (!(await waitForSlotWithin(deps, deps.quota, 1, 0))) {
-    throw new TransientError(
-      `SES quota booked more than ${MAX_IN_TASK_WAIT_MS} ms ahead: email for order ${request.orderId} retried later`,
-    );
+  let gate = notBefore ? new SlotGate(deps, deps.quota, { at: notBefore, n: 1 }) : undefined;
+  if (gate && (await gate.startedLate())) {
+    // late from the start: a fresh slot before any read (one write in all)
+    const slot = await reserveSlot(deps, deps.quota, 1);
+    throw new SesSlotMissedError(slotMessage(slot, `email for order ${request.orderId} not sent, ${gate.missed!.reason}`));
   }
   for (let attempt = 1; ; attempt++) {
+    if (!gate) {
+      const at = await waitForSlotWithin(deps, deps.quota, 1, 0);
+      if (!at) {
+        throw new TransientError(
+          `SES quota booked more than ${MAX_IN_TASK_WAIT_MS} ms ahead: email for order ${request.orderId} retried later`,
+        );
+      }
+      gate = new SlotGate(deps, deps.quota, { at: at.toISOString(), n: 1 });
+    }
+    const current = gate;
+    const mailer: Mailer = {
+      send: async (message) => {
+        await current.take('SendEmail');
+        return deps.mailer.send(message);
+      },
+    };
     try {
-      return await sendOrderEmail(deps, request);
+      return await sendOrderEmail({ ...deps, mailer }, request);
     } catch (error) {
-      if (!isThrottling(error) || attempt >= 3) throw error;
-      // SES counts a second: wait one window (and make every other sender wait it too), send again
-      await deps.rateSlots.pushBack(deps.quota.name, new Date(now().getTime() + deps.quota.windowMs));
-      await (deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(deps.quota.windowMs);
+      const throttled = isThrottling(error);
+      // SES counts a second: every sender waits one window
+      if (throttled) await deps.rateSlots.pushBack(deps.quota.name, new Date(now().getTime() + deps.quota.windowMs));
+      if (notBefore && (current.missed || throttled)) {
+        const slot = await reserveSlot(deps, deps.quota, 1);
+        const why = current.missed?.reason ?? 'SES throttled it';
+        throw new SesSlotMissedError(slotMessage(slot, `email for order ${request.orderId} not sent, ${why}`));
+      }
+      if (!(current.missed || throttled) || attempt >= 3) throw error;
+      gate = undefined;
     }
   }
 }

@@ -16,7 +16,7 @@ import {
   refundInputSchema,
 } from '../domain/workflow-input';
 import { loadConfig, tableName } from '../shared/config';
-import { quotaFromEnv } from '../shared/pacing';
+import { gatedFetch, quotaFromEnv } from '../shared/pacing';
 import { RotatingSecret } from '../shared/secrets';
 import { taskHandler } from '../shared/task-handler';
 import type { FulfilmentDeps } from './deps';
@@ -56,6 +56,8 @@ const printify = printifyWithRotatingToken(
       shopId: config.PRINTIFY_SHOP_ID,
       userAgent: config.PRINTIFY_USER_AGENT,
       timeoutMs: config.PRINTIFY_TIMEOUT_MS,
+      // every request inside a paced task spends one of its reserved slots (lambdas/fulfilment/pacing.ts)
+      fetchImpl: gatedFetch(),
     }),
 );
 
@@ -85,8 +87,10 @@ const payload = z.discriminatedUnion('action', [
     action: z.literal('createPrintifyOrder'),
     executionName: z.string().optional(),
     input: paymentInputSchema,
-    /** the reserved slot (ISO), from Record payment's pace */
+    /** the reserved slot (ISO), from Record payment's pace (or a SlotMissed's fresh one) */
     notBefore: z.string().optional(),
+    /** how many calls were reserved from notBefore on */
+    slots: z.number().int().positive().optional(),
   }),
   z.object({
     action: z.literal('markFulfillmentFailed'),
@@ -105,9 +109,13 @@ const payload = z.discriminatedUnion('action', [
 export const handler = taskHandler(payload, async (task) => {
   switch (task.action) {
     case 'recordPayment':
-      return withFulfilmentSlots({ rateSlots, quotas, sendToProduction }, await recordPayment(deps(), task.input));
+      return withFulfilmentSlots(
+        { rateSlots, quotas, sendToProduction, orders },
+        await recordPayment(deps(), task.input),
+        task.executionName,
+      );
     case 'createPrintifyOrder':
-      return pacedPrintifyOrder(printifyDeps, task.input.orderId, task.notBefore);
+      return pacedPrintifyOrder(printifyDeps, task.input.orderId, { notBefore: task.notBefore, slots: task.slots });
     case 'markFulfillmentFailed':
       return markFulfillmentFailed(deps(), task.input.orderId, describeCaughtError(task.error));
     case 'markPaymentFailed':

@@ -1,4 +1,5 @@
-import { slotIntervalMs, waitFor, type QuotaPace } from '../domain/rate-slots';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { lateToleranceMs, slotIntervalMs, waitFor, type QuotaPace, type SlotTicket } from '../domain/rate-slots';
 import type { RateSlotsPort } from '../ports/rate-slots';
 
 /** What the pacing helpers depend on: the shared quota items, a clock and a sleep (tests fake both). */
@@ -18,13 +19,10 @@ export const MAX_IN_TASK_WAIT_MS = 5_000;
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * A slot reserved for a workflow: `seconds` for its Wait state (SecondsPath), `at` (ISO) for the
- * task after it to sleep the sub-second remainder until (sleepUntil).
+ * Slots reserved for a workflow: `seconds` for its Wait state (SecondsPath), `at` (ISO) for the
+ * task after it to sleep the sub-second remainder until (sleepUntil), `n` calls from `at` on.
  */
-export interface PacedSlot {
-  seconds: number;
-  at: string;
-}
+export type PacedSlot = SlotTicket;
 
 /**
  * Reserves `n` slots of `quota` now and says how the workflow waits for them. Throws what the store
@@ -33,7 +31,129 @@ export interface PacedSlot {
 export async function reserveSlot(deps: PacingDeps, quota: QuotaPace, n: number): Promise<PacedSlot> {
   const now = (deps.now ?? (() => new Date()))();
   const slot = (await deps.rateSlots.reserve(quota.name, n, slotIntervalMs(quota), now))!;
-  return { seconds: waitFor(slot.at.getTime(), now.getTime()).seconds, at: slot.at.toISOString() };
+  return { seconds: waitFor(slot.at.getTime(), now.getTime()).seconds, at: slot.at.toISOString(), n };
+}
+
+/** Why a SlotGate refused a call: which call (0-based) and how it missed. */
+export interface SlotMiss {
+  index: number;
+  reason: string;
+  label?: string;
+}
+
+/**
+ * The calls one task may make with the slots its workflow reserved and waited for: call k goes at
+ * `at + k × interval` (the gate sleeps until then) and only if it starts no later than the quota's
+ * lateTolerance after it. A call past its slot, or beyond the `n` reserved, is refused (take()
+ * throws and `missed` says why): the task then reserves fresh slots and its workflow waits for
+ * them, so that however late a task starts, the calls that reach the provider keep the rate.
+ */
+export class SlotGate {
+  private used = 0;
+  /** the slot of call `baseIndex` (epoch ms): the ticket's, or a near slot reserved in the task */
+  private baseMs: number;
+  private baseIndex = 0;
+  private n: number;
+  missed?: SlotMiss;
+
+  constructor(
+    private readonly deps: Pick<PacingDeps, 'now' | 'sleep'> & { rateSlots?: RateSlotsPort },
+    private readonly quota: QuotaPace,
+    readonly ticket: { at: string; n: number },
+  ) {
+    this.baseMs = new Date(ticket.at).getTime();
+    this.n = ticket.n;
+  }
+
+  /** Calls made through the gate so far. */
+  get spent(): number {
+    return this.used;
+  }
+
+  private nowMs(): number {
+    return (this.deps.now ?? (() => new Date()))().getTime();
+  }
+
+  private slotMs(index: number): number {
+    return this.baseMs + (index - this.baseIndex) * slotIntervalMs(this.quota);
+  }
+
+  /**
+   * A missed call may still go in this task when the quota has a fresh slot within NEAR_SLOT_MS
+   * (an idle quota: a task that started a little late needs no loop): reserves the calls left
+   * from `index` on there. Returns false when the quota is booked further ahead (a backlog: the
+   * workflow's Wait is the place to wait) or the gate has no store.
+   */
+  private async reserveNear(index: number): Promise<boolean> {
+    if (!this.deps.rateSlots) return false;
+    const need = index >= this.n ? 1 : this.n - index;
+    const now = new Date(this.nowMs());
+    const slot = await this.deps.rateSlots.reserve(this.quota.name, need, slotIntervalMs(this.quota), now, { maxWaitMs: NEAR_SLOT_MS });
+    if (!slot) return false;
+    this.baseMs = slot.at.getTime();
+    this.baseIndex = index;
+    this.n = index + need;
+    return true;
+  }
+
+  /** Why call `index` cannot go now, if it cannot. */
+  private missOf(index: number, label?: string): SlotMiss | undefined {
+    if (index >= this.n) return { index, reason: `all ${this.n} reserved slots spent`, label };
+    const late = this.nowMs() - this.slotMs(index);
+    return late > lateToleranceMs(this.quota) ? { index, reason: `late by ${Math.round(late)} ms`, label } : undefined;
+  }
+
+  /**
+   * At the task's start: whether its first slot is already missed (the task started later than the
+   * tolerance after it) with no near slot to take instead, so that it re-reserves before reading
+   * anything (under load, each read only makes it later). Records `missed`.
+   */
+  async startedLate(): Promise<boolean> {
+    const miss = this.used === 0 ? this.missOf(0) : undefined;
+    if (miss && !(await this.reserveNear(0))) this.missed = { ...miss, reason: `started ${miss.reason}` };
+    return this.missed !== undefined;
+  }
+
+  /** Before one call: waits for its slot, or throws (and records `missed`) when it cannot go. */
+  async take(label?: string): Promise<void> {
+    const index = this.used;
+    const miss = this.missOf(index, label);
+    if (miss && !(await this.reserveNear(index))) this.missed = miss;
+    if (this.missed) throw new Error(`${this.quota.name} slot refused: ${this.missed.reason}`);
+    this.used++;
+    const wait = this.slotMs(index) - this.nowMs();
+    if (wait > 0) await (this.deps.sleep ?? realSleep)(Math.min(wait, MAX_IN_TASK_WAIT_MS));
+  }
+}
+
+/**
+ * How far ahead a task that missed its slot may take a fresh one and wait for it in its own Lambda,
+ * milliseconds: under a second of billed sleep instead of three transitions, when the quota is not
+ * backlogged.
+ */
+export const NEAR_SLOT_MS = 1000;
+
+const gates = new AsyncLocalStorage<SlotGate>();
+
+/** Runs `fn` with `gate` pacing every call made through takeSlot (gatedFetch) inside it. */
+export function withSlotGate<T>(gate: SlotGate, fn: () => Promise<T>): Promise<T> {
+  return gates.run(gate, fn);
+}
+
+/** Takes the current task's next slot (withSlotGate); outside a gate, nothing to take. */
+export async function takeSlot(label?: string): Promise<void> {
+  await gates.getStore()?.take(label);
+}
+
+/**
+ * A fetch that takes a slot before every request made inside withSlotGate: every HTTP request to
+ * the provider (a lookup's every page included) spends one reserved slot.
+ */
+export function gatedFetch(inner: typeof fetch = globalThis.fetch.bind(globalThis)): typeof fetch {
+  return async (input, init) => {
+    await takeSlot(`${init?.method ?? 'GET'} ${input instanceof Request ? input.url : String(input)}`);
+    return inner(input, init);
+  };
 }
 
 /**
@@ -52,26 +172,28 @@ export async function sleepUntil(deps: Pick<PacingDeps, 'now' | 'sleep'>, at: st
  * sleeps until it; returns false when the quota is booked further ahead than that (nothing
  * reserved: the caller retries later — a workflow task throws TransientError, a webhook answers 503).
  */
-export async function waitForSlotInTask(deps: PacingDeps, quota: QuotaPace, n = 1): Promise<boolean> {
+export async function waitForSlotInTask(deps: PacingDeps, quota: QuotaPace, n = 1): Promise<Date | undefined> {
   const now = (deps.now ?? (() => new Date()))();
   const slot = await deps.rateSlots.reserve(quota.name, n, slotIntervalMs(quota), now, { maxWaitMs: MAX_IN_TASK_WAIT_MS });
-  if (!slot) return false;
+  if (!slot) return undefined;
   await sleepUntil(deps, slot.at.toISOString());
-  return true;
+  return slot.at;
 }
 
 /**
  * waitForSlotInTask, tried again every MAX_IN_TASK_WAIT_MS for up to `budgetMs` of the Lambda's
  * time (a Lambda has 30 s): for a task whose retries run close together (or, locally, at once),
- * so that waiting for a near slot does not spend them. Returns false when the budget ran out.
+ * so that waiting for a near slot does not spend them. Returns the first slot, or undefined when
+ * the budget ran out.
  */
-export async function waitForSlotWithin(deps: PacingDeps, quota: QuotaPace, n: number, budgetMs: number): Promise<boolean> {
+export async function waitForSlotWithin(deps: PacingDeps, quota: QuotaPace, n: number, budgetMs: number): Promise<Date | undefined> {
   const now = deps.now ?? (() => new Date());
   const deadline = now().getTime() + budgetMs;
   for (;;) {
-    if (await waitForSlotInTask(deps, quota, n)) return true;
+    const at = await waitForSlotInTask(deps, quota, n);
+    if (at) return at;
     const left = deadline - now().getTime();
-    if (left <= 0) return false;
+    if (left <= 0) return undefined;
     await (deps.sleep ?? realSleep)(Math.min(MAX_IN_TASK_WAIT_MS, left));
   }
 }

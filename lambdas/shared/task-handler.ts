@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
-import { classifyError, InvalidInputError, TransientError } from '../domain/errors';
+import { classifyError, InvalidInputError, SlotMissedError, TransientError } from '../domain/errors';
 import { logger } from './logger';
 import { emit } from './metrics';
 import { metricsOfFailure, metricsOfSignals, signalsOf, type TaskFacts } from './task-metrics';
@@ -57,6 +57,11 @@ export function taskHandler<S extends z.ZodType, R>(schema: S, run: (payload: z.
       return result;
     } catch (error) {
       const typed = classifyError(error);
+      if (typed instanceof SlotMissedError) {
+        // pacing, not a failure: the workflow waits for the fresh slot and runs the task again
+        logger.info('slot missed: waiting for a fresh one', { errorType: typed.name, message: typed.message });
+        throw typed;
+      }
       logger[typed.retryable ? 'warn' : 'error']('task failed', { errorType: typed.name, error: typed });
       emit(metricsOfFailure(facts, typed.name));
       throw typed;

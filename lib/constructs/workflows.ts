@@ -27,7 +27,9 @@ import {
   OrderNotFoundError,
   OrderNotReadyError,
   PrintifyLookupContinuesError,
+  PrintifySlotMissedError,
   PrintifyUnavailableError,
+  SesSlotMissedError,
   TransientError,
 } from '../../lambdas/domain/errors';
 import { RETRY_POLICIES, type RetriedErrorType, type RetryPolicy } from '../../lambdas/domain/retry-policy';
@@ -152,8 +154,15 @@ export class Workflows extends Construct {
   }
 
   /** A side step whose failure is recorded in the branch output instead of failing its siblings. */
-  private sideStep(id: string, fn: WorkflowFunction, payload: Record<string, unknown>, step: string): IChainable {
+  private sideStep(
+    id: string,
+    fn: WorkflowFunction,
+    payload: Record<string, unknown>,
+    step: string,
+    before?: (task: LambdaInvoke) => void,
+  ): IChainable {
     const task = this.task(id, fn, payload, '$', [], step);
+    before?.(task);
     const failed = new Pass(this, `${id} failed`, {
       parameters: { failedStep: step, 'error.$': '$.error' },
     });
@@ -170,6 +179,21 @@ export class Workflows extends Construct {
         new Fail(this, `${id}: some steps failed`, { error: errorName, cause: 'see the failed branch in the execution history' }),
       )
       .otherwise(new Succeed(this, `${id}: done`));
+  }
+
+  /**
+   * The loop of a paced task that missed its slot (it started late, or needs more calls than it
+   * had): its SlotMissed error carries the fresh slot it reserved (slotMessage: `slot|<seconds>|<at>|
+   * <n>|…`); a Pass state puts it where the Wait state and the task read the slot, and the task runs
+   * again after the Wait. Only a late task takes it: an order on time makes no extra transition.
+   */
+  private slotLoop(task: LambdaInvoke, errorType: string, id: string, slotPath: string, wait: Wait): void {
+    const field = (i: number) => `States.ArrayGetItem(States.StringSplit($.slotMissed.Cause, '|'), ${i})`;
+    const takeSlot = new Pass(this, id, {
+      parameters: { 'seconds.$': `States.StringToJson(${field(1)})`, 'at.$': field(2), 'n.$': `States.StringToJson(${field(3)})` },
+      resultPath: slotPath,
+    });
+    task.addCatch(takeSlot.next(wait), { errors: [errorType], resultPath: '$.slotMissed' });
   }
 
   /** Ends the execution failed with the caught error's own type and message, for the operator. */
@@ -190,7 +214,11 @@ export class Workflows extends Construct {
     const printify = this.task(
       'Create Printify order',
       fulfilment,
-      { action: 'createPrintifyOrder', notBefore: JsonPath.stringAt(`${PACE}.printify.at`) },
+      {
+        action: 'createPrintifyOrder',
+        notBefore: JsonPath.stringAt(`${PACE}.printify.at`),
+        slots: JsonPath.numberAt(`${PACE}.printify.n`),
+      },
       '$',
       [PrintifyUnavailableError.errorType, PrintifyLookupContinuesError.errorType, OrderNotReadyError.errorType],
       'printify',
@@ -201,13 +229,15 @@ export class Workflows extends Construct {
       { action: 'markFulfillmentFailed', error: JsonPath.objectAt('$.error') },
       '$.marked',
     );
+    const waitForPrintify = new Wait(this, 'Wait for a Printify slot', { time: WaitTime.secondsPath(`${PACE}.printify.seconds`) });
+    const waitForSes = new Wait(this, 'Wait for an SES slot', { time: WaitTime.secondsPath(`${PACE}.email.seconds`) });
+    // first match wins: a missed slot loops back to the Wait before anything else catches it
+    this.slotLoop(printify, PrintifySlotMissedError.errorType, 'Take a new Printify slot', `${PACE}.printify`, waitForPrintify);
     printify.addCatch(markFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     const printifyFailed = new Pass(this, 'Printify failed', { parameters: { failedStep: 'printify', 'error.$': '$.error' } });
     // Even recording the failure may fail; that must not cancel the sibling branches either.
     markFailed.addCatch(printifyFailed, { errors: ['States.ALL'], resultPath: '$.markError' });
     markFailed.next(printifyFailed);
-    const waitForPrintify = new Wait(this, 'Wait for a Printify slot', { time: WaitTime.secondsPath(`${PACE}.printify.seconds`) });
-    const waitForSes = new Wait(this, 'Wait for an SES slot', { time: WaitTime.secondsPath(`${PACE}.email.seconds`) });
     const fulfil = new Parallel(this, 'Fulfil', { resultPath: '$.steps' })
       .branch(waitForPrintify.next(printify))
       .branch(
@@ -217,6 +247,7 @@ export class Workflows extends Construct {
             email,
             { template: 'order-confirmation', orderId, notBefore: JsonPath.stringAt(`${PACE}.email.at`) },
             'email',
+            (task) => this.slotLoop(task, SesSlotMissedError.errorType, 'Take a new SES slot', `${PACE}.email`, waitForSes),
           ),
         ),
       )

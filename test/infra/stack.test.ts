@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { slotMessage } from '../../lambdas/domain/rate-slots';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { projectContext } from '../../lib/config/cdk-context';
@@ -543,6 +544,41 @@ describe('the state machines', () => {
       for (const b of [petals!, cart!]) expect(b.States[b.StartAt].Type).toBe('Task');
       // a sale's backlog may wait for hours: the fulfilment workflow has a day
       expect(definitions.fulfilment.TimeoutSeconds).toBe(24 * 3600);
+    });
+
+    it('loops a task that missed its slot back through its Wait, reading the fresh slot from the error', () => {
+      const def = definitions.fulfilment;
+      for (const [taskName, errorType, passName, wait, path] of [
+        ['Create Printify order', 'PrintifySlotMissed', 'Take a new Printify slot', 'Wait for a Printify slot', '$.payment.pace.printify'],
+        ['Send confirmation email', 'SesSlotMissed', 'Take a new SES slot', 'Wait for an SES slot', '$.payment.pace.email'],
+      ] as const) {
+        const task = stateNamed(def, taskName);
+        // the first catcher: before States.ALL, which would record a failure
+        expect(task.Catch[0]).toEqual({ ErrorEquals: [errorType], ResultPath: '$.slotMissed', Next: passName });
+        expect(retrier(task, errorType)).toBeUndefined();
+        const field = (i: number) => `States.ArrayGetItem(States.StringSplit($.slotMissed.Cause, '|'), ${i})`;
+        expect(stateNamed(def, passName)).toEqual({
+          Type: 'Pass',
+          ResultPath: path,
+          Parameters: {
+            'seconds.$': `States.StringToJson(${field(1)})`,
+            'at.$': field(2),
+            'n.$': `States.StringToJson(${field(3)})`,
+          },
+          Next: wait,
+        });
+        expect(stateNamed(def, wait)).toMatchObject({ SecondsPath: `${path}.seconds`, Next: taskName });
+      }
+      expect(stateNamed(def, 'Create Printify order').Parameters['slots.$']).toBe('$.payment.pace.printify.n');
+    });
+
+    it("the loop's Pass reads the slot from AWS's Cause (Lambda's JSON) and from the local one alike", () => {
+      const message = slotMessage({ seconds: 12, at: '2026-11-29T17:00:00.123Z', n: 2 }, 'late by 9000 ms');
+      const aws = JSON.stringify({ errorType: 'PrintifySlotMissed', errorMessage: message, trace: [`PrintifySlotMissed: ${message}`] });
+      for (const cause of [aws, message]) {
+        const parts = cause.split('|');
+        expect([JSON.parse(parts[1]!), parts[2], JSON.parse(parts[3]!)]).toEqual([12, '2026-11-29T17:00:00.123Z', 2]);
+      }
     });
 
     it('catches any Printify failure into "Mark fulfillment failed", which records it and ends the branch as failed', () => {

@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { defineApp } from '../../lib/app';
 import { projectContext } from '../../lib/config/cdk-context';
-import { LOCAL_STAGE, STAGES, StageConfigError, loadStageConfig } from '../../lib/config/stages';
+import { LOCAL_STAGE, STAGES, StageConfigError, loadStageConfig, type StageConfigInput } from '../../lib/config/stages';
 import { synthesizeTemplate } from '../../local/stack-template';
 import { COMPLETE_STAGES } from '../fixtures/stack-props';
 
@@ -69,6 +69,44 @@ describe('stage configuration (lib/config/stages.ts, -c stage=…)', () => {
       staging: { ...COMPLETE_STAGES.staging, emailFrom: 'orders@otakumori.example', printifyShopId: 'SET-ME' },
     };
     expect(() => loadStageConfig('staging', wrong)).toThrow(/printifyShopId: Printify's numeric shop id.*emailFrom: a real sender/);
+  });
+
+  it("sizes the pacer from the stage's quotas: printifyRateLimitPerMinute and sesMaxSendRate, defaults 600 and 14", () => {
+    const paced = (stages: Record<'staging' | 'production', StageConfigInput>, stage: 'staging' | 'production') => {
+      const functions = Object.values(synthStage(stage, stages).findResources('AWS::Lambda::Function')) as Json[];
+      const env = (entry: string) => functions.find((f) => f.Metadata?.['otakumori:entry'] === entry).Properties.Environment.Variables;
+      const fulfilment = env('lambdas/fulfilment/handler.ts');
+      return {
+        printify: fulfilment.PRINTIFY_PACE_LIMIT,
+        printifyWindowMs: fulfilment.PRINTIFY_PACE_WINDOW_MS,
+        ses: fulfilment.SES_PACE_LIMIT,
+        sesWindowMs: fulfilment.SES_PACE_WINDOW_MS,
+        email: env('lambdas/email/handler.ts').SES_PACE_LIMIT,
+      };
+    };
+    expect(paced(COMPLETE_STAGES, 'staging')).toEqual({
+      printify: '600',
+      printifyWindowMs: '60000',
+      ses: '14',
+      sesWindowMs: '1000',
+      email: '14',
+    });
+    const raised = {
+      ...COMPLETE_STAGES,
+      production: { ...COMPLETE_STAGES.production, printifyRateLimitPerMinute: 1200, sesMaxSendRate: 50 },
+    };
+    expect(paced(raised, 'production')).toEqual({
+      printify: '1200',
+      printifyWindowMs: '60000',
+      ses: '50',
+      sesWindowMs: '1000',
+      email: '50',
+    });
+    for (const bad of [{ printifyRateLimitPerMinute: 0 }, { printifyRateLimitPerMinute: 12.5 }, { sesMaxSendRate: -1 }]) {
+      expect(() => loadStageConfig('production', { ...COMPLETE_STAGES, production: { ...COMPLETE_STAGES.production, ...bad } })).toThrow(
+        StageConfigError,
+      );
+    }
   });
 
   it("names what the repository's own stages still lack (if anything) instead of synthesizing them", () => {

@@ -1,4 +1,14 @@
-import { PRINTIFY_QUOTA, SES_QUOTA, printifyCallsPerOrder, reserveSlots, slotIntervalMs, waitFor } from '../../lambdas/domain/rate-slots';
+import {
+  lateToleranceMs,
+  parseSlotMessage,
+  PRINTIFY_QUOTA,
+  SES_QUOTA,
+  printifyCallsPerOrder,
+  reserveSlots,
+  slotIntervalMs,
+  slotMessage,
+  waitFor,
+} from '../../lambdas/domain/rate-slots';
 import { quotaFromEnv } from '../../lambdas/shared/pacing';
 
 describe('rate slots arithmetic', () => {
@@ -48,5 +58,33 @@ describe('rate slots arithmetic', () => {
       windowMs: 6000,
     });
     expect(() => quotaFromEnv(SES_QUOTA, 'SES_PACE', { SES_PACE_LIMIT: 'many' })).toThrow(RangeError);
+  });
+});
+
+describe('lateToleranceMs: how late a reserved call may start without any window over the limit', () => {
+  it("is W × (1/headroom − 1) − one interval: 6,555 ms against Printify's minute, 31 ms against SES's second", () => {
+    expect(lateToleranceMs(PRINTIFY_QUOTA)).toBe(6555);
+    expect(lateToleranceMs(SES_QUOTA)).toBe(31);
+    expect(lateToleranceMs({ ...PRINTIFY_QUOTA, headroom: 1 })).toBe(0);
+  });
+
+  it('holds: calls each up to the tolerance late never put more than the limit in any window', () => {
+    const quota = { name: 'q', limit: 60, windowMs: 6000, headroom: 0.75 };
+    const interval = slotIntervalMs(quota);
+    const tolerance = lateToleranceMs(quota);
+    // the worst case: early slots called as late as allowed, later ones on time, bunching the calls
+    const calls = Array.from({ length: 400 }, (_, k) => k * interval + (k % 7 < 3 ? tolerance : 0)).sort((a, b) => a - b);
+    let peak = 0;
+    for (let i = 0, j = 0; i < calls.length; i++) {
+      while (calls[i]! - calls[j]! >= quota.windowMs) j++;
+      peak = Math.max(peak, i - j + 1);
+    }
+    expect(peak).toBeLessThanOrEqual(quota.limit);
+  });
+
+  it('a SlotMissed message carries the fresh slot in fields 1-3, as the state machine splits it', () => {
+    const message = slotMessage({ seconds: 3, at: '2026-11-29T17:00:00.000Z', n: 2 }, 'late by 10|000 ms');
+    expect(message).toBe('slot|3|2026-11-29T17:00:00.000Z|2|late by 10/000 ms');
+    expect(parseSlotMessage(message)).toEqual({ seconds: 3, at: '2026-11-29T17:00:00.000Z', n: 2 });
   });
 });
