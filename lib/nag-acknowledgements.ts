@@ -21,7 +21,7 @@ export const NAG_REASONS = {
   sesIdentity:
     "ses:SendEmail is authorized against every identity of the message (the sender and, in the SES sandbox, each recipient); customers' addresses are not known in advance. Scoped to this account's and region's SES identities.",
   thirdPartySecret:
-    'A webhook signing secret or API token shared with Stripe or Printify: Stripe\'s signing secret and Printify\'s token are issued in their dashboards, and the Printify webhook secret is registered with Printify (npm run printify-webhooks). Changing one is a coordinated, by-hand step on both sides (docs/deploy.md); a rotation Lambda could not do it.',
+    "A webhook signing secret or API token shared with Stripe or Printify: Stripe's signing secret and Printify's token are issued in their dashboards, and the Printify webhook secret is registered with Printify (npm run printify-webhooks). Changing one is a coordinated, by-hand step on both sides (docs/deploy.md); a rotation Lambda could not do it.",
   signedWebhook:
     'Stripe and Printify cannot send IAM or JWT credentials: each webhook authenticates its caller by the HMAC signature of the raw body (Stripe-Signature, X-Pfy-Signature) before anything is read or written; the stage is throttled and bodies are capped.',
 } as const;

@@ -38,7 +38,9 @@ type WorkerReply = {
   ok: boolean;
   /** the handler's own run, ms (what Lambda bills as duration) */
   durationMs?: number;
-  result?: unknown; error?: { errorType: string; errorMessage: string; trace: string[] } };
+  result?: unknown;
+  error?: { errorType: string; errorMessage: string; trace: string[] };
+};
 
 /** One worker thread — one "container" — with its invocations in flight. */
 class Container {

@@ -184,7 +184,10 @@ export class Monitoring extends Construct {
       [ALARMS.refundedAfterProduction, METRIC.refundedAfterProduction, 'An order was fully refunded after Printify produced it.'],
     ];
     for (const [name, metric, means] of refundAlarms) {
-      this.alarm(name, this.business(props.fulfilment, metric), { threshold: 1, description: `${means} Runbook: docs/operations.md "${name}".` });
+      this.alarm(name, this.business(props.fulfilment, metric), {
+        threshold: 1,
+        description: `${means} Runbook: docs/operations.md "${name}".`,
+      });
     }
     for (const [workflow, machine] of Object.entries(props.stateMachines) as [WorkflowName, StateMachine][]) {
       this.alarm(
