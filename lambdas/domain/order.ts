@@ -60,10 +60,15 @@ export interface Order {
   /** how an operator resolved the hold (`ops hold accept|refund`) */
   holdResolution?: HoldResolution;
   /**
-   * the latest paid event the pipeline did not fulfil although it took money (another payment of
-   * an order already paid or refunded, a second payment of a held order); `ops held` lists it
+   * every paid event the pipeline did not fulfil although it took money (another payment of an
+   * order already paid or refunded, a second payment of a held order), by unfulfilledKey (its
+   * payment intent, else `event:<eventId>`); `ops held` lists them, `ops hold` resolves each
    */
-  unfulfilledPayment?: { eventId: string; paymentIntentId?: string; amountTotal?: number; currency?: string; reason: string; at: string };
+  unfulfilledPayments?: Record<string, UnfulfilledPayment>;
+  /** bumped by every change of `unfulfilledPayments`: the guard of its read-merge-write */
+  unfulfilledPaymentsVersion?: number;
+  /** @deprecated the single field written before unfulfilledPayments (only the latest payment): read by unfulfilledPaymentsOf */
+  unfulfilledPayment?: UnfulfilledPayment;
   createdAt: string;
   updatedAt: string;
 }
@@ -73,4 +78,41 @@ export interface ProductMapping {
   variantId: string;
   printifyProductId: string;
   printifyVariantId: number;
+}
+
+/** A paid event the pipeline did not fulfil although it took money; amounts in minor units of `currency`. */
+export interface UnfulfilledPayment {
+  eventId: string;
+  paymentIntentId?: string;
+  amountTotal?: number;
+  currency?: string;
+  reason: string;
+  at: string;
+  /** how an operator resolved it (`ops hold refund|accept <order> <payment intent>`) */
+  resolution?: { action: 'refunded' | 'accepted'; refundId?: string; at: string };
+}
+
+/** The key of an unfulfilled payment on its order: its payment intent, else its event. */
+export function unfulfilledKey(payment: Pick<UnfulfilledPayment, 'eventId' | 'paymentIntentId'>): string {
+  return payment.paymentIntentId ?? `event:${payment.eventId}`;
+}
+
+/**
+ * Every unfulfilled payment of the order, by key: the map, plus the single field of orders
+ * written before it (unless the map already has that payment).
+ */
+export function unfulfilledPaymentsOf(
+  order: Pick<Order, 'unfulfilledPayments' | 'unfulfilledPayment'>,
+): Record<string, UnfulfilledPayment> {
+  const all: Record<string, UnfulfilledPayment> = { ...(order.unfulfilledPayments ?? {}) };
+  const legacy = order.unfulfilledPayment;
+  if (legacy && !all[unfulfilledKey(legacy)]) all[unfulfilledKey(legacy)] = legacy;
+  return all;
+}
+
+/** The unfulfilled payments no operator has resolved yet, by key. */
+export function openUnfulfilledPayments(
+  order: Pick<Order, 'unfulfilledPayments' | 'unfulfilledPayment'>,
+): Record<string, UnfulfilledPayment> {
+  return Object.fromEntries(Object.entries(unfulfilledPaymentsOf(order)).filter(([, p]) => !p.resolution));
 }
