@@ -41,6 +41,8 @@ export interface Order {
   refunds?: RefundLedger;
   /** bumped by every change of `refunds`: the guard of its read-merge-write */
   refundsVersion?: number;
+  /** the refund email of the last change of `amountRefunded`: an event that changes nothing repeats it (sent once) */
+  refundEmail?: RefundEmail;
   /** the status the order had when a full refund made it refunded: where it returns if the refund fails */
   statusBeforeRefund?: OrderStatus;
   petalsAwarded?: number;
@@ -115,4 +117,12 @@ export function openUnfulfilledPayments(
   order: Pick<Order, 'unfulfilledPayments' | 'unfulfilledPayment'>,
 ): Record<string, UnfulfilledPayment> {
   return Object.fromEntries(Object.entries(unfulfilledPaymentsOf(order)).filter(([, p]) => !p.resolution));
+}
+
+/** The customer's email about the refunded amount (recordRefund): its template and outbox key. */
+export interface RefundEmail {
+  template: 'refund' | 'refund-failed';
+  key: string;
+  /** refund-failed: what the customer had been told before, minor units */
+  refundedBefore?: number;
 }

@@ -15,6 +15,8 @@ export interface RefundRecord {
   status: string;
   /** `created` of the event that said so, Unix seconds */
   at: number;
+  /** the refund's own `created` (when it was made), Unix seconds, when an event said */
+  created?: number;
 }
 
 /** The order's refunds by Stripe refund id (re_…); CHARGE_TOTAL holds the charge's cumulative amount_refunded when Stripe sent no refund list. */
@@ -63,7 +65,9 @@ export function mergeRefunds(current: RefundLedger | undefined, incoming: Refund
     const later = id.startsWith('charge:')
       ? newer
       : rank(record.status) > rank(shown.status) || (rank(record.status) === rank(shown.status) && newer);
-    if (later) merged[id] = record;
+    const created = record.created ?? shown.created;
+    if (later) merged[id] = created === undefined ? record : { ...record, created };
+    else if (shown.created === undefined && record.created !== undefined) merged[id] = { ...shown, created: record.created };
   }
   return merged;
 }
@@ -71,9 +75,18 @@ export function mergeRefunds(current: RefundLedger | undefined, incoming: Refund
 /**
  * What has been refunded (minor units): the sum of the refunds that count (succeeded, pending,
  * requires_action). When an event gave only a charge's cumulative `amount_refunded` (API versions
- * from 2022-11-15 no longer list `charge.refunds`), that figure counts instead, less the refunds
- * known to have failed or been canceled after it was reported, and never less than the sum of the
- * refunds known to count.
+ * from 2022-11-15 no longer list `charge.refunds`), that figure counts instead, less the refunds it
+ * included that failed or were canceled since, and never less than the sum of the refunds known to
+ * count.
+ *
+ * A failure is taken off a reported figure when it happened at or after the figure was reported
+ * (`r.at >= total.at`: Stripe's `created` is in whole seconds, and a refund fails after the figure
+ * that counted it, so a failure in the same second as the figure is one the figure did not yet
+ * reflect) and the refund existed when the figure was reported (its own `created`, when known, not
+ * after it: a figure from before the refund never counted it). The one sequence this can take off
+ * twice (a figure in the very second of the failure that already reflects it, from another refund
+ * made in that second) is floored by the refunds known to count, which include that other refund
+ * once its own event has come.
  */
 export function amountRefundedOf(ledger: RefundLedger | undefined): number {
   const entries = Object.entries(ledger ?? {});
@@ -81,7 +94,9 @@ export function amountRefundedOf(ledger: RefundLedger | undefined): number {
   const counted = refunds.filter((r) => refundCounts(r.status)).reduce((sum, r) => sum + r.amount, 0);
   let fromCharges = 0;
   for (const [, total] of entries.filter(([id]) => id.startsWith('charge:'))) {
-    const reversedSince = refunds.filter((r) => refundReversed(r.status) && r.at > total.at).reduce((sum, r) => sum + r.amount, 0);
+    const reversedSince = refunds
+      .filter((r) => refundReversed(r.status) && r.at >= total.at && (r.created === undefined || r.created <= total.at))
+      .reduce((sum, r) => sum + r.amount, 0);
     fromCharges += Math.max(0, total.amount - reversedSince);
   }
   return Math.max(counted, fromCharges);

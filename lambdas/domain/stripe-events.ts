@@ -92,6 +92,7 @@ const refundObject = z.object({
   amount: z.number().int().nonnegative(),
   // pending | requires_action | succeeded | failed | canceled; null on very old refunds
   status: z.string().nullish(),
+  created: z.number().int().nullish(),
   charge: idOrObject,
   payment_intent: idOrObject,
   metadata,
@@ -348,7 +349,12 @@ function chargeRefunded(event: Envelope): RouteDecision {
   const invoiceId = idOf(refunded.invoice) ?? nonEmpty(refunded.metadata?.invoiceId);
   const paymentIntentId = idOf(refunded.payment_intent);
   if (!orderId && !paymentIntentId && !invoiceId) return ignore('charge has neither metadata.orderId, a payment intent nor an invoice');
-  const refunds = refunded.refunds?.data.map((r) => ({ refundId: r.id, amount: r.amount, status: r.status ?? 'succeeded' }));
+  const refunds = refunded.refunds?.data.map((r) => ({
+    refundId: r.id,
+    amount: r.amount,
+    status: r.status ?? 'succeeded',
+    ...(typeof r.created === 'number' ? { created: r.created } : {}),
+  }));
   const input: RefundInput = {
     ...ref(event),
     kind: 'refund',
@@ -379,7 +385,12 @@ function refundUpdated(event: Envelope): RouteDecision {
     ...(orderId ? { orderId } : {}),
     currency: refund.currency.toLowerCase(),
     refunds: [
-      { refundId: refund.id, amount: refund.amount, status: refund.status ?? (event.type === 'refund.failed' ? 'failed' : 'succeeded') },
+      {
+        refundId: refund.id,
+        amount: refund.amount,
+        status: refund.status ?? (event.type === 'refund.failed' ? 'failed' : 'succeeded'),
+        ...(typeof refund.created === 'number' ? { created: refund.created } : {}),
+      },
     ],
   };
   return start('refund', input);

@@ -89,6 +89,8 @@ export const refundObjectSchema = z.object({
   amount: z.number().int().nonnegative(),
   /** pending, requires_action, succeeded, failed, canceled (a future one is kept as sent) */
   status: z.string(),
+  /** when the refund was made (its `created`), Unix seconds */
+  created: z.number().int().optional(),
 });
 
 /**

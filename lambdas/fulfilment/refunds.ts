@@ -1,5 +1,5 @@
 import { TransientError } from '../domain/errors';
-import type { Order } from '../domain/order';
+import type { Order, RefundEmail } from '../domain/order';
 import { canReverseRefundTo, canTransition, hasBeenPaid, type OrderStatus } from '../domain/order-status';
 import { amountRefundedOf, CHARGE_TOTAL, mergeRefunds, refundReversed, type RefundLedger } from '../domain/refunds';
 import type { Signal } from '../domain/signals';
@@ -54,7 +54,12 @@ export type RefundRecorded =
 function refundsOfEvent(input: RefundInput): RefundLedger {
   const at = input.created;
   if (input.refunds && input.refunds.length > 0) {
-    return Object.fromEntries(input.refunds.map((r) => [r.refundId, { amount: r.amount, status: r.status, at }]));
+    return Object.fromEntries(
+      input.refunds.map((r) => [
+        r.refundId,
+        { amount: r.amount, status: r.status, at, ...(r.created !== undefined ? { created: r.created } : {}) },
+      ]),
+    );
   }
   if (input.amountRefunded === undefined) return {};
   return { [CHARGE_TOTAL]: { amount: input.amountRefunded, status: 'succeeded', at } };
@@ -104,7 +109,23 @@ export async function recordRefund(deps: RefundDeps, input: RefundInput): Promis
     const charged = refundedHold ? (before.heldPayment?.amountTotal ?? before.amountTotal) : before.amountTotal;
     const fullyRefunded = amountRefunded >= charged;
     let status: OrderStatus = before.status;
-    const changes: Record<string, unknown> = { refunds, amountRefunded, refundsVersion: (before.refundsVersion ?? 0) + 1 };
+    const lowered = amountRefunded < refundedBefore;
+    const generation = reversals(refunds);
+    // the customer hears of a change of the refunded amount only: an event that leaves it as it
+    // was repeats the email of the event that set it (same outbox id: sent once, and a retry after
+    // a crash between the write and the email still sends it)
+    const email: RefundEmail =
+      amountRefunded === refundedBefore
+        ? (before.refundEmail ?? { template: 'refund', key: `${amountRefunded}` })
+        : lowered
+          ? { template: 'refund-failed', key: `${refundedBefore}-${amountRefunded}#${generation}`, refundedBefore }
+          : { template: 'refund', key: generation > 0 ? `${amountRefunded}#${generation}` : `${amountRefunded}` };
+    const changes: Record<string, unknown> = {
+      refunds,
+      amountRefunded,
+      refundsVersion: (before.refundsVersion ?? 0) + 1,
+      refundEmail: email,
+    };
     if (fullyRefunded && hasBeenPaid(before.status) && canTransition(before.status, 'refunded')) {
       status = 'refunded';
       Object.assign(changes, { status, statusBeforeRefund: before.status, refundedAt: nowIso(deps) });
@@ -132,23 +153,18 @@ export async function recordRefund(deps: RefundDeps, input: RefundInput): Promis
       : await deps.orders.compareAndSet(orderId, { refundsVersion: before.refundsVersion, status: before.status }, changes);
     if (!after) continue; // another writer changed the order: read again, merge again
     const signals: Signal[] = [];
-    const lowered = amountRefunded < refundedBefore;
     if (lowered) signals.push({ kind: 'refund-reversed' });
     if (status === 'payment_mismatch' && before.status === 'refunded') signals.push({ kind: 'paid-not-fulfilled' });
-    const generation = reversals(refunds);
     return {
       apply: true,
       orderId,
       amountRefunded,
-      refundedBefore,
+      // a repeated email (an event that changed nothing) says what the first one said
+      refundedBefore: amountRefunded === refundedBefore ? (before.refundEmail?.refundedBefore ?? refundedBefore) : refundedBefore,
       fullyRefunded,
       status: after.status,
-      emailTemplate: lowered ? 'refund-failed' : 'refund',
-      emailKey: lowered
-        ? `${refundedBefore}-${amountRefunded}#${generation}`
-        : generation > 0
-          ? `${amountRefunded}#${generation}`
-          : `${amountRefunded}`,
+      emailTemplate: email.template,
+      emailKey: email.key,
       signals,
     };
   }

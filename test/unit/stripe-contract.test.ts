@@ -172,17 +172,26 @@ const CONTRACT: Record<
   'charge.refund.updated': {
     object: (v) => refundObject(v, PURCHASE, { amount: 2000, status: 'failed' }),
     workflow: 'refund',
-    input: { ...refundOfPurchase, refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'failed' }] },
+    input: {
+      ...refundOfPurchase,
+      refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'failed', created: expect.any(Number) }],
+    },
   },
   'refund.updated': {
     object: (v) => refundObject(v, PURCHASE, { amount: 2000, status: 'canceled' }),
     workflow: 'refund',
-    input: { ...refundOfPurchase, refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'canceled' }] },
+    input: {
+      ...refundOfPurchase,
+      refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'canceled', created: expect.any(Number) }],
+    },
   },
   'refund.failed': {
     object: (v) => refundObject(v, PURCHASE, { amount: 2000, status: 'failed' }),
     workflow: 'refund',
-    input: { ...refundOfPurchase, refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'failed' }] },
+    input: {
+      ...refundOfPurchase,
+      refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'failed', created: expect.any(Number) }],
+    },
   },
   'charge.dispute.updated': {
     object: (v) => dispute(v, PURCHASE, { status: 'under_review' }),
