@@ -43,6 +43,14 @@ export interface Order {
   refundsVersion?: number;
   /** the refund email of the last change of `amountRefunded`: an event that changes nothing repeats it (sent once) */
   refundEmail?: RefundEmail;
+  /**
+   * what the order's payment charged, minor units of `chargedCurrency` (lowercase ISO): the
+   * customer's presentment currency with Adaptive Pricing, else the order's; refunds are in it
+   */
+  chargedAmount?: number;
+  chargedCurrency?: string;
+  /** what is refunded of the charge (`amount` of `of`, minor units of `currency`): petals go by this fraction */
+  refundedOfCharge?: { amount: number; of: number; currency: string };
   /** the status the order had when a full refund made it refunded: where it returns if the refund fails */
   statusBeforeRefund?: OrderStatus;
   petalsAwarded?: number;

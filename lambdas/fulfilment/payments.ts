@@ -66,6 +66,9 @@ export async function recordPayment(deps: FulfilmentDeps, input: PaymentInput): 
   const details = {
     stripeSessionId: input.stripeSessionId,
     paymentIntentId: input.paymentIntentId,
+    // what the charge is in (refunds are claims in it): the customer's currency with Adaptive Pricing
+    chargedAmount: input.chargedAmount,
+    chargedCurrency: input.chargedCurrency?.toLowerCase(),
     email: input.email,
     customerName: input.customerName,
     shippingAddress: input.shippingAddress,

@@ -1,7 +1,15 @@
 import { TransientError } from '../domain/errors';
 import type { Order, RefundEmail } from '../domain/order';
 import { canReverseRefundTo, canTransition, hasBeenPaid, type OrderStatus } from '../domain/order-status';
-import { amountRefundedOf, CHARGE_TOTAL, mergeRefunds, refundReversed, type RefundLedger } from '../domain/refunds';
+import {
+  amountRefundedOf,
+  CHARGE_TOTAL,
+  checkRefundClaim,
+  mergeRefunds,
+  refundReversed,
+  shownRefund,
+  type RefundLedger,
+} from '../domain/refunds';
 import type { Signal } from '../domain/signals';
 import type { RefundInput } from '../domain/workflow-input';
 import type { InvoicesPort } from '../ports/invoices';
@@ -24,6 +32,9 @@ export type RefundDeps = Parameters<typeof ownerOfCharge>[0] & { invoices: Invoi
  *   settles the invoice's petals (settleInvoicePetals). No email: Stripe's receipt is the only one
  *   a subscriber gets for an invoice.
  * - `apply: false`, `owner: mismatch | none`: nothing was touched; the execution ends without effect.
+ * - `apply: false`, `owner: impossible`: the event claims what the order's payment cannot have
+ *   refunded (above what was charged, or in a currency neither charged nor the order's:
+ *   checkRefundClaim): nothing was touched, flagged (refund-claim-impossible) for an operator.
  *
  * Amounts in minor units.
  */
@@ -48,7 +59,7 @@ export type RefundRecorded =
       reason: string;
       signals: Signal[];
     }
-  | { apply: false; owner: 'mismatch' | 'none'; reason: string; signals: Signal[] };
+  | { apply: false; owner: 'mismatch' | 'none' | 'impossible'; reason: string; signals: Signal[] };
 
 /** The refunds an event reports, as ledger entries (its Refund objects; else the charge's cumulative amount_refunded). */
 function refundsOfEvent(input: RefundInput): RefundLedger {
@@ -102,12 +113,22 @@ export async function recordRefund(deps: RefundDeps, input: RefundInput): Promis
     const refundedBefore = before.amountRefunded ?? 0;
     // an order refunded before refunds were kept by id: what it showed is the charge's total so far
     const known = before.refunds ?? (refundedBefore > 0 ? { [CHARGE_TOTAL]: { amount: refundedBefore, status: 'succeeded', at: 0 } } : {});
+    // refunds are claims in the charge's currency, checked against what the order's payment charged
+    const claim = checkRefundClaim(before, input);
+    if (claim.kind === 'impossible') return impossible(orderId, claim.detail);
+    const { basis } = claim;
     const refunds = mergeRefunds(known, incoming);
-    const amountRefunded = amountRefundedOf(refunds);
+    const refundedOfCharge = amountRefundedOf(refunds);
+    if (refundedOfCharge > basis.amount)
+      return impossible(
+        orderId,
+        `refunds of ${refundedOfCharge} ${basis.currency} in all, above what was charged (${basis.amount} ${basis.currency})`,
+      );
+    // what the order shows, in its own currency: never above its total nor above what was charged
+    const amountRefunded = shownRefund(before, refundedOfCharge, basis);
     // an operator's refund of a held payment (ops hold refund) paid back what was charged, not what the order owes
     const refundedHold = before.holdResolution?.action === 'refunded';
-    const charged = refundedHold ? (before.heldPayment?.amountTotal ?? before.amountTotal) : before.amountTotal;
-    const fullyRefunded = amountRefunded >= charged;
+    const fullyRefunded = refundedOfCharge >= basis.amount;
     let status: OrderStatus = before.status;
     const lowered = amountRefunded < refundedBefore;
     const generation = reversals(refunds);
@@ -125,6 +146,8 @@ export async function recordRefund(deps: RefundDeps, input: RefundInput): Promis
       amountRefunded,
       refundsVersion: (before.refundsVersion ?? 0) + 1,
       refundEmail: email,
+      // petals are taken back by the refunded fraction of the charge
+      refundedOfCharge: { amount: refundedOfCharge, of: basis.amount, currency: basis.currency },
     };
     if (fullyRefunded && hasBeenPaid(before.status) && canTransition(before.status, 'refunded')) {
       status = 'refunded';
@@ -147,7 +170,11 @@ export async function recordRefund(deps: RefundDeps, input: RefundInput): Promis
       }
     }
     const unchanged =
-      JSON.stringify(refunds) === JSON.stringify(before.refunds ?? null) && amountRefunded === refundedBefore && status === before.status;
+      JSON.stringify(refunds) === JSON.stringify(before.refunds ?? null) &&
+      amountRefunded === refundedBefore &&
+      status === before.status &&
+      before.refundedOfCharge?.amount === refundedOfCharge &&
+      before.refundedOfCharge.of === basis.amount;
     const after = unchanged
       ? before
       : await deps.orders.compareAndSet(orderId, { refundsVersion: before.refundsVersion, status: before.status }, changes);
@@ -203,6 +230,16 @@ async function recordInvoiceRefund(deps: RefundDeps, invoiceId: string, input: R
     };
   }
   throw new TransientError(`the refunds of invoice ${invoiceId} did not settle in ${MAX_ROUNDS} rounds`);
+}
+
+/** A refund event claiming what the order's payment cannot have refunded: nothing touched, flagged. */
+function impossible(orderId: string, detail: string): RefundRecorded {
+  return {
+    apply: false,
+    owner: 'impossible',
+    reason: `order ${orderId}: ${detail}; nothing was changed`,
+    signals: [{ kind: 'refund-claim-impossible' }],
+  };
 }
 
 /** A refund that is not one of our orders' or invoices': nothing touched, flagged (mismatch) or ignored (no one's we know). */
