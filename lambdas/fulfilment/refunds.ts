@@ -1,5 +1,5 @@
 import { TransientError } from '../domain/errors';
-import type { Order, RefundEmail } from '../domain/order';
+import { type Order, type RefundEmail, unfulfilledPaymentsOf } from '../domain/order';
 import { canReverseRefundTo, canTransition, hasBeenPaid, type OrderStatus } from '../domain/order-status';
 import {
   amountRefundedOf,
@@ -32,6 +32,8 @@ export type RefundDeps = Parameters<typeof ownerOfCharge>[0] & { invoices: Invoi
  *   settles the invoice's petals (settleInvoicePetals). No email: Stripe's receipt is the only one
  *   a subscriber gets for an invoice.
  * - `apply: false`, `owner: mismatch | none`: nothing was touched; the execution ends without effect.
+ * - `apply: false`, `owner: unfulfilled`: a refund of one of the named order's unfulfilled payments
+ *   (another payment intent: `ops hold refund <order> <pi>`): the order is untouched, no alarm.
  * - `apply: false`, `owner: impossible`: the event claims what the order's payment cannot have
  *   refunded (above what was charged, or in a currency neither charged nor the order's:
  *   checkRefundClaim): nothing was touched, flagged (refund-claim-impossible) for an operator.
@@ -59,7 +61,7 @@ export type RefundRecorded =
       reason: string;
       signals: Signal[];
     }
-  | { apply: false; owner: 'mismatch' | 'none' | 'impossible'; reason: string; signals: Signal[] };
+  | { apply: false; owner: 'mismatch' | 'none' | 'impossible' | 'unfulfilled'; reason: string; signals: Signal[] };
 
 /** The refunds an event reports, as ledger entries (its Refund objects; else the charge's cumulative amount_refunded). */
 function refundsOfEvent(input: RefundInput): RefundLedger {
@@ -105,6 +107,20 @@ const MAX_ROUNDS = 5;
 export async function recordRefund(deps: RefundDeps, input: RefundInput): Promise<RefundRecorded> {
   const owner = await ownerOfCharge(deps, input);
   if (owner.kind === 'invoice') return recordInvoiceRefund(deps, owner.invoiceId, input);
+  if (owner.kind === 'mismatch' && owner.claimedOrderId && input.paymentIntentId) {
+    // a refund of one of the named order's extra payments (ops hold refund <order> <pi>, or the
+    // Dashboard): that money was never the order's, so the order is untouched, and it is no mismatch
+    const named = await deps.orders.get(owner.claimedOrderId);
+    const extra = named ? unfulfilledPaymentsOf(named)[input.paymentIntentId] : undefined;
+    if (extra) {
+      return {
+        apply: false,
+        owner: 'unfulfilled',
+        reason: `a refund of payment ${input.paymentIntentId}, one of order ${owner.claimedOrderId}'s unfulfilled payments${extra.resolution ? ` (${extra.resolution.action})` : ''}: the order is untouched`,
+        signals: [],
+      };
+    }
+  }
   if (owner.kind !== 'order') return notApplied(owner);
   const orderId = owner.orderId;
   const incoming = refundsOfEvent(input);

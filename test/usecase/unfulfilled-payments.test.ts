@@ -1,6 +1,7 @@
 import type { PaymentInput } from '../../lambdas/domain/workflow-input';
 import { acceptUnfulfilledPayment, HoldNotResolvableError, refundUnfulfilledPayment } from '../../lambdas/fulfilment/hold';
 import { recordPayment } from '../../lambdas/fulfilment/payments';
+import { recordRefund } from '../../lambdas/fulfilment/refunds';
 import { holdLines, resolveCommands } from '../../scripts/ops/held';
 import { anOrder, memoryPorts } from '../support/fakes';
 import { FakeStripeApi } from '../support/fakes/stripe-api';
@@ -101,5 +102,32 @@ describe('unfulfilled payments: every extra charge stays listed', () => {
     expect(order.unfulfilledPayments?.pi_3?.resolution).toMatchObject({ action: 'accepted' });
     expect(resolveCommands(order)).toEqual([]);
     await expect(acceptUnfulfilledPayment(deps, 'ord_1', 'pi_9')).rejects.toThrow(HoldNotResolvableError);
+  });
+
+  it("Stripe's charge.refunded for a refunded extra payment leaves the order alone and raises no mismatch", async () => {
+    const { deps, orders, invoices } = await scene();
+    for (const n of ['1', '2']) await recordPayment(deps, paid(`evt_${n}`, `pi_${n}`));
+    const stripe = new FakeStripeApi();
+    stripe.charge('pi_2', 10000, 'usd');
+    await refundUnfulfilledPayment({ ...deps, stripe }, 'ord_1', 'pi_2');
+    const before = await orders.read('ord_1');
+    const refunded = await recordRefund(
+      { ...deps, invoices },
+      {
+        eventId: 'evt_refund_pi_2',
+        eventType: 'charge.refunded',
+        created: 1_764_158_500,
+        livemode: false,
+        kind: 'refund',
+        chargeId: 'ch_2',
+        paymentIntentId: 'pi_2',
+        orderId: 'ord_1',
+        amountRefunded: 10000,
+        amount: 10000,
+        currency: 'usd',
+      },
+    );
+    expect(refunded).toMatchObject({ apply: false, owner: 'unfulfilled', signals: [] });
+    expect(await orders.read('ord_1')).toEqual(before);
   });
 });
