@@ -131,7 +131,7 @@ export async function recordRefund(deps: RefundDeps, input: RefundInput): Promis
     const known = before.refunds ?? (refundedBefore > 0 ? { [CHARGE_TOTAL]: { amount: refundedBefore, status: 'succeeded', at: 0 } } : {});
     // refunds are claims in the charge's currency, checked against what the order's payment charged
     const claim = checkRefundClaim(before, input);
-    if (claim.kind === 'impossible') return impossible(orderId, claim.detail);
+    if (claim.kind === 'impossible') return impossible(`order ${orderId}`, claim.detail);
     const { basis } = claim;
     const refunds = mergeRefunds(known, incoming);
     const refundedOfCharge = amountRefundedOf(refunds);
@@ -225,6 +225,13 @@ async function recordInvoiceRefund(deps: RefundDeps, invoiceId: string, input: R
     const before = (await deps.invoices.get(invoiceId)) ?? { invoiceId };
     const refunds = mergeRefunds(before.refunds, incoming);
     const amountRefunded = amountRefundedOf(refunds);
+    if (before.amountPaid !== undefined && before.currency) {
+      // the same check as an order's: never more than the invoice's payment, in its currency
+      const claim = checkRefundClaim({ amountTotal: before.amountPaid, currency: before.currency }, input);
+      if (claim.kind === 'impossible') return impossible(`invoice ${invoiceId}`, claim.detail);
+      if (amountRefunded > claim.basis.amount)
+        return impossible(`invoice ${invoiceId}`, `refunds of ${amountRefunded} ${claim.basis.currency} in all, above what was paid`);
+    }
     const refundedBefore = before.amountRefunded ?? 0;
     const unchanged = before.refunds !== undefined && JSON.stringify(refunds) === JSON.stringify(before.refunds);
     const after = unchanged
@@ -249,11 +256,11 @@ async function recordInvoiceRefund(deps: RefundDeps, invoiceId: string, input: R
 }
 
 /** A refund event claiming what the order's payment cannot have refunded: nothing touched, flagged. */
-function impossible(orderId: string, detail: string): RefundRecorded {
+function impossible(whose: string, detail: string): RefundRecorded {
   return {
     apply: false,
     owner: 'impossible',
-    reason: `order ${orderId}: ${detail}; nothing was changed`,
+    reason: `${whose}: ${detail}; nothing was changed`,
     signals: [{ kind: 'refund-claim-impossible' }],
   };
 }

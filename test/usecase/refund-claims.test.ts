@@ -108,4 +108,13 @@ describe('recordRefund: a refund is a claim checked against what was charged', (
     expect(mailer.sent.at(-1)?.text).toContain('$49.99');
     expect(mailer.sent.at(-1)?.text).not.toContain('9,999.99');
   });
+
+  it("a subscription invoice's refund above what the invoice paid is impossible too", async () => {
+    const { deps, invoices } = await scene();
+    await invoices.compareAndSet('in_1', {}, { userId: 'user_1', amountPaid: 999, currency: 'usd' });
+    const claim = (amountRefunded: number) => chargeRefunded(amountRefunded, { paymentIntentId: 'pi_sub', invoiceId: 'in_1', amount: 999 });
+    expect(await recordRefund(deps, claim(5000))).toMatchObject({ apply: false, owner: 'impossible' });
+    expect((await invoices.get('in_1'))?.amountRefunded).toBeUndefined();
+    expect(await recordRefund(deps, claim(999))).toMatchObject({ owner: 'invoice', amountRefunded: 999 });
+  });
 });
