@@ -36,11 +36,15 @@ function itemRows(order: Order): [string, string][] {
   ]);
 }
 
+/**
+ * Sent once the order is paid, before (or whatever) Printify does with it: it promises nothing
+ * about printing (the Printify order may yet fail: fulfillment_failed), only what is true now.
+ */
 export function orderConfirmationEmail(order: Order, petals: number): RenderedEmail {
   const total = formatAmount(order.amountTotal, order.currency);
   const lines = [
     greeting(order),
-    `thank you for your order ${order.orderId}. We have received your payment of ${total} and your items are being printed.`,
+    `thank you for your order ${order.orderId}. We have received your payment of ${total}; we will email you when your items ship.`,
     ...(petals > 0 ? [`You earned ${petals} petals with this order.`] : []),
   ];
   const rows: [string, string][] = [...itemRows(order), ['Total', total]];

@@ -83,6 +83,7 @@ export type OrderPetalFacts = Pick<
   | 'stripeSessionId'
   | 'paymentIntentId'
   | 'amountRefunded'
+  | 'refundedOfCharge'
   | 'petalsAwarded'
   | 'petalsDeducted'
   | 'disputeId'
@@ -143,7 +144,11 @@ export function planOrderPetals(order: OrderPetalFacts, rates: PetalRates, now: 
     };
   }
   const amountRefunded = order.amountRefunded ?? 0;
-  const refundShare = petalsToDeduct(order.petalsAwarded, amountRefunded, order.amountTotal);
+  // the refunded fraction of what was charged (the order's own figures for orders refunded before it was kept)
+  const ofCharge = order.refundedOfCharge;
+  const refundShare = ofCharge
+    ? petalsToDeduct(order.petalsAwarded, ofCharge.amount, ofCharge.of)
+    : petalsToDeduct(order.petalsAwarded, amountRefunded, order.amountTotal);
   const held = order.disputeStatus === 'open' || order.disputeStatus === 'lost';
   const target = held ? order.petalsAwarded : refundShare;
   const already = order.petalsDeducted ?? 0;

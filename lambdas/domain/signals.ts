@@ -19,6 +19,8 @@
  *   was touched; an operator looks (README runbook).
  * - `charge-without-order`: a refund or dispute of a charge that is no order's (a Payment Link, a
  *   Dashboard charge): acknowledged and ignored.
+ * - `refund-claim-impossible`: a refund event claims more than the order's payment charged, or a
+ *   currency neither charged nor the order's: nothing was touched; an operator looks.
  * - `refund-reversed`: a refund failed or was canceled after it was counted: its amount is back.
  * - `refunded-after-production`: a full refund of an order Printify already produced (the print
  *   cannot be canceled: the operator decides).
@@ -48,6 +50,7 @@ export type Signal =
         | 'dispute-status-unknown'
         | 'charge-order-mismatch'
         | 'charge-without-order'
+        | 'refund-claim-impossible'
         | 'refund-reversed'
         | 'refunded-after-production'
         | 'email-sent'

@@ -92,6 +92,7 @@ const refundObject = z.object({
   amount: z.number().int().nonnegative(),
   // pending | requires_action | succeeded | failed | canceled; null on very old refunds
   status: z.string().nullish(),
+  created: z.number().int().nullish(),
   charge: idOrObject,
   payment_intent: idOrObject,
   metadata,
@@ -241,6 +242,18 @@ function ourSession(event: Envelope): { session: z.infer<typeof checkoutSession>
   return { session, orderId };
 }
 
+/**
+ * What a Checkout session's payment charged, in the charge's currency: with Adaptive Pricing the
+ * customer's (before 2025-03-31 the session's own amount_total/currency, from 2025-03-31
+ * presentment_details), else the session's amount_total/currency.
+ */
+function chargedOfSession(session: z.infer<typeof checkoutSession>): { chargedAmount?: number; chargedCurrency?: string } {
+  const presentment = session.presentment_details;
+  const amount = presentment && !session.currency_conversion ? presentment.presentment_amount : session.amount_total;
+  const currency = presentment && !session.currency_conversion ? presentment.presentment_currency : session.currency;
+  return typeof amount === 'number' && currency ? { chargedAmount: amount, chargedCurrency: currency.toLowerCase() } : {};
+}
+
 function checkoutSessionCompleted(event: Envelope): RouteDecision {
   const ours = ourSession(event);
   if ('action' in ours) return ours;
@@ -256,6 +269,8 @@ function checkoutSessionCompleted(event: Envelope): RouteDecision {
     paymentIntentId: idOf(session.payment_intent),
     amountTotal: conversion ? conversion.amount_total : (session.amount_total ?? undefined),
     currency: (conversion ? conversion.source_currency : session.currency)?.toLowerCase(),
+    // and what the charge is in (Adaptive Pricing: the customer's currency): refunds are claims in it
+    ...chargedOfSession(session),
     email: nonEmpty(session.customer_details?.email) ?? nonEmpty(session.customer_email),
     customerName: nonEmpty(session.customer_details?.name),
     shippingAddress: toShippingAddress(
@@ -321,6 +336,8 @@ function paymentIntentSucceeded(event: Envelope): RouteDecision {
     paymentIntentId: intent.id,
     amountTotal: intent.amount_received ?? intent.amount,
     currency: intent.currency.toLowerCase(),
+    chargedAmount: intent.amount_received ?? intent.amount,
+    chargedCurrency: intent.currency.toLowerCase(),
     email: nonEmpty(intent.receipt_email),
     shippingAddress: toShippingAddress(intent.shipping),
   };
@@ -348,7 +365,12 @@ function chargeRefunded(event: Envelope): RouteDecision {
   const invoiceId = idOf(refunded.invoice) ?? nonEmpty(refunded.metadata?.invoiceId);
   const paymentIntentId = idOf(refunded.payment_intent);
   if (!orderId && !paymentIntentId && !invoiceId) return ignore('charge has neither metadata.orderId, a payment intent nor an invoice');
-  const refunds = refunded.refunds?.data.map((r) => ({ refundId: r.id, amount: r.amount, status: r.status ?? 'succeeded' }));
+  const refunds = refunded.refunds?.data.map((r) => ({
+    refundId: r.id,
+    amount: r.amount,
+    status: r.status ?? 'succeeded',
+    ...(typeof r.created === 'number' ? { created: r.created } : {}),
+  }));
   const input: RefundInput = {
     ...ref(event),
     kind: 'refund',
@@ -379,7 +401,12 @@ function refundUpdated(event: Envelope): RouteDecision {
     ...(orderId ? { orderId } : {}),
     currency: refund.currency.toLowerCase(),
     refunds: [
-      { refundId: refund.id, amount: refund.amount, status: refund.status ?? (event.type === 'refund.failed' ? 'failed' : 'succeeded') },
+      {
+        refundId: refund.id,
+        amount: refund.amount,
+        status: refund.status ?? (event.type === 'refund.failed' ? 'failed' : 'succeeded'),
+        ...(typeof refund.created === 'number' ? { created: refund.created } : {}),
+      },
     ],
   };
   return start('refund', input);

@@ -42,8 +42,12 @@ export const paymentInputSchema = z.object({
   paid: z.boolean(),
   stripeSessionId: z.string().optional(),
   paymentIntentId: z.string().optional(),
+  /** what was paid in the integration's currency (compared with what the order owes) */
   amountTotal: z.number().int().nonnegative().optional(),
   currency: z.string().optional(),
+  /** what the customer's payment method was charged, in the charge's (presentment) currency: refunds are in it */
+  chargedAmount: z.number().int().nonnegative().optional(),
+  chargedCurrency: z.string().optional(),
   email: z.string().optional(),
   customerName: z.string().optional(),
   shippingAddress: shippingAddressSchema.optional(),
@@ -89,6 +93,8 @@ export const refundObjectSchema = z.object({
   amount: z.number().int().nonnegative(),
   /** pending, requires_action, succeeded, failed, canceled (a future one is kept as sent) */
   status: z.string(),
+  /** when the refund was made (its `created`), Unix seconds */
+  created: z.number().int().optional(),
 });
 
 /**

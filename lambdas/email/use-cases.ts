@@ -54,7 +54,12 @@ function render(request: EmailRequest, order: Order, rates: PetalRates): Rendere
       return paymentFailedEmail(order, request.reason);
     case 'refund': {
       const awarded = order.petalsAwarded ?? petalsForAmount(order.amountTotal, order.currency, rates);
-      return refundEmail(order, request.amountRefunded, petalsToDeduct(awarded, request.amountRefunded, order.amountTotal));
+      // petals go by the refunded fraction of the charge (recordRefund keeps it), else of the order
+      const ofCharge = order.refundedOfCharge;
+      const deducted = ofCharge
+        ? petalsToDeduct(awarded, ofCharge.amount, ofCharge.of)
+        : petalsToDeduct(awarded, request.amountRefunded, order.amountTotal);
+      return refundEmail(order, request.amountRefunded, deducted);
     }
     case 'refund-failed':
       return refundFailedEmail(order, request.refundedBefore, request.amountRefunded);

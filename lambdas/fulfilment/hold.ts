@@ -1,4 +1,5 @@
-import type { Order } from '../domain/order';
+import { TransientError } from '../domain/errors';
+import { type Order, type UnfulfilledPayment, unfulfilledKey, unfulfilledPaymentsOf } from '../domain/order';
 import type { HeldPayment } from '../domain/payment-check';
 import type { StripeApiPort } from '../ports/stripe-api';
 import { nowIso, type FulfilmentDeps } from './deps';
@@ -132,4 +133,122 @@ export async function refundHeldPayment(deps: FulfilmentDeps & { stripe: StripeA
     currency: refund.currency,
     refundStatus: refund.status,
   };
+}
+
+/** What resolving one unfulfilled payment did (`ops hold refund|accept <order> <payment intent>`). */
+export interface UnfulfilledResolved {
+  orderId: string;
+  /** the payment's key on the order: its payment intent, else `event:<eventId>` */
+  key: string;
+  action: 'refunded' | 'accepted';
+  refundId?: string;
+  /** what Stripe refunded, minor units of `currency` (refund only) */
+  amount?: number;
+  currency?: string;
+  refundStatus?: string;
+}
+
+async function unfulfilledPayment(
+  deps: FulfilmentDeps,
+  orderId: string,
+  key: string,
+): Promise<{ order: Order; payment: UnfulfilledPayment }> {
+  const order = await deps.orders.require(orderId);
+  const all = unfulfilledPaymentsOf(order);
+  const payment = all[key] ?? all[`event:${key}`];
+  if (!payment) {
+    const keys = Object.keys(all);
+    throw new HoldNotResolvableError(
+      `order ${orderId} has no unfulfilled payment ${key}${keys.length > 0 ? ` (it has: ${keys.join(', ')})` : ''}`,
+    );
+  }
+  return { order, payment };
+}
+
+/** Writes an operator's resolution on one unfulfilled payment (guarded by unfulfilledPaymentsVersion; the map migrates the old field). */
+async function resolveUnfulfilled(
+  deps: FulfilmentDeps,
+  orderId: string,
+  key: string,
+  resolution: NonNullable<UnfulfilledPayment['resolution']>,
+): Promise<void> {
+  for (let round = 0; round < 5; round++) {
+    const order = await deps.orders.require(orderId);
+    const all = unfulfilledPaymentsOf(order);
+    const payment = all[key];
+    if (!payment) throw new HoldNotResolvableError(`order ${orderId} has no unfulfilled payment ${key}`);
+    if (payment.resolution) return;
+    const changes = {
+      unfulfilledPayments: { ...all, [key]: { ...payment, resolution } },
+      unfulfilledPaymentsVersion: (order.unfulfilledPaymentsVersion ?? 0) + 1,
+    };
+    if (await deps.orders.compareAndSet(orderId, { unfulfilledPaymentsVersion: order.unfulfilledPaymentsVersion }, changes)) return;
+  }
+  throw new TransientError(`the unfulfilled payments of order ${orderId} did not settle: run it again`);
+}
+
+/**
+ * An operator refunds one of the order's unfulfilled payments (another payment intent that paid
+ * for nothing shipped), named by its payment intent: POST /v1/refunds for that payment intent in
+ * full (idempotency key `unfulfilled-refund-<orderId>-<paymentIntentId>`), then the payment is
+ * marked refunded on the order (it leaves `ops held`). The order's own status and payment are
+ * untouched. Run again once recorded, it returns the recorded refund without calling Stripe.
+ *
+ * Throws HoldNotResolvableError (no such unfulfilled payment; one without a payment intent: refund
+ * it in the Stripe Dashboard), StripeApiError, and the store's errors (run it again).
+ */
+export async function refundUnfulfilledPayment(
+  deps: FulfilmentDeps & { stripe: StripeApiPort },
+  orderId: string,
+  key: string,
+): Promise<UnfulfilledResolved> {
+  const { order, payment } = await unfulfilledPayment(deps, orderId, key);
+  const paymentKey = unfulfilledKey(payment);
+  if (payment.resolution?.action === 'refunded') {
+    return {
+      orderId,
+      key: paymentKey,
+      action: 'refunded',
+      ...(payment.resolution.refundId ? { refundId: payment.resolution.refundId } : {}),
+      ...(payment.amountTotal !== undefined ? { amount: payment.amountTotal } : {}),
+      currency: payment.currency ?? order.currency,
+      refundStatus: 'already refunded',
+    };
+  }
+  if (payment.resolution)
+    throw new HoldNotResolvableError(`order ${orderId}: the payment ${paymentKey} was already ${payment.resolution.action}`);
+  if (!payment.paymentIntentId) {
+    throw new HoldNotResolvableError(
+      `order ${orderId}: the event ${payment.eventId} names no payment intent; refund it in the Stripe Dashboard`,
+    );
+  }
+  const refund = await deps.stripe.refundPaymentIntent({
+    paymentIntentId: payment.paymentIntentId,
+    idempotencyKey: `unfulfilled-refund-${orderId}-${payment.paymentIntentId}`,
+    metadata: { orderId, reason: 'unfulfilled_payment' },
+  });
+  await resolveUnfulfilled(deps, orderId, paymentKey, { action: 'refunded', refundId: refund.refundId, at: nowIso(deps) });
+  return {
+    orderId,
+    key: paymentKey,
+    action: 'refunded',
+    refundId: refund.refundId,
+    amount: refund.amount,
+    currency: refund.currency,
+    refundStatus: refund.status,
+  };
+}
+
+/**
+ * An operator keeps one of the order's unfulfilled payments (the customer meant to pay twice and
+ * it was fulfilled by hand): it is marked accepted and leaves `ops held`. Nothing else changes.
+ * Throws HoldNotResolvableError (no such payment, or it was refunded) and the store's errors.
+ */
+export async function acceptUnfulfilledPayment(deps: FulfilmentDeps, orderId: string, key: string): Promise<UnfulfilledResolved> {
+  const { payment } = await unfulfilledPayment(deps, orderId, key);
+  const paymentKey = unfulfilledKey(payment);
+  if (payment.resolution?.action === 'refunded')
+    throw new HoldNotResolvableError(`order ${orderId}: the payment ${paymentKey} was refunded`);
+  await resolveUnfulfilled(deps, orderId, paymentKey, { action: 'accepted', at: nowIso(deps) });
+  return { orderId, key: paymentKey, action: 'accepted' };
 }

@@ -1,4 +1,5 @@
-import type { Order } from '../domain/order';
+import { TransientError } from '../domain/errors';
+import { type Order, type UnfulfilledPayment, unfulfilledKey, unfulfilledPaymentsOf } from '../domain/order';
 import { hasBeenPaid, isAwaitingPayment } from '../domain/order-status';
 import { checkPayment, type HeldPayment } from '../domain/payment-check';
 import type { Signal } from '../domain/signals';
@@ -45,7 +46,8 @@ function isOrdersOwnPayment(order: Order, input: PaymentInput): boolean {
  *   order; `held`): nothing printed, no petals, no email; signals payment-mismatch and
  *   paid-not-fulfilled.
  * - A paid event of another payment of an order already paid, refunded or held is not fulfilled:
- *   it is recorded as the order's `unfulfilledPayment` and signals paid-not-fulfilled.
+ *   it is added to the order's `unfulfilledPayments` (every such payment stays listed, by payment
+ *   intent) and signals paid-not-fulfilled.
  *
  * Throws OrderNotFoundError while the storefront's order is not there (the workflow retries), and
  * the store's errors (retry).
@@ -64,6 +66,9 @@ export async function recordPayment(deps: FulfilmentDeps, input: PaymentInput): 
   const details = {
     stripeSessionId: input.stripeSessionId,
     paymentIntentId: input.paymentIntentId,
+    // what the charge is in (refunds are claims in it): the customer's currency with Adaptive Pricing
+    chargedAmount: input.chargedAmount,
+    chargedCurrency: input.chargedCurrency?.toLowerCase(),
     email: input.email,
     customerName: input.customerName,
     shippingAddress: input.shippingAddress,
@@ -134,17 +139,15 @@ export async function recordPayment(deps: FulfilmentDeps, input: PaymentInput): 
   }
   if (transitioned && order.heldPayment && !order.holdResolution) {
     // A hold raced this payment (read pending, held meanwhile, then paid by this one): the held
-    // payment is money taken for nothing; the operator sees it as the order's unfulfilledPayment.
+    // payment is money taken for nothing; the operator sees it among the order's unfulfilledPayments.
     const held = order.heldPayment;
-    await deps.orders.set(input.orderId, {
-      unfulfilledPayment: {
-        eventId: held.eventId,
-        ...(held.paymentIntentId ? { paymentIntentId: held.paymentIntentId } : {}),
-        ...(held.amountTotal !== undefined ? { amountTotal: held.amountTotal } : {}),
-        ...(held.currency !== undefined ? { currency: held.currency } : {}),
-        reason: `held (${held.reason}), then the order was paid by event ${input.eventId}`,
-        at: nowIso(deps),
-      },
+    await addUnfulfilledPayment(deps, input.orderId, {
+      eventId: held.eventId,
+      ...(held.paymentIntentId ? { paymentIntentId: held.paymentIntentId } : {}),
+      ...(held.amountTotal !== undefined ? { amountTotal: held.amountTotal } : {}),
+      ...(held.currency !== undefined ? { currency: held.currency } : {}),
+      reason: `held (${held.reason}), then the order was paid by event ${input.eventId}`,
+      at: nowIso(deps),
     });
     return { orderId: input.orderId, status: order.status, fulfil: true, signals: [{ kind: 'paid-not-fulfilled' }] };
   }
@@ -152,19 +155,42 @@ export async function recordPayment(deps: FulfilmentDeps, input: PaymentInput): 
   return notFulfilled(deps, input, order, `another payment for an order already ${order.status}`);
 }
 
-/** Records a paid event that will not be fulfilled on its order (`unfulfilledPayment`), and signals it. */
+/** Records a paid event that will not be fulfilled on its order (one of its `unfulfilledPayments`), and signals it. */
 async function notFulfilled(deps: FulfilmentDeps, input: PaymentInput, order: Order, reason: string): Promise<PaymentRecorded> {
-  await deps.orders.set(input.orderId, {
-    unfulfilledPayment: {
-      eventId: input.eventId,
-      ...(input.paymentIntentId ? { paymentIntentId: input.paymentIntentId } : {}),
-      ...(input.amountTotal !== undefined ? { amountTotal: input.amountTotal } : {}),
-      ...(input.currency !== undefined ? { currency: input.currency.toLowerCase() } : {}),
-      reason,
-      at: nowIso(deps),
-    },
+  await addUnfulfilledPayment(deps, input.orderId, {
+    eventId: input.eventId,
+    ...(input.paymentIntentId ? { paymentIntentId: input.paymentIntentId } : {}),
+    ...(input.amountTotal !== undefined ? { amountTotal: input.amountTotal } : {}),
+    ...(input.currency !== undefined ? { currency: input.currency.toLowerCase() } : {}),
+    reason,
+    at: nowIso(deps),
   });
   return { orderId: input.orderId, status: order.status, fulfil: false, signals: [{ kind: 'paid-not-fulfilled' }] };
+}
+
+const MAX_ROUNDS = 5;
+
+/**
+ * Adds one unfulfilled payment to the order's `unfulfilledPayments` (by unfulfilledKey: its payment
+ * intent, else its event), keeping every other one: a read-merge-write guarded by
+ * `unfulfilledPaymentsVersion`, so concurrent payments all stay listed. Idempotent: a payment
+ * already listed (the other event of the same payment intent, a retry) is left as it was. Migrates
+ * the old single `unfulfilledPayment` into the map. TransientError when concurrent writers kept
+ * changing it (the workflow retries).
+ */
+export async function addUnfulfilledPayment(deps: FulfilmentDeps, orderId: string, payment: UnfulfilledPayment): Promise<void> {
+  const key = unfulfilledKey(payment);
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const before = await deps.orders.require(orderId);
+    const known = unfulfilledPaymentsOf(before);
+    if (known[key] && before.unfulfilledPayments?.[key]) return;
+    const changes = {
+      unfulfilledPayments: { ...known, [key]: known[key] ?? payment },
+      unfulfilledPaymentsVersion: (before.unfulfilledPaymentsVersion ?? 0) + 1,
+    };
+    if (await deps.orders.compareAndSet(orderId, { unfulfilledPaymentsVersion: before.unfulfilledPaymentsVersion }, changes)) return;
+  }
+  throw new TransientError(`the unfulfilled payments of order ${orderId} did not settle in ${MAX_ROUNDS} rounds`);
 }
 
 /** A failed payment marks only a pending order failed; a stale failure after success changes nothing. */

@@ -1,7 +1,15 @@
 import { TransientError } from '../domain/errors';
-import type { Order } from '../domain/order';
+import { type Order, type RefundEmail, unfulfilledPaymentsOf } from '../domain/order';
 import { canReverseRefundTo, canTransition, hasBeenPaid, type OrderStatus } from '../domain/order-status';
-import { amountRefundedOf, CHARGE_TOTAL, mergeRefunds, refundReversed, type RefundLedger } from '../domain/refunds';
+import {
+  amountRefundedOf,
+  CHARGE_TOTAL,
+  checkRefundClaim,
+  mergeRefunds,
+  refundReversed,
+  shownRefund,
+  type RefundLedger,
+} from '../domain/refunds';
 import type { Signal } from '../domain/signals';
 import type { RefundInput } from '../domain/workflow-input';
 import type { InvoicesPort } from '../ports/invoices';
@@ -24,6 +32,11 @@ export type RefundDeps = Parameters<typeof ownerOfCharge>[0] & { invoices: Invoi
  *   settles the invoice's petals (settleInvoicePetals). No email: Stripe's receipt is the only one
  *   a subscriber gets for an invoice.
  * - `apply: false`, `owner: mismatch | none`: nothing was touched; the execution ends without effect.
+ * - `apply: false`, `owner: unfulfilled`: a refund of one of the named order's unfulfilled payments
+ *   (another payment intent: `ops hold refund <order> <pi>`): the order is untouched, no alarm.
+ * - `apply: false`, `owner: impossible`: the event claims what the order's payment cannot have
+ *   refunded (above what was charged, or in a currency neither charged nor the order's:
+ *   checkRefundClaim): nothing was touched, flagged (refund-claim-impossible) for an operator.
  *
  * Amounts in minor units.
  */
@@ -48,13 +61,18 @@ export type RefundRecorded =
       reason: string;
       signals: Signal[];
     }
-  | { apply: false; owner: 'mismatch' | 'none'; reason: string; signals: Signal[] };
+  | { apply: false; owner: 'mismatch' | 'none' | 'impossible' | 'unfulfilled'; reason: string; signals: Signal[] };
 
 /** The refunds an event reports, as ledger entries (its Refund objects; else the charge's cumulative amount_refunded). */
 function refundsOfEvent(input: RefundInput): RefundLedger {
   const at = input.created;
   if (input.refunds && input.refunds.length > 0) {
-    return Object.fromEntries(input.refunds.map((r) => [r.refundId, { amount: r.amount, status: r.status, at }]));
+    return Object.fromEntries(
+      input.refunds.map((r) => [
+        r.refundId,
+        { amount: r.amount, status: r.status, at, ...(r.created !== undefined ? { created: r.created } : {}) },
+      ]),
+    );
   }
   if (input.amountRefunded === undefined) return {};
   return { [CHARGE_TOTAL]: { amount: input.amountRefunded, status: 'succeeded', at } };
@@ -89,6 +107,20 @@ const MAX_ROUNDS = 5;
 export async function recordRefund(deps: RefundDeps, input: RefundInput): Promise<RefundRecorded> {
   const owner = await ownerOfCharge(deps, input);
   if (owner.kind === 'invoice') return recordInvoiceRefund(deps, owner.invoiceId, input);
+  if (owner.kind === 'mismatch' && owner.claimedOrderId && input.paymentIntentId) {
+    // a refund of one of the named order's extra payments (ops hold refund <order> <pi>, or the
+    // Dashboard): that money was never the order's, so the order is untouched, and it is no mismatch
+    const named = await deps.orders.get(owner.claimedOrderId);
+    const extra = named ? unfulfilledPaymentsOf(named)[input.paymentIntentId] : undefined;
+    if (extra) {
+      return {
+        apply: false,
+        owner: 'unfulfilled',
+        reason: `a refund of payment ${input.paymentIntentId}, one of order ${owner.claimedOrderId}'s unfulfilled payments${extra.resolution ? ` (${extra.resolution.action})` : ''}: the order is untouched`,
+        signals: [],
+      };
+    }
+  }
   if (owner.kind !== 'order') return notApplied(owner);
   const orderId = owner.orderId;
   const incoming = refundsOfEvent(input);
@@ -97,14 +129,42 @@ export async function recordRefund(deps: RefundDeps, input: RefundInput): Promis
     const refundedBefore = before.amountRefunded ?? 0;
     // an order refunded before refunds were kept by id: what it showed is the charge's total so far
     const known = before.refunds ?? (refundedBefore > 0 ? { [CHARGE_TOTAL]: { amount: refundedBefore, status: 'succeeded', at: 0 } } : {});
+    // refunds are claims in the charge's currency, checked against what the order's payment charged
+    const claim = checkRefundClaim(before, input);
+    if (claim.kind === 'impossible') return impossible(`order ${orderId}`, claim.detail);
+    const { basis } = claim;
     const refunds = mergeRefunds(known, incoming);
-    const amountRefunded = amountRefundedOf(refunds);
+    const refundedOfCharge = amountRefundedOf(refunds);
+    if (refundedOfCharge > basis.amount)
+      return impossible(
+        orderId,
+        `refunds of ${refundedOfCharge} ${basis.currency} in all, above what was charged (${basis.amount} ${basis.currency})`,
+      );
+    // what the order shows, in its own currency: never above its total nor above what was charged
+    const amountRefunded = shownRefund(before, refundedOfCharge, basis);
     // an operator's refund of a held payment (ops hold refund) paid back what was charged, not what the order owes
     const refundedHold = before.holdResolution?.action === 'refunded';
-    const charged = refundedHold ? (before.heldPayment?.amountTotal ?? before.amountTotal) : before.amountTotal;
-    const fullyRefunded = amountRefunded >= charged;
+    const fullyRefunded = refundedOfCharge >= basis.amount;
     let status: OrderStatus = before.status;
-    const changes: Record<string, unknown> = { refunds, amountRefunded, refundsVersion: (before.refundsVersion ?? 0) + 1 };
+    const lowered = amountRefunded < refundedBefore;
+    const generation = reversals(refunds);
+    // the customer hears of a change of the refunded amount only: an event that leaves it as it
+    // was repeats the email of the event that set it (same outbox id: sent once, and a retry after
+    // a crash between the write and the email still sends it)
+    const email: RefundEmail =
+      amountRefunded === refundedBefore
+        ? (before.refundEmail ?? { template: 'refund', key: `${amountRefunded}` })
+        : lowered
+          ? { template: 'refund-failed', key: `${refundedBefore}-${amountRefunded}#${generation}`, refundedBefore }
+          : { template: 'refund', key: generation > 0 ? `${amountRefunded}#${generation}` : `${amountRefunded}` };
+    const changes: Record<string, unknown> = {
+      refunds,
+      amountRefunded,
+      refundsVersion: (before.refundsVersion ?? 0) + 1,
+      refundEmail: email,
+      // petals are taken back by the refunded fraction of the charge
+      refundedOfCharge: { amount: refundedOfCharge, of: basis.amount, currency: basis.currency },
+    };
     if (fullyRefunded && hasBeenPaid(before.status) && canTransition(before.status, 'refunded')) {
       status = 'refunded';
       Object.assign(changes, { status, statusBeforeRefund: before.status, refundedAt: nowIso(deps) });
@@ -126,29 +186,28 @@ export async function recordRefund(deps: RefundDeps, input: RefundInput): Promis
       }
     }
     const unchanged =
-      JSON.stringify(refunds) === JSON.stringify(before.refunds ?? null) && amountRefunded === refundedBefore && status === before.status;
+      JSON.stringify(refunds) === JSON.stringify(before.refunds ?? null) &&
+      amountRefunded === refundedBefore &&
+      status === before.status &&
+      before.refundedOfCharge?.amount === refundedOfCharge &&
+      before.refundedOfCharge.of === basis.amount;
     const after = unchanged
       ? before
       : await deps.orders.compareAndSet(orderId, { refundsVersion: before.refundsVersion, status: before.status }, changes);
     if (!after) continue; // another writer changed the order: read again, merge again
     const signals: Signal[] = [];
-    const lowered = amountRefunded < refundedBefore;
     if (lowered) signals.push({ kind: 'refund-reversed' });
     if (status === 'payment_mismatch' && before.status === 'refunded') signals.push({ kind: 'paid-not-fulfilled' });
-    const generation = reversals(refunds);
     return {
       apply: true,
       orderId,
       amountRefunded,
-      refundedBefore,
+      // a repeated email (an event that changed nothing) says what the first one said
+      refundedBefore: amountRefunded === refundedBefore ? (before.refundEmail?.refundedBefore ?? refundedBefore) : refundedBefore,
       fullyRefunded,
       status: after.status,
-      emailTemplate: lowered ? 'refund-failed' : 'refund',
-      emailKey: lowered
-        ? `${refundedBefore}-${amountRefunded}#${generation}`
-        : generation > 0
-          ? `${amountRefunded}#${generation}`
-          : `${amountRefunded}`,
+      emailTemplate: email.template,
+      emailKey: email.key,
       signals,
     };
   }
@@ -166,6 +225,13 @@ async function recordInvoiceRefund(deps: RefundDeps, invoiceId: string, input: R
     const before = (await deps.invoices.get(invoiceId)) ?? { invoiceId };
     const refunds = mergeRefunds(before.refunds, incoming);
     const amountRefunded = amountRefundedOf(refunds);
+    if (before.amountPaid !== undefined && before.currency) {
+      // the same check as an order's: never more than the invoice's payment, in its currency
+      const claim = checkRefundClaim({ amountTotal: before.amountPaid, currency: before.currency }, input);
+      if (claim.kind === 'impossible') return impossible(`invoice ${invoiceId}`, claim.detail);
+      if (amountRefunded > claim.basis.amount)
+        return impossible(`invoice ${invoiceId}`, `refunds of ${amountRefunded} ${claim.basis.currency} in all, above what was paid`);
+    }
     const refundedBefore = before.amountRefunded ?? 0;
     const unchanged = before.refunds !== undefined && JSON.stringify(refunds) === JSON.stringify(before.refunds);
     const after = unchanged
@@ -187,6 +253,16 @@ async function recordInvoiceRefund(deps: RefundDeps, invoiceId: string, input: R
     };
   }
   throw new TransientError(`the refunds of invoice ${invoiceId} did not settle in ${MAX_ROUNDS} rounds`);
+}
+
+/** A refund event claiming what the order's payment cannot have refunded: nothing touched, flagged. */
+function impossible(whose: string, detail: string): RefundRecorded {
+  return {
+    apply: false,
+    owner: 'impossible',
+    reason: `${whose}: ${detail}; nothing was changed`,
+    signals: [{ kind: 'refund-claim-impossible' }],
+  };
 }
 
 /** A refund that is not one of our orders' or invoices': nothing touched, flagged (mismatch) or ignored (no one's we know). */

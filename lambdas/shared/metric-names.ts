@@ -63,6 +63,8 @@ export const METRIC = {
   chargeOrderMismatch: 'ChargeOrderMismatch',
   /** a refund or dispute of a charge that is no order's (Payment Link, Dashboard): ignored */
   chargeWithoutOrder: 'ChargeWithoutOrder',
+  /** a refund event claimed more than was charged, or a currency neither charged nor the order's: nothing touched */
+  refundClaimImpossible: 'RefundClaimImpossible',
   /** a counted refund failed or was canceled: its amount is no longer refunded */
   refundReversed: 'RefundReversed',
   /** a full refund of an order Printify already produced: the operator decides what to do with the print */

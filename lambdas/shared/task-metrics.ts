@@ -26,6 +26,7 @@ const COUNTED: Record<Exclude<Signal['kind'], 'petals-awarded' | 'petals-deducte
   'dispute-status-unknown': METRIC.disputeStatusUnknown,
   'charge-order-mismatch': METRIC.chargeOrderMismatch,
   'charge-without-order': METRIC.chargeWithoutOrder,
+  'refund-claim-impossible': METRIC.refundClaimImpossible,
   'refund-reversed': METRIC.refundReversed,
   'refunded-after-production': METRIC.refundedAfterProduction,
   'email-sent': METRIC.emailSent,

@@ -55,6 +55,8 @@ export const ALARMS = {
   /** the reconciler failed (Stripe's API refused the key, or an event could not be delivered) */
   reconcilerFailing: 'ReconcilerFailing',
   chargeOrderMismatch: 'ChargeOrderMismatch',
+  /** a refund event claimed more than was charged, or a currency neither charged nor the order's */
+  refundClaimImpossible: 'RefundClaimImpossible',
   refundedAfterProduction: 'RefundedAfterProduction',
   /** one per workflow: `WorkflowFailed-<workflow>` */
   workflowFailed: 'WorkflowFailed',
@@ -181,6 +183,11 @@ export class Monitoring extends Construct {
         METRIC.chargeOrderMismatch,
         'A refund or dispute named an order whose payment it is not; nothing was touched.',
       ],
+      [
+        ALARMS.refundClaimImpossible,
+        METRIC.refundClaimImpossible,
+        "A refund event claimed more than the order was charged, or a currency neither charged nor the order's; nothing was touched.",
+      ],
       [ALARMS.refundedAfterProduction, METRIC.refundedAfterProduction, 'An order was fully refunded after Printify produced it.'],
     ];
     for (const [name, metric, means] of refundAlarms) {
@@ -283,6 +290,7 @@ export class Monitoring extends Construct {
         this.business(props.fulfilment, METRIC.chargeOrderMismatch),
         this.business(props.fulfilment, METRIC.chargeWithoutOrder),
         this.business(props.fulfilment, METRIC.refundReversed),
+        this.business(props.fulfilment, METRIC.refundClaimImpossible),
         this.business(props.fulfilment, METRIC.refundedAfterProduction),
         this.business(props.fulfilment, METRIC.disputeStatusUnknown),
       ]),

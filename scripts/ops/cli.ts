@@ -10,7 +10,7 @@ import { runProgram, type CommandSpec, type Flags, type Io, type OptionSpec, typ
 import { reconcile, unfinishedEvents, type ReconcileAction, type UnfinishedEvent } from './unfinished';
 import { acceptHold, heldOrders, holdLines, refundHold, type HeldOrder, type HoldAcceptReport } from './held';
 import { OrderNotFoundError, PrintifyUnavailableError } from '../../lambdas/domain/errors';
-import type { HoldRefunded } from '../../lambdas/fulfilment/hold';
+import type { HoldRefunded, UnfulfilledResolved } from '../../lambdas/fulfilment/hold';
 
 export type { Io } from '../cli/framework';
 
@@ -340,8 +340,9 @@ execution of the event is running. Waits for the outcome unless --no-wait.`,
     summary: 'orders whose money was taken and not fulfilled (held payment mismatches, other payments), and how to resolve each',
     help: `Lists every order held in payment_mismatch (a payment that did not match what the order owes:
 amount, currency, or none said) and every order with a paid event the pipeline did not fulfil
-(\`unfulfilledPayment\`: another payment of an order already paid, refunded or held), with the
-commands that resolve each. Scans the table.`,
+(\`unfulfilledPayments\`: every other payment of an order already paid, refunded or held, by
+payment intent; one resolved by \`ops hold\` is no longer listed), with the commands that resolve
+each. Scans the table.`,
     async run(target) {
       return heldOrders(target);
     },
@@ -361,6 +362,7 @@ commands that resolve each. Scans the table.`,
     args: [
       { name: '<action>', description: 'accept or refund', choices: ['accept', 'refund'] },
       { name: '<order-id>', description: 'the held order' },
+      { name: '[payment-intent]', description: 'one of its unfulfilled payments (ops held shows them); omitted: its held payment' },
     ],
     help: `For an order held in payment_mismatch (\`ops held\`, \`ops order <id>\`):
   accept   the payment is good enough: the order becomes paid and the held event's fulfilment
@@ -370,17 +372,32 @@ commands that resolve each. Scans the table.`,
            again and Stripe returns the same refund), then the order is refunded; nothing printed,
            no petals. Stripe's charge.refunded then tells the customer. Needs STRIPE_SECRET_KEY (a
            secret key, or a restricted key allowed to write refunds) and, for anything but
-           https://api.stripe.com (a local stand-in), STRIPE_API_URL.`,
+           https://api.stripe.com (a local stand-in), STRIPE_API_URL.
+With a payment intent (pi_…, or event:<evt_…> for one without): one of the order's unfulfilled
+payments (another payment of an order already paid, refunded or held; \`ops held\` lists them):
+  refund   POST /v1/refunds for that payment intent (idempotent), marked refunded on the order;
+           the order itself is untouched.
+  accept   keep it (the customer meant to pay twice; fulfilled by hand): marked accepted.`,
     options: waitOptions,
-    async run(target, [action, orderId], flags) {
-      if ((action !== 'accept' && action !== 'refund') || !orderId) throw new UsageError('hold accept|refund <order-id>');
-      if (action === 'accept') return acceptHold(target, orderId, waitOf(flags));
-      return refundHold(target, orderId, {
-        ...(process.env.STRIPE_API_URL ? { baseUrl: process.env.STRIPE_API_URL } : {}),
-        ...(process.env.STRIPE_SECRET_KEY ? { secretKey: process.env.STRIPE_SECRET_KEY } : {}),
-      });
+    async run(target, [action, orderId, paymentKey], flags) {
+      if ((action !== 'accept' && action !== 'refund') || !orderId) throw new UsageError('hold accept|refund <order-id> [payment-intent]');
+      if (action === 'accept') return acceptHold(target, orderId, waitOf(flags), paymentKey);
+      return refundHold(
+        target,
+        orderId,
+        {
+          ...(process.env.STRIPE_API_URL ? { baseUrl: process.env.STRIPE_API_URL } : {}),
+          ...(process.env.STRIPE_SECRET_KEY ? { secretKey: process.env.STRIPE_SECRET_KEY } : {}),
+        },
+        paymentKey,
+      );
     },
-    text(result: HoldAcceptReport | HoldRefunded) {
+    text(result: HoldAcceptReport | HoldRefunded | UnfulfilledResolved) {
+      if ('key' in result) {
+        return result.action === 'refunded'
+          ? `order ${result.orderId}: unfulfilled payment ${result.key} refunded; Stripe refund ${result.refundId} ${result.refundStatus}: ${result.amount} ${result.currency}`
+          : `order ${result.orderId}: unfulfilled payment ${result.key} accepted (kept)`;
+      }
       if ('accepted' in result) {
         const a = result.accepted;
         return [

@@ -11,7 +11,7 @@ import {
 import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { executionArnFor } from '../../lambdas/adapters/workflow-starter';
 import { EMAIL_PREFIX, keys, LEDGER_PREFIX, PRINTIFY_EVENT_PREFIX } from '../../lambdas/domain/keys';
-import type { Order, OrderItem } from '../../lambdas/domain/order';
+import { type Order, type OrderItem, unfulfilledPaymentsOf } from '../../lambdas/domain/order';
 import type { ShippingAddress } from '../../lambdas/domain/workflow-input';
 import type { ShipmentFields } from '../../lambdas/printify-webhook/use-case';
 import { failedInFailState, stepsOf, type Step, type StepsOptions } from './timeline';
@@ -258,6 +258,10 @@ export function orderFacts(
     history.push({ at: order.printifyStatusAt, what: `Printify status ${order.printifyStatus}` });
   if (order.heldPayment) history.push({ at: order.heldPayment.heldAt, what: `payment held: ${order.heldPayment.reason}` });
   if (order.holdResolution) history.push({ at: order.holdResolution.at, what: `hold resolved: ${order.holdResolution.action}` });
+  for (const [key, payment] of Object.entries(unfulfilledPaymentsOf(order))) {
+    history.push({ at: payment.at, what: `paid, not fulfilled: ${key} ${payment.amountTotal ?? '?'} ${payment.currency ?? ''}`.trim() });
+    if (payment.resolution) history.push({ at: payment.resolution.at, what: `unfulfilled payment ${key} ${payment.resolution.action}` });
+  }
   if (order.disputeEventAt)
     history.push({ at: new Date(order.disputeEventAt * 1000).toISOString(), what: `dispute ${order.disputeStatus ?? ''}`.trim() });
   history.sort((a, b) => a.at.localeCompare(b.at));

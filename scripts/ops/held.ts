@@ -3,9 +3,12 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { OrderRepository } from '../../lambdas/adapters/order-repository';
 import { StripeApiClient, StripeApiError } from '../../lambdas/adapters/stripe-api-client';
-import type { Order } from '../../lambdas/domain/order';
+import { type Order, openUnfulfilledPayments, type UnfulfilledPayment, unfulfilledPaymentsOf } from '../../lambdas/domain/order';
 import {
   acceptHeldPayment,
+  acceptUnfulfilledPayment,
+  refundUnfulfilledPayment,
+  type UnfulfilledResolved,
   HoldNotResolvableError,
   refundHeldPayment,
   type HoldAccepted,
@@ -22,13 +25,14 @@ export interface HeldOrder {
   amountTotal: number;
   currency: string;
   heldPayment?: Order['heldPayment'];
-  unfulfilledPayment?: Order['unfulfilledPayment'];
+  /** every payment of the order not fulfilled and not yet resolved, by payment intent (else `event:<eventId>`) */
+  unfulfilledPayments?: Record<string, UnfulfilledPayment>;
   /** the commands that resolve it */
   resolve: string[];
 }
 
-/** The commands that resolve an order's hold or unfulfilled payment (none when there is nothing to decide). */
-export function resolveCommands(order: Pick<Order, 'orderId' | 'status' | 'unfulfilledPayment'>): string[] {
+/** The commands that resolve an order's hold or unfulfilled payments (none when there is nothing to decide). */
+export function resolveCommands(order: Pick<Order, 'orderId' | 'status' | 'unfulfilledPayment' | 'unfulfilledPayments'>): string[] {
   const commands: string[] = [];
   if (order.status === 'payment_mismatch') {
     commands.push(
@@ -36,16 +40,22 @@ export function resolveCommands(order: Pick<Order, 'orderId' | 'status' | 'unful
       `npm run ops -- hold refund ${order.orderId}   # give the payment back (STRIPE_SECRET_KEY)`,
     );
   }
-  if (order.unfulfilledPayment) {
-    const pi = order.unfulfilledPayment.paymentIntentId;
-    commands.push(
-      `refund ${pi ?? `the payment of event ${order.unfulfilledPayment.eventId}`} in the Stripe Dashboard (or fulfil it by hand): it paid for nothing shipped`,
-    );
+  for (const [key, payment] of Object.entries(openUnfulfilledPayments(order))) {
+    if (payment.paymentIntentId) {
+      commands.push(
+        `npm run ops -- hold refund ${order.orderId} ${key}   # give this extra payment back (STRIPE_SECRET_KEY)`,
+        `npm run ops -- hold accept ${order.orderId} ${key}   # keep it (fulfilled by hand)`,
+      );
+    } else {
+      commands.push(
+        `refund the payment of event ${payment.eventId} in the Stripe Dashboard, then: npm run ops -- hold accept ${order.orderId} ${key}`,
+      );
+    }
   }
   return commands;
 }
 
-/** The lines `ops order` shows for a held order or an unfulfilled payment, with the commands that resolve it. */
+/** The lines `ops order` shows for a held order or unfulfilled payments, with the commands that resolve them. */
 export function holdLines(order: Record<string, unknown>): string[] {
   const o = order as unknown as Order;
   const lines: string[] = [];
@@ -59,11 +69,11 @@ export function holdLines(order: Record<string, unknown>): string[] {
     lines.push(
       `  hold resolved: ${o.holdResolution.action} at ${o.holdResolution.at}${o.holdResolution.refundId ? ` (${o.holdResolution.refundId})` : ''}`,
     );
-  if (o.unfulfilledPayment) {
-    const u = o.unfulfilledPayment;
-    lines.push(
-      `  paid, not fulfilled: event ${u.eventId}${u.paymentIntentId ? ` (${u.paymentIntentId})` : ''} ${u.amountTotal ?? '?'} ${u.currency ?? ''}: ${u.reason}`,
-    );
+  for (const [key, u] of Object.entries(unfulfilledPaymentsOf(o))) {
+    const resolved = u.resolution
+      ? ` [${u.resolution.action} ${u.resolution.at}${u.resolution.refundId ? ` ${u.resolution.refundId}` : ''}]`
+      : '';
+    lines.push(`  paid, not fulfilled: ${key} (event ${u.eventId}) ${u.amountTotal ?? '?'} ${u.currency ?? ''}: ${u.reason}${resolved}`);
   }
   const commands = resolveCommands(o);
   if (commands.length > 0) lines.push('  to resolve:', ...commands.map((c) => `    ${c}`));
@@ -81,20 +91,23 @@ export async function heldOrders(target: Target): Promise<HeldOrder[]> {
     const page = await target.db.send(
       new ScanCommand({
         TableName: target.tableName,
-        FilterExpression: 'begins_with(pk, :prefix) AND (#status = :held OR attribute_exists(unfulfilledPayment))',
+        FilterExpression:
+          'begins_with(pk, :prefix) AND (#status = :held OR attribute_exists(unfulfilledPayment) OR attribute_exists(unfulfilledPayments))',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':prefix': 'ORDER#', ':held': 'payment_mismatch' },
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),
     );
     for (const item of (page.Items ?? []) as Order[]) {
+      const open = openUnfulfilledPayments(item);
+      if (item.status !== 'payment_mismatch' && Object.keys(open).length === 0) continue; // every extra payment resolved
       found.push({
         orderId: item.orderId,
         status: item.status,
         amountTotal: item.amountTotal,
         currency: item.currency,
         ...(item.heldPayment ? { heldPayment: item.heldPayment } : {}),
-        ...(item.unfulfilledPayment ? { unfulfilledPayment: item.unfulfilledPayment } : {}),
+        ...(Object.keys(open).length > 0 ? { unfulfilledPayments: open } : {}),
         resolve: resolveCommands(item),
       });
     }
@@ -126,7 +139,14 @@ async function asOps<T>(run: () => Promise<T>): Promise<T> {
  * Accepts a held payment (acceptHeldPayment) and starts its fulfilment the way the workflow would:
  * a replay of the held event's fulfilment execution (`ops replay`), which now fulfils the order.
  */
-export async function acceptHold(target: Target, orderId: string, wait: { wait: boolean; waitMs: number }): Promise<HoldAcceptReport> {
+export async function acceptHold(
+  target: Target,
+  orderId: string,
+  wait: { wait: boolean; waitMs: number },
+  paymentKey?: string,
+): Promise<HoldAcceptReport | UnfulfilledResolved> {
+  if (paymentKey && !(await isHeldPayment(target, orderId, paymentKey)))
+    return asOps(() => acceptUnfulfilledPayment({ orders: new OrderRepository(target.db, target.tableName) }, orderId, paymentKey));
   const accepted = await asOps(() => acceptHeldPayment({ orders: new OrderRepository(target.db, target.tableName) }, orderId));
   return { accepted, execution: await replay(target, accepted.eventId, wait) };
 }
@@ -138,11 +158,26 @@ export interface StripeApiSettings {
 }
 
 /** Refunds a held payment through Stripe (refundHeldPayment); needs STRIPE_SECRET_KEY. */
-export async function refundHold(target: Target, orderId: string, stripe: StripeApiSettings): Promise<HoldRefunded> {
+export async function refundHold(
+  target: Target,
+  orderId: string,
+  stripe: StripeApiSettings,
+  paymentKey?: string,
+): Promise<HoldRefunded | UnfulfilledResolved> {
   if (!stripe.secretKey)
     throw new OpsError(
       'hold refund needs STRIPE_SECRET_KEY (a secret or restricted key that may write refunds), and STRIPE_API_URL for anything but https://api.stripe.com',
     );
   const client = new StripeApiClient({ secretKey: stripe.secretKey, ...(stripe.baseUrl ? { baseUrl: stripe.baseUrl } : {}) });
-  return asOps(() => refundHeldPayment({ orders: new OrderRepository(target.db, target.tableName), stripe: client }, orderId));
+  const deps = { orders: new OrderRepository(target.db, target.tableName), stripe: client };
+  if (paymentKey && !(await isHeldPayment(target, orderId, paymentKey)))
+    return asOps(() => refundUnfulfilledPayment(deps, orderId, paymentKey));
+  return asOps(() => refundHeldPayment(deps, orderId));
+}
+
+/** Whether a payment named on `ops hold` is the order's held payment (else it is one of its unfulfilled payments). */
+async function isHeldPayment(target: Target, orderId: string, paymentKey: string): Promise<boolean> {
+  const order = await new OrderRepository(target.db, target.tableName).get(orderId);
+  const held = order?.heldPayment;
+  return held !== undefined && (held.paymentIntentId === paymentKey || held.eventId === paymentKey);
 }

@@ -217,13 +217,13 @@ describe('a second payment of an order already paid', () => {
     expect(await pipeline.order(s.order.orderId)).toMatchObject({
       status: 'in_production',
       paymentIntentId: s.paymentIntentId,
-      unfulfilledPayment: { eventId: second.id, paymentIntentId: secondIntent },
+      unfulfilledPayments: { [secondIntent]: { eventId: second.id, paymentIntentId: secondIntent } },
     });
     expect(printifyOrdersFor(s.order.orderId)).toHaveLength(1);
     expect(await pipeline.balance(s.order.userId)).toBe(49);
     const held = await ops('held');
     expect(held.out).toContain(s.order.orderId);
-    expect(held.out).toContain(`refund ${secondIntent} in the Stripe Dashboard`);
+    expect(held.out).toContain(`hold refund ${s.order.orderId} ${secondIntent}`);
   });
 });
 

@@ -80,6 +80,15 @@ describe('customer data in the HTML body', () => {
   });
 });
 
+describe('the confirmation email', () => {
+  it('says only what is true whatever Printify then does: the payment is in, an email follows when it ships', () => {
+    const { text, html } = orderConfirmationEmail(order(), 49);
+    expect(text).toContain('We have received your payment of');
+    expect(text).toContain('we will email you when your items ship');
+    for (const body of [text, html]) expect(body).not.toMatch(/print|production|on (its|their) way/i);
+  });
+});
+
 describe('subjects', () => {
   const injected = order({ orderId: 'ord_123\r\nBcc: victim@example.com', customerName: 'Aiko\nTanaka' });
 

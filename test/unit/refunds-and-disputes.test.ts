@@ -34,6 +34,32 @@ describe('refund arithmetic keyed on Refund objects', () => {
     // a failure the figure already reflects (reported before it) is not taken off again
     expect(amountRefundedOf({ ...ledger, re_1: { amount: 1500, status: 'failed', at: 9 } })).toBe(2500);
   });
+
+  it('a failure in the same second as the figure is taken off it; one of a refund made after the figure is not', () => {
+    const total = { [CHARGE_TOTAL]: { amount: 2500, status: 'succeeded', at: 10 } };
+    expect(amountRefundedOf({ ...total, re_2: { amount: 1500, status: 'failed', at: 10 } })).toBe(1000);
+    expect(amountRefundedOf({ ...total, re_2: { amount: 1500, status: 'failed', at: 10, created: 10 } })).toBe(1000);
+    // refund made after the figure: the figure never counted it, so its failure takes nothing off
+    const before = { [CHARGE_TOTAL]: { amount: 1000, status: 'succeeded', at: 5 } };
+    expect(amountRefundedOf({ ...before, re_2: { amount: 1500, status: 'failed', at: 10, created: 8 } })).toBe(1000);
+    // a same-second figure that already reflects the failure (another refund made then) is floored by the refunds known to count
+    expect(
+      amountRefundedOf({
+        [CHARGE_TOTAL]: { amount: 1500, status: 'succeeded', at: 10 },
+        re_1: { amount: 1000, status: 'succeeded', at: 1 },
+        re_2: { amount: 1500, status: 'failed', at: 10, created: 5 },
+        re_3: { amount: 500, status: 'succeeded', at: 10 },
+      }),
+    ).toBe(1500);
+  });
+
+  it("merging keeps a refund's own created time whichever event brought it", () => {
+    const created = mergeRefunds(
+      { re_1: { amount: 100, status: 'pending', at: 1, created: 1 } },
+      { re_1: { amount: 100, status: 'failed', at: 5 } },
+    );
+    expect(created.re_1).toEqual({ amount: 100, status: 'failed', at: 5, created: 1 });
+  });
 });
 
 describe('dispute statuses and order', () => {

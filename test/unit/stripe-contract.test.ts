@@ -55,6 +55,8 @@ const paidSession = {
   paymentIntentId: PURCHASE.paymentIntentId,
   amountTotal: 4999,
   currency: 'usd',
+  chargedAmount: 4999,
+  chargedCurrency: 'usd',
   email: 'hinata@example.com',
   customerName: 'Hinata Shoyo',
   shippingAddress: sessionAddress,
@@ -127,6 +129,8 @@ const CONTRACT: Record<
       paymentIntentId: PURCHASE.paymentIntentId,
       amountTotal: 4999,
       currency: 'usd',
+      chargedAmount: 4999,
+      chargedCurrency: 'usd',
       email: 'hinata@example.com',
       shippingAddress: PURCHASE.address,
     },
@@ -172,17 +176,26 @@ const CONTRACT: Record<
   'charge.refund.updated': {
     object: (v) => refundObject(v, PURCHASE, { amount: 2000, status: 'failed' }),
     workflow: 'refund',
-    input: { ...refundOfPurchase, refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'failed' }] },
+    input: {
+      ...refundOfPurchase,
+      refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'failed', created: expect.any(Number) }],
+    },
   },
   'refund.updated': {
     object: (v) => refundObject(v, PURCHASE, { amount: 2000, status: 'canceled' }),
     workflow: 'refund',
-    input: { ...refundOfPurchase, refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'canceled' }] },
+    input: {
+      ...refundOfPurchase,
+      refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'canceled', created: expect.any(Number) }],
+    },
   },
   'refund.failed': {
     object: (v) => refundObject(v, PURCHASE, { amount: 2000, status: 'failed' }),
     workflow: 'refund',
-    input: { ...refundOfPurchase, refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'failed' }] },
+    input: {
+      ...refundOfPurchase,
+      refunds: [{ refundId: 're_3Q9ContractReA1b2', amount: 2000, status: 'failed', created: expect.any(Number) }],
+    },
   },
   'charge.dispute.updated': {
     object: (v) => dispute(v, PURCHASE, { status: 'under_review' }),
@@ -260,7 +273,8 @@ describe.each(STRIPE_API_VERSIONS)('an endpoint pinned to API version %s', (vers
     const adaptive: Purchase = { ...PURCHASE, presentment: { amount: 7450, currency: 'jpy', fxRate: '149.03' } };
     for (const type of ['checkout.session.completed', 'checkout.session.async_payment_succeeded']) {
       const input = started(route(version, type, checkoutSession(version, adaptive)), 'fulfilment');
-      expect(input).toMatchObject({ amountTotal: 4999, currency: 'usd' });
+      // what the customer was charged (and what refunds are in) is their currency
+      expect(input).toMatchObject({ amountTotal: 4999, currency: 'usd', chargedAmount: 7450, chargedCurrency: 'jpy' });
     }
   });
 
@@ -276,6 +290,8 @@ describe.each(STRIPE_API_VERSIONS)('an endpoint pinned to API version %s', (vers
       expect(started(route(version, 'checkout.session.completed', session), 'fulfilment')).toMatchObject({
         amountTotal: 4999,
         currency: 'usd',
+        chargedAmount: 7450,
+        chargedCurrency: 'jpy',
       });
     });
   }

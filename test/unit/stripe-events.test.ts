@@ -201,6 +201,8 @@ describe('checkout.session.completed', () => {
       paymentIntentId: 'pi_3QxYzA2eZvKYlo2C1abcDEFG',
       amountTotal: 4999,
       currency: 'usd',
+      chargedAmount: 4999,
+      chargedCurrency: 'usd',
       email: 'aiko@example.com',
       customerName: 'Aiko Tanaka',
       shippingAddress: {
@@ -416,6 +418,8 @@ describe('payment_intent.succeeded', () => {
       paymentIntentId: 'pi_3QxYzA2eZvKYlo2C1abcDEFG',
       amountTotal: 4999,
       currency: 'usd',
+      chargedAmount: 4999,
+      chargedCurrency: 'usd',
       email: 'aiko@example.com',
       shippingAddress: {
         name: 'Aiko Tanaka',

@@ -102,6 +102,8 @@ describe('receiveStripeWebhook: a valid event', () => {
       paymentIntentId: 'pi_1',
       amountTotal: 4999,
       currency: 'usd',
+      chargedAmount: 4999,
+      chargedCurrency: 'usd',
       email: 'aiko@example.com',
       customerName: 'Aiko Tanaka',
       shippingAddress: { name: 'Aiko Tanaka', line1: '1 Sakura Way', city: 'Portland', postalCode: '97201', country: 'US' },

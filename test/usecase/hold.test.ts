@@ -4,25 +4,12 @@ import { acceptHeldPayment, refundHeldPayment } from '../../lambdas/fulfilment/h
 import { recordPayment } from '../../lambdas/fulfilment/payments';
 import { recordRefund } from '../../lambdas/fulfilment/refunds';
 import { settleOrderPetals } from '../../lambdas/petals/use-cases';
-import { anOrder, memoryPorts } from '../support/fakes';
+import { anOrder, aPayment, memoryPorts } from '../support/fakes';
 import { FakeStripeApi } from '../support/fakes/stripe-api';
 
 // An operator resolves a held order (`ops hold accept|refund`): issue 11 item 1.
 
-const held = (overrides: Partial<PaymentInput> = {}): PaymentInput => ({
-  eventId: 'evt_under',
-  eventType: 'checkout.session.completed',
-  created: 1_764_158_400,
-  livemode: false,
-  kind: 'payment',
-  orderId: 'ord_1',
-  paid: true,
-  stripeSessionId: 'cs_1',
-  paymentIntentId: 'pi_1',
-  amountTotal: 5000,
-  currency: 'usd',
-  ...overrides,
-});
+const held = (overrides: Partial<PaymentInput> = {}): PaymentInput => aPayment({ eventId: 'evt_under', amountTotal: 5000, ...overrides });
 
 async function heldScene(payment: PaymentInput = held()) {
   const ports = memoryPorts();

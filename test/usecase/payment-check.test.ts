@@ -130,7 +130,7 @@ describe('recordPayment: a payment fulfils only what the order owes', () => {
     expect(await orders.read('ord_1')).toMatchObject({
       status: 'payment_mismatch',
       paymentIntentId: 'pi_1',
-      unfulfilledPayment: { eventId: 'evt_second', paymentIntentId: 'pi_2' },
+      unfulfilledPayments: { pi_2: { eventId: 'evt_second', paymentIntentId: 'pi_2' } },
     });
   });
 
@@ -171,7 +171,7 @@ describe('recordPayment: money taken and not fulfilled is flagged', () => {
       status: 'paid',
       paidByEventId: 'evt_full',
       paymentIntentId: 'pi_2',
-      unfulfilledPayment: { eventId: 'evt_under', paymentIntentId: 'pi_1', amountTotal: 100 },
+      unfulfilledPayments: { pi_1: { eventId: 'evt_under', paymentIntentId: 'pi_1', amountTotal: 100 } },
     });
     expect(await settle()).toMatchObject({ awarded: 100 });
   });
@@ -189,7 +189,7 @@ describe('recordPayment: money taken and not fulfilled is flagged', () => {
     expect(await orders.read('ord_1')).toMatchObject({
       paymentIntentId: 'pi_1',
       paidByEventId: 'evt_session',
-      unfulfilledPayment: { eventId: 'evt_second', amountTotal: 10000 },
+      unfulfilledPayments: { pi_2: { eventId: 'evt_second', amountTotal: 10000 } },
     });
   });
 

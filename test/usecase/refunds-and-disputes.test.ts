@@ -276,6 +276,66 @@ describe('recordRefund: the whole lifecycle, keyed on refund objects (item 5)', 
     expect(await recordRefund(deps, chargeRefunded(0, { created: T0 + 120 }))).toMatchObject({ amountRefunded: 0 });
   });
 
+  it('two partial refunds by charge total, then refund.failed of the second in the same second: lowered, told once', async () => {
+    const { deps, orders, petals, ledger } = await oneOrder('shipped');
+    await settleOrderPetals(petals, 'ord_1');
+    expect(await recordRefund(deps, chargeRefunded(1000, { created: T0 }))).toMatchObject({ amountRefunded: 1000, emailKey: '1000' });
+    expect(await recordRefund(deps, chargeRefunded(2500, { created: T0 + 60 }))).toMatchObject({
+      amountRefunded: 2500,
+      emailTemplate: 'refund',
+      emailKey: '2500',
+    });
+    await settleOrderPetals(petals, 'ord_1');
+    const failed = refundEvent('re_2', 1500, 'failed', T0 + 60, {
+      eventType: 'refund.failed',
+      refunds: [{ refundId: 're_2', amount: 1500, status: 'failed', created: T0 + 60 }],
+    });
+    expect(await recordRefund(deps, failed)).toMatchObject({
+      amountRefunded: 1000,
+      refundedBefore: 2500,
+      status: 'shipped',
+      emailTemplate: 'refund-failed',
+      emailKey: '2500-1000#1',
+      signals: [{ kind: 'refund-reversed' }],
+    });
+    expect(await orders.read('ord_1')).toMatchObject({ amountRefunded: 1000, status: 'shipped' });
+    await settleOrderPetals(petals, 'ord_1');
+    expect(await ledger.balance('user_1')).toBe(15);
+    // delivered again: the same email (the outbox sends it once), no new one
+    expect(await recordRefund(deps, failed)).toMatchObject({
+      emailTemplate: 'refund-failed',
+      emailKey: '2500-1000#1',
+      refundedBefore: 2500,
+    });
+  });
+
+  it('the failure arriving before the charge total that counted it: never below what was refunded, no email for it', async () => {
+    const { deps, orders } = await oneOrder('shipped');
+    await recordRefund(deps, chargeRefunded(1000, { created: T0 }));
+    const failed = refundEvent('re_2', 1500, 'failed', T0 + 60, {
+      refunds: [{ refundId: 're_2', amount: 1500, status: 'failed', created: T0 + 30 }],
+    });
+    // the refund was made after the 1000 figure: that figure never counted it
+    expect(await recordRefund(deps, failed)).toMatchObject({ amountRefunded: 1000, emailTemplate: 'refund', emailKey: '1000' });
+    expect(await recordRefund(deps, chargeRefunded(2500, { created: T0 + 30 }))).toMatchObject({ amountRefunded: 1000, emailKey: '1000' });
+    expect(await orders.read('ord_1')).toMatchObject({ amountRefunded: 1000 });
+  });
+
+  it('an event that does not raise the refunded amount repeats the email of the event that set it, never a new one', async () => {
+    const { deps } = await oneOrder('shipped');
+    await recordRefund(deps, refundEvent('re_1', 1000, 'succeeded', T0));
+    await recordRefund(deps, refundEvent('re_2', 500, 'succeeded', T0 + 10));
+    await recordRefund(deps, refundEvent('re_2', 500, 'canceled', T0 + 20));
+    // a failure of a refund that never counted (re_3 pending then failed... here: never seen succeeding) lowers nothing
+    expect(await recordRefund(deps, refundEvent('re_3', 700, 'failed', T0 + 30))).toMatchObject({
+      amountRefunded: 1000,
+      emailTemplate: 'refund-failed',
+      emailKey: '1500-1000#1',
+    });
+    // a late succeeded of the canceled refund: a later status wins, nothing changes, the same email key
+    expect(await recordRefund(deps, refundEvent('re_2', 500, 'succeeded', T0 + 40))).toMatchObject({ emailKey: '1500-1000#1' });
+  });
+
   it('charge.refunded listing its refunds (before 2022-11-15) records each by id', async () => {
     const { deps, orders } = await oneOrder('shipped');
     await recordRefund(

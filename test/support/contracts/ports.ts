@@ -132,6 +132,28 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       await expect(orders.compareAndSet('ord_missing', {}, { amountRefunded: 1 })).rejects.toMatchObject({ name: 'OrderNotFound' });
     });
 
+    it('compareAndSet keeps a map of payments by payment intent (unfulfilledPayments) as written', async () => {
+      const { orders } = ports();
+      const { orderId } = await pendingOrder();
+      const first = { pi_1: { eventId: 'evt_1', paymentIntentId: 'pi_1', amountTotal: 100, currency: 'usd', reason: 'r', at: 'a' } };
+      await orders.compareAndSet(
+        orderId,
+        { unfulfilledPaymentsVersion: undefined },
+        { unfulfilledPayments: first, unfulfilledPaymentsVersion: 1 },
+      );
+      const both = { ...first, 'event:evt_2': { eventId: 'evt_2', reason: 'r', at: 'b' } };
+      // a writer that read before the first write is refused: it reads again and keeps both
+      expect(
+        await orders.compareAndSet(
+          orderId,
+          { unfulfilledPaymentsVersion: undefined },
+          { unfulfilledPayments: both, unfulfilledPaymentsVersion: 1 },
+        ),
+      ).toBeUndefined();
+      await orders.compareAndSet(orderId, { unfulfilledPaymentsVersion: 1 }, { unfulfilledPayments: both, unfulfilledPaymentsVersion: 2 });
+      expect((await orders.require(orderId)).unfulfilledPayments).toEqual(both);
+    });
+
     it('keeps the newest Printify status and the newest parcel', async () => {
       const { orders } = ports();
       const { orderId } = await pendingOrder();

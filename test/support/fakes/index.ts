@@ -1,4 +1,5 @@
 import type { Order, ProductMapping } from '../../../lambdas/domain/order';
+import type { PaymentInput } from '../../../lambdas/domain/workflow-input';
 import { MemoryCarts } from './carts';
 import { MemoryEmailOutbox, MemoryMailer } from './email';
 import { MemoryInvoices } from './invoices';
@@ -78,3 +79,20 @@ export const P1_MAPPING: ProductMapping = {
   printifyProductId: '5d39b159e7c48c000728c89f',
   printifyVariantId: 32918,
 };
+
+/** A paid Checkout session's payment input for anOrder (ord_1, cs_1, pi_1, usd); overrides as given. */
+export function aPayment(overrides: Partial<PaymentInput> = {}): PaymentInput {
+  return {
+    eventId: 'evt_paid',
+    eventType: 'checkout.session.completed',
+    created: 1_764_158_400,
+    livemode: false,
+    kind: 'payment',
+    orderId: 'ord_1',
+    paid: true,
+    stripeSessionId: 'cs_1',
+    paymentIntentId: 'pi_1',
+    currency: 'usd',
+    ...overrides,
+  };
+}
