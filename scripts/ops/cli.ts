@@ -2,7 +2,16 @@
 // of `npm start` or a deployed stage (--stage). The commands are specs of the one command framework
 // (scripts/cli/framework.ts); the console (local/console/actions.ts) calls their `run` too.
 import type { ExecutionStatus } from '@aws-sdk/client-sfn';
-import { listExecutions, orderReport, redrive, replay, type ExecutionReport, type ExecutionSummary, type OrderReport } from './commands';
+import {
+  listExecutions,
+  orderReport,
+  subjectOfExecution,
+  redrive,
+  replay,
+  type ExecutionReport,
+  type ExecutionSummary,
+  type OrderReport,
+} from './commands';
 import { retryMapping, RETRYABLE_STATUSES, type RetryMappingResult } from '../lib/retry-mapping';
 import { stripeReconcileCommand } from './stripe-reconcile';
 import { OpsError, UsageError, type Target } from '../cli/target';
@@ -271,7 +280,9 @@ executions: run \`ops events --unfinished\` again to see what is left.`,
   executions: {
     summary: 'executions of every workflow, newest first, by status and time',
     help: `Lists executions of every workflow (or --workflow <name>), newest first, each with the Stripe
-event it ran for (its type) and the order that event is about, from the event inbox.`,
+event it ran for (its type) and the order that event is about, from the event inbox. A refund or
+dispute event names a payment intent, not an order: it shows the order (or invoice) that holds that
+payment intent, else the payment intent itself.`,
     options: [
       { flags: '--status <status>', description: STATUSES.join(', ') },
       { flags: '--since <time>', description: 'started at or after: an ISO time or an age (30m, 2h, 7d)' },
@@ -300,7 +311,7 @@ event it ran for (its type) and the order that event is about, from the event in
       return executions
         .map(
           (e) =>
-            `${time(e.startDate).padEnd(21)} ${e.status.padEnd(10)} ${e.workflow.padEnd(20)} ${(e.eventType ?? '?').padEnd(34)} order ${(e.orderId ?? '?').padEnd(24)} ${e.name}  ${ms(e.durationMs)}${e.redriveCount ? `  redriven ${e.redriveCount}×` : ''}`,
+            `${time(e.startDate).padEnd(21)} ${e.status.padEnd(10)} ${e.workflow.padEnd(20)} ${(e.eventType ?? '?').padEnd(34)} ${subjectOfExecution(e).padEnd(30)} ${e.name}  ${ms(e.durationMs)}${e.redriveCount ? `  redriven ${e.redriveCount}×` : ''}`,
         )
         .join('\n');
     },

@@ -9,8 +9,9 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { partitionKeysOfPaymentIntent } from '../../lambdas/adapters/dynamodb';
 import { executionArnFor } from '../../lambdas/adapters/workflow-starter';
-import { EMAIL_PREFIX, keys, LEDGER_PREFIX, PRINTIFY_EVENT_PREFIX } from '../../lambdas/domain/keys';
+import { EMAIL_PREFIX, idsOfKeys, keys, LEDGER_PREFIX, PRINTIFY_EVENT_PREFIX } from '../../lambdas/domain/keys';
 import type { Order, OrderItem } from '../../lambdas/domain/order';
 import type { ShippingAddress } from '../../lambdas/domain/workflow-input';
 import type { ShipmentFields } from '../../lambdas/printify-webhook/use-case';
@@ -313,7 +314,11 @@ export interface ExecutionSummary {
   /** the Stripe event it ran for (its name, less a replay's suffix), its type, and the order it is about, from the inbox */
   eventId: string;
   eventType?: string;
+  /** the order it is about: the event's own, else the order (or invoice) holding its payment intent */
   orderId?: string;
+  invoiceId?: string;
+  /** the payment intent a refund or dispute event names, when it names no order */
+  paymentIntentId?: string;
 }
 
 /** The Stripe event an execution ran for: its name, less a replay's `-replay-<n>` suffix. */
@@ -379,15 +384,47 @@ export async function listExecutions(target: Target, query: ExecutionsQuery): Pr
     target,
     newest.map((e) => e.eventId),
   );
-  return newest.map((e) => {
-    const record = records.get(e.eventId);
-    const orderId = record?.orderId ?? (record?.input as Item | undefined)?.orderId;
-    return {
-      ...e,
-      ...(typeof record?.type === 'string' ? { eventType: record.type } : {}),
-      ...(typeof orderId === 'string' ? { orderId } : {}),
-    };
-  });
+  // A refund, dispute or failed-refund event names a payment intent, not an order: its order (or
+  // invoice) is the item that records that payment intent (the GSI byPaymentIntent).
+  const holders = new Map<string, Promise<unknown[]>>();
+  const holderOf = (paymentIntentId: string) => {
+    let pks = holders.get(paymentIntentId);
+    if (!pks) {
+      pks = partitionKeysOfPaymentIntent(target.db, target.tableName, paymentIntentId).catch(() => []);
+      holders.set(paymentIntentId, pks);
+    }
+    return pks;
+  };
+  return Promise.all(
+    newest.map(async (e) => {
+      const record = records.get(e.eventId);
+      const input = record?.input as Item | undefined;
+      const named = record?.orderId ?? input?.orderId;
+      const paymentIntentId = record?.paymentIntentId ?? input?.paymentIntentId;
+      let orderId = typeof named === 'string' && named ? named : undefined;
+      let invoiceId: string | undefined;
+      if (!orderId && typeof paymentIntentId === 'string' && paymentIntentId) {
+        const pks = await holderOf(paymentIntentId);
+        orderId = pks.map((pk) => idsOfKeys.order(pk)).find((id) => id !== undefined);
+        if (!orderId) invoiceId = pks.map((pk) => idsOfKeys.invoice(pk)).find((id) => id !== undefined);
+      }
+      return {
+        ...e,
+        ...(typeof record?.type === 'string' ? { eventType: record.type } : {}),
+        ...(orderId ? { orderId } : {}),
+        ...(invoiceId ? { invoiceId } : {}),
+        ...(typeof paymentIntentId === 'string' && paymentIntentId ? { paymentIntentId } : {}),
+      };
+    }),
+  );
+}
+
+/** What an execution is about, for a listing: its order, else its invoice, else its payment intent. */
+export function subjectOfExecution(e: Pick<ExecutionSummary, 'orderId' | 'invoiceId' | 'paymentIntentId'>): string {
+  if (e.orderId) return `order ${e.orderId}`;
+  if (e.invoiceId) return `invoice ${e.invoiceId}`;
+  if (e.paymentIntentId) return `payment ${e.paymentIntentId}`;
+  return 'no order';
 }
 
 async function waitUntilStopped(target: Target, executionArn: string, timeoutMs: number): Promise<void> {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lambdas/domain/keys';
-import { checkoutSession, paidInvoice, stripeEvent, stripeId } from '../fixtures/stripe-events';
+import { checkoutSession, paidInvoice, refund, stripeEvent, stripeId } from '../fixtures/stripe-events';
 import { LocalPipeline } from '../support/local-pipeline';
 import { runMapping } from '../../scripts/mapping';
 import { runPrintifyWebhooks, WEBHOOK_TOPICS } from '../../scripts/printify-webhooks';
@@ -92,6 +92,32 @@ describe('ops order', () => {
 
     const missing = await ops('order', 'ord_missing', '--json');
     expect(missing).toMatchObject({ code: 1, json: { error: expect.stringContaining('no order ord_missing') } });
+  });
+});
+
+describe('ops executions of refund and dispute events', () => {
+  it('shows the order holding the payment intent, else the payment intent, never "?"', async () => {
+    const order = await pipeline.storefront.checkoutScene();
+    const paymentIntentId = stripeId('pi');
+    const paid = stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, paymentIntentId }),
+    );
+    expect((await pipeline.deliver(paid)).status).toBe('SUCCEEDED');
+    const failed = stripeEvent('refund.failed', refund({ paymentIntentId, amount: 100, status: 'failed' }));
+    await pipeline.deliver(failed);
+    const strangerIntent = stripeId('pi');
+    const stranger = stripeEvent('refund.failed', refund({ paymentIntentId: strangerIntent, amount: 100, status: 'failed' }));
+    await pipeline.deliver(stranger);
+
+    const listed = (await ops('executions', '--since', '1h', '--json')).json as Record<string, unknown>[];
+    expect(listed.find((e) => e.name === failed.id)).toMatchObject({ eventType: 'refund.failed', orderId: order.orderId, paymentIntentId });
+    expect(listed.find((e) => e.name === stranger.id)).toMatchObject({ eventType: 'refund.failed', paymentIntentId: strangerIntent });
+    expect(listed.find((e) => e.name === stranger.id)).not.toHaveProperty('orderId');
+    const text = (await ops('executions', '--since', '1h')).out;
+    expect(text).toMatch(new RegExp(`refund\\.failed\\s+order ${order.orderId}\\s+${failed.id}`));
+    expect(text).toMatch(new RegExp(`refund\\.failed\\s+payment ${strangerIntent}\\s+${stranger.id}`));
+    expect(text).not.toMatch(/order \?/);
   });
 });
 
