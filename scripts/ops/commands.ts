@@ -16,7 +16,7 @@ import type { Order, OrderItem } from '../../lambdas/domain/order';
 import type { ShippingAddress } from '../../lambdas/domain/workflow-input';
 import type { ShipmentFields } from '../../lambdas/printify-webhook/use-case';
 import { failedInFailState, stepsOf, type Step, type StepsOptions } from './timeline';
-import { OpsError, type Target } from '../cli/target';
+import { OpsError, type Target, UsageError } from '../cli/target';
 
 type Item = Record<string, unknown>;
 
@@ -345,7 +345,9 @@ async function inboxRecords(target: Target, eventIds: readonly string[]): Promis
 export async function listExecutions(target: Target, query: ExecutionsQuery): Promise<ExecutionSummary[]> {
   const machines = query.workflow ? target.stateMachines.filter((m) => m.workflow === query.workflow) : target.stateMachines;
   if (query.workflow && machines.length === 0) {
-    throw new OpsError(`no workflow ${query.workflow}; workflows: ${target.stateMachines.map((m) => m.workflow).join(', ')}`);
+    throw new UsageError(
+      `--workflow ${query.workflow}: no such workflow; workflows: ${target.stateMachines.map((m) => m.workflow).join(', ')}`,
+    );
   }
   const found: ExecutionSummary[] = [];
   for (const machine of machines) {

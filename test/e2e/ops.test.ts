@@ -401,7 +401,7 @@ describe('mapping and printify-webhooks on the local stack, through the same fra
       { productId, variantId: 'XL', printifyProductId: '5d39b159e7c48c000728c89f', printifyVariantId: 32918 },
     ]);
     const bad = await run(runMapping, ['set', productId, 'XL', 'p', 'not-a-number', ...opsTarget(pipeline)]);
-    expect(bad).toMatchObject({ code: 1, err: expect.stringMatching(/^error: set: printifyVariantId must be a whole number/) });
+    expect(bad).toMatchObject({ code: 2, err: expect.stringMatching(/^error: set: printifyVariantId must be a whole number/) });
 
     const retried = await run(runMapping, ['retry', order.orderId, '--json', ...target]);
     expect(retried.code).toBe(0);

@@ -255,6 +255,23 @@ describe('ops, mapping and printify-webhooks on the framework', () => {
     expect(alias.needs).toBe('store');
   });
 
+  it.each([
+    ['mapping set with a variant id that is not a number', runMapping, ['set', 'prod', 'A2', 'abc123', '-5'], /^error: set: /],
+    ['mapping set with an empty value', runMapping, ['set', 'prod', 'A2', ' ', '7'], /^error: set: /],
+    [
+      'ops executions of a workflow that is not one',
+      runOps,
+      ['executions', '--workflow', 'nope'],
+      /^error: --workflow nope: no such workflow/,
+    ],
+    ['printify-webhooks register without a URL', runPrintifyWebhooks, ['register'], /^error: no URL: give it/],
+  ] as const)('refuses %s (a value checked after parsing) as bad usage, exit 2', async (_what, entry, argv, message) => {
+    const result = await run(entry, [...argv]);
+    expect(result).toMatchObject({ code: 2, out: '' });
+    expect(result.err).toMatch(message);
+    noStack(result.err);
+  });
+
   it('ops executions refuses a status that is not one, as bad usage', async () => {
     const result = await run(runOps, ['executions', '--status', 'sleeping']);
     expect(result).toMatchObject({ code: 2 });
