@@ -17,6 +17,8 @@ import { stripeReconcileCommand } from './stripe-reconcile';
 import { OpsError, UsageError, type Target } from '../cli/target';
 import { runProgram, type CommandSpec, type Flags, type Io, type OptionSpec, type ProgramSpec, type RunOptions } from '../cli/framework';
 import { reconcile, unfinishedEvents, type ReconcileAction, type UnfinishedEvent } from './unfinished';
+import { DEFAULTS } from '../../local/local-stack';
+import { LOCAL_STRIPE_SECRET_KEY } from '../../local/stripe-api';
 import { acceptHold, heldOrders, holdLines, refundHold, type HeldOrder, type HoldAcceptReport } from './held';
 import { OrderNotFoundError, PrintifyUnavailableError } from '../../lambdas/domain/errors';
 import type { HoldRefunded } from '../../lambdas/fulfilment/hold';
@@ -381,15 +383,25 @@ commands that resolve each. Scans the table.`,
            again and Stripe returns the same refund), then the order is refunded; nothing printed,
            no petals. Stripe's charge.refunded then tells the customer. Needs STRIPE_SECRET_KEY (a
            secret key, or a restricted key allowed to write refunds) and, for anything but
-           https://api.stripe.com (a local stand-in), STRIPE_API_URL.`,
+           https://api.stripe.com, STRIPE_API_URL; against the local stack (no --stage, neither
+           set), the Stripe stand-in of \`npm start\` refunds and sends its charge.refunded.`,
     options: waitOptions,
     async run(target, [action, orderId], flags) {
       if ((action !== 'accept' && action !== 'refund') || !orderId) throw new UsageError('hold accept|refund <order-id>');
       if (action === 'accept') return acceptHold(target, orderId, waitOf(flags));
-      return refundHold(target, orderId, {
-        ...(process.env.STRIPE_API_URL ? { baseUrl: process.env.STRIPE_API_URL } : {}),
-        ...(process.env.STRIPE_SECRET_KEY ? { secretKey: process.env.STRIPE_SECRET_KEY } : {}),
-      });
+      const env = process.env;
+      // locally, the Stripe stand-in of `npm start` refunds (and sends charge.refunded as Stripe would)
+      const local = target.local && !env.STRIPE_SECRET_KEY && !env.STRIPE_API_URL;
+      return refundHold(
+        target,
+        orderId,
+        local
+          ? { baseUrl: `http://127.0.0.1:${env.STRIPE_API_PORT || DEFAULTS.stripeApiPort}`, secretKey: LOCAL_STRIPE_SECRET_KEY }
+          : {
+              ...(env.STRIPE_API_URL ? { baseUrl: env.STRIPE_API_URL } : {}),
+              ...(env.STRIPE_SECRET_KEY ? { secretKey: env.STRIPE_SECRET_KEY } : {}),
+            },
+      );
     },
     text(result: HoldAcceptReport | HoldRefunded) {
       if ('accepted' in result) {
