@@ -173,6 +173,13 @@ Also \`npm run mapping -- retry <order-id>\`: the same command.`,
   exitCode: (result: RetryMappingResult) => (retried(result) ? 0 : 1),
 };
 
+/** A dispute's amount and how it stands: open (held), won (nothing taken), lost (taken). */
+function disputeText(amount: number, status: string | undefined): string {
+  if (status === 'won') return `disputed ${amount} (won: nothing taken)`;
+  if (status === 'lost') return `disputed ${amount} (lost: taken)`;
+  return `disputed ${amount}${status ? ` (${status})` : ''}`;
+}
+
 export const COMMANDS: Record<string, OpsCommand> = {
   order: {
     summary: 'an order: history, amounts, address, items, Printify order, tracking, delivery, ledger, emails and executions',
@@ -192,7 +199,7 @@ event inbox by order id or payment intent), with each state's outcome, attempts 
       const a = report.address;
       const lines = [
         `order ${o.orderId}  ${o.status}  user ${o.userId ?? '?'}  ${amounts.total ?? '?'} ${amounts.currency ?? ''}  updated ${time(o.updatedAt as string)}`,
-        `amounts: total ${amounts.total} ${amounts.currency}, refunded ${amounts.refunded}${amounts.disputed !== undefined ? `, disputed ${amounts.disputed}` : ''} (minor units)`,
+        `amounts: total ${amounts.total} ${amounts.currency}, refunded ${amounts.refunded}${amounts.disputed !== undefined ? `, ${disputeText(amounts.disputed, amounts.disputeStatus)}` : ''} (minor units)`,
         ...(['missingMappings', 'failureReason', 'petalsAwarded', 'petalsDeducted', 'paidByEventId'] as const)
           .filter((k) => o[k] !== undefined && o[k] !== null)
           .map((k) => `  ${k}: ${JSON.stringify(o[k])}`),
@@ -203,9 +210,9 @@ event inbox by order id or payment intent), with each state's outcome, attempts 
             `  ${String(i.quantity).padStart(3)} × ${i.productId} / ${i.variantId}${i.title ? `  "${i.title}"` : ''}  at ${i.unitAmount} = ${i.unitAmount * i.quantity} ${amounts.currency}`,
         ),
         'history:',
-        ...report.history.map((m) => `  ${time(m.at).padEnd(21)} ${m.what}`),
+        ...report.history.map((m) => `  ${(m.at ? time(m.at) : '').padEnd(21)} ${m.what}`),
         report.printify
-          ? `printify: order ${report.printify.orderId}  status ${report.printify.status ?? '(none reported)'}${report.printify.statusAt ? ` at ${time(report.printify.statusAt)}` : ''}${
+          ? `printify: order ${report.printify.orderId}  status ${report.printify.status ?? '(none reported)'}${report.printify.statusFrom ? ` (${report.printify.statusFrom})` : ''}${report.printify.statusAt ? ` at ${time(report.printify.statusAt)}` : ''}${
               report.printify.sentToProductionAt ? `  sent to production ${time(report.printify.sentToProductionAt)}` : ''
             }`
           : 'printify: no order yet',

@@ -37,9 +37,9 @@ export interface ExecutionReport {
   steps: Step[];
 }
 
-/** One moment of an order's life, as its item records it. */
+/** One moment of an order's life, as its item records it; the last (`now …`, the current status) has no time of its own. */
 export interface OrderMoment {
-  at: string;
+  at?: string;
   what: string;
 }
 
@@ -49,11 +49,14 @@ export interface OrderReport {
   /** its status history, oldest first: the moments the order item records (statuses are not kept one by one) */
   history: OrderMoment[];
   /** minor units of `currency` */
-  amounts: { currency: string; total: number; refunded: number; disputed?: number };
+  amounts: { currency: string; total: number; refunded: number; disputed?: number; disputeStatus?: string };
   address?: ShippingAddress;
   items: OrderItem[];
-  /** the Printify order: Printify's id, and its status as Printify last reported it (order:updated) */
-  printify?: { orderId: string; status?: string; statusAt?: string; sentToProductionAt?: string };
+  /**
+   * the Printify order: Printify's id, and its status as Printify last reported it (order:updated),
+   * else what its latest recorded webhook event said (`statusFrom`: that event's topic)
+   */
+  printify?: { orderId: string; status?: string; statusAt?: string; statusFrom?: string; sentToProductionAt?: string };
   tracking?: { carrier?: string; number?: string; url?: string; shippedAt?: string };
   delivery?: { deliveredAt: string };
   /** Printify's webhook events applied to the order, oldest first */
@@ -219,9 +222,14 @@ export async function orderReport(target: Target, orderId: string): Promise<Orde
     }
   }
   executions.sort((a, b) => String(a.startDate).localeCompare(String(b.startDate)));
+  const facts = orderFacts(order as unknown as Order & ShipmentFields);
+  const latest = printifyEvents.at(-1);
+  if (facts.printify && !facts.printify.status && latest) {
+    facts.printify = { ...facts.printify, status: String(latest.kind), statusAt: String(latest.at), statusFrom: String(latest.topic) };
+  }
   return {
     order,
-    ...orderFacts(order as unknown as Order & ShipmentFields),
+    ...facts,
     printifyEvents,
     ...(balance !== undefined ? { petalBalance: balance } : {}),
     ledger,
@@ -261,8 +269,11 @@ export function orderFacts(
   if (order.holdResolution) history.push({ at: order.holdResolution.at, what: `hold resolved: ${order.holdResolution.action}` });
   if (order.disputeEventAt)
     history.push({ at: new Date(order.disputeEventAt * 1000).toISOString(), what: `dispute ${order.disputeStatus ?? ''}`.trim() });
-  history.sort((a, b) => a.at.localeCompare(b.at));
-  history.push({ at: order.updatedAt, what: `now ${order.status}${order.failureReason ? `: ${order.failureReason}` : ''}` });
+  history.sort((a, b) => String(a.at).localeCompare(String(b.at)));
+  // the current status, last: the order item keeps no time of the change to it (updatedAt is its last write)
+  history.push({
+    what: `now ${order.status}${order.status === 'shipped' && order.deliveredAt ? ' (delivered)' : ''}${order.failureReason ? `: ${order.failureReason}` : ''}`,
+  });
   const tracking = {
     ...(order.carrier ? { carrier: order.carrier } : {}),
     ...(order.trackingNumber ? { number: order.trackingNumber } : {}),
@@ -276,6 +287,7 @@ export function orderFacts(
       total: order.amountTotal,
       refunded: order.amountRefunded ?? 0,
       ...(order.disputeAmount !== undefined ? { disputed: order.disputeAmount } : {}),
+      ...(order.disputeAmount !== undefined && order.disputeStatus ? { disputeStatus: order.disputeStatus } : {}),
     },
     ...(order.shippingAddress ? { address: order.shippingAddress } : {}),
     items: order.items ?? [],

@@ -155,9 +155,14 @@ describe('ops order after Printify shipped and delivered it', () => {
       'order:shipment:delivered',
     ]);
     expect(json.printifyEvents[1]).toMatchObject({ eventId: shipped.event.id, kind: 'shipped', orderStatus: 'shipped' });
-    expect(json.history.map((m: { what: string }) => m.what)).toEqual(
-      expect.arrayContaining(['created (pending)', 'paid', 'shipped', 'delivered', 'now shipped']),
-    );
+    const history = json.history as { at?: string; what: string }[];
+    expect(history.map((m) => m.what)).toEqual(expect.arrayContaining(['created (pending)', 'paid', 'shipped', 'delivered']));
+    // by time, then the current status last, with no time of its own
+    const timed = history.slice(0, -1).map((m) => m.at!);
+    expect(timed).toEqual([...timed].sort());
+    expect(history.at(-1)).toEqual({ what: 'now shipped (delivered)' });
+    // Printify sent no order:updated: its status is what its latest event said
+    expect(json.printify).toMatchObject({ status: 'delivered', statusFrom: 'order:shipment:delivered' });
 
     const text = await ops('order', order.orderId);
     expect(text.out).toMatch(/ship to: Sakura Haruno, /);
@@ -167,6 +172,9 @@ describe('ops order after Printify shipped and delivered it', () => {
     expect(text.out).toMatch(/delivery: delivered \d{4}-/);
     expect(text.out).toMatch(/printify webhook events: 3\n.*order:sent-to-production/);
     expect(text.out).toMatch(/history:\n.*created \(pending\)/);
+    expect(text.out).toMatch(/\n {24}now shipped \(delivered\)\n/);
+    expect(text.out).toContain('status delivered (order:shipment:delivered) at');
+    expect(text.out).not.toContain('(none reported)');
   });
 });
 
