@@ -319,6 +319,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (routes.some((r) => r.path === '/webhooks/printify')) {
       printify.configureWebhookTarget({ url: `${apiUrl}/webhooks/printify`, secret: printifyWebhookSecret });
     }
+    // the Stripe stand-in's refunds (`ops hold refund`) send their events here, as Stripe would
+    stripeApi.deliverTo(`${apiUrl}/webhooks/stripe`);
     // The console reads and acts through the same target as `npm run ops` (the local Step Functions
     // API and DynamoDB Local), plus the services themselves for what only they know. Loaded here,
     // not at the top: the ops modules import DEFAULTS from this module.

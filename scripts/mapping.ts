@@ -7,7 +7,7 @@ import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { ProductMappings } from '../lambdas/adapters/product-mappings';
 import { idsOfKeys } from '../lambdas/domain/keys';
 import type { ProductMapping } from '../lambdas/domain/order';
-import { main, OpsError, runProgram, type CommandSpec, type Io, type ProgramSpec, type RunOptions } from './cli/framework';
+import { main, OpsError, runProgram, UsageError, type CommandSpec, type Io, type ProgramSpec, type RunOptions } from './cli/framework';
 import { MappingFileError, parseMappingsFile, toMapping } from './lib/mapping-file';
 import { retryMappingCommand } from './ops/cli';
 
@@ -85,7 +85,8 @@ export const MAPPING_COMMANDS: Record<string, CommandSpec> = {
       try {
         mapping = toMapping({ productId, variantId, printifyProductId, printifyVariantId }, 'set');
       } catch (error) {
-        if (error instanceof MappingFileError) throw new OpsError(error.message);
+        // a value of the command line that is not a mapping's: bad usage, as a flag of the wrong shape
+        if (error instanceof MappingFileError) throw new UsageError(error.message);
         throw error;
       }
       await new ProductMappings(target.db, target.tableName).put(mapping);

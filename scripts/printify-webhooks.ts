@@ -5,7 +5,7 @@
 import '../local/polyfills';
 import { PrintifyClient, type PrintifyWebhook } from '../lambdas/adapters/printify-client';
 import { resolveSecret } from '../lambdas/shared/secrets';
-import { main, OpsError, runProgram, type CommandSpec, type Io, type ProgramSpec, type RunOptions } from './cli/framework';
+import { main, OpsError, runProgram, UsageError, type CommandSpec, type Io, type ProgramSpec, type RunOptions } from './cli/framework';
 import type { Target } from './cli/target';
 
 /** The order topics the Printify webhook Lambda acts on (order:created needs nothing from us). */
@@ -24,7 +24,7 @@ async function clientOf(target: Target): Promise<PrintifyClient> {
 
 function urlOf(target: Target, given: string | undefined): string {
   const url = given ?? target.printify.webhookUrl;
-  if (!url) throw new OpsError('no URL: give it, or pass --stage <name> (its PrintifyWebhookUrl output)');
+  if (!url) throw new UsageError('no URL: give it, or pass --stage <name> (its PrintifyWebhookUrl output)');
   return url;
 }
 
@@ -62,7 +62,7 @@ export const PRINTIFY_WEBHOOK_COMMANDS: Record<string, CommandSpec> = {
     needs: 'store',
     async run(target, [given], flags): Promise<Change[]> {
       const url = urlOf(target, given);
-      if (!/^https:\/\//.test(url) && !target.local) throw new OpsError(`Printify delivers only to https URLs: ${url}`);
+      if (!/^https:\/\//.test(url) && !target.local) throw new UsageError(`Printify delivers only to https URLs: ${url}`);
       const secretArn = typeof flags['secret-arn'] === 'string' ? flags['secret-arn'] : target.printify.webhookSecretArn;
       if (!target.printify.webhookSecret && !secretArn)
         throw new OpsError('no signing secret: pass --stage <name> or --secret-arn <arn>, or set PRINTIFY_WEBHOOK_SECRET');

@@ -11,6 +11,7 @@ import { keys } from '../lambdas/domain/keys';
 import type { Order } from '../lambdas/domain/order';
 import { HANDLED_EVENT_TYPES } from '../lambdas/domain/stripe-events';
 import { resolveSecret } from '../lambdas/shared/secrets';
+import { scanInbox } from '../local/inbox-scan';
 import { DEFAULTS } from '../local/local-stack';
 import { Storefront } from '../test/fixtures/storefront';
 import { EXIT, type Flags, type Io, OpsError, type ProgramSpec, processIo, type RunOptions, runProgram, UsageError } from './cli/framework';
@@ -237,6 +238,16 @@ async function trigger(target: Target, type: string, flags: Flags, io: Io, env: 
         };
       },
       printifyUrl: target.printify.baseUrl,
+      refundHistory: async (paymentIntentId) =>
+        // the event inbox: each charge.refunded recorded for the payment intent, by Stripe's time
+        (await scanInbox(db, tableName))
+          .map((e) => ({ ...e, input: e.input as { paymentIntentId?: unknown; amountRefunded?: unknown; created?: unknown } }))
+          .filter((e) => e.type === 'charge.refunded' && e.input?.paymentIntentId === paymentIntentId)
+          .sort(
+            (a, b) =>
+              Number(a.input.created ?? 0) - Number(b.input.created ?? 0) || String(a.receivedAt).localeCompare(String(b.receivedAt)),
+          )
+          .map((e) => Number(e.input.amountRefunded ?? 0)),
       mapDemoProducts: target.local,
       log: (message) => {
         if (!json) io.out(message);

@@ -26,6 +26,13 @@ const MAX_FORM_BYTES = 64 * 1024;
 const ASSETS: Record<string, { type: string; body: Buffer }> = {
   '/assets/htmx.min.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(require.resolve('htmx.org/dist/htmx.min.js')) },
   '/assets/console.css': { type: 'text/css; charset=utf-8', body: readFileSync(path.join(__dirname, 'assets', 'console.css')) },
+  // what every browser asks for first: a blossom, so that the console's log shows no 404
+  '/favicon.ico': {
+    type: 'image/svg+xml',
+    body: Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#f4a7c0"/><circle cx="8" cy="8" r="2.5" fill="#c2185b"/></svg>',
+    ),
+  },
 };
 
 // The page's own scripts and styles only; the emails' HTML is shown in sandboxed iframes (srcdoc

@@ -8,6 +8,7 @@ import { CHARGE_TOTAL, refundCounts } from '../../lambdas/domain/refunds';
 import { type HandledEventType, isHandledEventType } from '../../lambdas/domain/stripe-events';
 import { DEMO_EMAIL, DEMO_ITEMS, newUserId, type Storefront } from '../../test/fixtures/storefront';
 import {
+  chargeIdOf,
   checkoutSession,
   dispute,
   invoicePayment,
@@ -70,7 +71,19 @@ export interface TriggerDeps {
   mapDemoProducts?: boolean;
   /** progress, one line each (the scene being set) */
   log(message: string): void;
+  /**
+   * The charge's cumulative `amount_refunded` of each charge.refunded the webhook recorded for this
+   * payment intent, oldest first: how the refunds of earlier runs are told apart (charge.refunded
+   * names no refund). Without it, only this run's refunds and those the order knows by id are.
+   */
+  refundHistory?(paymentIntentId: string): Promise<number[]>;
 }
+
+/**
+ * The id of the `n`th refund (1-based, in charge.refunded order) of a payment intent's charge:
+ * derived, so that every run names the same refund the same way.
+ */
+export const refundIdOf = (paymentIntentId: string, n: number) => `re_${paymentIntentId.replace(/^pi_/, '')}r${n}`;
 
 export interface TriggerResult {
   type: HandledEventType;
@@ -127,6 +140,8 @@ const AWAITING_PAYMENT: readonly Order['status'][] = ['pending', 'failed', 'canc
 class Scene {
   readonly events: SentEvent[] = [];
   order!: Order;
+  /** the refunds of the order's charge, oldest first, one per charge.refunded (it names no refund id); amount 0 or less: not told */
+  refunds: { refundId: string; amount: number }[] = [];
 
   constructor(
     readonly type: HandledEventType,
@@ -178,7 +193,42 @@ class Scene {
   }
 
   get paymentIntentId(): string {
-    return this.order.paymentIntentId ?? stripeId('pi');
+    this.order.paymentIntentId ??= stripeId('pi');
+    return this.order.paymentIntentId;
+  }
+
+  /** The payment intent's one succeeded charge: the same id in every event of the scene. */
+  get chargeId(): string {
+    return chargeIdOf(this.paymentIntentId);
+  }
+
+  /**
+   * The newest refund of the order that still counts, with its own amount: one a charge.refunded made, else
+   * the newest the order's refund ledger knows by id, else (an order refunded by an earlier run,
+   * known only by the charge's cumulative amount_refunded) the cumulative figure as one refund.
+   */
+  latestRefund(): { refundId: string; amount: number } | undefined {
+    const ledgerOf = this.order.refunds ?? {};
+    const made = this.refunds.filter((r) => r.amount > 0 && (!ledgerOf[r.refundId] || refundCounts(ledgerOf[r.refundId]!.status))).at(-1);
+    if (made) return made;
+    const ledger = Object.entries(this.order.refunds ?? {});
+    const [refundId, known] =
+      ledger.filter(([id, r]) => id !== CHARGE_TOTAL && refundCounts(r.status)).sort(([, a], [, b]) => b.at - a.at)[0] ?? [];
+    if (refundId && known) return { refundId, amount: known.amount };
+    const refunded = this.order.amountRefunded ?? 0;
+    if (refunded <= 0) return undefined;
+    this.deps.log(`scene: order ${this.order.orderId}'s refunds are known only by their total: its latest is taken as ${refunded}`);
+    return { refundId: stripeId('re'), amount: refunded };
+  }
+
+  /** The latest refund of the order: one of --amount (default the rest) is made first (charge.refunded) if there is none. */
+  async refunded(): Promise<{ refundId: string; amount: number }> {
+    await this.loadRefunds();
+    const latest = this.latestRefund();
+    if (latest) return latest;
+    const remaining = await this.refundable();
+    await this.send(await this.refundedChargeEvent(this.options.amount ?? remaining), true);
+    return this.refunds.at(-1)!;
   }
 
   /** Waits until the clock's second is past `at` (Unix seconds): the next event is then newer than the one of `at`. */
@@ -224,12 +274,28 @@ class Scene {
     return remaining;
   }
 
-  refundedChargeEvent(amount: number) {
+  /** The refunds earlier runs made of the order's charge, from the charge.refunded events recorded for it. */
+  async loadRefunds(): Promise<void> {
+    const pi = this.order.paymentIntentId;
+    if (this.refunds.length > 0 || !pi || !this.deps.refundHistory) return;
+    let before = 0;
+    this.refunds = (await this.deps.refundHistory(pi)).map((total, i) => {
+      const amount = total - before;
+      before = total;
+      return { refundId: refundIdOf(pi, i + 1), amount };
+    });
+  }
+
+  /** charge.refunded of a new refund of `amount` (its id kept in `refunds`: the event names no refund). */
+  async refundedChargeEvent(amount: number) {
+    await this.loadRefunds();
     const o = this.order;
+    this.refunds.push({ refundId: refundIdOf(this.paymentIntentId, this.refunds.length + 1), amount });
     return stripeEvent(
       'charge.refunded',
       refundedCharge({
         paymentIntentId: this.paymentIntentId,
+        chargeId: this.chargeId,
         amount: o.amountTotal,
         amountRefunded: Math.min(o.amountTotal, (o.amountRefunded ?? 0) + amount),
         currency: o.currency,
@@ -258,7 +324,14 @@ class Scene {
   disputeEvent(type: string, status: 'needs_response' | 'under_review' | 'won', disputeId: string) {
     return stripeEvent(
       type,
-      dispute({ disputeId, paymentIntentId: this.paymentIntentId, amount: this.order.amountTotal, currency: this.order.currency, status }),
+      dispute({
+        disputeId,
+        paymentIntentId: this.paymentIntentId,
+        chargeId: this.chargeId,
+        amount: this.order.amountTotal,
+        currency: this.order.currency,
+        status,
+      }),
     );
   }
 
@@ -288,13 +361,13 @@ async function unpaidSession(scene: Scene): Promise<void> {
 }
 
 const refundUpdate = (type: 'charge.refund.updated' | 'refund.updated'): Scenario => ({
-  describe: 'a paid order (paid first if pending); sends a succeeded refund of --amount (default the rest)',
+  describe:
+    'a paid and refunded order (paid, then charge.refunded of --amount, default the rest, first if needed); its latest refund is updated to succeeded',
   async run(scene) {
-    const remaining = await scene.refundable();
-    const o = scene.order;
+    const { refundId, amount } = await scene.refunded();
     return stripeEvent(
       type,
-      refund({ paymentIntentId: scene.paymentIntentId, amount: scene.options.amount ?? remaining, currency: o.currency }),
+      refund({ refundId, paymentIntentId: scene.paymentIntentId, chargeId: scene.chargeId, amount, currency: scene.order.currency }),
     );
   },
 });
@@ -364,6 +437,7 @@ export const SCENARIOS: Readonly<Record<HandledEventType, Scenario>> = {
             orderId: o.orderId,
             userId: o.userId,
             paymentIntentId: scene.paymentIntentId,
+            chargeId: scene.chargeId,
             amount: o.amountTotal,
             currency: o.currency,
             email: o.email ?? DEMO_EMAIL,
@@ -391,33 +465,27 @@ export const SCENARIOS: Readonly<Record<HandledEventType, Scenario>> = {
     describe: 'a paid order (paid first if pending); refunds --amount (default the rest) of its charge',
     async run(scene) {
       const remaining = await scene.refundable();
-      return scene.refundedChargeEvent(scene.options.amount ?? remaining);
+      return await scene.refundedChargeEvent(scene.options.amount ?? remaining);
     },
   },
   'charge.refund.updated': refundUpdate('charge.refund.updated'),
   'refund.updated': refundUpdate('refund.updated'),
   'refund.failed': {
-    describe: 'a paid and refunded order (paid, then charge.refunded, first if needed); its refund fails',
+    describe:
+      'a paid and refunded order (paid, then charge.refunded of --amount, default the rest, first if needed); its latest refund fails',
     async run(scene) {
-      if (!(scene.order.amountRefunded ?? 0)) {
-        const remaining = await scene.refundable();
-        await scene.send(scene.refundedChargeEvent(scene.options.amount ?? remaining), true);
-      }
+      const { refundId, amount } = await scene.refunded();
       const o = scene.order;
-      const ledger = Object.entries(o.refunds ?? {});
-      // the newest refund known by its id that still counts, else the charge's cumulative refunds
-      const [refundId, known] = ledger
-        .filter(([id, r]) => id !== CHARGE_TOTAL && refundCounts(r.status))
-        .sort(([, a], [, b]) => b.at - a.at)[0] ?? [stripeId('re'), undefined];
-      const total = o.refunds?.[CHARGE_TOTAL];
       // a failure counts against the charge's cumulative figure only when it is newer than it
-      await scene.after(known ? undefined : total?.at);
+      const known = o.refunds?.[refundId];
+      await scene.after(known ? undefined : o.refunds?.[CHARGE_TOTAL]?.at);
       return stripeEvent(
         'refund.failed',
         refund({
           refundId,
           paymentIntentId: scene.paymentIntentId,
-          amount: known?.amount ?? o.amountRefunded ?? 0,
+          chargeId: scene.chargeId,
+          amount,
           currency: o.currency,
           status: 'failed',
         }),

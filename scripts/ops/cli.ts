@@ -2,12 +2,23 @@
 // of `npm start` or a deployed stage (--stage). The commands are specs of the one command framework
 // (scripts/cli/framework.ts); the console (local/console/actions.ts) calls their `run` too.
 import type { ExecutionStatus } from '@aws-sdk/client-sfn';
-import { listExecutions, orderReport, redrive, replay, type ExecutionReport, type ExecutionSummary, type OrderReport } from './commands';
+import {
+  listExecutions,
+  orderReport,
+  subjectOfExecution,
+  redrive,
+  replay,
+  type ExecutionReport,
+  type ExecutionSummary,
+  type OrderReport,
+} from './commands';
 import { retryMapping, RETRYABLE_STATUSES, type RetryMappingResult } from '../lib/retry-mapping';
 import { stripeReconcileCommand } from './stripe-reconcile';
 import { OpsError, UsageError, type Target } from '../cli/target';
 import { runProgram, type CommandSpec, type Flags, type Io, type OptionSpec, type ProgramSpec, type RunOptions } from '../cli/framework';
 import { reconcile, unfinishedEvents, type ReconcileAction, type UnfinishedEvent } from './unfinished';
+import { DEFAULTS } from '../../local/local-stack';
+import { LOCAL_STRIPE_SECRET_KEY } from '../../local/stripe-api';
 import { acceptHold, heldOrders, holdLines, refundHold, type HeldOrder, type HoldAcceptReport } from './held';
 import { OrderNotFoundError, PrintifyUnavailableError } from '../../lambdas/domain/errors';
 import type { HoldRefunded, UnfulfilledResolved } from '../../lambdas/fulfilment/hold';
@@ -162,6 +173,13 @@ Also \`npm run mapping -- retry <order-id>\`: the same command.`,
   exitCode: (result: RetryMappingResult) => (retried(result) ? 0 : 1),
 };
 
+/** A dispute's amount and how it stands: open (held), won (nothing taken), lost (taken). */
+function disputeText(amount: number, status: string | undefined): string {
+  if (status === 'won') return `disputed ${amount} (won: nothing taken)`;
+  if (status === 'lost') return `disputed ${amount} (lost: taken)`;
+  return `disputed ${amount}${status ? ` (${status})` : ''}`;
+}
+
 export const COMMANDS: Record<string, OpsCommand> = {
   order: {
     summary: 'an order: history, amounts, address, items, Printify order, tracking, delivery, ledger, emails and executions',
@@ -181,7 +199,7 @@ event inbox by order id or payment intent), with each state's outcome, attempts 
       const a = report.address;
       const lines = [
         `order ${o.orderId}  ${o.status}  user ${o.userId ?? '?'}  ${amounts.total ?? '?'} ${amounts.currency ?? ''}  updated ${time(o.updatedAt as string)}`,
-        `amounts: total ${amounts.total} ${amounts.currency}, refunded ${amounts.refunded}${amounts.disputed !== undefined ? `, disputed ${amounts.disputed}` : ''} (minor units)`,
+        `amounts: total ${amounts.total} ${amounts.currency}, refunded ${amounts.refunded}${amounts.disputed !== undefined ? `, ${disputeText(amounts.disputed, amounts.disputeStatus)}` : ''} (minor units)`,
         ...(['missingMappings', 'failureReason', 'petalsAwarded', 'petalsDeducted', 'paidByEventId'] as const)
           .filter((k) => o[k] !== undefined && o[k] !== null)
           .map((k) => `  ${k}: ${JSON.stringify(o[k])}`),
@@ -192,9 +210,9 @@ event inbox by order id or payment intent), with each state's outcome, attempts 
             `  ${String(i.quantity).padStart(3)} × ${i.productId} / ${i.variantId}${i.title ? `  "${i.title}"` : ''}  at ${i.unitAmount} = ${i.unitAmount * i.quantity} ${amounts.currency}`,
         ),
         'history:',
-        ...report.history.map((m) => `  ${time(m.at).padEnd(21)} ${m.what}`),
+        ...report.history.map((m) => `  ${(m.at ? time(m.at) : '').padEnd(21)} ${m.what}`),
         report.printify
-          ? `printify: order ${report.printify.orderId}  status ${report.printify.status ?? '(none reported)'}${report.printify.statusAt ? ` at ${time(report.printify.statusAt)}` : ''}${
+          ? `printify: order ${report.printify.orderId}  status ${report.printify.status ?? '(none reported)'}${report.printify.statusFrom ? ` (${report.printify.statusFrom})` : ''}${report.printify.statusAt ? ` at ${time(report.printify.statusAt)}` : ''}${
               report.printify.sentToProductionAt ? `  sent to production ${time(report.printify.sentToProductionAt)}` : ''
             }`
           : 'printify: no order yet',
@@ -271,7 +289,9 @@ executions: run \`ops events --unfinished\` again to see what is left.`,
   executions: {
     summary: 'executions of every workflow, newest first, by status and time',
     help: `Lists executions of every workflow (or --workflow <name>), newest first, each with the Stripe
-event it ran for (its type) and the order that event is about, from the event inbox.`,
+event it ran for (its type) and the order that event is about, from the event inbox. A refund or
+dispute event names a payment intent, not an order: it shows the order (or invoice) that holds that
+payment intent, else the payment intent itself.`,
     options: [
       { flags: '--status <status>', description: STATUSES.join(', ') },
       { flags: '--since <time>', description: 'started at or after: an ISO time or an age (30m, 2h, 7d)' },
@@ -300,7 +320,7 @@ event it ran for (its type) and the order that event is about, from the event in
       return executions
         .map(
           (e) =>
-            `${time(e.startDate).padEnd(21)} ${e.status.padEnd(10)} ${e.workflow.padEnd(20)} ${(e.eventType ?? '?').padEnd(34)} order ${(e.orderId ?? '?').padEnd(24)} ${e.name}  ${ms(e.durationMs)}${e.redriveCount ? `  redriven ${e.redriveCount}×` : ''}`,
+            `${time(e.startDate).padEnd(21)} ${e.status.padEnd(10)} ${e.workflow.padEnd(20)} ${(e.eventType ?? '?').padEnd(34)} ${subjectOfExecution(e).padEnd(30)} ${e.name}  ${ms(e.durationMs)}${e.redriveCount ? `  redriven ${e.redriveCount}×` : ''}`,
         )
         .join('\n');
     },
@@ -372,7 +392,8 @@ each. Scans the table.`,
            again and Stripe returns the same refund), then the order is refunded; nothing printed,
            no petals. Stripe's charge.refunded then tells the customer. Needs STRIPE_SECRET_KEY (a
            secret key, or a restricted key allowed to write refunds) and, for anything but
-           https://api.stripe.com (a local stand-in), STRIPE_API_URL.
+           https://api.stripe.com, STRIPE_API_URL; against the local stack (no --stage, neither
+           set), the Stripe stand-in of \`npm start\` refunds and sends its charge.refunded.
 With a payment intent (pi_…, or event:<evt_…> for one without): one of the order's unfulfilled
 payments (another payment of an order already paid, refunded or held; \`ops held\` lists them):
   refund   POST /v1/refunds for that payment intent (idempotent), marked refunded on the order;
@@ -382,13 +403,18 @@ payments (another payment of an order already paid, refunded or held; \`ops held
     async run(target, [action, orderId, paymentKey], flags) {
       if ((action !== 'accept' && action !== 'refund') || !orderId) throw new UsageError('hold accept|refund <order-id> [payment-intent]');
       if (action === 'accept') return acceptHold(target, orderId, waitOf(flags), paymentKey);
+      const env = process.env;
+      // locally, the Stripe stand-in of `npm start` refunds (and sends charge.refunded as Stripe would)
+      const local = target.local && !env.STRIPE_SECRET_KEY && !env.STRIPE_API_URL;
       return refundHold(
         target,
         orderId,
-        {
-          ...(process.env.STRIPE_API_URL ? { baseUrl: process.env.STRIPE_API_URL } : {}),
-          ...(process.env.STRIPE_SECRET_KEY ? { secretKey: process.env.STRIPE_SECRET_KEY } : {}),
-        },
+        local
+          ? { baseUrl: `http://127.0.0.1:${env.STRIPE_API_PORT || DEFAULTS.stripeApiPort}`, secretKey: LOCAL_STRIPE_SECRET_KEY }
+          : {
+              ...(env.STRIPE_API_URL ? { baseUrl: env.STRIPE_API_URL } : {}),
+              ...(env.STRIPE_SECRET_KEY ? { secretKey: env.STRIPE_SECRET_KEY } : {}),
+            },
         paymentKey,
       );
     },

@@ -9,13 +9,14 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { partitionKeysOfPaymentIntent } from '../../lambdas/adapters/dynamodb';
 import { executionArnFor } from '../../lambdas/adapters/workflow-starter';
-import { EMAIL_PREFIX, keys, LEDGER_PREFIX, PRINTIFY_EVENT_PREFIX } from '../../lambdas/domain/keys';
+import { EMAIL_PREFIX, idsOfKeys, keys, LEDGER_PREFIX, PRINTIFY_EVENT_PREFIX } from '../../lambdas/domain/keys';
 import { type Order, type OrderItem, unfulfilledPaymentsOf } from '../../lambdas/domain/order';
 import type { ShippingAddress } from '../../lambdas/domain/workflow-input';
 import type { ShipmentFields } from '../../lambdas/printify-webhook/use-case';
 import { failedInFailState, stepsOf, type Step, type StepsOptions } from './timeline';
-import { OpsError, type Target } from '../cli/target';
+import { OpsError, type Target, UsageError } from '../cli/target';
 
 type Item = Record<string, unknown>;
 
@@ -36,9 +37,9 @@ export interface ExecutionReport {
   steps: Step[];
 }
 
-/** One moment of an order's life, as its item records it. */
+/** One moment of an order's life, as its item records it; the last (`now …`, the current status) has no time of its own. */
 export interface OrderMoment {
-  at: string;
+  at?: string;
   what: string;
 }
 
@@ -48,11 +49,14 @@ export interface OrderReport {
   /** its status history, oldest first: the moments the order item records (statuses are not kept one by one) */
   history: OrderMoment[];
   /** minor units of `currency` */
-  amounts: { currency: string; total: number; refunded: number; disputed?: number };
+  amounts: { currency: string; total: number; refunded: number; disputed?: number; disputeStatus?: string };
   address?: ShippingAddress;
   items: OrderItem[];
-  /** the Printify order: Printify's id, and its status as Printify last reported it (order:updated) */
-  printify?: { orderId: string; status?: string; statusAt?: string; sentToProductionAt?: string };
+  /**
+   * the Printify order: Printify's id, and its status as Printify last reported it (order:updated),
+   * else what its latest recorded webhook event said (`statusFrom`: that event's topic)
+   */
+  printify?: { orderId: string; status?: string; statusAt?: string; statusFrom?: string; sentToProductionAt?: string };
   tracking?: { carrier?: string; number?: string; url?: string; shippedAt?: string };
   delivery?: { deliveredAt: string };
   /** Printify's webhook events applied to the order, oldest first */
@@ -218,9 +222,14 @@ export async function orderReport(target: Target, orderId: string): Promise<Orde
     }
   }
   executions.sort((a, b) => String(a.startDate).localeCompare(String(b.startDate)));
+  const facts = orderFacts(order as unknown as Order & ShipmentFields);
+  const latest = printifyEvents.at(-1);
+  if (facts.printify && !facts.printify.status && latest) {
+    facts.printify = { ...facts.printify, status: String(latest.kind), statusAt: String(latest.at), statusFrom: String(latest.topic) };
+  }
   return {
     order,
-    ...orderFacts(order as unknown as Order & ShipmentFields),
+    ...facts,
     printifyEvents,
     ...(balance !== undefined ? { petalBalance: balance } : {}),
     ledger,
@@ -264,8 +273,11 @@ export function orderFacts(
   }
   if (order.disputeEventAt)
     history.push({ at: new Date(order.disputeEventAt * 1000).toISOString(), what: `dispute ${order.disputeStatus ?? ''}`.trim() });
-  history.sort((a, b) => a.at.localeCompare(b.at));
-  history.push({ at: order.updatedAt, what: `now ${order.status}${order.failureReason ? `: ${order.failureReason}` : ''}` });
+  history.sort((a, b) => String(a.at).localeCompare(String(b.at)));
+  // the current status, last: the order item keeps no time of the change to it (updatedAt is its last write)
+  history.push({
+    what: `now ${order.status}${order.status === 'shipped' && order.deliveredAt ? ' (delivered)' : ''}${order.failureReason ? `: ${order.failureReason}` : ''}`,
+  });
   const tracking = {
     ...(order.carrier ? { carrier: order.carrier } : {}),
     ...(order.trackingNumber ? { number: order.trackingNumber } : {}),
@@ -279,6 +291,7 @@ export function orderFacts(
       total: order.amountTotal,
       refunded: order.amountRefunded ?? 0,
       ...(order.disputeAmount !== undefined ? { disputed: order.disputeAmount } : {}),
+      ...(order.disputeAmount !== undefined && order.disputeStatus ? { disputeStatus: order.disputeStatus } : {}),
     },
     ...(order.shippingAddress ? { address: order.shippingAddress } : {}),
     items: order.items ?? [],
@@ -317,7 +330,11 @@ export interface ExecutionSummary {
   /** the Stripe event it ran for (its name, less a replay's suffix), its type, and the order it is about, from the inbox */
   eventId: string;
   eventType?: string;
+  /** the order it is about: the event's own, else the order (or invoice) holding its payment intent */
   orderId?: string;
+  invoiceId?: string;
+  /** the payment intent a refund or dispute event names, when it names no order */
+  paymentIntentId?: string;
 }
 
 /** The Stripe event an execution ran for: its name, less a replay's `-replay-<n>` suffix. */
@@ -344,7 +361,9 @@ async function inboxRecords(target: Target, eventIds: readonly string[]): Promis
 export async function listExecutions(target: Target, query: ExecutionsQuery): Promise<ExecutionSummary[]> {
   const machines = query.workflow ? target.stateMachines.filter((m) => m.workflow === query.workflow) : target.stateMachines;
   if (query.workflow && machines.length === 0) {
-    throw new OpsError(`no workflow ${query.workflow}; workflows: ${target.stateMachines.map((m) => m.workflow).join(', ')}`);
+    throw new UsageError(
+      `--workflow ${query.workflow}: no such workflow; workflows: ${target.stateMachines.map((m) => m.workflow).join(', ')}`,
+    );
   }
   const found: ExecutionSummary[] = [];
   for (const machine of machines) {
@@ -383,15 +402,47 @@ export async function listExecutions(target: Target, query: ExecutionsQuery): Pr
     target,
     newest.map((e) => e.eventId),
   );
-  return newest.map((e) => {
-    const record = records.get(e.eventId);
-    const orderId = record?.orderId ?? (record?.input as Item | undefined)?.orderId;
-    return {
-      ...e,
-      ...(typeof record?.type === 'string' ? { eventType: record.type } : {}),
-      ...(typeof orderId === 'string' ? { orderId } : {}),
-    };
-  });
+  // A refund, dispute or failed-refund event names a payment intent, not an order: its order (or
+  // invoice) is the item that records that payment intent (the GSI byPaymentIntent).
+  const holders = new Map<string, Promise<unknown[]>>();
+  const holderOf = (paymentIntentId: string) => {
+    let pks = holders.get(paymentIntentId);
+    if (!pks) {
+      pks = partitionKeysOfPaymentIntent(target.db, target.tableName, paymentIntentId).catch(() => []);
+      holders.set(paymentIntentId, pks);
+    }
+    return pks;
+  };
+  return Promise.all(
+    newest.map(async (e) => {
+      const record = records.get(e.eventId);
+      const input = record?.input as Item | undefined;
+      const named = record?.orderId ?? input?.orderId;
+      const paymentIntentId = record?.paymentIntentId ?? input?.paymentIntentId;
+      let orderId = typeof named === 'string' && named ? named : undefined;
+      let invoiceId: string | undefined;
+      if (!orderId && typeof paymentIntentId === 'string' && paymentIntentId) {
+        const pks = await holderOf(paymentIntentId);
+        orderId = pks.map((pk) => idsOfKeys.order(pk)).find((id) => id !== undefined);
+        if (!orderId) invoiceId = pks.map((pk) => idsOfKeys.invoice(pk)).find((id) => id !== undefined);
+      }
+      return {
+        ...e,
+        ...(typeof record?.type === 'string' ? { eventType: record.type } : {}),
+        ...(orderId ? { orderId } : {}),
+        ...(invoiceId ? { invoiceId } : {}),
+        ...(typeof paymentIntentId === 'string' && paymentIntentId ? { paymentIntentId } : {}),
+      };
+    }),
+  );
+}
+
+/** What an execution is about, for a listing: its order, else its invoice, else its payment intent. */
+export function subjectOfExecution(e: Pick<ExecutionSummary, 'orderId' | 'invoiceId' | 'paymentIntentId'>): string {
+  if (e.orderId) return `order ${e.orderId}`;
+  if (e.invoiceId) return `invoice ${e.invoiceId}`;
+  if (e.paymentIntentId) return `payment ${e.paymentIntentId}`;
+  return 'no order';
 }
 
 async function waitUntilStopped(target: Target, executionArn: string, timeoutMs: number): Promise<void> {

@@ -37,13 +37,13 @@ export function resolveCommands(order: Pick<Order, 'orderId' | 'status' | 'unful
   if (order.status === 'payment_mismatch') {
     commands.push(
       `npm run ops -- hold accept ${order.orderId}   # fulfil it as paid`,
-      `npm run ops -- hold refund ${order.orderId}   # give the payment back (STRIPE_SECRET_KEY)`,
+      `npm run ops -- hold refund ${order.orderId}   # give the payment back (on a stage: STRIPE_SECRET_KEY)`,
     );
   }
   for (const [key, payment] of Object.entries(openUnfulfilledPayments(order))) {
     if (payment.paymentIntentId) {
       commands.push(
-        `npm run ops -- hold refund ${order.orderId} ${key}   # give this extra payment back (STRIPE_SECRET_KEY)`,
+        `npm run ops -- hold refund ${order.orderId} ${key}   # give this extra payment back (on a stage: STRIPE_SECRET_KEY)`,
         `npm run ops -- hold accept ${order.orderId} ${key}   # keep it (fulfilled by hand)`,
       );
     } else {

@@ -94,7 +94,7 @@ recorded are only confirmed (an idempotent StartExecution). The schedule's check
     { flags: '--grace-seconds <n>', description: 'with --stripe: leave events younger than this (default 0)' },
   ],
   async run(target, _positionals, flags) {
-    if (!flags.stripe) throw new OpsError("reconcile: pass --stripe to reconcile the inbox with Stripe's list of events");
+    if (!flags.stripe) throw new UsageError("reconcile: pass --stripe to reconcile the inbox with Stripe's list of events");
     return reconcileWithStripe(target, flags);
   },
   text(result: ReconcileResult) {

@@ -103,6 +103,8 @@ describe('the console page', () => {
     expect(await response.text()).toContain('<script src="/assets/htmx.min.js">');
     expect(Date.now() - started).toBeLessThan(1000);
     expect((await fetch(`${base}/assets/htmx.min.js`)).status).toBe(200);
+    const icon = await fetch(`${base}/favicon.ico`);
+    expect({ status: icon.status, type: icon.headers.get('content-type') }).toEqual({ status: 200, type: 'image/svg+xml' });
     expect((await fetch(`${base}/health`)).status).toBe(200);
     expect((await fetch(`${base}/webhooks/stripe`)).status).toBe(405);
     expect((await fetch(`${base}/no-such-page`)).status).toBe(404);

@@ -100,7 +100,8 @@ describe('a payment that is not what the order owes holds the order', () => {
     });
     await expectHeld(s);
 
-    const withoutKey = await withStripeEnv({}, () => ops('hold', 'refund', s.order.orderId));
+    // away from the local stand-in (STRIPE_API_URL), a key is needed
+    const withoutKey = await withStripeEnv({ STRIPE_API_URL: 'http://127.0.0.1:9' }, () => ops('hold', 'refund', s.order.orderId));
     expect(withoutKey.code).toBe(1);
     expect(withoutKey.err).toContain('STRIPE_SECRET_KEY');
 
@@ -133,6 +134,47 @@ describe('a payment that is not what the order owes holds the order', () => {
       holdResolution: { action: 'refunded', refundId: 're_local_1' },
     });
     await expectHeld(s);
+  });
+});
+
+describe('hold refund against the local stack', () => {
+  test("refunds through the Stripe stand-in, which then sends Stripe's signed charge.refunded and refund.created", async () => {
+    const s = await scene(4999);
+    expect((await pipeline.deliver(s.paid(4999, 'jpy'))).status).toBe('SUCCEEDED');
+    const port = new URL(pipeline.stack.urls.stripeApi).port;
+    const refunded = await withStripeEnv({ STRIPE_API_PORT: port }, () => ops('hold', 'refund', s.order.orderId, '--json'));
+    expect(refunded.code).toBe(0);
+    expect(refunded.json).toMatchObject({ before: 'payment_mismatch', after: 'refunded', amount: 4999, currency: 'jpy' });
+    const refundId = refunded.json.refundId as string;
+    expect(refundId).toMatch(/^re_/);
+
+    // as Stripe: the refund's events, held (listed by GET /v1/events) and delivered to the webhook
+    let held: { type: string; data: { object: Record<string, unknown> } }[] = [];
+    for (let i = 0; i < 100 && held.length < 2; i++) {
+      held = (pipeline.stack.stripeApi.events() as unknown as typeof held).filter(
+        (e) => e.data.object.payment_intent === s.paymentIntentId && e.type !== 'checkout.session.completed',
+      );
+      if (held.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(held.map((e) => e.type).sort()).toEqual(['charge.refunded', 'refund.created']);
+    expect(held.find((e) => e.type === 'charge.refunded')!.data.object).toMatchObject({ amount_refunded: 4999, refunded: true });
+    expect(held.find((e) => e.type === 'refund.created')!.data.object).toMatchObject({ id: refundId, amount: 4999, status: 'succeeded' });
+    // the webhook recorded the charge.refunded it was sent (its refund workflow finds the order refunded)
+    let types: string[] = [];
+    for (let i = 0; i < 100 && !types.includes('charge.refunded'); i++) {
+      types = ((await ops('order', s.order.orderId, '--json')).json.events as { type: string }[]).map((e) => e.type);
+      if (!types.includes('charge.refunded')) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(types).toContain('charge.refunded');
+    expect(await pipeline.order(s.order.orderId)).toMatchObject({ status: 'refunded', holdResolution: { action: 'refunded', refundId } });
+    await expectHeld(s);
+
+    // run again: the same Idempotency-Key gets the same refund, and no new events
+    const again = await withStripeEnv({ STRIPE_API_PORT: port }, () => ops('hold', 'refund', s.order.orderId, '--json'));
+    expect(again.code).toBe(0);
+    expect(again.json).toMatchObject({ refundId });
+    const events = pipeline.stack.stripeApi.events().filter((e) => JSON.stringify(e).includes(refundId) || e.type === 'charge.refunded');
+    expect(events.filter((e) => JSON.stringify(e).includes(s.paymentIntentId))).toHaveLength(2);
   });
 });
 
@@ -229,7 +271,7 @@ describe('a second payment of an order already paid', () => {
 
 /** Runs `run` with the STRIPE_ variables set to `env` (and unset otherwise), then restores them. */
 async function withStripeEnv<T>(env: Record<string, string>, run: () => Promise<T>): Promise<T> {
-  const names = ['STRIPE_API_URL', 'STRIPE_SECRET_KEY'];
+  const names = ['STRIPE_API_URL', 'STRIPE_SECRET_KEY', 'STRIPE_API_PORT'];
   const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
   for (const n of names) {
     if (env[n] === undefined) delete process.env[n];

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lambdas/domain/keys';
-import { checkoutSession, paidInvoice, stripeEvent, stripeId } from '../fixtures/stripe-events';
+import { checkoutSession, paidInvoice, refund, stripeEvent, stripeId } from '../fixtures/stripe-events';
 import { LocalPipeline } from '../support/local-pipeline';
 import { runMapping } from '../../scripts/mapping';
 import { runPrintifyWebhooks, WEBHOOK_TOPICS } from '../../scripts/printify-webhooks';
@@ -95,6 +95,32 @@ describe('ops order', () => {
   });
 });
 
+describe('ops executions of refund and dispute events', () => {
+  it('shows the order holding the payment intent, else the payment intent, never "?"', async () => {
+    const order = await pipeline.storefront.checkoutScene();
+    const paymentIntentId = stripeId('pi');
+    const paid = stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({ orderId: order.orderId, userId: order.userId, amountTotal: order.amountTotal, paymentIntentId }),
+    );
+    expect((await pipeline.deliver(paid)).status).toBe('SUCCEEDED');
+    const failed = stripeEvent('refund.failed', refund({ paymentIntentId, amount: 100, status: 'failed' }));
+    await pipeline.deliver(failed);
+    const strangerIntent = stripeId('pi');
+    const stranger = stripeEvent('refund.failed', refund({ paymentIntentId: strangerIntent, amount: 100, status: 'failed' }));
+    await pipeline.deliver(stranger);
+
+    const listed = (await ops('executions', '--since', '1h', '--json')).json as Record<string, unknown>[];
+    expect(listed.find((e) => e.name === failed.id)).toMatchObject({ eventType: 'refund.failed', orderId: order.orderId, paymentIntentId });
+    expect(listed.find((e) => e.name === stranger.id)).toMatchObject({ eventType: 'refund.failed', paymentIntentId: strangerIntent });
+    expect(listed.find((e) => e.name === stranger.id)).not.toHaveProperty('orderId');
+    const text = (await ops('executions', '--since', '1h')).out;
+    expect(text).toMatch(new RegExp(`refund\\.failed\\s+order ${order.orderId}\\s+${failed.id}`));
+    expect(text).toMatch(new RegExp(`refund\\.failed\\s+payment ${strangerIntent}\\s+${stranger.id}`));
+    expect(text).not.toMatch(/order \?/);
+  });
+});
+
 describe('ops order after Printify shipped and delivered it', () => {
   it('shows the address, items, Printify order, tracking, delivery and Printify events, as text and as data', async () => {
     const { order } = await fulfilledOrder();
@@ -129,9 +155,14 @@ describe('ops order after Printify shipped and delivered it', () => {
       'order:shipment:delivered',
     ]);
     expect(json.printifyEvents[1]).toMatchObject({ eventId: shipped.event.id, kind: 'shipped', orderStatus: 'shipped' });
-    expect(json.history.map((m: { what: string }) => m.what)).toEqual(
-      expect.arrayContaining(['created (pending)', 'paid', 'shipped', 'delivered', 'now shipped']),
-    );
+    const history = json.history as { at?: string; what: string }[];
+    expect(history.map((m) => m.what)).toEqual(expect.arrayContaining(['created (pending)', 'paid', 'shipped', 'delivered']));
+    // by time, then the current status last, with no time of its own
+    const timed = history.slice(0, -1).map((m) => m.at!);
+    expect(timed).toEqual([...timed].sort());
+    expect(history.at(-1)).toEqual({ what: 'now shipped (delivered)' });
+    // Printify sent no order:updated: its status is what its latest event said
+    expect(json.printify).toMatchObject({ status: 'delivered', statusFrom: 'order:shipment:delivered' });
 
     const text = await ops('order', order.orderId);
     expect(text.out).toMatch(/ship to: Sakura Haruno, /);
@@ -141,6 +172,9 @@ describe('ops order after Printify shipped and delivered it', () => {
     expect(text.out).toMatch(/delivery: delivered \d{4}-/);
     expect(text.out).toMatch(/printify webhook events: 3\n.*order:sent-to-production/);
     expect(text.out).toMatch(/history:\n.*created \(pending\)/);
+    expect(text.out).toMatch(/\n {24}now shipped \(delivered\)\n/);
+    expect(text.out).toContain('status delivered (order:shipment:delivered) at');
+    expect(text.out).not.toContain('(none reported)');
   });
 });
 
@@ -375,7 +409,7 @@ describe('mapping and printify-webhooks on the local stack, through the same fra
       { productId, variantId: 'XL', printifyProductId: '5d39b159e7c48c000728c89f', printifyVariantId: 32918 },
     ]);
     const bad = await run(runMapping, ['set', productId, 'XL', 'p', 'not-a-number', ...opsTarget(pipeline)]);
-    expect(bad).toMatchObject({ code: 1, err: expect.stringMatching(/^error: set: printifyVariantId must be a whole number/) });
+    expect(bad).toMatchObject({ code: 2, err: expect.stringMatching(/^error: set: printifyVariantId must be a whole number/) });
 
     const retried = await run(runMapping, ['retry', order.orderId, '--json', ...target]);
     expect(retried.code).toBe(0);

@@ -59,8 +59,12 @@ const EXPECTED: Record<
   'payment_intent.succeeded': { status: 'in_production', scene: [] },
   'payment_intent.payment_failed': { status: 'failed', scene: [] },
   'charge.refunded': { status: 'refunded', order: { amountRefunded: 4999 }, scene: ['checkout.session.completed'] },
-  'charge.refund.updated': { status: 'refunded', order: { amountRefunded: 4999 }, scene: ['checkout.session.completed'] },
-  'refund.updated': { status: 'refunded', order: { amountRefunded: 4999 }, scene: ['checkout.session.completed'] },
+  'charge.refund.updated': {
+    status: 'refunded',
+    order: { amountRefunded: 4999 },
+    scene: ['checkout.session.completed', 'charge.refunded'],
+  },
+  'refund.updated': { status: 'refunded', order: { amountRefunded: 4999 }, scene: ['checkout.session.completed', 'charge.refunded'] },
   'refund.failed': { status: 'in_production', order: { amountRefunded: 0 }, scene: ['checkout.session.completed', 'charge.refunded'] },
   'charge.dispute.created': { status: 'in_production', order: { disputeStatus: 'open' }, scene: ['checkout.session.completed'] },
   'charge.dispute.updated': {

@@ -1,5 +1,5 @@
 import { StripeEventsApi, type ListedStripeEvent } from '../../lambdas/adapters/stripe-events-api';
-import { startStripeApiStandIn, type StripeApiStandIn } from '../../local/stripe-api';
+import { LOCAL_STRIPE_SECRET_KEY, startStripeApiStandIn, type StripeApiStandIn } from '../../local/stripe-api';
 
 /** The reconciler's Stripe client against the local stand-in of Stripe's List events API. */
 describe('StripeEventsApi against the Stripe API stand-in', () => {
@@ -63,5 +63,73 @@ describe('StripeEventsApi against the Stripe API stand-in', () => {
     expect(page.data).toHaveLength(3);
     const tooMany = new URLSearchParams(Array.from({ length: 21 }, (_, i): [string, string] => ['types[]', `t${i}`]));
     expect((await fetch(`${stripe.url}/v1/events?${tooMany.toString()}`, { headers })).status).toBe(400);
+  });
+});
+
+/** Stripe's Create a refund on the stand-in: what `ops hold refund` uses against the local stack. */
+describe('POST /v1/refunds on the Stripe API stand-in', () => {
+  let stripe: StripeApiStandIn;
+  beforeAll(async () => {
+    stripe = await startStripeApiStandIn({ port: 0, webhookSecret: 'whsec_test_local' });
+    stripe.add({
+      id: 'evt_paid',
+      object: 'event',
+      type: 'checkout.session.completed',
+      created: 1_800_000_000,
+      livemode: false,
+      data: {
+        object: { payment_intent: 'pi_known', payment_status: 'paid', amount_total: 3000, currency: 'usd', metadata: { orderId: 'o1' } },
+      },
+    });
+  });
+  afterAll(async () => stripe?.stop());
+
+  const refund = (form: Record<string, string>, key = LOCAL_STRIPE_SECRET_KEY, idempotencyKey?: string) =>
+    fetch(`${stripe.url}/v1/refunds`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+      },
+      body: new URLSearchParams(form).toString(),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+
+  it('refunds a known payment intent (default what is left), once per idempotency key, and holds its events', async () => {
+    expect((await refund({ payment_intent: 'pi_known' }, stripe.apiKey)).status).toBe(401);
+    expect(await refund({ payment_intent: 'pi_unknown' })).toMatchObject({ status: 404, body: { error: { code: 'resource_missing' } } });
+    expect(await refund({})).toMatchObject({ status: 400, body: { error: { param: 'payment_intent' } } });
+    expect(await refund({ payment_intent: 'pi_known', amount: '5000' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'amount_too_large' } },
+    });
+
+    const first = await refund({ payment_intent: 'pi_known', amount: '1000', 'metadata[orderId]': 'o1' }, undefined, 'k1');
+    expect(first).toMatchObject({
+      status: 200,
+      body: {
+        object: 'refund',
+        amount: 1000,
+        currency: 'usd',
+        status: 'succeeded',
+        payment_intent: 'pi_known',
+        metadata: { orderId: 'o1' },
+      },
+    });
+    expect(await refund({ payment_intent: 'pi_known', amount: '1000' }, undefined, 'k1')).toEqual(first);
+    const rest = await refund({ payment_intent: 'pi_known' }, undefined, 'k2');
+    expect(rest).toMatchObject({ status: 200, body: { amount: 2000, charge: first.body.charge } });
+    expect(await refund({ payment_intent: 'pi_known' }, undefined, 'k3')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'charge_already_refunded' } },
+    });
+
+    const refunded = stripe
+      .events()
+      .filter((e) => e.type === 'charge.refunded')
+      .map((e) => (e.data as { object: Record<string, unknown> }).object);
+    expect(refunded.map((c) => c.amount_refunded).sort()).toEqual([1000, 3000]);
+    expect(new Set(refunded.map((c) => c.id))).toEqual(new Set([first.body.charge]));
+    expect(stripe.events().filter((e) => e.type === 'refund.created')).toHaveLength(2);
   });
 });

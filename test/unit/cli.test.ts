@@ -14,6 +14,7 @@ import {
 import { resolveTarget, stageStack, type Target, type TargetOptions } from '../../scripts/cli/target';
 import { MAPPING_COMMANDS, runMapping } from '../../scripts/mapping';
 import { COMMANDS, retryMappingCommand, runOps } from '../../scripts/ops/cli';
+import { orderFacts } from '../../scripts/ops/commands';
 import { PRINTIFY_WEBHOOK_COMMANDS, runPrintifyWebhooks } from '../../scripts/printify-webhooks';
 
 /**
@@ -253,6 +254,53 @@ describe('ops, mapping and printify-webhooks on the framework', () => {
       retryMappingCommand.exitCode!({ orderId: 'o', before: 'pending_mapping', after: 'x', outcome } as never);
     expect(['created', 'already-created', 'pending_mapping', 'failed'].map(exit)).toEqual([0, 0, 1, 1]);
     expect(alias.needs).toBe('store');
+  });
+
+  it.each([
+    ['mapping set with a variant id that is not a number', runMapping, ['set', 'prod', 'A2', 'abc123', '-5'], /^error: set: /],
+    ['mapping set with an empty value', runMapping, ['set', 'prod', 'A2', ' ', '7'], /^error: set: /],
+    [
+      'ops executions of a workflow that is not one',
+      runOps,
+      ['executions', '--workflow', 'nope'],
+      /^error: --workflow nope: no such workflow/,
+    ],
+    ['printify-webhooks register without a URL', runPrintifyWebhooks, ['register'], /^error: no URL: give it/],
+  ] as const)('refuses %s (a value checked after parsing) as bad usage, exit 2', async (_what, entry, argv, message) => {
+    const result = await run(entry, [...argv]);
+    expect(result).toMatchObject({ code: 2, out: '' });
+    expect(result.err).toMatch(message);
+    noStack(result.err);
+  });
+
+  it('ops order shows how a dispute stands, and its history by time with the current status last, untimed', () => {
+    const order = {
+      orderId: 'ord_d',
+      userId: 'u',
+      status: 'in_production',
+      amountTotal: 4999,
+      currency: 'usd',
+      items: [],
+      createdAt: '2026-01-01T10:00:00.000Z',
+      paidAt: '2026-01-01T10:01:00.000Z',
+      updatedAt: '2026-01-01T12:00:00.000Z',
+      disputeAmount: 4999,
+      disputeStatus: 'won',
+      disputeEventAt: Date.parse('2026-01-01T11:00:00.000Z') / 1000,
+    };
+    const facts = orderFacts(order as never);
+    expect(facts.amounts).toEqual({ currency: 'usd', total: 4999, refunded: 0, disputed: 4999, disputeStatus: 'won' });
+    expect(facts.history).toEqual([
+      { at: '2026-01-01T10:00:00.000Z', what: 'created (pending)' },
+      { at: '2026-01-01T10:01:00.000Z', what: 'paid' },
+      { at: '2026-01-01T11:00:00.000Z', what: 'dispute won' },
+      { what: 'now in_production' },
+    ]);
+    const text = String(
+      COMMANDS.order!.text!({ order, ...facts, printifyEvents: [], ledger: [], emails: [], events: [], executions: [] } as never),
+    );
+    expect(text).toContain('amounts: total 4999 usd, refunded 0, disputed 4999 (won: nothing taken) (minor units)');
+    expect(text).toMatch(/\n {24}now in_production\n/);
   });
 
   it('ops executions refuses a status that is not one, as bad usage', async () => {
