@@ -165,6 +165,9 @@ export async function sourceFilesOf(entries: string[]): Promise<Map<string, Set<
   return files;
 }
 
+/** the watchers open in this process: the last one to close stops esbuild's service */
+let openWatchers = 0;
+
 function isBuildFailure(error: unknown): error is esbuild.BuildFailure {
   return error instanceof Error && Array.isArray((error as Partial<esbuild.BuildFailure>).errors);
 }
@@ -187,6 +190,7 @@ export class LambdaWatcher {
   /** Starts watching; resolves once the first dependency graph is known. */
   static async start(options: LambdaWatcherOptions): Promise<LambdaWatcher> {
     const watcher = new LambdaWatcher(options);
+    openWatchers++;
     try {
       watcher.graph = await sourceFilesOf(watcher.entries());
     } catch {
@@ -203,7 +207,12 @@ export class LambdaWatcher {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    // one esbuild process serves every build of this process (reused, not one per change); the
+    // last watcher stops it once its builds are done
+    openWatchers--;
+    void this.queue.then(() => (openWatchers === 0 ? esbuild.stop() : undefined));
     clearTimeout(this.timer);
     this.timer = undefined;
     this.folders.close();

@@ -59,6 +59,10 @@ class Container {
   constructor(fn: LocalFunction, env: Record<string, string>, options: LocalLambdaOptions) {
     this.worker = new Worker(path.join(__dirname, 'lambda-worker.cjs'), {
       env,
+      // not this process's flags: under `tsx`, a worker would get tsx's ESM loader, in a thread of
+      // its own with its own esbuild process, left a zombie when the worker is terminated; the
+      // worker registers tsx's require hook itself (lambda-worker.cjs), as under jest
+      execArgv: [],
       workerData: {
         entryPath: path.resolve(PROJECT_ROOT, fn.entry),
         handlerName: fn.handler,

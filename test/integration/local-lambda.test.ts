@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../lib/constructs/pipeline-function';
@@ -94,5 +95,24 @@ describe('a local Lambda runs one invocation at a time per environment', () => {
     expect(await lambda.reload()).toBe(true);
     expect(lambda.environments).toBe(1);
     expect(await lambda.invoke({ eventId: 'd', waitMs: 0 })).toBe('d');
+  });
+
+  (process.platform === 'linux' ? test : test.skip)('reloads and stops leave no esbuild process behind', async () => {
+    const children = () =>
+      execFileSync('ps', ['-o', 'pid=,stat=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => /esbuild/.test(line));
+    const before = children().length;
+    const { lambda } = start('keys');
+    for (let i = 0; i < 3; i++) {
+      // a changed source: the new worker compiles it
+      writeFileSync(path.join(dir, 'keys', 'extra.ts'), `export const n = ${i};\n`);
+      await Promise.all(['a', 'b'].map((eventId) => lambda.invoke({ eventId, waitMs: 20 })));
+      await lambda.reload();
+    }
+    await lambda.stop();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(children().filter((line) => / Z/.test(line))).toEqual([]);
+    expect(children().length).toBeLessThanOrEqual(before);
   });
 });
