@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   }
 
   // loaded after the check: the stack's modules take a second or so
-  const [{ startLocalStack }, { describeReload, functionLabel }, { LambdaLogFormatter }] = await Promise.all([
+  const [{ startLocalStack }, { describeReload, functionLabel }, { LambdaLogFormatter, jsonLogLine }] = await Promise.all([
     import('./local-stack'),
     import('./hot-reload'),
     import('./log-format'),
@@ -64,13 +64,15 @@ async function main(): Promise<void> {
   const logPath = path.join(localDir, 'logs', 'lambdas.jsonl');
   const logFile = createWriteStream(logPath, { flags: 'w' });
   const formatter = new LambdaLogFormatter({ color, ...(command.order ? { order: command.order } : {}) });
-  const onLambdaLog = (line: string, fn: { entry: string; logicalId: string }) => {
+  const onLambdaLog = (raw: string, fn: { entry: string; logicalId: string }, stream: 'stdout' | 'stderr' = 'stdout') => {
+    // a console.log line is kept as JSON too (its time, level and function): the file stays jq-able
+    const line = jsonLogLine(raw, fn.logicalId, stream);
     logFile.write(`${line}\n`);
     if (command.logFormat === 'json') {
       if (!command.order || line.includes(command.order)) process.stdout.write(`${line}\n`);
       return;
     }
-    const shown = formatter.format(line, functionLabel(fn));
+    const shown = formatter.format(raw, functionLabel(fn), stream);
     if (shown !== undefined) progress.print(`${shown}\n`);
   };
 
