@@ -114,6 +114,14 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const shutdown = async (signal: string) => {
+    if (signal !== 'SIGINT') {
+      // SIGTERM (kill, a process manager, npm's group) and SIGHUP (the terminal closed) mean stop
+      // now: npm itself exits at once, and a drain would keep the ports held with nobody waiting
+      say(`\n${signal}: stopping now (running executions run again at the next start; Ctrl-C drains first)`);
+      await stack.stop();
+      await closeLogFile();
+      process.exit(signal === 'SIGTERM' ? 143 : 129);
+    }
     if (stopping) {
       // a second Ctrl-C: stop now (running executions are aborted; the next start runs them again)
       say(`\n${signal} again: stopping now`);
@@ -159,7 +167,7 @@ Try it:  npm run trigger -- checkout.session.completed [--ship]
 Real Stripe test events:  stripe listen --forward-to ${stack.urls.stripeWebhook}
          (then STRIPE_WEBHOOK_SECRET=<the whsec_ it prints> npm start)
 Options and variables:  npm start -- --help
-Ctrl-C stops everything (after letting running executions finish, up to ${drainSeconds} s: DRAIN_SECONDS).
+Ctrl-C stops everything (after letting running executions finish, up to ${drainSeconds} s: DRAIN_SECONDS); SIGTERM stops at once.
 ${stack.recovered.length ? `\nRunning again ${stack.recovered.length} accepted event(s) whose execution the last run lost.\n` : ''}`);
 }
 
