@@ -19,6 +19,6 @@ export const DEFAULTS = {
   /** `npm start`'s state: DynamoDB Local's data, its pid file, the executions' journal */
   localDir: path.join(PROJECT_ROOT, '.local'),
   dataPath: path.join(PROJECT_ROOT, '.local', 'dynamodb'),
-  /** how long Ctrl-C (SIGINT/SIGTERM) lets running executions finish before stopping them */
+  /** how long Ctrl-C (SIGINT) lets running executions finish before stopping them (SIGTERM stops at once) */
   drainMs: 20_000,
 } as const;

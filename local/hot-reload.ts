@@ -8,7 +8,7 @@
  * change too. The same build finds syntax errors and missing imports first: then the error is
  * reported and every function keeps its old code.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { type Dirent, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { PROJECT_ROOT } from '../lib/constructs/pipeline-function';
@@ -57,6 +57,87 @@ export function describeReload(report: ReloadReport): string {
 }
 
 const SOURCE = /\.(?:[cm]?[jt]s|json)$/;
+/** folders never watched */
+const SKIPPED = new Set(['node_modules', '.git', 'cdk.out', '.local']);
+
+/**
+ * Watches every folder under the roots, each on its own (not fs.watch on the files, not Node's
+ * recursive mode, which on Linux with Node 20 watches each file: a save by rename — sed -i, vim,
+ * JetBrains — replaces the file's inode and that watch then follows the old one, so the file is
+ * never seen again). A folder's watch sees a file written in place, created, renamed onto or
+ * deleted; a new folder (a rename, a git checkout) is watched at once and its files reported.
+ */
+export class FolderWatcher {
+  private readonly folders = new Map<string, FSWatcher>();
+  private closed = false;
+
+  constructor(private readonly onFile: (file: string) => void) {}
+
+  /** Watches `folder` and every folder under it; reports their source files when `report`. */
+  add(folder: string, report = false): void {
+    if (this.closed || this.folders.has(folder)) return;
+    let fsWatcher: FSWatcher;
+    try {
+      fsWatcher = watch(folder, (_event, name) => this.saw(folder, name === null ? undefined : String(name)));
+    } catch {
+      return; // gone already, or not a folder
+    }
+    fsWatcher.on('error', () => this.remove(folder));
+    this.folders.set(folder, fsWatcher);
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) {
+        if (!SKIPPED.has(entry.name)) this.add(full, report);
+      } else if (report && SOURCE.test(entry.name)) this.onFile(full);
+    }
+  }
+
+  /** How many folders are watched (for tests). */
+  get size(): number {
+    return this.folders.size;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.folders.values()) w.close();
+    this.folders.clear();
+  }
+
+  private saw(folder: string, name: string | undefined): void {
+    if (this.closed) return;
+    if (name === undefined) {
+      // the platform did not say which entry: look at the folder again
+      this.add(folder, true);
+      return;
+    }
+    const full = path.join(folder, name);
+    let isFolder = false;
+    try {
+      isFolder = statSync(full).isDirectory();
+    } catch {
+      // deleted or renamed away: a folder among them is no longer watched
+      this.remove(full);
+    }
+    if (isFolder) {
+      if (!SKIPPED.has(name)) this.add(full, true);
+    } else if (SOURCE.test(name)) this.onFile(full);
+  }
+
+  private remove(folder: string): void {
+    for (const [watched, w] of this.folders) {
+      if (watched === folder || watched.startsWith(`${folder}${path.sep}`)) {
+        w.close();
+        this.folders.delete(watched);
+      }
+    }
+  }
+}
 
 /** Each entry's own source files (absolute), from one esbuild pass; throws esbuild's BuildFailure. */
 export async function sourceFilesOf(entries: string[]): Promise<Map<string, Set<string>>> {
@@ -84,13 +165,16 @@ export async function sourceFilesOf(entries: string[]): Promise<Map<string, Set<
   return files;
 }
 
+/** the watchers open in this process: the last one to close stops esbuild's service */
+let openWatchers = 0;
+
 function isBuildFailure(error: unknown): error is esbuild.BuildFailure {
   return error instanceof Error && Array.isArray((error as Partial<esbuild.BuildFailure>).errors);
 }
 
 export class LambdaWatcher {
   private readonly lambdas: LocalLambda[];
-  private readonly watchers: FSWatcher[] = [];
+  private readonly folders = new FolderWatcher((file) => this.saw(file));
   private readonly changed = new Set<string>();
   private timer?: NodeJS.Timeout;
   private queue: Promise<void> = Promise.resolve();
@@ -106,18 +190,13 @@ export class LambdaWatcher {
   /** Starts watching; resolves once the first dependency graph is known. */
   static async start(options: LambdaWatcherOptions): Promise<LambdaWatcher> {
     const watcher = new LambdaWatcher(options);
+    openWatchers++;
     try {
       watcher.graph = await sourceFilesOf(watcher.entries());
     } catch {
       // a handler that does not build now: every change reloads whatever then builds
     }
-    for (const root of options.roots ?? [path.join(PROJECT_ROOT, 'lambdas')]) {
-      const fsWatcher = watch(root, { recursive: true }, (_event, filename) => {
-        if (filename && SOURCE.test(String(filename))) watcher.saw(path.resolve(root, String(filename)));
-      });
-      fsWatcher.on('error', () => undefined);
-      watcher.watchers.push(fsWatcher);
-    }
+    for (const root of options.roots ?? [path.join(PROJECT_ROOT, 'lambdas')]) watcher.folders.add(path.resolve(root));
     return watcher;
   }
 
@@ -128,10 +207,15 @@ export class LambdaWatcher {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    // one esbuild process serves every build of this process (reused, not one per change); the
+    // last watcher stops it once its builds are done
+    openWatchers--;
+    void this.queue.then(() => (openWatchers === 0 ? esbuild.stop() : undefined));
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const w of this.watchers.splice(0)) w.close();
+    this.folders.close();
   }
 
   private entries(): string[] {

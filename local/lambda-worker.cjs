@@ -4,6 +4,16 @@
 // A container that replaces an older one (a hot reload) is asked to load the handler at once.
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
+
+// tsx compiles with esbuild. By default esbuild's sync API runs its own worker thread that keeps an
+// esbuild child process; when this thread is terminated (a reload, a scale-down, stop), that child
+// is never reaped and stays a zombie. Without worker threads each transform is one esbuild run
+// that is waited for (and tsx caches its output, so only changed files are compiled again). The
+// variable is read once, when esbuild loads: it is not left in the handler's environment.
+const hadEsbuildSetting = 'ESBUILD_WORKER_THREADS' in process.env;
+if (!hadEsbuildSetting) process.env.ESBUILD_WORKER_THREADS = '0';
+require(require.resolve('esbuild', { paths: [require.resolve('tsx/cjs/api')] }));
+if (!hadEsbuildSetting) delete process.env.ESBUILD_WORKER_THREADS;
 const { register } = require('tsx/cjs/api');
 
 register();

@@ -24,13 +24,18 @@ export interface LocalLambdaOptions {
    * Receives every line the function writes (its Powertools JSON logs and metrics, or anything
    * else), instead of this process's stdout/stderr taking them as they are.
    */
-  onLog?: (line: string, fn: LocalFunction) => void;
+  onLog?: (line: string, fn: LocalFunction, stream: 'stdout' | 'stderr') => void;
+  /**
+   * The most execution environments (worker threads) the function runs at once: its concurrency.
+   * Calls beyond it wait for one to be free. Default LAMBDA_CONCURRENCY, else 8.
+   */
+  maxEnvironments?: number;
 }
 
-interface Pending {
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
+/** How many execution environments one function may have at once, unless told (LAMBDA_CONCURRENCY). */
+export function defaultMaxEnvironments(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.LAMBDA_CONCURRENCY);
+  return Number.isInteger(value) && value >= 1 ? value : 8;
 }
 
 type WorkerReply = {
@@ -42,14 +47,21 @@ type WorkerReply = {
   error?: { errorType: string; errorMessage: string; trace: string[] };
 };
 
-/** One worker thread — one "container" — with its invocations in flight. */
+/**
+ * One worker thread: one execution environment, which — as in AWS Lambda — runs ONE invocation at
+ * a time, so that the handler's module state (Powertools Logger's appended keys, its context) is
+ * that invocation's alone.
+ */
 class Container {
   readonly worker: Worker;
-  readonly pending = new Map<number, Pending>();
   exited = false;
   /** the handler is loaded, or was tried: an invocation was sent, or a reload loaded it */
   used = false;
-  private idle?: () => void;
+  /** taken by an invocation (or a load), from acquire to release */
+  busy = false;
+  private call?: { id: number; resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
+  /** its event loop's use when it stopped (a stopped worker no longer says) */
+  private finalUse?: EventLoopUtilization;
 
   constructor(
     fn: LocalFunction,
@@ -60,6 +72,10 @@ class Container {
   ) {
     this.worker = new Worker(path.join(__dirname, 'lambda-worker.cjs'), {
       env,
+      // not this process's flags: under `tsx`, a worker would get tsx's ESM loader, in a thread of
+      // its own with its own esbuild process, left a zombie when the worker is terminated; the
+      // worker registers tsx's require hook itself (lambda-worker.cjs), as under jest
+      execArgv: [],
       workerData: {
         entryPath: path.resolve(PROJECT_ROOT, fn.entry),
         handlerName: fn.handler,
@@ -71,86 +87,98 @@ class Container {
     });
     const onLog = options.onLog;
     if (onLog) {
-      for (const stream of [this.worker.stdout, this.worker.stderr]) {
-        createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => onLog(line, fn));
+      for (const [name, stream] of [
+        ['stdout', this.worker.stdout],
+        ['stderr', this.worker.stderr],
+      ] as const) {
+        createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => onLog(line, fn, name));
       }
     }
     this.worker.on('message', (message: WorkerReply) => {
       if (message.durationMs !== undefined) onDuration(message.durationMs);
-      const call = this.pending.get(message.id);
-      if (!call) return;
-      this.pending.delete(message.id);
+      const call = this.call;
+      if (!call || call.id !== message.id) return;
+      this.call = undefined;
       clearTimeout(call.timer);
       if (message.ok) call.resolve(message.result);
       else call.reject(new LambdaInvocationError(message.error!.errorType, message.error!.errorMessage, message.error!.trace));
-      if (this.pending.size === 0) this.idle?.();
     });
-    this.worker.on('error', (error) =>
-      this.failAll(new LambdaInvocationError('Lambda.ServiceException', `worker crashed: ${error.message}`)),
-    );
+    this.worker.on('error', (error) => this.fail(new LambdaInvocationError('Lambda.ServiceException', `worker crashed: ${error.message}`)));
     this.worker.on('exit', () => {
       this.exited = true;
-      this.failAll(new LambdaInvocationError('Lambda.ServiceException', 'worker exited'));
+      this.fail(new LambdaInvocationError('Lambda.ServiceException', 'worker exited'));
     });
   }
 
+  /**
+   * Sends one invocation (or a load) and settles with its reply. On a timeout the environment is
+   * thrown away, as Lambda restarts the runtime after one: the handler may still be running in it.
+   */
   send(message: Record<string, unknown>, timeoutMs: number, timeoutError: () => Error): Promise<unknown> {
     const id = Number(message.id);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(id);
+        this.call = undefined;
         reject(timeoutError());
-        if (this.pending.size === 0) this.idle?.();
+        void this.stop();
       }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      this.call = { id, resolve, reject, timer };
       this.worker.postMessage(message);
     });
   }
 
-  /** Resolves once no invocation is in flight (then the container can go). */
-  whenIdle(): Promise<void> {
-    if (this.pending.size === 0 || this.exited) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.idle = resolve;
-    });
+  eventLoopUtilization(): EventLoopUtilization {
+    return this.finalUse ?? this.worker.performance.eventLoopUtilization();
   }
 
   async stop(): Promise<void> {
+    if (!this.exited) this.finalUse = this.worker.performance.eventLoopUtilization();
     this.exited = true;
     await this.worker.terminate();
-    this.failAll(new LambdaInvocationError('Lambda.ServiceException', 'stopped'));
+    this.fail(new LambdaInvocationError('Lambda.ServiceException', 'stopped'));
   }
 
-  failAll(error: Error): void {
-    for (const [id, call] of this.pending) {
-      clearTimeout(call.timer);
-      call.reject(error);
-      this.pending.delete(id);
-    }
-    this.idle?.();
+  private fail(error: Error): void {
+    const call = this.call;
+    if (!call) return;
+    this.call = undefined;
+    clearTimeout(call.timer);
+    call.reject(error);
   }
 }
 
 /**
- * A Lambda function running locally in its own worker thread, with only its own environment (from
- * the template, plus the local endpoints), so that each function cold-starts and reads its
- * configuration exactly as it does in AWS.
+ * A Lambda function running locally, with only its own environment (from the template, plus the
+ * local endpoints), so that each function cold-starts and reads its configuration exactly as it
+ * does in AWS.
  *
- * reload() replaces the container with a new one that runs the handler's current source (as a
- * deployment does): invocations in flight finish in the old one, new ones go to the new one.
+ * As in AWS, an execution environment (here a worker thread) runs one invocation at a time:
+ * overlapping calls go to other environments, an idle one reused, else a new one (with its own
+ * cold start), up to maxEnvironments; beyond that a call waits for one to be free.
+ *
+ * reload() replaces every environment with ones that run the handler's current source (as a
+ * deployment does): invocations in flight finish in the old ones, new ones go to the new ones.
  */
 export class LocalLambda {
-  private container: Container;
+  /** the environments of the current code */
+  private pool: Container[] = [];
   private readonly retiring = new Set<Container>();
+  private readonly waiting: { resolve: (container: Container) => void; reject: (error: Error) => void }[] = [];
   private readonly env: Record<string, string>;
+  /** the event loop use of the environments stopped, summed */
+  private readonly stoppedUse = { idle: 0, active: 0 };
+  private readonly counted = new Set<Container>();
   private nextId = 1;
   private stopped = false;
+  readonly maxEnvironments: number;
   invocations = 0;
   /** how many times reload() replaced the code */
   reloads = 0;
   /** Called with each invocation's handler duration, ms (what Lambda bills): for `npm run bench`. */
   onDuration?: (ms: number) => void;
   private readonly reportDuration = (ms: number) => this.onDuration?.(ms);
+  /** how many environments were started (the first, and one per overlap beyond the idle ones) */
+  environmentsStarted = 0;
 
   constructor(
     readonly fn: LocalFunction,
@@ -161,7 +189,9 @@ export class LocalLambda {
     private readonly options: LocalLambdaOptions = {},
   ) {
     this.env = { ...base, ...fn.environment, ...overrides, AWS_LAMBDA_FUNCTION_NAME: fn.logicalId };
-    this.container = new Container(fn, this.env, options, this.reportDuration);
+    this.maxEnvironments = Math.max(1, options.maxEnvironments ?? defaultMaxEnvironments());
+    // one environment ready (its thread started; the handler loads on the first call: the cold start)
+    this.pool.push(this.newContainer());
   }
 
   /** The handler's source file, absolute. */
@@ -169,37 +199,63 @@ export class LocalLambda {
     return path.resolve(PROJECT_ROOT, this.fn.entry);
   }
 
-  /** How busy the function's thread has been (since `since`): for `npm run bench`. */
-  eventLoopUtilization(since?: EventLoopUtilization): EventLoopUtilization {
-    return this.container.worker.performance.eventLoopUtilization(since);
-  }
-
-  /** Invokes the handler with a JSON copy of `event` (as Lambda does), within the function's timeout. */
-  invoke(event: unknown): Promise<unknown> {
-    if (this.stopped || this.container.exited)
-      return Promise.reject(new LambdaInvocationError('Lambda.ServiceException', `${this.fn.logicalId} is stopped`));
-    this.invocations++;
-    this.container.used = true;
-    const id = this.nextId++;
-    const timeoutMs = this.fn.timeoutSeconds * 1000;
-    return this.container.send(
-      { id, event: JSON.parse(JSON.stringify(event ?? null)), deadlineMs: Date.now() + timeoutMs, requestId: randomUUID() },
-      timeoutMs,
-      () => new LambdaInvocationError('Sandbox.Timedout', `Task timed out after ${this.fn.timeoutSeconds} seconds`),
-    );
+  /** How many environments run the current code now. */
+  get environments(): number {
+    return this.pool.filter((c) => !c.exited).length;
   }
 
   /**
-   * Loads the handler's current source in a new container and, once it loaded, sends every new
-   * invocation there; the old container finishes the invocations it has, then stops. When the new
-   * code does not load (a syntax error, a missing export, a module that throws), rejects with the
-   * error and keeps the old container: nothing changes. A container never invoked has not loaded
-   * the handler yet: it is kept, and loads the current source on its first call (resolves false).
+   * How busy the function's threads have been (since `since`): for `npm run bench`. With several
+   * environments, their idle and active times summed (the utilization is their average).
+   */
+  eventLoopUtilization(since?: EventLoopUtilization): EventLoopUtilization {
+    let idle = this.stoppedUse.idle;
+    let active = this.stoppedUse.active;
+    for (const c of this.counted) {
+      const use = c.eventLoopUtilization();
+      idle += use.idle;
+      active += use.active;
+    }
+    if (since) {
+      idle -= since.idle;
+      active -= since.active;
+    }
+    return { idle, active, utilization: idle + active > 0 ? active / (idle + active) : 0 };
+  }
+
+  /** Invokes the handler with a JSON copy of `event` (as Lambda does), within the function's timeout. */
+  async invoke(event: unknown): Promise<unknown> {
+    if (this.stopped) throw new LambdaInvocationError('Lambda.ServiceException', `${this.fn.logicalId} is stopped`);
+    this.invocations++;
+    const payload = JSON.parse(JSON.stringify(event ?? null));
+    const container = await this.acquire();
+    container.used = true;
+    const id = this.nextId++;
+    const timeoutMs = this.fn.timeoutSeconds * 1000;
+    try {
+      return await container.send(
+        { id, event: payload, deadlineMs: Date.now() + timeoutMs, requestId: randomUUID() },
+        timeoutMs,
+        () => new LambdaInvocationError('Sandbox.Timedout', `Task timed out after ${this.fn.timeoutSeconds} seconds`),
+      );
+    } finally {
+      this.release(container);
+    }
+  }
+
+  /**
+   * Loads the handler's current source in a new environment and, once it loaded, sends every new
+   * invocation to the new code; the old environments finish the invocations they have, then stop.
+   * When the new code does not load (a syntax error, a missing export, a module that throws),
+   * rejects with the error and keeps the old environments: nothing changes. Environments never
+   * invoked have not loaded the handler yet: they are kept, and load the current source on their
+   * first call (resolves false).
    */
   async reload(loadTimeoutMs = 60_000): Promise<boolean> {
     if (this.stopped) throw new LambdaInvocationError('Lambda.ServiceException', `${this.fn.logicalId} is stopped`);
-    if (!this.container.used && !this.container.exited) return false;
-    const next = new Container(this.fn, this.env, this.options, this.reportDuration);
+    if (!this.pool.some((c) => c.used && !c.exited)) return false;
+    const next = this.newContainer();
+    next.busy = true;
     try {
       await next.send(
         { id: 0, load: true },
@@ -207,27 +263,81 @@ export class LocalLambda {
         () => new LambdaInvocationError('Runtime.InitTimeout', `${this.fn.entry} did not load within ${loadTimeoutMs} ms`),
       );
     } catch (error) {
-      await next.stop();
+      await this.retire(next);
       throw error;
     }
     if (this.stopped) {
-      await next.stop();
+      await this.retire(next);
       return false;
     }
     next.used = true; // it has loaded the handler: a later change must replace it
-    const old = this.container;
-    this.container = next;
+    next.busy = false;
+    const old = this.pool;
+    this.pool = [next];
     this.reloads++;
-    this.retiring.add(old);
-    void old
-      .whenIdle()
-      .then(() => old.stop())
-      .finally(() => this.retiring.delete(old));
+    for (const c of old) {
+      this.retiring.add(c);
+      if (!c.busy) void this.retire(c);
+    }
+    this.dispatch();
     return true;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all([this.container, ...this.retiring].map((c) => c.stop()));
+    for (const waiter of this.waiting.splice(0))
+      waiter.reject(new LambdaInvocationError('Lambda.ServiceException', `${this.fn.logicalId} is stopped`));
+    await Promise.all([...this.pool, ...this.retiring].map((c) => this.retire(c)));
+  }
+
+  private newContainer(): Container {
+    const container = new Container(this.fn, this.env, this.options, this.reportDuration);
+    this.environmentsStarted++;
+    this.counted.add(container);
+    return container;
+  }
+
+  /** An idle environment of the current code, a new one, or the first freed when all are busy. */
+  private acquire(): Promise<Container> {
+    return new Promise<Container>((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Hands environments to the calls waiting, first come first served. */
+  private dispatch(): void {
+    if (this.stopped) return;
+    this.pool = this.pool.filter((c) => {
+      if (c.exited) void this.retire(c);
+      return !c.exited;
+    });
+    while (this.waiting.length > 0) {
+      let container = this.pool.find((c) => !c.busy);
+      if (!container) {
+        if (this.pool.length >= this.maxEnvironments) return;
+        container = this.newContainer();
+        this.pool.push(container);
+      }
+      container.busy = true;
+      this.waiting.shift()!.resolve(container);
+    }
+  }
+
+  private release(container: Container): void {
+    container.busy = false;
+    if (this.retiring.has(container) || container.exited) void this.retire(container);
+    this.dispatch();
+  }
+
+  private async retire(container: Container): Promise<void> {
+    this.retiring.delete(container);
+    this.pool = this.pool.filter((c) => c !== container);
+    if (this.counted.delete(container)) {
+      await container.stop();
+      const use = container.eventLoopUtilization();
+      this.stoppedUse.idle += use.idle;
+      this.stoppedUse.active += use.active;
+    }
   }
 }

@@ -73,7 +73,7 @@ export interface LocalStackOptions {
    */
   watch?: boolean | Omit<LambdaWatcherOptions, 'lambdas'>;
   /** Receives every line a function writes (default: as it is, on this process's stdout/stderr). */
-  onLambdaLog?: (line: string, fn: LocalFunction) => void;
+  onLambdaLog?: (line: string, fn: LocalFunction, stream: 'stdout' | 'stderr') => void;
 }
 
 export interface RunningLocalStack {

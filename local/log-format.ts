@@ -2,8 +2,10 @@
  * The local view of the Lambdas' logs: each Powertools JSON line as one readable line, order id and
  * event id first, the level highlighted (ERROR red, WARN yellow), then the message and the fields
  * that are not the same on every line. Metric lines (CloudWatch EMF) are left out of this view;
- * lines that are not JSON are shown as they are. The raw JSON lines are kept elsewhere (`npm start
- * -- --log-format json`, or the file the banner names).
+ * lines that are not JSON (a handler's console.log, a stack trace) get the time they were seen, the
+ * function and a level: INFO on stdout, WARN on stderr (ERROR when the line names an error). The
+ * raw JSON lines are kept elsewhere (`npm start -- --log-format json`, or the file the banner
+ * names), the other lines there as JSON too (plainLogEntry).
  */
 import { painter, type Style } from './progress';
 
@@ -42,6 +44,34 @@ const LEVEL_STYLE: Record<string, Style> = {
   TRACE: 'gray',
 };
 
+export type LogStream = 'stdout' | 'stderr';
+
+function parseObject(raw: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // not JSON
+  }
+  return undefined;
+}
+
+/**
+ * A line that is not a JSON object, as a log entry: the time it was seen, the level its stream
+ * says (INFO on stdout; on stderr ERROR when it names an error or is a stack frame, else WARN: the
+ * stream cannot tell console.warn from console.error), the line as the message.
+ */
+export function plainLogEntry(raw: string, stream: LogStream = 'stdout', now: Date = new Date()) {
+  const level = stream === 'stdout' ? 'INFO' : /\b\w*error\b|^\s+at\s/i.test(raw) ? 'ERROR' : 'WARN';
+  return { level, message: raw, timestamp: now.toISOString() };
+}
+
+/** The line for the JSON log file: a JSON object as it is; any other line as plainLogEntry, with its function. */
+export function jsonLogLine(raw: string, functionName: string, stream: LogStream = 'stdout', now: Date = new Date()): string {
+  if (parseObject(raw)) return raw;
+  return JSON.stringify({ ...plainLogEntry(raw, stream, now), function_name: functionName, stream });
+}
+
 function show(value: unknown, max: number): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -57,18 +87,12 @@ export class LambdaLogFormatter {
   }
 
   /** The line to show for `raw` from the function `fn`, or undefined when it is left out. */
-  format(raw: string, fn: string): string | undefined {
-    let entry: Record<string, unknown> | undefined;
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) entry = parsed as Record<string, unknown>;
-    } catch {
-      // not JSON: shown as it is
-    }
+  format(raw: string, fn: string, stream: LogStream = 'stdout', now: Date = new Date()): string | undefined {
+    let entry = parseObject(raw);
     if (!entry || typeof entry.level !== 'string') {
       if (entry && '_aws' in entry) return undefined; // a metric (EMF), not a log line
       if (this.options.order !== undefined || raw.trim() === '') return undefined;
-      return `${this.paint('cyan', fn.padEnd(16))} ${raw}`;
+      entry = plainLogEntry(raw, stream, now);
     }
     const orderId = typeof entry.orderId === 'string' ? entry.orderId : undefined;
     const eventId = typeof entry.eventId === 'string' ? entry.eventId : undefined;
@@ -76,7 +100,7 @@ export class LambdaLogFormatter {
     if (!this.matches(orderId, eventId, executionName)) return undefined;
 
     const max = this.options.maxValueLength ?? 160;
-    const level = entry.level.toUpperCase();
+    const level = String(entry.level).toUpperCase();
     const time = typeof entry.timestamp === 'string' ? (entry.timestamp.match(/T(\d\d:\d\d:\d\d(?:\.\d+)?)/)?.[1] ?? entry.timestamp) : '';
     const ids = [orderId ? this.paint(['magenta', 'bold'], orderId) : '', eventId ? this.paint('blue', eventId) : '']
       .filter(Boolean)

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   }
 
   // loaded after the check: the stack's modules take a second or so
-  const [{ startLocalStack }, { describeReload, functionLabel }, { LambdaLogFormatter }] = await Promise.all([
+  const [{ startLocalStack }, { describeReload, functionLabel }, { LambdaLogFormatter, jsonLogLine }] = await Promise.all([
     import('./local-stack'),
     import('./hot-reload'),
     import('./log-format'),
@@ -64,13 +64,15 @@ async function main(): Promise<void> {
   const logPath = path.join(localDir, 'logs', 'lambdas.jsonl');
   const logFile = createWriteStream(logPath, { flags: 'w' });
   const formatter = new LambdaLogFormatter({ color, ...(command.order ? { order: command.order } : {}) });
-  const onLambdaLog = (line: string, fn: { entry: string; logicalId: string }) => {
+  const onLambdaLog = (raw: string, fn: { entry: string; logicalId: string }, stream: 'stdout' | 'stderr' = 'stdout') => {
+    // a console.log line is kept as JSON too (its time, level and function): the file stays jq-able
+    const line = jsonLogLine(raw, fn.logicalId, stream);
     logFile.write(`${line}\n`);
     if (command.logFormat === 'json') {
       if (!command.order || line.includes(command.order)) process.stdout.write(`${line}\n`);
       return;
     }
-    const shown = formatter.format(line, functionLabel(fn));
+    const shown = formatter.format(raw, functionLabel(fn), stream);
     if (shown !== undefined) progress.print(`${shown}\n`);
   };
 
@@ -112,6 +114,14 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const shutdown = async (signal: string) => {
+    if (signal !== 'SIGINT') {
+      // SIGTERM (kill, a process manager, npm's group) and SIGHUP (the terminal closed) mean stop
+      // now: npm itself exits at once, and a drain would keep the ports held with nobody waiting
+      say(`\n${signal}: stopping now (running executions run again at the next start; Ctrl-C drains first)`);
+      await stack.stop();
+      await closeLogFile();
+      process.exit(signal === 'SIGTERM' ? 143 : 129);
+    }
     if (stopping) {
       // a second Ctrl-C: stop now (running executions are aborted; the next start runs them again)
       say(`\n${signal} again: stopping now`);
@@ -157,7 +167,7 @@ Try it:  npm run trigger -- checkout.session.completed [--ship]
 Real Stripe test events:  stripe listen --forward-to ${stack.urls.stripeWebhook}
          (then STRIPE_WEBHOOK_SECRET=<the whsec_ it prints> npm start)
 Options and variables:  npm start -- --help
-Ctrl-C stops everything (after letting running executions finish, up to ${drainSeconds} s: DRAIN_SECONDS).
+Ctrl-C stops everything (after letting running executions finish, up to ${drainSeconds} s: DRAIN_SECONDS); SIGTERM stops at once.
 ${stack.recovered.length ? `\nRunning again ${stack.recovered.length} accepted event(s) whose execution the last run lost.\n` : ''}`);
 }
 

@@ -18,6 +18,8 @@ export interface PortConflict extends PortUse {
   holder?: string;
   /** the other variable given the same port */
   sameAs?: PortUse;
+  /** the port is in use (by `holder`, when known), besides being given twice */
+  inUse?: boolean;
 }
 
 /** True when nothing listens on `port` (bound as DynamoDB Local's Jetty binds: every interface). */
@@ -110,7 +112,10 @@ export async function findPortConflicts(
   for (const [i, use] of [...seen.values()].entries()) {
     if (free[i] || (await reclaimable(use))) continue;
     const holder = portHolder(use.port);
-    conflicts.push({ ...use, ...(holder ? { holder } : {}) });
+    // a port given twice and in use is one line, not two
+    const twice = conflicts.find((c) => c.sameAs && c.port === use.port);
+    if (twice) Object.assign(twice, { inUse: true, ...(holder ? { holder } : {}) });
+    else conflicts.push({ ...use, ...(holder ? { holder } : {}) });
   }
   return conflicts;
 }
@@ -120,10 +125,31 @@ export function describePortConflicts(conflicts: PortConflict[]): string {
   return conflicts
     .map((c) =>
       c.sameAs
-        ? `port ${c.port} is given to both ${c.sameAs.env} (${c.sameAs.service}) and ${c.env} (${c.service}): set ${c.env} to another port`
+        ? c.inUse
+          ? `port ${c.port} is given to both ${c.sameAs.env} (${c.sameAs.service}) and ${c.env} (${c.service}), and is in use${c.holder ? ` by ${c.holder}` : ''}: set both to other ports`
+          : `port ${c.port} is given to both ${c.sameAs.env} (${c.sameAs.service}) and ${c.env} (${c.service}): set ${c.env} to another port`
         : `port ${c.port} (${c.service}) is in use${c.holder ? ` by ${c.holder}` : ''}: set ${c.env} to another port (e.g. ${c.env}=${c.port + 100} npm start)`,
     )
     .join('\n');
+}
+
+/** True when the process that started the watchdog `pid` (its parent, not init) still runs. */
+function startOfWatchdogRuns(pid: number): boolean {
+  let parent: number;
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so parse after ")"
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return false; // the watchdog is gone: its JVM was left behind
+  }
+  if (!Number.isInteger(parent) || parent <= 1) return false;
+  try {
+    process.kill(parent, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** True when `pidFile` names a DynamoDB Local of ours still running on `port` (startDynamoDbLocal takes it back). */
@@ -134,7 +160,10 @@ export async function heldByOurDynamoDbLocal(pidFile: string | undefined, port: 
     if (typeof pid !== 'number' || recorded !== port) return false;
     // loaded only here: the check must not wait for the AWS SDK
     const { dynamoDbLocalGroupMembers } = await import('./dynamodb-local');
-    return dynamoDbLocalGroupMembers(pid, port).length > 0;
+    if (dynamoDbLocalGroupMembers(pid, port).length === 0) return false;
+    // the pid is its watchdog's, which stops it when the start that ran it ends: while that start
+    // runs (another `npm start` on the same data folder), the port is in use, not to take back
+    return !startOfWatchdogRuns(pid);
   } catch {
     return false;
   }

@@ -53,6 +53,7 @@ Environment (an option wins over its variable; the ports' and LOCAL_DATA_DIR's a
   SES_MAX_SEND_RATE                the local SES's sending rate (default 14) ...
   SES_SEND_RATE_WINDOW_MS          ... per this window (default 1000)
   DRAIN_SECONDS                    how long Ctrl-C lets running executions finish (default ${DEFAULTS.drainMs / 1000})
+  LAMBDA_CONCURRENCY               the most worker threads (execution environments) per function (default 8)
   NO_COLOR, FORCE_COLOR            colours off / on (default: on a terminal only)
 
 Examples:

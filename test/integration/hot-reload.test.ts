@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeReload, functionLabel, LambdaWatcher, type ReloadReport } from '../../local/hot-reload';
@@ -98,6 +98,39 @@ describe('hot reload of the local Lambdas', () => {
     await until(() => errors.length === 4);
     expect(errors[3]).toMatch(/other did not load.*broken at load/);
     expect(await other.invoke({})).toBe('other');
+  });
+
+  test("an editor's save by rename (sed -i, vim, JetBrains) reloads every time, and new folders are watched", async () => {
+    // the file is replaced by another one (a new inode): a watch on the old file would see nothing more
+    const saveByRename = (file: string, text: string) => {
+      const swap = path.join(path.dirname(file), `.${path.basename(file)}.swp`);
+      write(swap, text);
+      renameSync(path.join(dir, swap), path.join(dir, file));
+    };
+    let before = reloads.length;
+    saveByRename('message.ts', "export const message = 'six';\n");
+    await until(() => reloads.length === before + 1);
+    expect(await lambda.invoke({})).toBe('six');
+    before = reloads.length;
+    saveByRename('message.ts', "export const message = 'seven';\n");
+    await until(() => reloads.length === before + 1);
+    expect(await lambda.invoke({})).toBe('seven');
+    before = reloads.length;
+    write('message.ts', "export const message = 'eight';\n");
+    await until(() => reloads.length === before + 1);
+    expect(await lambda.invoke({})).toBe('eight');
+    // a folder that appears (git checkout, a rename) is watched too: a file in it imported later reloads
+    mkdirSync(path.join(dir, 'shared'));
+    write('shared/word.ts', "export const word = 'nine';\n");
+    before = reloads.length;
+    write('hello/handler.ts', "import { word } from '../shared/word';\nexport const handler = async () => word;\n");
+    await until(() => reloads.length === before + 1);
+    expect(await lambda.invoke({})).toBe('nine');
+    await watcher.settled();
+    before = reloads.length;
+    saveByRename('shared/word.ts', "export const word = 'ten';\n");
+    await until(() => reloads.length === before + 1);
+    expect(await lambda.invoke({})).toBe('ten');
   });
 
   test('a function not called yet is not reloaded: its first call loads the new code', async () => {

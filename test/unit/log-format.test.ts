@@ -1,4 +1,4 @@
-import { LambdaLogFormatter } from '../../local/log-format';
+import { jsonLogLine, LambdaLogFormatter } from '../../local/log-format';
 import { createProgress, wantsColor } from '../../local/progress';
 
 /** Issue 16.4: readable Lambda logs (per order, levels highlighted) and the first start's progress. */
@@ -51,8 +51,27 @@ describe('the Lambda log view', () => {
   test('metric lines are left out; other lines are shown as they are; long values are cut', () => {
     const formatter = new LambdaLogFormatter({ color: false, maxValueLength: 10 });
     expect(formatter.format(JSON.stringify({ _aws: { CloudWatchMetrics: [] }, webhookAccepted: 1 }), 'webhook')).toBeUndefined();
-    expect(formatter.format('plain text', 'webhook')).toBe('webhook          plain text');
+    const at = new Date('2026-11-29T17:05:01.250Z');
+    expect(formatter.format('plain text', 'webhook', 'stdout', at)).toBe('17:05:01.250 INFO  webhook          plain text');
     expect(formatter.format(line({ note: 'x'.repeat(50) }), 'webhook')).toContain('note=xxxxxxxxx…');
+  });
+
+  test('console lines: the time seen, the function, INFO on stdout, WARN or ERROR on stderr; JSON in the file', () => {
+    const formatter = new LambdaLogFormatter({ color: false });
+    const at = new Date('2026-11-29T17:05:01.250Z');
+    expect(formatter.format('cart total 12', 'cart', 'stdout', at)).toBe('17:05:01.250 INFO  cart             cart total 12');
+    expect(formatter.format('deprecated option', 'cart', 'stderr', at)).toBe('17:05:01.250 WARN  cart             deprecated option');
+    expect(formatter.format('TypeError: x is undefined', 'cart', 'stderr', at)).toMatch(/^17:05:01\.250 ERROR cart +TypeError/);
+    expect(formatter.format('    at handler (cart.ts:3:9)', 'cart', 'stderr', at)).toMatch(/^17:05:01\.250 ERROR cart/);
+    expect(JSON.parse(jsonLogLine('cart total 12', 'CartFunction', 'stdout', at))).toEqual({
+      level: 'INFO',
+      message: 'cart total 12',
+      timestamp: '2026-11-29T17:05:01.250Z',
+      function_name: 'CartFunction',
+      stream: 'stdout',
+    });
+    const json = line({});
+    expect(jsonLogLine(json, 'CartFunction', 'stdout')).toBe(json);
   });
 
   test("--order: that order's lines, and the lines of its events and executions without an order id", () => {
