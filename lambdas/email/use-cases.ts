@@ -68,6 +68,9 @@ function render(request: EmailRequest, order: Order, rates: PetalRates): Rendere
   }
 }
 
+/** Whether the order's payment is held, or was (an operator refunded it): its refunds are the held payment's. */
+const isHeldPayment = (order: Order) => order.status === 'payment_mismatch' || order.holdResolution?.action === 'refunded';
+
 /**
  * Sends one customer email at most once: claims it in the outbox (its id from emailOutboxId),
  * sends it through the mailer, records it as sent. The recipient is the order's address checked
@@ -75,7 +78,8 @@ function render(request: EmailRequest, order: Order, rates: PetalRates): Rendere
  *
  * - `sent` with the mailer's message id; `already-sent` when an earlier call sent it;
  *   `no-recipient` when the order has no email address (nothing to do); `nothing-to-tell` for a
- *   refund email of nothing refunded, or a refund-failed email of a refund never told;
+ *   refund email of nothing refunded, a refund-failed email of a refund never told, or either
+ *   for a held payment (payment_mismatch, or one an operator refunded);
  *   `undeliverable` when the address can never be sent to (a list, a display name, a line break,
  *   not an address): recorded on the outbox item as a permanent failure, nothing sent, and not an
  *   error, so that the workflow's other steps (the Printify order) are never held up by it.
@@ -86,6 +90,11 @@ export async function sendOrderEmail(deps: EmailDeps, request: EmailRequest): Pr
   const order = await deps.orders.require(request.orderId);
   if (!order.email) return { outcome: 'no-recipient', signals: [] };
   if (request.template === 'refund' && request.amountRefunded <= 0) return { outcome: 'nothing-to-tell', signals: [] };
+  // a held payment (payment_mismatch) that an operator refunded, or whose refund failed: the order
+  // was never confirmed, and the money was the held payment's, in its own amount and currency, not
+  // the order's that these emails state; Stripe's refund receipt is the customer's notice
+  if ((request.template === 'refund' || request.template === 'refund-failed') && isHeldPayment(order))
+    return { outcome: 'nothing-to-tell', signals: [] };
   if (request.template === 'refund-failed' && request.refundedBefore <= request.amountRefunded)
     return { outcome: 'nothing-to-tell', signals: [] };
   const id = emailOutboxId(request);

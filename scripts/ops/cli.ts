@@ -390,8 +390,9 @@ each. Scans the table.`,
            email, petals on no more than was paid, cart). Waits for it unless --no-wait.
   refund   give the payment back: POST /v1/refunds for the held payment intent (idempotent: run it
            again and Stripe returns the same refund), then the order is refunded; nothing printed,
-           no petals. Stripe's charge.refunded then tells the customer. Needs STRIPE_SECRET_KEY (a
-           secret key, or a restricted key allowed to write refunds) and, for anything but
+           no petals, no refund email of ours (Stripe's receipt tells the customer, in the held
+           payment's amount and currency). Needs STRIPE_SECRET_KEY (a secret key, or a restricted
+           key allowed to write refunds) and, for anything but
            https://api.stripe.com, STRIPE_API_URL; against the local stack (no --stage, neither
            set), the Stripe stand-in of \`npm start\` refunds and sends its charge.refunded.
 With a payment intent (pi_…, or event:<evt_…> for one without): one of the order's unfulfilled

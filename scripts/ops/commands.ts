@@ -273,7 +273,10 @@ export function orderFacts(
   }
   if (order.disputeEventAt)
     history.push({ at: new Date(order.disputeEventAt * 1000).toISOString(), what: `dispute ${order.disputeStatus ?? ''}`.trim() });
-  history.sort((a, b) => String(a.at).localeCompare(String(b.at)));
+  // by time to the second: Stripe's and Printify's times have whole seconds, ours milliseconds, so
+  // within one second the moments keep their lifecycle order (the sort is stable)
+  const second = (at?: string) => Math.floor((at ? Date.parse(at) : Number.NaN) / 1000) || 0;
+  history.sort((a, b) => second(a.at) - second(b.at));
   // the current status, last: the order item keeps no time of the change to it (updatedAt is its last write)
   history.push({
     what: `now ${order.status}${order.status === 'shipped' && order.deliveredAt ? ' (delivered)' : ''}${order.failureReason ? `: ${order.failureReason}` : ''}`,

@@ -273,6 +273,29 @@ describe('ops, mapping and printify-webhooks on the framework', () => {
     noStack(result.err);
   });
 
+  it('ops order keeps the lifecycle order within one second (Printify times have whole seconds, ours milliseconds)', () => {
+    const order = {
+      orderId: 'ord_s',
+      userId: 'u',
+      status: 'shipped',
+      amountTotal: 4999,
+      currency: 'usd',
+      items: [],
+      createdAt: '2026-01-01T10:00:00.412Z',
+      paidAt: '2026-01-01T10:00:00.630Z',
+      shippedAt: '2026-01-01T10:00:00Z',
+      deliveredAt: '2026-01-01T10:00:01Z',
+      updatedAt: '2026-01-01T10:00:01.200Z',
+    };
+    expect(orderFacts(order as never).history.map((m) => m.what)).toEqual([
+      'created (pending)',
+      'paid',
+      'shipped',
+      'delivered',
+      'now shipped (delivered)',
+    ]);
+  });
+
   it('ops order shows how a dispute stands, and its history by time with the current status last, untimed', () => {
     const order = {
       orderId: 'ord_d',

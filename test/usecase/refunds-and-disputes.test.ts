@@ -565,6 +565,28 @@ describe('sendOrderEmail: a refund that failed (item 5)', () => {
     expect(mailer.sent).toEqual([]);
   });
 
+  it("a held payment's refund (payment_mismatch, refunded by an operator) is not told in the order's amount", async () => {
+    const ports = memoryPorts();
+    // paid 4999 jpy for a 4999 usd order: held, then refunded by an operator (ops hold refund)
+    await ports.orders.put(
+      anOrder({
+        orderId: 'ord_h',
+        email: 'held@example.com',
+        status: 'refunded',
+        holdResolution: { action: 'refunded', at: '2026-11-29T10:00:00.000Z' },
+      } as never),
+    );
+    await ports.orders.put(anOrder({ orderId: 'ord_m', email: 'mismatch@example.com', status: 'payment_mismatch' }));
+    const email = { orders: ports.orders, outbox: ports.outbox, mailer: ports.mailer, rates: DEFAULT_PETAL_RATES };
+    expect(await sendOrderEmail(email, { template: 'refund', orderId: 'ord_h', amountRefunded: 4999, emailKey: '4999' })).toEqual({
+      outcome: 'nothing-to-tell',
+      signals: [],
+    });
+    const failed = { template: 'refund-failed' as const, orderId: 'ord_m', amountRefunded: 0, refundedBefore: 4999, emailKey: '4999-0#1' };
+    expect(await sendOrderEmail(email, failed)).toEqual({ outcome: 'nothing-to-tell', signals: [] });
+    expect(ports.mailer.sent).toEqual([]);
+  });
+
   it('the same amount refunded again after a failure is a new refund email (emailKey)', async () => {
     const { email, mailer } = await emails();
     await sendOrderEmail(email, { template: 'refund', orderId: 'ord_1', amountRefunded: 2500, emailKey: '2500' });
