@@ -362,7 +362,8 @@ function paymentIntentFailed(event: Envelope): RouteDecision {
 function chargeRefunded(event: Envelope): RouteDecision {
   const refunded = parseObject(charge, event);
   const orderId = keyId(event, 'metadata.orderId', nonEmpty(refunded.metadata?.orderId));
-  const invoiceId = idOf(refunded.invoice) ?? nonEmpty(refunded.metadata?.invoiceId);
+  // Stripe's own `invoice` (before API 2025-03-31); never metadata, which whoever creates a charge sets
+  const invoiceId = idOf(refunded.invoice);
   const paymentIntentId = idOf(refunded.payment_intent);
   if (!orderId && !paymentIntentId && !invoiceId) return ignore('charge has neither metadata.orderId, a payment intent nor an invoice');
   const refunds = refunded.refunds?.data.map((r) => ({

@@ -111,7 +111,7 @@ export const refundInputSchema = z.object({
   paymentIntentId: z.string().optional(),
   /** the charge's (or refund's) metadata.orderId: a hint, checked against the order's payment intent */
   orderId: z.string().optional(),
-  /** the charge's `invoice` (API versions before 2025-03-31) or metadata.invoiceId: a subscription invoice's charge */
+  /** the charge's `invoice` (API versions before 2025-03-31, set by Stripe): a subscription invoice's charge */
   invoiceId: z.string().optional(),
   /** the charge's cumulative amount_refunded (minor units), on charge.refunded only */
   amountRefunded: z.number().int().nonnegative().optional(),

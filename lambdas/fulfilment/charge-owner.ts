@@ -72,7 +72,12 @@ export async function ownerOfCharge(deps: ChargeOwnerDeps, claim: ChargeClaim): 
     }
     return { kind: 'order', orderId: owner };
   }
-  if (claim.invoiceId) return { kind: 'invoice', invoiceId: claim.invoiceId };
+  if (claim.invoiceId) {
+    // Stripe named the invoice; an invoice record that knows its payment intent must still agree
+    const named = pi ? await deps.invoices.get(claim.invoiceId) : undefined;
+    if (!named?.paymentIntentId || named.paymentIntentId === pi) return { kind: 'invoice', invoiceId: claim.invoiceId };
+    return { kind: 'mismatch', reason: `invoice ${claim.invoiceId} was paid by ${named.paymentIntentId}, not ${pi}` };
+  }
   const invoiceId = pi && !claim.orderId ? await deps.invoices.findInvoiceIdByPaymentIntent(pi) : undefined;
   // only a record invoice.payment_succeeded gave a user is one of our subscriptions' invoices; the
   // link alone (invoice_payment.paid) is recorded for any invoice paid on the account

@@ -240,6 +240,27 @@ describe("a subscription invoice's refund before its payment (Stripe does not or
   );
 });
 
+describe("an invoice id is Stripe's `invoice` on the charge, checked against the invoice's payment", () => {
+  it('metadata.invoiceId on a Dashboard charge (anyone may set it) is no invoice of ours: ignored, no petals taken', async () => {
+    const { deliver, ledger } = setup();
+    const version = '2024-06-20';
+    await deliver(version, 'invoice.payment_succeeded', paidInvoice(version));
+    expect(await ledger.balance(USER)).toBe(9);
+    const forged = charge(version, DASHBOARD, { amountRefunded: 999 }, { metadata: { invoiceId: INVOICE } });
+    expect(await deliver(version, 'charge.refunded', forged)).toMatchObject({ apply: false, owner: 'none' });
+    expect(await ledger.balance(USER)).toBe(9);
+  });
+
+  it("a charge naming our invoice but another payment intent than the invoice's touches nothing", async () => {
+    const { deliver, ledger } = setup();
+    const version = '2024-06-20';
+    await deliver(version, 'invoice.payment_succeeded', paidInvoice(version));
+    const other = charge(version, DASHBOARD, { amountRefunded: 999, invoice: INVOICE }, { metadata: {} });
+    expect(await deliver(version, 'charge.refunded', other)).toMatchObject({ apply: false, owner: 'mismatch' });
+    expect(await ledger.balance(USER)).toBe(9);
+  });
+});
+
 describe('an order charge whose order has not recorded its payment yet', () => {
   it.each(STRIPE_API_VERSIONS)('at %s, our metadata on the charge makes it wait (OrderNotReady), as before', async (version) => {
     const { deliver, orders } = setup();
