@@ -256,16 +256,7 @@ export class LocalLambda {
     if (!this.pool.some((c) => c.used && !c.exited)) return false;
     const next = this.newContainer();
     next.busy = true;
-    try {
-      await next.send(
-        { id: 0, load: true },
-        loadTimeoutMs,
-        () => new LambdaInvocationError('Runtime.InitTimeout', `${this.fn.entry} did not load within ${loadTimeoutMs} ms`),
-      );
-    } catch (error) {
-      await this.retire(next);
-      throw error;
-    }
+    await this.loadHandler(next, loadTimeoutMs);
     if (this.stopped) {
       await this.retire(next);
       return false;
@@ -281,6 +272,55 @@ export class LocalLambda {
     }
     this.dispatch();
     return true;
+  }
+
+  /**
+   * Initializes environments before any call needs them, as Lambda's provisioned concurrency does
+   * (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html): up to `count`
+   * (at most maxEnvironments) environments of the current code, each with its handler loaded, so
+   * that the first `count` overlapping calls pay no cold start. Resolves with how many environments
+   * are initialized. Rejects with the load error when the handler does not load
+   * (`Runtime.InitTimeout` after `loadTimeoutMs`); the environment that failed is stopped.
+   */
+  async provision(count = this.maxEnvironments, loadTimeoutMs = 60_000): Promise<number> {
+    if (this.stopped) throw new LambdaInvocationError('Lambda.ServiceException', `${this.fn.logicalId} is stopped`);
+    const target = Math.min(Math.max(0, count), this.maxEnvironments);
+    const loads: Promise<void>[] = [];
+    const load = async (container: Container) => {
+      container.busy = true;
+      try {
+        await this.loadHandler(container, loadTimeoutMs);
+        container.used = true;
+      } finally {
+        container.busy = false;
+        this.dispatch();
+      }
+    };
+    // the idle environments that have not loaded the handler yet (the one every function starts with)
+    for (const c of this.pool) if (!c.used && !c.busy && !c.exited && loads.length < target) loads.push(load(c));
+    while (this.pool.filter((c) => !c.exited).length < target) {
+      const container = this.newContainer();
+      this.pool.push(container);
+      loads.push(load(container));
+    }
+    // every load settled (the failed ones stopped) before answering
+    const failed = (await Promise.allSettled(loads)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return this.pool.filter((c) => c.used && !c.exited).length;
+  }
+
+  /** Loads the handler in `container` (its cold start); one that does not load is stopped, and its error thrown. */
+  private async loadHandler(container: Container, loadTimeoutMs: number): Promise<void> {
+    try {
+      await container.send(
+        { id: 0, load: true },
+        loadTimeoutMs,
+        () => new LambdaInvocationError('Runtime.InitTimeout', `${this.fn.entry} did not load within ${loadTimeoutMs} ms`),
+      );
+    } catch (error) {
+      await this.retire(container);
+      throw error;
+    }
   }
 
   async stop(): Promise<void> {

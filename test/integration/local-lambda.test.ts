@@ -88,6 +88,26 @@ describe('a local Lambda runs one invocation at a time per environment', () => {
     expect(lambda.eventLoopUtilization().active).toBeGreaterThan(0);
   });
 
+  test('provisioned concurrency: provision() initializes environments first, so that overlapping calls up to their count start none', async () => {
+    const { lambda } = start('keys', 3);
+    expect(await lambda.provision()).toBe(3);
+    expect(lambda.environmentsStarted).toBe(3);
+    const ids = ['evt_p1', 'evt_p2', 'evt_p3'];
+    expect(await Promise.all(ids.map((eventId) => lambda.invoke({ eventId, waitMs: 100 })))).toEqual(ids);
+    expect(lambda.environmentsStarted).toBe(3);
+    // never more than the function's concurrency, and a second call adds nothing
+    expect(await lambda.provision(10)).toBe(3);
+    expect(lambda.environmentsStarted).toBe(3);
+  });
+
+  test('provision() rejects with the load error of a handler that does not load, and leaves no environment of it', async () => {
+    mkdirSync(path.join(dir, 'broken'), { recursive: true });
+    writeFileSync(path.join(dir, 'broken', 'handler.ts'), "throw new Error('no config here');\nexport const handler = async () => 1;\n");
+    const { lambda } = start('broken', 2);
+    await expect(lambda.provision()).rejects.toThrow(/no config here/);
+    expect(lambda.environments).toBe(0);
+  });
+
   test('a reload replaces every environment', async () => {
     const { lambda } = start('keys');
     await Promise.all(['a', 'b', 'c'].map((eventId) => lambda.invoke({ eventId, waitMs: 50 })));
