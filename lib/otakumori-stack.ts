@@ -60,17 +60,27 @@ export class OtakumoriStack extends Stack {
     const printifyPace = { PRINTIFY_PACE_LIMIT: String(props.printifyRateLimitPerMinute ?? 600), PRINTIFY_PACE_WINDOW_MS: '60000' };
     const sesPace = { SES_PACE_LIMIT: String(props.sesMaxSendRate ?? 14), SES_PACE_WINDOW_MS: '1000' };
     const petalEnv: Record<string, string> = props.petalRates ? { PETAL_RATES: props.petalRates } : {};
+    const sendToProduction = { PRINTIFY_SEND_TO_PRODUCTION: String(props.printifySendToProduction ?? true) };
     const fulfilment = new PipelineFunction(this, 'FulfilmentFunction', {
       stage: props.stage,
       entry: 'lambdas/fulfilment/handler.ts',
-      description: 'Order status changes and Printify orders',
+      description: "Order status changes from Stripe's events; reserves a paid order's Printify and SES slots",
+      environment: { ...env, ...sendToProduction, ...printifyPace, ...sesPace },
+    });
+    // The fulfilment service's Printify calls, in a function of their own: a call that waits on
+    // Printify never holds an environment a payment needs, only this function reads the token, and
+    // its concurrency can be capped alone. Same service name: its metrics feed the fulfilment alarms.
+    const printify = new PipelineFunction(this, 'PrintifyFunction', {
+      stage: props.stage,
+      entry: 'lambdas/fulfilment/printify-handler.ts',
+      description: 'Creates Printify orders within their reserved slots; cancels refunded prints',
       environment: {
         ...env,
+        POWERTOOLS_SERVICE_NAME: fulfilment.serviceName,
         PRINTIFY_SHOP_ID: props.printifyShopId,
         PRINTIFY_API_TOKEN_ARN: printifyToken.secretArn,
-        PRINTIFY_SEND_TO_PRODUCTION: String(props.printifySendToProduction ?? true),
+        ...sendToProduction,
         ...printifyPace,
-        ...sesPace,
       },
     });
     const petals = new PipelineFunction(this, 'PetalsFunction', {
@@ -102,11 +112,12 @@ export class OtakumoriStack extends Stack {
       );
     const grantSecretValue = (fn: PipelineFunction, secret: Secret) =>
       fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
-    grantTable(fulfilment, ['GetItem', 'UpdateItem', 'Query', 'BatchGetItem'], { paymentIntentIndex: true });
+    grantTable(fulfilment, ['GetItem', 'UpdateItem', 'Query'], { paymentIntentIndex: true });
+    grantTable(printify, ['GetItem', 'UpdateItem', 'BatchGetItem']);
     grantTable(petals, ['GetItem', 'PutItem', 'UpdateItem']);
     grantTable(email, ['GetItem', 'PutItem', 'UpdateItem']);
     grantTable(cart, ['GetItem', 'DeleteItem']);
-    grantSecretValue(fulfilment, printifyToken);
+    grantSecretValue(printify, printifyToken);
     email.addToRolePolicy(
       new PolicyStatement({
         actions: ['ses:SendEmail'],
@@ -114,7 +125,7 @@ export class OtakumoriStack extends Stack {
       }),
     );
 
-    const workflows = new Workflows(this, 'Workflows', { fulfilment, petals, email, cart });
+    const workflows = new Workflows(this, 'Workflows', { fulfilment, printify, petals, email, cart });
 
     const webhook = new PipelineFunction(this, 'StripeWebhookFunction', {
       stage: props.stage,

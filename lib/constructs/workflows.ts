@@ -40,7 +40,10 @@ export type WorkflowFunction = IFunction & { readonly timeout?: Duration };
 
 /** The Lambdas the workflows invoke (each task's timeout is its function's timeout + TASK_TIMEOUT_MARGIN). */
 export interface WorkflowFunctions {
+  /** order status changes from Stripe's events (Record payment, refund, dispute, …) */
   readonly fulfilment: WorkflowFunction;
+  /** the calls to Printify: create (paced), mark failed, cancel a refunded print */
+  readonly printify: WorkflowFunction;
   readonly petals: WorkflowFunction;
   readonly email: WorkflowFunction;
   readonly cart: WorkflowFunction;
@@ -202,7 +205,7 @@ export class Workflows extends Construct {
   }
 
   private fulfilmentDefinition(): IChainable {
-    const { fulfilment, email, petals, cart } = this.fns;
+    const { fulfilment, printify: printifyFn, email, petals, cart } = this.fns;
     const orderId = JsonPath.stringAt(`${EXECUTION_INPUT}.orderId`);
     const recordPayment = this.task('Record payment', fulfilment, { action: 'recordPayment' }, '$.payment', [OrderNotFoundError.errorType]);
     recordPayment.addCatch(this.giveUp('Record payment'), { errors: [OrderNotFoundError.errorType] });
@@ -213,7 +216,7 @@ export class Workflows extends Construct {
     // quota items; each branch waits for its slot in a Wait state (one transition however long).
     const printify = this.task(
       'Create Printify order',
-      fulfilment,
+      printifyFn,
       {
         action: 'createPrintifyOrder',
         notBefore: JsonPath.stringAt(`${PACE}.printify.at`),
@@ -225,7 +228,7 @@ export class Workflows extends Construct {
     );
     const markFailed = this.task(
       'Mark fulfillment failed',
-      fulfilment,
+      printifyFn,
       { action: 'markFulfillmentFailed', error: JsonPath.objectAt('$.error') },
       '$.marked',
     );
@@ -309,7 +312,7 @@ export class Workflows extends Construct {
         ),
       )
       // a fully refunded order's print is canceled while Printify has not produced it
-      .branch(this.sideStep('Cancel refunded print', this.fns.fulfilment, { action: 'cancelRefundedPrint', orderId }, 'printify'));
+      .branch(this.sideStep('Cancel refunded print', this.fns.printify, { action: 'cancelRefundedPrint', orderId }, 'printify'));
     settle.next(this.endAfter('Refund', 3, '$.steps', 'RefundIncomplete'));
     // a refund of one of our subscription invoices: its record took the refund, its petals follow
     const settleInvoice = this.task(

@@ -30,6 +30,7 @@ describe("npm start's inner loop on the local stack", () => {
       new Set([
         'lambdas/webhook/handler.ts',
         'lambdas/fulfilment/handler.ts',
+        'lambdas/fulfilment/printify-handler.ts',
         'lambdas/cart/handler.ts',
         'lambdas/petals/handler.ts',
         'lambdas/email/handler.ts',

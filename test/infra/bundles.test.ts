@@ -39,7 +39,7 @@ describe('bundling for a fast cold start', () => {
   });
 
   it('ships source maps but never loads them at run time (no --enable-source-maps)', () => {
-    expect(functions).toHaveLength(7);
+    expect(functions).toHaveLength(8);
     for (const fn of functions) {
       expect({ fn: fn.logicalId, nodeOptions: String(fn.environment.NODE_OPTIONS ?? '') }).toEqual({
         fn: fn.logicalId,

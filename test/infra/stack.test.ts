@@ -15,10 +15,11 @@ type Json = any;
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
-type FunctionName = 'webhook' | 'fulfilment' | 'petals' | 'email' | 'cart' | 'printifyWebhook' | 'reconciler';
+type FunctionName = 'webhook' | 'fulfilment' | 'printify' | 'petals' | 'email' | 'cart' | 'printifyWebhook' | 'reconciler';
 const ENTRIES: Record<FunctionName, string> = {
   webhook: 'lambdas/webhook/handler.ts',
   fulfilment: 'lambdas/fulfilment/handler.ts',
+  printify: 'lambdas/fulfilment/printify-handler.ts',
   petals: 'lambdas/petals/handler.ts',
   email: 'lambdas/email/handler.ts',
   cart: 'lambdas/cart/handler.ts',
@@ -34,10 +35,14 @@ const NEEDED: Record<FunctionName, string[]> = {
   // StripeEventInbox: record = PutItem (conditional, with the execution's ARN), forget = DeleteItem;
   // StepFunctionsStarter = StartExecution; resolveSecret = GetSecretValue
   webhook: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'states:StartExecution', 'secretsmanager:GetSecretValue'],
-  // OrderRepository: get = GetItem, set/transition and the guarded changes = UpdateItem, findOrderIdByPaymentIntent =
-  // Query (GSI); ProductMappings.find = BatchGetItem; the Printify token = GetSecretValue;
-  // DynamoRateSlots.reserve/pushBack (the QUOTA#printify and QUOTA#ses items) = UpdateItem
-  fulfilment: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'secretsmanager:GetSecretValue'],
+  // OrderRepository and InvoiceRepository: get = GetItem, set/transition and the guarded changes =
+  // UpdateItem, findOrderIdByPaymentIntent = Query (GSI); DynamoRateSlots.reserve (the QUOTA#printify
+  // and QUOTA#ses items) = UpdateItem
+  fulfilment: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+  // OrderRepository get = GetItem, set = UpdateItem; ProductMappings.find = BatchGetItem;
+  // PrintifyOrderIndex.record = UpdateItem; DynamoRateSlots reserve/pushBack (QUOTA#printify) =
+  // UpdateItem (+ GetItem); the Printify token = GetSecretValue
+  printify: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'secretsmanager:GetSecretValue'],
   // OrderRepository.require = GetItem; PetalLedger.append = TransactWriteItems of Put (entry) and
   // Update (balance, order guard)
   petals: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -82,14 +87,15 @@ const TASK_CONTRACTS: Record<
     key: 'action',
     values: {
       recordPayment: ['input'],
-      createPrintifyOrder: ['input'],
-      markFulfillmentFailed: ['input', 'error'],
       markPaymentFailed: ['input'],
       recordRefund: ['input'],
       cancelExpiredCheckout: ['input'],
       recordDispute: ['input'],
-      cancelRefundedPrint: ['orderId'],
     },
+  },
+  printify: {
+    key: 'action',
+    values: { createPrintifyOrder: ['input'], markFulfillmentFailed: ['input', 'error'], cancelRefundedPrint: ['orderId'] },
   },
   petals: {
     key: 'action',
@@ -260,9 +266,9 @@ describe('the table', () => {
 });
 
 describe('the Lambda functions', () => {
-  it('are exactly the seven pipeline functions, each on Node.js 24', () => {
+  it('are exactly the eight pipeline functions, each on Node.js 24', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(7);
+    expect(functions).toHaveLength(8);
     for (const [id, fn] of functions) expect({ id, runtime: fn.Properties.Runtime }).toEqual({ id, runtime: 'nodejs24.x' });
   });
 
@@ -290,12 +296,17 @@ describe('the Lambda functions', () => {
   it("all get the table name; each gets what its handler's configuration requires", () => {
     const env = (fn: FunctionName) => resources[functionIds[fn]].Properties.Environment.Variables;
     for (const fn of Object.keys(ENTRIES) as FunctionName[]) expect(env(fn).TABLE_NAME).toEqual({ Ref: tableId() });
-    expect(env('fulfilment')).toMatchObject({ PRINTIFY_SHOP_ID: 'shop-1', PRINTIFY_API_TOKEN_ARN: { Ref: expect.any(String) } });
+    expect(env('printify')).toMatchObject({ PRINTIFY_SHOP_ID: 'shop-1', PRINTIFY_API_TOKEN_ARN: { Ref: expect.any(String) } });
+    // only the Printify function calls Printify; it reports as the fulfilment service (its alarms)
+    expect(env('fulfilment').PRINTIFY_API_TOKEN_ARN).toBeUndefined();
+    expect(env('printify').POWERTOOLS_SERVICE_NAME).toBe(env('fulfilment').POWERTOOLS_SERVICE_NAME);
     expect(env('email')).toMatchObject({ EMAIL_FROM: 'orders@example.com' });
     // the shared pacer's quotas (defaults: Printify 600 a minute, SES 14 a second)
     const printifyPace = { PRINTIFY_PACE_LIMIT: '600', PRINTIFY_PACE_WINDOW_MS: '60000' };
     const sesPace = { SES_PACE_LIMIT: '14', SES_PACE_WINDOW_MS: '1000' };
     expect(env('fulfilment')).toMatchObject({ ...printifyPace, ...sesPace });
+    expect(env('printify')).toMatchObject(printifyPace);
+    expect(env('printify').PRINTIFY_SEND_TO_PRODUCTION).toBe(env('fulfilment').PRINTIFY_SEND_TO_PRODUCTION);
     expect(env('email')).toMatchObject(sesPace);
     expect(env('webhook')).toMatchObject({ STRIPE_WEBHOOK_SECRET_ARN: { Ref: expect.any(String) } });
     for (const w of WORKFLOWS) {
@@ -385,8 +396,8 @@ describe('the state machines', () => {
   describe('every Task', () => {
     const everyTask = () => WORKFLOWS.flatMap((w) => taskStates(definitions[w]).map(([name, task]) => [w, name, task] as const));
 
-    it('invokes one of the four workflow functions (never the webhook)', () => {
-      for (const [, , task] of everyTask()) expect(['fulfilment', 'petals', 'email', 'cart']).toContain(functionOf(task));
+    it('invokes one of the five workflow functions (never the webhook)', () => {
+      for (const [, , task] of everyTask()) expect(['fulfilment', 'printify', 'petals', 'email', 'cart']).toContain(functionOf(task));
     });
 
     it('passes the execution name and the execution input', () => {
@@ -516,7 +527,7 @@ describe('the state machines', () => {
         return [functionOf(task), task.Parameters.action ?? task.Parameters.template];
       });
       expect(starts).toEqual([
-        ['fulfilment', 'createPrintifyOrder'],
+        ['printify', 'createPrintifyOrder'],
         ['email', 'order-confirmation'],
         ['petals', 'settleOrder'],
         ['cart', 'clearPurchased'],
@@ -587,7 +598,7 @@ describe('the state machines', () => {
       const caught = catcher(printify, 'States.ALL');
       expect(caught).toMatchObject({ Next: 'Mark fulfillment failed', ResultPath: '$.error' });
       const mark = stateNamed(def, 'Mark fulfillment failed');
-      expect(functionOf(mark)).toBe('fulfilment');
+      expect(functionOf(mark)).toBe('printify');
       expect(mark.Parameters).toMatchObject({ action: 'markFulfillmentFailed', 'error.$': '$.error' });
       const after = stateNamed(def, mark.Next);
       expect(after).toMatchObject({ Type: 'Pass', Parameters: { failedStep: 'printify' } });
@@ -675,7 +686,7 @@ describe('the state machines', () => {
       expect(starts.map((t) => [functionOf(t), t.Parameters.action ?? t.Parameters['template.$']])).toEqual([
         ['petals', 'settleOrder'],
         ['email', '$.refund.emailTemplate'],
-        ['fulfilment', 'cancelRefundedPrint'],
+        ['printify', 'cancelRefundedPrint'],
       ]);
       // the order id comes from the recorded refund: a charge may carry only its payment intent
       for (const t of starts) expect(t.Parameters['orderId.$']).toBe('$.refund.orderId');
@@ -766,19 +777,19 @@ describe('IAM: least privilege', () => {
 
   it('gives each secret to the one function that reads it', () => {
     const stripeSecret = resources[functionIds.webhook].Properties.Environment.Variables.STRIPE_WEBHOOK_SECRET_ARN.Ref;
-    const printifyToken = resources[functionIds.fulfilment].Properties.Environment.Variables.PRINTIFY_API_TOKEN_ARN.Ref;
+    const printifyToken = resources[functionIds.printify].Properties.Environment.Variables.PRINTIFY_API_TOKEN_ARN.Ref;
     const printifySigningSecret = resources[functionIds.printifyWebhook].Properties.Environment.Variables.PRINTIFY_WEBHOOK_SECRET_ARN.Ref;
     expect(new Set([stripeSecret, printifyToken, printifySigningSecret]).size).toBe(3);
     expect(resourcesFor(roleIdOf('webhook'), 'secretsmanager:GetSecretValue')).toEqual([{ Ref: stripeSecret }]);
-    expect(resourcesFor(roleIdOf('fulfilment'), 'secretsmanager:GetSecretValue')).toEqual([{ Ref: printifyToken }]);
+    expect(resourcesFor(roleIdOf('printify'), 'secretsmanager:GetSecretValue')).toEqual([{ Ref: printifyToken }]);
     expect(resourcesFor(roleIdOf('printifyWebhook'), 'secretsmanager:GetSecretValue')).toEqual([{ Ref: printifySigningSecret }]);
-    for (const fn of ['petals', 'email', 'cart'] as const) {
+    for (const fn of ['fulfilment', 'petals', 'email', 'cart'] as const) {
       expect(actionsOfRole(roleIdOf(fn)).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
     }
   });
 
   it('lets only the email and Printify webhook (shipping email) functions send mail, and only from SES identities of this account', () => {
-    for (const fn of ['webhook', 'fulfilment', 'petals', 'cart'] as const)
+    for (const fn of ['webhook', 'fulfilment', 'printify', 'petals', 'cart'] as const)
       expect(actionsOfRole(roleIdOf(fn))).not.toContain('ses:SendEmail');
     for (const fn of ['email', 'printifyWebhook'] as const) {
       const identities = resourcesFor(roleIdOf(fn), 'ses:SendEmail');
@@ -827,7 +838,7 @@ describe('secrets', () => {
       Properties: { Description: expect.stringMatching(/restricted/) },
     });
     const stripeSecret = resources[functionIds.webhook].Properties.Environment.Variables.STRIPE_WEBHOOK_SECRET_ARN.Ref;
-    const printifyToken = resources[functionIds.fulfilment].Properties.Environment.Variables.PRINTIFY_API_TOKEN_ARN.Ref;
+    const printifyToken = resources[functionIds.printify].Properties.Environment.Variables.PRINTIFY_API_TOKEN_ARN.Ref;
     const printifyWebhookSecret = resources[functionIds.printifyWebhook].Properties.Environment.Variables.PRINTIFY_WEBHOOK_SECRET_ARN.Ref;
     expect(resources[printifyWebhookSecret].Properties.GenerateSecretString).toBeDefined();
     for (const id of [stripeSecret, printifyToken, printifyWebhookSecret]) {

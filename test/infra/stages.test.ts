@@ -153,7 +153,7 @@ describe('two stages side by side in one account', () => {
       const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter(
         (f: Json) => f.Metadata?.['otakumori:entry'],
       ) as Json[];
-      expect(functions.length).toBe(7);
+      expect(functions.length).toBe(8);
       for (const fn of functions) expect(fn.Properties.Environment.Variables.STAGE).toBe(stage);
       // the webhook and the reconciler both judge Stripe events by the stage's mode
       for (const entry of ['lambdas/webhook/handler.ts', 'lambdas/reconciler/handler.ts']) {
