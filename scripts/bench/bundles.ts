@@ -160,13 +160,16 @@ export async function measureBundles(functions: LocalFunction[], runs = 5, basel
         runs,
       );
       const baselineEntry = baselineDir ? path.join(baselineDir, fn.entry) : undefined;
+      // the baseline's handler may read settings another function holds now (the fulfilment
+      // function's Printify settings moved to PrintifyFunction): every function's, its own winning
+      const baselineEnv: Record<string, string> = { ...Object.assign({}, ...functions.map((f) => f.environment)), ...env };
       const before =
         baselineEntry && existsSync(baselineEntry)
           ? await measure(
               baselineEntry,
               path.join(outDir, 'before', fn.logicalId, 'index.js'),
               { format: 'cjs', minify: true, sourcemap: true, target: 'node24', external: [] },
-              env,
+              baselineEnv,
               '--enable-source-maps',
               runs,
             )

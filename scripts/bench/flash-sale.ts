@@ -118,8 +118,8 @@ export async function runFlashSale(options: { orders: number; autoApproval: bool
     }
     // Provisioned concurrency, as docs/scaling.md advises before a drop: every function's local
     // environments initialized first. A local cold start transpiles the TypeScript handler in its
-    // thread (about a second of CPU); Lambda imports the ~640 KB bundle in ~76 ms. Left to the drop,
-    // forty of them would take the two cores from the drop itself.
+    // thread (about half a second of CPU); Lambda imports the ~640 KB bundle in ~76 ms. Left to the
+    // drop, the 64 of them (8 functions x 8) would take the two cores from the drop itself.
     const provisionStart = Date.now();
     const provisioned = await Promise.all([...running.lambdas.values()].map((lambda) => lambda.provision()));
     const provisionSeconds = (Date.now() - provisionStart) / 1000;
