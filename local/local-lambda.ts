@@ -288,12 +288,13 @@ export class LocalLambda {
     const loads: Promise<void>[] = [];
     const load = async (container: Container) => {
       container.busy = true;
+      // as a call does: a reload while it loads must replace it (it may have read the old source)
+      container.used = true;
       try {
         await this.loadHandler(container, loadTimeoutMs);
-        container.used = true;
       } finally {
-        container.busy = false;
-        this.dispatch();
+        // a reload meanwhile retires it; otherwise it is free for the calls waiting
+        this.release(container);
       }
     };
     // the idle environments that have not loaded the handler yet (the one every function starts with)

@@ -325,20 +325,22 @@ export class Monitoring extends Construct {
         12,
       ),
     );
+    // one line a function, named by its construct id: two functions may share a service name
+    // (PrintifyFunction reports as the fulfilment service)
     this.dashboard.addWidgets(
       this.graph(
         'Lambda errors',
-        props.functions.map((f) => f.metricErrors({ period: FIVE_MINUTES, label: f.serviceName })),
+        props.functions.map((f) => f.metricErrors({ period: FIVE_MINUTES, label: f.node.id })),
         6,
       ),
       this.graph(
         'Lambda throttles',
-        props.functions.map((f) => f.metricThrottles({ period: FIVE_MINUTES, label: f.serviceName })),
+        props.functions.map((f) => f.metricThrottles({ period: FIVE_MINUTES, label: f.node.id })),
         6,
       ),
       this.graph(
         'Lambda duration (p99, ms)',
-        props.functions.map((f) => f.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: f.serviceName })),
+        props.functions.map((f) => f.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: f.node.id })),
         6,
       ),
       this.graph(
