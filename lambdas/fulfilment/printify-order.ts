@@ -31,6 +31,10 @@ export interface PrintifyOrderFields {
   printifySentToProductionAt?: string;
   /** when Printify last refused a first attempt with 429: its retry reserves afresh */
   printifyRateLimitedAt?: string;
+  /** when the refund workflow canceled the order's print (cancelRefundedPrint, printify-cancel.ts) */
+  printifyCanceledAt?: string;
+  /** the Printify orders canceled for a refund that later failed, replaced by a new one (oldest first) */
+  canceledPrintifyOrderIds?: string[];
 }
 
 /**
@@ -87,10 +91,24 @@ export function toPrintifyAddress(address: ShippingAddress, email?: string): Pri
  * fulfillment_failed.
  */
 export async function createPrintifyOrder(deps: PrintifyOrderDeps, orderId: string): Promise<PrintifyOutcome> {
-  const order = (await deps.orders.require(orderId)) as Order & PrintifyOrderFields;
+  let order = (await deps.orders.require(orderId)) as Order & PrintifyOrderFields;
   // An operator's retry of a failed fulfilment is stamped (retriedAt): a Printify failure event
   // dated before it, redelivered later, does not fail the order again.
   const retry = order.status === 'fulfillment_failed';
+  if (order.printifyOrderId && order.printifyCanceledAt && retry) {
+    // Its print was canceled for a refund that then failed (recordRefund: fulfillment_failed, "create
+    // it again"): Printify never prints a canceled order, so the retry makes a new one. The attempt
+    // starts afresh, so that a lookup searches back only to it, past nothing older.
+    order = (await deps.orders.set(orderId, {
+      canceledPrintifyOrderIds: [...(order.canceledPrintifyOrderIds ?? []), order.printifyOrderId],
+      printifyOrderId: null,
+      printifyCanceledAt: null,
+      printifyStatus: null,
+      printifySentToProductionAt: null,
+      printifyAttemptedAt: null,
+      printifyLookupPage: null,
+    })) as Order & PrintifyOrderFields;
+  }
   if (order.printifyOrderId) {
     // Created before (a retried task, or an operator's retry of a failed fulfilment).
     if (isBeforeProduction(order.status)) return recordPrintifyOrder(deps, orderId, order.printifyOrderId, 'already-created', retry);
@@ -274,8 +292,12 @@ async function ensureSentToProduction(
   } catch (error) {
     if (!(error instanceof PrintifyApiError) || error.retryable) throw unavailable(error);
     const current = await callPrintify(() => deps.printify.getOrder(printifyOrderId));
-    if (current.status === 'on-hold') {
-      throw new PrintifyRejectedError(`Printify would not send order ${printifyOrderId} to production: ${error.message}`, { cause: error });
+    if (current.status === 'on-hold' || /^cancel/.test(current.status)) {
+      // still on hold, or canceled (by us for a refund, or by the shop): nothing will be printed
+      throw new PrintifyRejectedError(
+        `Printify would not send order ${printifyOrderId} (${current.status}) to production: ${error.message}`,
+        { cause: error },
+      );
     }
     // Already past on-hold (sent by our earlier attempt, or by the shop): nothing left to do.
   }

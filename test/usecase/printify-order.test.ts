@@ -89,6 +89,55 @@ describe('createPrintifyOrder: created', () => {
   });
 });
 
+describe('createPrintifyOrder: a print canceled for a refund that then failed', () => {
+  // The refund workflow canceled the on-hold print (cancelRefundedPrint); the refund failed, so the
+  // paid order is fulfillment_failed "create it again (ops retry-mapping)".
+  async function canceledThenRetried(sendToProduction: boolean) {
+    const ctx = await setup({ sendToProduction: false });
+    await createPrintifyOrder(ctx.deps, 'ord_1');
+    await ctx.printify.cancelOrder('pf_1');
+    await ctx.orders.set('ord_1', {
+      status: 'fulfillment_failed',
+      printifyCanceledAt: '2026-11-26T12:05:00.000Z',
+      printifyStatus: 'canceled',
+      failureReason: 'The refund failed after its Printify order was canceled: create it again (ops retry-mapping).',
+    });
+    return { ...ctx, deps: { ...ctx.deps, sendToProduction } };
+  }
+
+  for (const sendToProduction of [true, false]) {
+    it(`creates a new Printify order on the operator's retry instead of reusing the canceled one (send_to_production ${sendToProduction ? 'ours' : "the shop's"})`, async () => {
+      const { deps, orders, printify, index } = await canceledThenRetried(sendToProduction);
+      expect(await createPrintifyOrder(deps, 'ord_1')).toMatchObject({
+        outcome: 'created',
+        printifyOrderId: 'pf_2',
+        status: 'in_production',
+        sentToProduction: sendToProduction,
+      });
+      expect(printify.orders.map((o) => [o.id, o.status])).toEqual([
+        ['pf_1', 'canceled'],
+        ['pf_2', sendToProduction ? 'sending-to-production' : 'on-hold'],
+      ]);
+      const order = await orders.read('ord_1');
+      expect(order).toMatchObject({ printifyOrderId: 'pf_2', canceledPrintifyOrderIds: ['pf_1'], retriedAt: expect.any(String) });
+      expect(order.printifyCanceledAt).toBeUndefined();
+      expect(order.failureReason).toBeUndefined();
+      expect(await index.orderIdOf('pf_2')).toBe('ord_1');
+      // run again (a retried task): nothing more is created
+      expect(await createPrintifyOrder(deps, 'ord_1')).toMatchObject({ outcome: 'already-created', printifyOrderId: 'pf_2' });
+      expect(printify.orders).toHaveLength(2);
+    });
+  }
+
+  it('never records a canceled Printify order as sent to production: its refused send fails for good', async () => {
+    const { deps, orders, printify } = await setup({ sendToProduction: false });
+    await createPrintifyOrder(deps, 'ord_1');
+    await printify.cancelOrder('pf_1'); // canceled at Printify (the shop), the order not told yet
+    await expect(createPrintifyOrder({ ...deps, sendToProduction: true }, 'ord_1')).rejects.toThrow(/pf_1 \(canceled\) to production/);
+    expect((await orders.read('ord_1')).printifySentToProductionAt).toBeUndefined();
+  });
+});
+
 describe('createPrintifyOrder: addresses as the world writes them', () => {
   it('creates the order with a Hong Kong address that has no postal code or city, sending only what is there', async () => {
     const hongKong = { name: 'Chan Tai Man', line1: "Flat 12, 3/F, 88 Queen's Road Central", state: 'Central', country: 'HK' };
