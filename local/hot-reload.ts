@@ -39,13 +39,18 @@ export interface LambdaWatcherOptions {
   color?: boolean;
 }
 
-/** `lambdas/webhook/handler.ts` → `webhook`; another file name is kept (`reconciler/run`). */
+/**
+ * `lambdas/webhook/handler.ts` → `webhook`; a second handler in a folder is named for itself
+ * (`lambdas/fulfilment/printify-handler.ts` → `printify`); another file name is kept
+ * (`reconciler/run`).
+ */
 export function functionLabel(fn: Pick<LocalFunction, 'entry' | 'logicalId'>): string {
   const parts = fn.entry.replace(/\\/g, '/').split('/');
   const file = (parts.pop() ?? '').replace(/\.[cm]?[jt]s$/, '');
   const folder = parts.pop();
   if (!folder) return fn.logicalId;
-  return file === 'handler' || file === 'index' ? folder : `${folder}/${file}`;
+  if (file === 'handler' || file === 'index') return folder;
+  return file.endsWith('-handler') ? file.slice(0, -'-handler'.length) : `${folder}/${file}`;
 }
 
 /** "reloaded webhook, cart in 1.2 s; email: not called yet, new code on its first call (lambdas/x.ts)" */

@@ -162,5 +162,7 @@ describe('hot reload of the local Lambdas', () => {
   test('function labels are the handler folders', () => {
     expect(functionLabel({ entry: 'lambdas/webhook/handler.ts', logicalId: 'X' })).toBe('webhook');
     expect(functionLabel({ entry: 'lambdas/reconciler/run.ts', logicalId: 'X' })).toBe('reconciler/run');
+    // the fulfilment service's second function, in the fulfilment folder
+    expect(functionLabel({ entry: 'lambdas/fulfilment/printify-handler.ts', logicalId: 'X' })).toBe('printify');
   });
 });
