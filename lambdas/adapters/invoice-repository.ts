@@ -3,7 +3,7 @@ import type { InvoiceRecord } from '../domain/invoice';
 import { idsOfKeys, keys } from '../domain/keys';
 import type { InvoiceChanges, InvoicesPort } from '../ports/invoices';
 import { isConditionFailure, partitionKeysOfPaymentIntent } from './dynamodb';
-import { expectedCondition, setExpression } from './update-expression';
+import { expectedCondition, fillMissingExpression, setExpression } from './update-expression';
 
 /** The invoices port on DynamoDB: each write is one (conditional) UpdateItem, which creates the item when absent. */
 export class InvoiceRepository implements InvoicesPort {
@@ -25,15 +25,14 @@ export class InvoiceRepository implements InvoicesPort {
   }
 
   async fillMissing(invoiceId: string, changes: InvoiceChanges): Promise<InvoiceRecord> {
-    const fill = setExpression(changes, 'm', { onlyIfMissing: true });
-    const stamp = setExpression({ updatedAt: this.now().toISOString() }, 'u');
+    const fill = fillMissingExpression(changes, this.now().toISOString());
     const { Attributes } = await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.invoice(invoiceId),
-        UpdateExpression: fill.expression ? `${fill.expression}, ${stamp.expression.replace(/^SET /, '')}` : stamp.expression,
-        ExpressionAttributeNames: { ...fill.names, ...stamp.names },
-        ExpressionAttributeValues: { ...fill.values, ...stamp.values },
+        UpdateExpression: fill.expression,
+        ExpressionAttributeNames: fill.names,
+        ExpressionAttributeValues: fill.values,
         ReturnValues: 'ALL_NEW',
       }),
     );

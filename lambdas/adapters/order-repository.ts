@@ -5,7 +5,7 @@ import type { Order } from '../domain/order';
 import { statusesThatMayBecome, type OrderStatus } from '../domain/order-status';
 import type { OrderChanges, OrdersPort, ParcelFields, TransitionGuard, TransitionResult } from '../ports/orders';
 import { isConditionFailure, partitionKeysOfPaymentIntent } from './dynamodb';
-import { expectedCondition, setExpression } from './update-expression';
+import { expectedCondition, fillMissingExpression, setExpression } from './update-expression';
 
 export type { TransitionResult };
 
@@ -97,18 +97,17 @@ export class OrderRepository implements OrdersPort {
   }
 
   async fillMissing(orderId: string, values: OrderChanges): Promise<void> {
-    const fill = setExpression(values, 'm', { onlyIfMissing: true });
-    if (!fill.expression) return;
-    const stamp = setExpression({ updatedAt: this.now().toISOString() }, 'u');
+    const fill = fillMissingExpression(values, this.now().toISOString());
+    if (fill.fills === 0) return;
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.order(orderId),
-          UpdateExpression: `${fill.expression}, ${stamp.expression.replace(/^SET /, '')}`,
+          UpdateExpression: fill.expression,
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { ...fill.names, ...stamp.names },
-          ExpressionAttributeValues: { ...fill.values, ...stamp.values },
+          ExpressionAttributeNames: fill.names,
+          ExpressionAttributeValues: fill.values,
         }),
       );
     } catch (error) {

@@ -37,6 +37,27 @@ export function setExpression(
 }
 
 /**
+ * The update of a fillMissing: `SET` each given attribute only where the item has none
+ * (if_not_exists), and `updatedAt` always. Null and undefined values are left out, since filling
+ * never removes (as the ports' contract says). `fills` counts the attributes it may fill: 0 means
+ * the update would only stamp `updatedAt`.
+ */
+export function fillMissingExpression(
+  values: Record<string, unknown>,
+  updatedAt: string,
+): { expression: string; names: Record<string, string>; values: Record<string, unknown>; fills: number } {
+  const given = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined && value !== null));
+  const fill = setExpression(given, 'm', { onlyIfMissing: true });
+  const stamp = setExpression({ updatedAt }, 'u');
+  return {
+    expression: fill.expression ? `${fill.expression}, ${stamp.expression.slice('SET '.length)}` : stamp.expression,
+    names: { ...fill.names, ...stamp.names },
+    values: { ...fill.values, ...stamp.values },
+    fills: Object.keys(given).length,
+  };
+}
+
+/**
  * The condition of a compare-and-set: each attribute of `expected` has the given value, or is
  * absent when the value is undefined (`#cas0 = :cas0 AND attribute_not_exists(#cas1)`).
  */

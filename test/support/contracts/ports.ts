@@ -103,6 +103,9 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
       expect((await orders.set(order.orderId, { failureReason: null })).failureReason).toBeUndefined();
       await orders.fillMissing(order.orderId, { stripeSessionId: 'cs_2', paymentIntentId: 'pi_1' });
       expect(await orders.require(order.orderId)).toMatchObject({ stripeSessionId: 'cs_1', paymentIntentId: 'pi_1' });
+      // filling never removes: a null beside a value to fill is left out, not a REMOVE
+      await orders.fillMissing(order.orderId, { stripeSessionId: null, chargeId: 'ch_1' });
+      expect(await orders.require(order.orderId)).toMatchObject({ stripeSessionId: 'cs_1', chargeId: 'ch_1' });
     });
 
     it('finds an order by its payment intent', async () => {
@@ -185,7 +188,9 @@ export function describePortContracts(name: string, ports: () => PortsUnderTest)
         userId: 'user_1',
         amountPaid: 999,
       });
-      expect(await invoices.fillMissing(invoiceId, { userId: 'user_2', currency: 'usd', chargeId: undefined })).toMatchObject({
+      expect(
+        await invoices.fillMissing(invoiceId, { userId: 'user_2', currency: 'usd', chargeId: undefined, amountPaid: null }),
+      ).toMatchObject({
         userId: 'user_1',
         currency: 'usd',
       });
