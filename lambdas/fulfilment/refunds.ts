@@ -137,7 +137,7 @@ export async function recordRefund(deps: RefundDeps, input: RefundInput): Promis
     const refundedOfCharge = amountRefundedOf(refunds);
     if (refundedOfCharge > basis.amount)
       return impossible(
-        orderId,
+        `order ${orderId}`,
         `refunds of ${refundedOfCharge} ${basis.currency} in all, above what was charged (${basis.amount} ${basis.currency})`,
       );
     // what the order shows, in its own currency: never above its total nor above what was charged
@@ -226,8 +226,14 @@ async function recordInvoiceRefund(deps: RefundDeps, invoiceId: string, input: R
     const refunds = mergeRefunds(before.refunds, incoming);
     const amountRefunded = amountRefundedOf(refunds);
     if (before.amountPaid !== undefined && before.currency) {
-      // the same check as an order's: never more than the invoice's payment, in its currency
-      const claim = checkRefundClaim({ amountTotal: before.amountPaid, currency: before.currency }, input);
+      // the same check as an order's: never more than the invoice's payment, in its currency (an
+      // invoice is charged in its own currency: what was paid is what was charged, so a refund in
+      // another currency is impossible rather than judged against the event's own charge amount)
+      const paid = { amount: before.amountPaid, currency: before.currency };
+      const claim = checkRefundClaim(
+        { amountTotal: paid.amount, currency: paid.currency, chargedAmount: paid.amount, chargedCurrency: paid.currency },
+        input,
+      );
       if (claim.kind === 'impossible') return impossible(`invoice ${invoiceId}`, claim.detail);
       if (amountRefunded > claim.basis.amount)
         return impossible(`invoice ${invoiceId}`, `refunds of ${amountRefunded} ${claim.basis.currency} in all, above what was paid`);

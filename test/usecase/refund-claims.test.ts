@@ -117,4 +117,13 @@ describe('recordRefund: a refund is a claim checked against what was charged', (
     expect((await invoices.get('in_1'))?.amountRefunded).toBeUndefined();
     expect(await recordRefund(deps, claim(999))).toMatchObject({ owner: 'invoice', amountRefunded: 999 });
   });
+
+  it("a subscription invoice's refund in another currency is impossible, whatever the event's own charge says", async () => {
+    const { deps, invoices } = await scene();
+    await invoices.compareAndSet('in_1', {}, { userId: 'user_1', amountPaid: 999, currency: 'usd' });
+    // a eur charge of 5,000 refunded 900: within the event's own charge, but the invoice was paid in usd
+    const inEur = chargeRefunded(900, { paymentIntentId: 'pi_sub', invoiceId: 'in_1', amount: 5000, currency: 'eur' });
+    expect(await recordRefund(deps, inEur)).toMatchObject({ apply: false, owner: 'impossible' });
+    expect((await invoices.get('in_1'))?.amountRefunded).toBeUndefined();
+  });
 });
