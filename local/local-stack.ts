@@ -20,9 +20,6 @@ import { LocalStepFunctions } from './step-functions-service';
 import { ensureTable } from './table';
 import { DEFAULTS } from './defaults';
 
-// in a module of its own, that `npm start -- --help` and the port check load without the stack
-export { DEFAULTS } from './defaults';
-
 export interface LocalStackOptions {
   /** HTTP API port (0: any free port) */
   port?: number;

@@ -12,7 +12,7 @@ import type { Order } from '../lambdas/domain/order';
 import { HANDLED_EVENT_TYPES } from '../lambdas/domain/stripe-events';
 import { resolveSecret } from '../lambdas/shared/secrets';
 import { scanInbox } from '../local/inbox-scan';
-import { DEFAULTS } from '../local/local-stack';
+import { DEFAULTS } from '../local/defaults';
 import { Storefront } from '../test/fixtures/storefront';
 import { EXIT, type Flags, type Io, OpsError, type ProgramSpec, processIo, type RunOptions, runProgram, UsageError } from './cli/framework';
 import { resolveTarget, type Target } from './cli/target';

@@ -65,11 +65,6 @@ export class SlotGate {
     this.n = ticket.n;
   }
 
-  /** Calls made through the gate so far. */
-  get spent(): number {
-    return this.used;
-  }
-
   private nowMs(): number {
     return (this.deps.now ?? (() => new Date()))().getTime();
   }

@@ -8,7 +8,7 @@ import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { STAGE_NAMES, STAGES } from '../../lib/config/stages';
 import { DYNAMODB_LOCAL_CREDENTIALS } from '../../local/dynamodb-local';
-import { DEFAULTS } from '../../local/local-stack';
+import { DEFAULTS } from '../../local/defaults';
 import { LOCAL_REGION } from '../../local/stack-template';
 import { OpsError, UsageError } from './errors';
 

@@ -17,7 +17,7 @@ import { stripeReconcileCommand } from './stripe-reconcile';
 import { OpsError, UsageError, type Target } from '../cli/target';
 import { runProgram, type CommandSpec, type Flags, type Io, type OptionSpec, type ProgramSpec, type RunOptions } from '../cli/framework';
 import { reconcile, unfinishedEvents, type ReconcileAction, type UnfinishedEvent } from './unfinished';
-import { DEFAULTS } from '../../local/local-stack';
+import { DEFAULTS } from '../../local/defaults';
 import { LOCAL_STRIPE_SECRET_KEY } from '../../local/stripe-api';
 import { acceptHold, heldOrders, holdLines, refundHold, type HeldOrder, type HoldAcceptReport } from './held';
 import { OrderNotFoundError, PrintifyUnavailableError } from '../../lambdas/domain/errors';

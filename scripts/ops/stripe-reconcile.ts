@@ -5,7 +5,7 @@ import { StripeEventsApi } from '../../lambdas/adapters/stripe-events-api';
 import { StepFunctionsStarter } from '../../lambdas/adapters/workflow-starter';
 import { WORKFLOWS, type WorkflowName } from '../../lambdas/domain/stripe-events';
 import { reconcileStripeEvents, type ReconcileResult } from '../../lambdas/reconciler/use-case';
-import { DEFAULTS } from '../../local/local-stack';
+import { DEFAULTS } from '../../local/defaults';
 import { LOCAL_STRIPE_API_KEY } from '../../local/stripe-api';
 import type { OpsCommand } from './cli';
 import { OpsError, UsageError, type Target } from '../cli/target';

@@ -8,7 +8,7 @@ import { EVENT_ROUTES, HANDLED_EVENT_TYPES } from '../../lambdas/domain/stripe-e
 import { METRIC } from '../../lambdas/shared/metric-names';
 import { STAGE_NAMES, STAGES } from '../../lib/config/stages';
 import { ALARMS } from '../../lib/constructs/monitoring';
-import { DEFAULTS } from '../../local/local-stack';
+import { DEFAULTS } from '../../local/defaults';
 import type { CommandSpec } from '../../scripts/cli/framework';
 import { TARGET_OPTIONS } from '../../scripts/cli/target';
 import { SCENARIOS } from '../../scripts/lib/trigger-scenarios';

@@ -132,7 +132,7 @@ describe('pacedOrderEmail', () => {
   });
 
   it('a task later than the tolerance sends nothing: a fresh slot in SesSlotMissed for the Wait', async () => {
-    const { deps, mailer, rateSlots, outbox } = await emailSetup();
+    const { deps, mailer, rateSlots } = await emailSetup();
     await rateSlots.pushBack('ses', new Date('2026-11-26T12:00:04.000Z'));
     const late = pacedOrderEmail(deps, { template: 'order-confirmation', orderId: 'ord_1' }, '2026-11-26T11:59:00.000Z');
     const error = await late.then(
@@ -147,7 +147,6 @@ describe('pacedOrderEmail', () => {
       outcome: 'sent',
     });
     expect(mailer.sent).toHaveLength(1);
-    expect(outbox).toBeDefined();
   });
 
   it('a late task with SES idle takes a fresh slot in the task and sends, no loop', async () => {
